@@ -1,0 +1,177 @@
+// The diagnosis engine's entry point: Kubernetes objects in, a Verdict out. Pure: no I/O, no clock.
+import { DiagnosisInputSchema, type DiagnosisInput } from './diagnosis-input.ts';
+import { DiagnosisError } from './errors.ts';
+import { explain, type Case } from './explain.ts';
+import { evictionFinding, terminationFinding, type Finding, type Observed } from './findings.ts';
+import type { Pod } from './k8s-objects.ts';
+import { findContainerSpec, memoryResources, nodeMemory, podMemoryRequests, qosClass, workloadFromOwners } from './pod-facts.ts';
+import { formatBytes } from './quantity.ts';
+import { recommendLimit, recommendRequest, type Sizing } from './recommend-limit.ts';
+import { runtimeAdvice } from './runtime-advice.ts';
+import { findHeapSetting } from './runtime-settings.ts';
+import { containerStatuses, latestTermination, memoryTerminations, signalName, type Termination } from './terminations.ts';
+import type { Recommendation, Verdict } from './verdict.ts';
+
+export interface DiagnoseOptions {
+  /** Diagnose this container; by default the one with the most recent memory-related termination. */
+  container?: string;
+}
+
+export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}): Verdict {
+  const input = DiagnosisInputSchema.parse(rawInput);
+  const { pod } = input;
+  if (options.container) assertContainer(pod, options.container);
+
+  const nodeName = pod.spec.nodeName ?? input.node?.metadata.name;
+  const base = {
+    pod,
+    node: input.node,
+    nodeName,
+    events: input.events,
+  };
+  const terminations = memoryTerminations(pod).filter((t) => !options.container || t.container === options.container);
+
+  // An eviction is the pod's last word: it outranks earlier terminations in lastState.
+  const evictionProbe: Observed = { ...base, container: options.container ?? '', termination: undefined, resources: { limitBytes: undefined, requestBytes: undefined } };
+  let finding: Finding | undefined = evictionFinding(evictionProbe);
+  let termination: Termination | undefined;
+  let container: string;
+  if (finding) {
+    container = options.container ?? finding.eviction?.containers[0]?.name ?? latestTermination(terminations)?.container ?? pod.spec.containers[0]?.name ?? '';
+    termination = terminations.find((t) => t.container === container && t.state === 'current');
+  } else {
+    termination = latestTermination(terminations);
+    if (!termination) throw noMemoryTermination(pod, options.container);
+    container = termination.container;
+  }
+
+  const observed: Observed = { ...base, container, termination, resources: memoryResources(pod, container) };
+  // Re-run with the chosen container so per-container evidence (usage at eviction) is attached.
+  finding = finding ? evictionFinding(observed)! : terminationFinding(observed, termination!);
+
+  const { allocatableBytes, capacityBytes } = nodeMemory(input.node);
+  const capacity = capFor(observed, input.nodePods, allocatableBytes);
+  const limitSizing = sizeLimit(observed, finding, capacity);
+  const requestSizing =
+    finding.kind === 'eviction' && finding.usage
+      ? recommendRequest({ currentRequestBytes: observed.resources.requestBytes, usageBytes: finding.usage.bytes, ...capacity })
+      : undefined;
+  const oom = termination?.runtimeOom;
+  const { limitBytes, requestBytes } = observed.resources;
+  const raised = limitBytes !== undefined ? recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: undefined, ...capacity }) : undefined;
+  const advice = oom ? runtimeAdvice(oom, findHeapSetting(findContainerSpec(pod, container), oom.runtime), limitBytes, raised?.bytes) : undefined;
+  const runtimeLimit = advice?.raiseLimit ? raised : undefined;
+
+  const workload = input.workload ?? workloadFromOwners(pod);
+  const c: Case = { ...observed, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes };
+  const words = explain(c);
+  const t = termination?.terminated;
+  const missing = [...new Set([...finding.missing, ...input.unavailable])];
+
+  return {
+    version: 1,
+    cause: finding.cause,
+    kind: finding.kind,
+    confidence: finding.confidence,
+    pod: { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) },
+    container: container || null,
+    containerType: termination?.containerType ?? containerTypeOf(pod, container),
+    ...(workload ? { workload } : {}),
+    ...(nodeName ? { node: nodeName } : {}),
+    ...(oom ? { runtime: oom.runtime } : {}),
+    ...(t
+      ? {
+          termination: {
+            ...(t.reason ? { reason: t.reason } : {}),
+            exitCode: t.exitCode,
+            ...(signalName(t.exitCode) ? { signal: signalName(t.exitCode) } : {}),
+            ...(t.finishedAt ? { finishedAt: t.finishedAt } : {}),
+            restartCount: termination!.restartCount,
+            ...(t.message ? { message: t.message.slice(-2048) } : {}),
+          },
+        }
+      : {}),
+    memory: {
+      ...(observed.resources.limitBytes !== undefined ? { limit: formatBytes(observed.resources.limitBytes) } : {}),
+      ...(observed.resources.requestBytes !== undefined ? { request: formatBytes(observed.resources.requestBytes) } : {}),
+      ...(finding.usage ? { usage: formatBytes(finding.usage.bytes), usageSource: finding.usage.source } : {}),
+      qosClass: qosClass(pod),
+      ...(allocatableBytes !== undefined ? { nodeAllocatable: formatBytes(allocatableBytes) } : {}),
+      ...(capacityBytes !== undefined ? { nodeCapacity: formatBytes(capacityBytes) } : {}),
+    },
+    ...words,
+    evidence: finding.evidence,
+    missing,
+    ...recommendation(c),
+  };
+}
+
+/** What the node can give this container: allocatable minus the requests of everything else scheduled there. */
+function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | undefined): { capBytes: number | undefined; capSource?: string } {
+  if (allocatable === undefined) return { capBytes: undefined };
+  const siblings = podMemoryRequests({ ...o.pod, status: { ...o.pod.status, phase: 'Running' } }, o.container);
+  const others = (nodePods ?? []).filter((p) => p.metadata.uid !== o.pod.metadata.uid || p.metadata.name !== o.pod.metadata.name).reduce((s, p) => s + podMemoryRequests(p), 0);
+  const node = `node ${o.nodeName}`;
+  const capSource = nodePods
+    ? `${node}'s ${formatBytes(allocatable)} allocatable less ${formatBytes(others + siblings)} requested by other containers`
+    : `${node}'s ${formatBytes(allocatable)} allocatable${siblings ? ` less ${formatBytes(siblings)} for the pod's other containers` : ''}`;
+  return { capBytes: Math.max(0, allocatable - others - siblings), capSource };
+}
+
+function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undefined; capSource?: string }): Sizing | undefined {
+  const { limitBytes, requestBytes } = o.resources;
+  if (f.cause === 'limit') return recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: f.usage?.bytes, ...capacity });
+  // A container with no limit killed by node or kubepods OOM: give it one, sized from what it was seen using.
+  if ((f.kind === 'node-oom' || f.kind === 'kubepods-oom') && limitBytes === undefined && (f.usage || requestBytes)) {
+    return recommendLimit({ currentLimitBytes: undefined, requestBytes, peakBytes: f.usage?.bytes, ...capacity });
+  }
+  return undefined;
+}
+
+function recommendation(c: Case): { recommendation?: Recommendation } {
+  const limit = c.limitSizing;
+  const request = c.requestSizing;
+  const setting = c.runtime?.setting;
+  if (!limit && !request && !setting) return {};
+  const capped = !!(limit?.capped || request?.capped);
+  const rationale = [request?.rationale, limit?.rationale, setting ? `${setting.name}: ${setting.value}` : undefined].filter(Boolean).join('; ');
+  return {
+    recommendation: {
+      ...(limit ? { memoryLimit: limit.quantity, memoryLimitBytes: limit.bytes } : {}),
+      ...(request ? { memoryRequest: request.quantity, memoryRequestBytes: request.bytes } : {}),
+      ...(setting ? { runtimeSetting: setting } : {}),
+      capped,
+      rationale,
+    },
+  };
+}
+
+function assertContainer(pod: Pod, name: string): void {
+  const names = new Set([...containerStatuses(pod).map((s) => s.status.name), ...[...pod.spec.containers, ...(pod.spec.initContainers ?? []), ...(pod.spec.ephemeralContainers ?? [])].map((c) => c.name)]);
+  if (!names.has(name)) {
+    throw new DiagnosisError('CONTAINER_NOT_FOUND', `container "${name}" not found in pod ${podRef(pod)}; it has: ${[...names].join(', ') || 'no containers'}`);
+  }
+}
+
+function noMemoryTermination(pod: Pod, container: string | undefined): DiagnosisError {
+  const seen = containerStatuses(pod)
+    .filter(({ status }) => !container || status.name === container)
+    .map(({ status }) => {
+      const t = status.state?.terminated ?? status.lastState?.terminated;
+      return t ? `${status.name} last exited ${t.exitCode} (${t.reason ?? 'no reason'})` : `${status.name} has not terminated`;
+    });
+  return new DiagnosisError(
+    'NO_MEMORY_TERMINATION',
+    `no memory-related termination found in pod ${podRef(pod)}${container ? ` (container ${container})` : ''}${seen.length ? `: ${seen.join('; ')}` : ''}`,
+  );
+}
+
+function containerTypeOf(pod: Pod, name: string): 'container' | 'init' | 'ephemeral' {
+  if (pod.spec.initContainers?.some((c) => c.name === name)) return 'init';
+  if (pod.spec.ephemeralContainers?.some((c) => c.name === name)) return 'ephemeral';
+  return 'container';
+}
+
+function podRef(pod: Pod): string {
+  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? '(unnamed)'}`;
+}

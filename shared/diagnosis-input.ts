@@ -1,0 +1,22 @@
+// What the engine diagnoses from: a pod and whatever else could be read about it. Every source but the pod is
+// optional; `unavailable` says which were missing and why, and ends up in the verdict's `missing`.
+import { z } from 'zod';
+import { EventSchema, KubeletConfigzSchema, KubeletSummarySchema, NodeSchema, PodMetricsSchema, PodSchema } from './k8s-objects.ts';
+
+export const DiagnosisInputSchema = z.object({
+  pod: PodSchema,
+  /** Events about the pod and its node; undefined when they could not be read (not the same as none). */
+  events: z.array(EventSchema).optional(),
+  node: NodeSchema.optional(),
+  /** Other pods on the node, to work out what the node can still give. */
+  nodePods: z.array(PodSchema).optional(),
+  kubeletSummary: KubeletSummarySchema.optional(),
+  kubeletConfig: KubeletConfigzSchema.optional(),
+  podMetrics: PodMetricsSchema.optional(),
+  /** The pod's top-level owner when the caller resolved the owner chain. */
+  workload: z.object({ kind: z.string(), name: z.string() }).optional(),
+  /** Sources the caller could not read, each with the reason: "node object: forbidden (get nodes)". */
+  unavailable: z.array(z.string()).default([]),
+});
+export type DiagnosisInput = z.input<typeof DiagnosisInputSchema>;
+export type ParsedDiagnosisInput = z.output<typeof DiagnosisInputSchema>;

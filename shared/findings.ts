@@ -1,0 +1,276 @@
+// The verdict rules (DOMAIN.md §7), from what was observed to a cause, a kind, a confidence, the evidence used and
+// the evidence missing. Texts for people are written in explain.ts; sizes in recommend.ts.
+import type { KubeEvent, Node, Pod } from './k8s-objects.ts';
+import { isMemoryPressureRejection, parseEvictionMessage, evictionFromEventAnnotations, type EvictionMessage } from './eviction-message.ts';
+import { isNodeWide, nodeOomSignals, type NodeOomSignal } from './node-signals.ts';
+import { evictedEvent, killExplanation, type KillExplanation } from './pod-events.ts';
+import { formatBytes } from './quantity.ts';
+import { signalName, SIGKILL_EXIT, type Termination } from './terminations.ts';
+import type { MemoryResources } from './pod-facts.ts';
+import { nodeCondition } from './pod-facts.ts';
+import type { Cause, Confidence, Kind } from './verdict.ts';
+
+export interface Observed {
+  pod: Pod;
+  container: string;
+  termination: Termination | undefined;
+  resources: MemoryResources;
+  node: Node | undefined;
+  nodeName: string | undefined;
+  /** undefined: events could not be read. */
+  events: KubeEvent[] | undefined;
+}
+
+export interface Finding {
+  cause: Cause;
+  kind: Kind;
+  confidence: Confidence;
+  evidence: string[];
+  missing: string[];
+  usage?: { bytes: number; source: string };
+  eviction?: EvictionMessage;
+  kill?: KillExplanation;
+  nodeSignal?: NodeOomSignal;
+}
+
+/** How far below its limit a kernel-reported victim must be for the OOM to have come from a parent cgroup. */
+const WELL_BELOW_LIMIT = 0.75;
+
+/** An eviction (DOMAIN.md §2 and §7 rule 1), or undefined when the pod was not evicted by its kubelet. */
+export function evictionFinding(o: Observed): Finding | undefined {
+  const { pod } = o;
+  const events = o.events ?? [];
+  const condition = pod.status.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True' && c.reason === 'TerminationByKubelet');
+  const event = evictedEvent(events, pod);
+  const evicted = pod.status.reason === 'Evicted' || !!condition || !!event;
+  if (!evicted) return undefined;
+
+  if (isMemoryPressureRejection(pod.status.message)) {
+    return {
+      cause: 'node-pressure',
+      kind: 'admission-rejected',
+      confidence: 'high',
+      evidence: [`pod status: ${quote(pod.status.message)}`, ...nodeEvidence(o)],
+      missing: [],
+    };
+  }
+  const texts = [pod.status.message, condition?.message, event?.message];
+  const eviction = texts.map(parseEvictionMessage).find(Boolean) ?? evictionFromEventAnnotations(event?.metadata.annotations);
+  const evidence = [
+    ...(pod.status.reason === 'Evicted' ? [`pod status: reason Evicted, ${quote(pod.status.message)}`] : []),
+    ...(condition ? [`condition DisruptionTarget=True (TerminationByKubelet): ${quote(condition.message)}`] : []),
+    ...(event ? [`event Evicted (${event.type ?? 'Warning'}): ${quote(event.message)}`] : []),
+  ];
+  if (!eviction) {
+    return {
+      cause: 'node-pressure',
+      kind: 'eviction',
+      confidence: 'low',
+      evidence: [...evidence, ...nodeEvidence(o)],
+      missing: ['the eviction message naming the starved resource (pod status.message or the Evicted event)'],
+    };
+  }
+  if (eviction.resource !== 'memory') {
+    return { cause: 'not-oom', kind: 'other-eviction', confidence: 'high', evidence: [...evidence, ...nodeEvidence(o)], missing: [], eviction };
+  }
+  const mine = eviction.containers.find((c) => c.name === o.container);
+  if (eviction.thresholdBytes !== undefined && eviction.availableBytes !== undefined) {
+    evidence.push(`node memory.available ${formatBytes(eviction.availableBytes)} fell below the ${formatBytes(eviction.thresholdBytes)} eviction threshold`);
+  }
+  for (const c of eviction.containers) {
+    if (c.usageBytes !== undefined) {
+      evidence.push(`container ${c.name} was using ${formatBytes(c.usageBytes)} against a ${c.requestBytes !== undefined ? formatBytes(c.requestBytes) : 'missing'} request (kubelet)`);
+    }
+  }
+  return {
+    cause: 'node-pressure',
+    kind: 'eviction',
+    confidence: 'high',
+    evidence: [...evidence, ...nodeEvidence(o)],
+    missing: eviction.containers.length ? [] : ['which containers used more than their request (not in the eviction message)'],
+    eviction,
+    ...(mine?.usageBytes !== undefined ? { usage: { bytes: mine.usageBytes, source: 'the kubelet at eviction' } } : {}),
+  };
+}
+
+/** A container termination that memory could explain (§7 rules 2–4). */
+export function terminationFinding(o: Observed, t: Termination): Finding {
+  const evidence = [terminationEvidence(t), ...limitEvidence(o)];
+  if (t.runtimeOom) {
+    return {
+      cause: 'runtime',
+      kind: `${t.runtimeOom.runtime === 'node' ? 'node' : t.runtimeOom.runtime}-heap` as Kind,
+      confidence: 'high',
+      evidence: [...evidence, `termination message: ${quote(t.runtimeOom.line)}`],
+      missing: [],
+    };
+  }
+  const signals = o.events ? nodeOomSignals(o.events, o.nodeName, o.pod.metadata.uid, t.terminated.finishedAt ?? undefined) : [];
+  if (t.terminated.reason === 'OOMKilled') return oomKilled(o, t, evidence, signals);
+  return sigkill(o, t, evidence, signals);
+}
+
+function oomKilled(o: Observed, t: Termination, evidence: string[], signals: NodeOomSignal[]): Finding {
+  const nodeWide = signals.find(isNodeWide);
+  const ownKernelLine = signals.find((s) => s.source === 'kernel' && (s.namesPod || signals.length === 1));
+  const missing = missingNodeSources(o);
+  const usage = ownKernelLine?.kernel?.anonRssBytes !== undefined ? { bytes: ownKernelLine.kernel.anonRssBytes, source: 'kernel OOM line (anon-rss)' } : undefined;
+  const withUsage = usage ? { usage } : {};
+
+  if (nodeWide) {
+    return { cause: 'node-pressure', kind: 'node-oom', confidence: 'high', evidence: [...evidence, signalEvidence(nodeWide), ...nodeEvidence(o)], missing, nodeSignal: nodeWide, ...withUsage };
+  }
+  const { limitBytes } = o.resources;
+  if (limitBytes === undefined) {
+    // No limit of its own: only the pod, kubepods or node cgroup can have run out (DOMAIN.md §3).
+    return {
+      cause: 'node-pressure',
+      kind: 'kubepods-oom',
+      confidence: o.events ? 'medium' : 'low',
+      evidence: [...evidence, 'the container has no memory limit, so its own cgroup cannot have run out', ...(ownKernelLine ? [signalEvidence(ownKernelLine)] : []), ...nodeEvidence(o)],
+      missing: [...missing, 'a SystemOOM or kernel OOM event on the node to tell a node-wide OOM from the kubepods cgroup running out'],
+      ...withUsage,
+    };
+  }
+  if (usage && usage.bytes < limitBytes * WELL_BELOW_LIMIT) {
+    return {
+      cause: 'node-pressure',
+      kind: 'kubepods-oom',
+      confidence: ownKernelLine?.namesPod ? 'high' : 'medium',
+      evidence: [
+        ...evidence,
+        signalEvidence(ownKernelLine!),
+        `the victim used ${formatBytes(usage.bytes)} (anon-rss), ${Math.round((usage.bytes / limitBytes) * 100)} % of its ${formatBytes(limitBytes)} limit: a parent cgroup ran out, not the container's`,
+        ...nodeEvidence(o),
+      ],
+      missing,
+      usage,
+      nodeSignal: ownKernelLine!,
+    };
+  }
+  const kind: Kind = t.terminated.exitCode === SIGKILL_EXIT ? 'container-limit' : 'child-process';
+  const pressure = nodeCondition(o.node, 'MemoryPressure');
+  const nodeSeen = !!o.node && !!o.events;
+  const confidence: Confidence = pressure?.status === 'True' ? 'medium' : nodeSeen ? 'high' : 'medium';
+  return {
+    cause: 'limit',
+    kind,
+    confidence,
+    evidence: [
+      ...evidence,
+      ...(kind === 'child-process' ? [`reason OOMKilled with exit ${t.terminated.exitCode}: a child process was killed at the limit and PID 1 exited afterwards`] : []),
+      ...(ownKernelLine ? [signalEvidence(ownKernelLine)] : []),
+      ...(o.events ? [`no SystemOOM or node-wide kernel OOM event on node ${o.nodeName ?? '(unknown)'} within 2 min of the kill`] : []),
+      ...nodeEvidence(o),
+    ],
+    missing,
+    ...withUsage,
+  };
+}
+
+function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeOomSignal[]): Finding {
+  const { terminated } = t;
+  const missing = missingNodeSources(o);
+  if (terminated.reason === 'ContainerStatusUnknown') {
+    return {
+      cause: 'not-oom',
+      kind: 'status-unknown',
+      confidence: 'high',
+      evidence: [...evidence, 'ContainerStatusUnknown/137 is written by the kubelet when it cannot find the container on deletion or eviction; no signal was sent'],
+      missing,
+    };
+  }
+  const kill = o.events ? killExplanation(o.events, o.pod, o.container, terminated.finishedAt ?? undefined) : undefined;
+  if (kill?.kind === 'liveness-probe') {
+    return {
+      cause: 'not-oom',
+      kind: 'liveness-probe',
+      confidence: 'high',
+      evidence: [...evidence, `event Killing: ${quote(kill.event.message)}${countText(kill.event)}`, ...(kill.failure ? [`event Unhealthy: ${quote(kill.failure.message)}${countText(kill.failure)}`] : [])],
+      missing,
+      kill,
+    };
+  }
+  if (kill) {
+    return {
+      cause: 'not-oom',
+      kind: 'external-kill',
+      confidence: kill.event || o.pod.metadata.deletionTimestamp ? 'high' : 'medium',
+      evidence: [...evidence, kill.event ? `event ${kill.event.reason}: ${quote(kill.event.message)}` : `pod was ${kill.how}`, ...(o.pod.metadata.deletionTimestamp ? [`pod deletionTimestamp ${o.pod.metadata.deletionTimestamp}`] : [])],
+      missing,
+      kill,
+    };
+  }
+  // Old runtimes reported OOM kills as Error/137 (DOMAIN.md §1): a kernel line naming this pod settles it.
+  const own = signals.find((s) => s.namesPod);
+  if (own && own.kernel?.scope !== 'node') {
+    return { cause: 'limit', kind: 'container-limit', confidence: 'medium', evidence: [...evidence, signalEvidence(own), 'the runtime did not report OOMKilled, but the kernel killed a process in this pod\'s cgroup'], missing, nodeSignal: own };
+  }
+  const nodeWide = signals.find(isNodeWide);
+  if (nodeWide) {
+    return { cause: 'node-pressure', kind: 'node-oom', confidence: 'medium', evidence: [...evidence, signalEvidence(nodeWide), 'the runtime did not report OOMKilled; a node-wide OOM at the same time is the likely killer'], missing, nodeSignal: nodeWide };
+  }
+  const runtime = o.node?.status.nodeInfo?.containerRuntimeVersion;
+  return {
+    cause: 'unknown',
+    kind: 'unexplained-sigkill',
+    confidence: 'low',
+    evidence: [
+      ...evidence,
+      `exit ${terminated.exitCode} is SIGKILL; the runtime reported "${terminated.reason ?? 'no reason'}", not OOMKilled`,
+      ...(o.events ? ['no probe kill, deletion, preemption or eviction event explains it'] : []),
+      ...(runtime ? [`node runtime ${runtime}`] : []),
+    ],
+    missing: [
+      ...missing,
+      `node-problem-detector OOMKilling events or the node's kernel log around ${terminated.finishedAt ?? 'the kill'}`,
+      ...(runtime ? [] : ['the container runtime version (old runtimes reported OOM kills as Error/137)']),
+    ],
+  };
+}
+
+export function terminationEvidence(t: Termination): string {
+  const { terminated } = t;
+  const where = t.state === 'current' ? 'state.terminated' : 'lastState.terminated';
+  const signal = signalName(terminated.exitCode);
+  const type = t.containerType === 'container' ? 'container' : `${t.containerType} container`;
+  return `${type} ${t.container}: ${where} reason ${terminated.reason ?? '(none)'}, exit ${terminated.exitCode}${signal ? ` (${signal})` : ''}${terminated.finishedAt ? ` at ${terminated.finishedAt}` : ''}, ${t.restartCount} restart${t.restartCount === 1 ? '' : 's'}`;
+}
+
+function limitEvidence(o: Observed): string[] {
+  const { limitBytes, requestBytes } = o.resources;
+  return [`memory limit ${limitBytes !== undefined ? formatBytes(limitBytes) : 'none'}, request ${requestBytes !== undefined ? formatBytes(requestBytes) : 'none'} (pod spec)`];
+}
+
+function nodeEvidence(o: Observed): string[] {
+  if (!o.node) return [];
+  const pressure = nodeCondition(o.node, 'MemoryPressure');
+  const alloc = o.node.status.allocatable?.['memory'];
+  const details = [
+    alloc !== undefined ? `allocatable ${alloc}` : undefined,
+    pressure ? `MemoryPressure=${pressure.status}${pressure.lastTransitionTime ? ` since ${pressure.lastTransitionTime}` : ''}` : undefined,
+  ].filter(Boolean);
+  return [`node ${o.nodeName}${details.length ? `: ${details.join(', ')}` : ''}`];
+}
+
+function missingNodeSources(o: Observed): string[] {
+  const missing: string[] = [];
+  if (!o.node) missing.push('the node object (allocatable, MemoryPressure)');
+  if (!o.events) missing.push('events of the pod and its node');
+  return missing;
+}
+
+function signalEvidence(s: NodeOomSignal): string {
+  const prefix = s.source === 'SystemOOM' ? 'event SystemOOM on the node' : `event ${s.event.reason ?? 'OOMKilling'} (kernel)`;
+  return `${prefix}: ${quote(s.event.message)}`;
+}
+
+function countText(e: KubeEvent): string {
+  const count = e.series?.count ?? e.count;
+  return count && count > 1 ? ` (${count}×)` : '';
+}
+
+export function quote(text: string | undefined): string {
+  const t = (text ?? '').trim();
+  return `"${t.length > 300 ? `${t.slice(0, 297)}...` : t}"`;
+}

@@ -1,0 +1,61 @@
+// Kubernetes resource quantities (`512Mi`, `1.5Gi`, `129e6`, `100M`, `250m`).
+//
+// Written here rather than taken from @kubernetes/client-node: its `quantityToScalar` rejects fractional binary
+// quantities (`BigInt("1.5")` throws on `1.5Gi`), does not accept decimal exponents (`129e6`) and returns a mix of
+// number and bigint. The grammar below is apimachinery's `resource.Quantity`:
+//   <signedNumber><suffix>, suffix = binarySI (Ki..Ei) | decimalSI (n u m "" k M G T P E) | decimalExponent (e|E<n>)
+
+export class QuantityError extends Error {
+  override name = 'QuantityError';
+  readonly code = 'INVALID_QUANTITY';
+  constructor(readonly input: string) {
+    super(`"${input}" is not a Kubernetes quantity (expected a number with an optional suffix such as 512Mi, 1.5Gi, 100M or 129e6)`);
+  }
+}
+
+const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const PATTERN = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+
+/** The value of a quantity in base units (bytes for memory). Throws QuantityError on anything else. */
+export function parseQuantity(input: string): number {
+  const match = PATTERN.exec(input.trim());
+  if (!match) throw new QuantityError(input);
+  const [, number, exponent, suffix = ''] = match;
+  const value = Number(number);
+  if (exponent) return value * 10 ** Number(exponent.slice(1));
+  return value * (BINARY[suffix] ?? DECIMAL[suffix] ?? 1);
+}
+
+/** Like parseQuantity, but undefined for a missing or invalid quantity (objects from the wild may hold either). */
+export function tryParseQuantity(input: string | number | undefined | null): number | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (typeof input === 'number') return Number.isFinite(input) ? input : undefined;
+  try {
+    return parseQuantity(input);
+  } catch {
+    return undefined;
+  }
+}
+
+export const MiB = 2 ** 20;
+export const GiB = 2 ** 30;
+
+/** Bytes for a person: `512Mi`, `1.5Gi`, `89Mi`, `900Ki`; at most one decimal, binary units as Kubernetes shows them. */
+export function formatBytes(bytes: number): string {
+  const units: [string, number][] = [['Ti', 2 ** 40], ['Gi', GiB], ['Mi', MiB], ['Ki', 2 ** 10]];
+  for (const [unit, size] of units) {
+    if (Math.abs(bytes) >= size) {
+      const value = bytes / size;
+      const text = Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, '');
+      return `${text}${unit}`;
+    }
+  }
+  return `${Math.round(bytes)}`;
+}
+
+/** A whole-MiB quantity for a manifest: `640Mi`, or `2Gi` when it is a whole number of GiB. Rounds up. */
+export function toMemoryQuantity(bytes: number): string {
+  const mib = Math.ceil(bytes / MiB);
+  return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
+}

@@ -1,0 +1,84 @@
+// The heap settings a container starts its runtime with, read from its spec (env and command line), so an explanation
+// can say "V8 stopped at --max-old-space-size=2048 (from NODE_OPTIONS)" and size the fix to the container's limit.
+import type { Container } from './k8s-objects.ts';
+import type { Runtime } from './runtime-oom.ts';
+import { MiB, tryParseQuantity } from './quantity.ts';
+
+export interface HeapSetting {
+  /** The flag or variable as written: `--max-old-space-size=2048`, `-Xmx1g`, `-XX:MaxRAMPercentage=50`. */
+  text: string;
+  /** Where it came from: an env var name, or `args`/`command`. */
+  source: string;
+  /** The heap cap in bytes, when it is absolute. */
+  bytes?: number;
+  /** The heap cap as a fraction of the container limit, when it is relative. */
+  fraction?: number;
+}
+
+const ENV_BY_RUNTIME: Record<Runtime, string[]> = {
+  jvm: ['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS'],
+  node: ['NODE_OPTIONS'],
+  dotnet: ['DOTNET_GCHeapHardLimit', 'DOTNET_GCHeapHardLimitPercent'],
+  go: ['GOMEMLIMIT'],
+  python: [],
+};
+
+/** The heap setting the container passes its runtime, or undefined when it relies on the runtime's default. */
+export function findHeapSetting(container: Container | undefined, runtime: Runtime): HeapSetting | undefined {
+  if (!container) return undefined;
+  const sources: [string, string][] = [];
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined && ENV_BY_RUNTIME[runtime].includes(e.name)) sources.push([e.name, e.value]);
+  }
+  sources.push(['command', (container.command ?? []).join(' ')], ['args', (container.args ?? []).join(' ')]);
+  for (const [source, text] of sources) {
+    const found = readSetting(runtime, source, text);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function readSetting(runtime: Runtime, source: string, text: string): HeapSetting | undefined {
+  switch (runtime) {
+    case 'node': {
+      const m = /--max[-_]old[-_]space[-_]size[= ](\d+)/.exec(text);
+      return m ? { text: m[0].replace(' ', '='), source, bytes: Number(m[1]) * MiB } : undefined;
+    }
+    case 'jvm': {
+      const xmx = /-Xmx(\d+)([kKmMgG]?)\b/.exec(text);
+      if (xmx) return { text: xmx[0], source, bytes: Number(xmx[1]) * jvmUnit(xmx[2]) };
+      const pct = /-XX:MaxRAMPercentage=([\d.]+)/.exec(text);
+      return pct ? { text: pct[0], source, fraction: Number(pct[1]) / 100 } : undefined;
+    }
+    case 'dotnet': {
+      // Both variables are hexadecimal (learn.microsoft.com, "Runtime configuration options for garbage collection").
+      if (source === 'DOTNET_GCHeapHardLimit') return { text: `${source}=${text}`, source, bytes: parseInt(text, 16) };
+      if (source === 'DOTNET_GCHeapHardLimitPercent') return { text: `${source}=${text}`, source, fraction: parseInt(text, 16) / 100 };
+      return undefined;
+    }
+    case 'go': {
+      if (source !== 'GOMEMLIMIT') return undefined;
+      // GOMEMLIMIT takes B, KiB, MiB, GiB, TiB suffixes.
+      const bytes = tryParseQuantity(text.replace(/iB$/, 'i').replace(/B$/, ''));
+      return { text: `GOMEMLIMIT=${text}`, source, ...(bytes === undefined ? {} : { bytes }) };
+    }
+    case 'python':
+      return undefined;
+  }
+}
+
+function jvmUnit(unit: string | undefined): number {
+  switch (unit?.toLowerCase()) {
+    case 'k':
+      return 1024;
+    case 'm':
+      return MiB;
+    case 'g':
+      return 1024 * MiB;
+    default:
+      return 1;
+  }
+}
+
+/** The runtime's default heap cap as a fraction of the container limit, where it has one (DOMAIN.md §5). */
+export const DEFAULT_HEAP_FRACTION: Partial<Record<Runtime, number>> = { jvm: 0.25, dotnet: 0.75 };

@@ -1,0 +1,64 @@
+// Finding the memory-related terminations in a pod (DOMAIN.md §1): regular, init and ephemeral containers, in `state`
+// (still down) and `lastState` (restarted since). There is no pod-level OOM reason; the runtime sets the container's.
+import type { ContainerStatus, Pod, Terminated } from './k8s-objects.ts';
+import { recogniseRuntimeOom, type RuntimeOom } from './runtime-oom.ts';
+
+export type ContainerType = 'container' | 'init' | 'ephemeral';
+
+export interface Termination {
+  container: string;
+  containerType: ContainerType;
+  /** `current`: state.terminated (the container is down now); `last`: lastState.terminated (it restarted since). */
+  state: 'current' | 'last';
+  terminated: Terminated;
+  restartCount: number;
+  runtimeOom: RuntimeOom | undefined;
+}
+
+export const SIGKILL_EXIT = 137; // 128 + SIGKILL(9): any kill -9, not only the OOM killer's
+
+export function containerStatuses(pod: Pod): { status: ContainerStatus; type: ContainerType }[] {
+  const s = pod.status;
+  return [
+    ...(s.containerStatuses ?? []).map((status) => ({ status, type: 'container' as const })),
+    ...(s.initContainerStatuses ?? []).map((status) => ({ status, type: 'init' as const })),
+    ...(s.ephemeralContainerStatuses ?? []).map((status) => ({ status, type: 'ephemeral' as const })),
+  ];
+}
+
+/** Every termination that memory could explain: `OOMKilled`, any exit 137, or a runtime's OOM text. */
+export function memoryTerminations(pod: Pod): Termination[] {
+  const found: Termination[] = [];
+  for (const { status, type } of containerStatuses(pod)) {
+    for (const [state, terminated] of [
+      ['current', status.state?.terminated],
+      ['last', status.lastState?.terminated],
+    ] as const) {
+      if (!terminated) continue;
+      const runtimeOom = recogniseRuntimeOom(terminated.message);
+      if (terminated.reason === 'OOMKilled' || terminated.exitCode === SIGKILL_EXIT || runtimeOom) {
+        found.push({ container: status.name, containerType: type, state, terminated, restartCount: status.restartCount ?? 0, runtimeOom });
+      }
+    }
+  }
+  return found;
+}
+
+/** The most recent one (by finishedAt; a current state wins a tie over the last one). */
+export function latestTermination(terminations: Termination[]): Termination | undefined {
+  return [...terminations].sort((a, b) => {
+    const byTime = timeOf(b) - timeOf(a);
+    return byTime !== 0 ? byTime : a.state === 'current' ? -1 : 1;
+  })[0];
+}
+
+function timeOf(t: Termination): number {
+  const ms = Date.parse(t.terminated.finishedAt ?? '');
+  return Number.isNaN(ms) ? -Infinity : ms;
+}
+
+/** "137 (SIGKILL)" — exit codes ≥ 128 mean killed by signal (code − 128). */
+export function signalName(exitCode: number): string | undefined {
+  const names: Record<number, string> = { 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM', 5: 'SIGTRAP' };
+  return exitCode > 128 ? (names[exitCode - 128] ?? `signal ${exitCode - 128}`) : undefined;
+}

@@ -1,0 +1,96 @@
+// The diagnosis result: a closed vocabulary (STYLE.md: causes, kinds and confidence are enums, never free text) that
+// the CLI prints, the alert renders and the store keeps. The JSON contract in DESIGN.md reads from this schema.
+import { z } from 'zod';
+import { RuntimeSchema } from './runtime-oom.ts';
+
+export const CauseSchema = z.enum(['limit', 'node-pressure', 'runtime', 'not-oom', 'unknown']);
+export type Cause = z.infer<typeof CauseSchema>;
+
+export const KindSchema = z.enum([
+  // limit
+  'container-limit', // the container reached its own memory limit
+  'child-process', // a child process was OOM-killed at the limit while PID 1 lived on and exited later
+  // node-pressure
+  'eviction', // the kubelet evicted the pod because the node ran low on memory
+  'admission-rejected', // the kubelet refused the pod because the node had MemoryPressure
+  'node-oom', // the kernel's node-wide OOM killer picked it
+  'kubepods-oom', // a parent cgroup (kubepods or the pod) ran out, not the container's own limit
+  // runtime
+  'jvm-heap',
+  'node-heap',
+  'dotnet-heap',
+  'go-heap',
+  'python-heap',
+  // not-oom
+  'liveness-probe', // SIGKILL after a failed liveness or startup probe
+  'external-kill', // deletion, grace-period timeout, preemption or an API eviction
+  'status-unknown', // the kubelet's synthetic ContainerStatusUnknown/137: no signal at all
+  'other-eviction', // evicted for disk, inodes or PIDs, not memory
+  // unknown
+  'unexplained-sigkill',
+]);
+export type Kind = z.infer<typeof KindSchema>;
+
+export const ConfidenceSchema = z.enum(['high', 'medium', 'low']);
+export type Confidence = z.infer<typeof ConfidenceSchema>;
+
+export const ContainerTypeSchema = z.enum(['container', 'init', 'ephemeral']);
+
+export const RecommendationSchema = z.object({
+  /** The new memory limit, a Kubernetes quantity (for `limit`, and where raising it is part of the fix). */
+  memoryLimit: z.string().optional(),
+  memoryLimitBytes: z.number().optional(),
+  /** The new memory request, when the fix is a realistic request (evictions). */
+  memoryRequest: z.string().optional(),
+  memoryRequestBytes: z.number().optional(),
+  /** The runtime setting to change, sized to the container's limit. */
+  runtimeSetting: z.object({ name: z.string(), value: z.string() }).optional(),
+  /** True when the node could not give more and the value was capped. */
+  capped: z.boolean(),
+  /** One clause of rationale: "+25 % over the limit it died at; fits the node". */
+  rationale: z.string(),
+});
+export type Recommendation = z.infer<typeof RecommendationSchema>;
+
+export const VerdictSchema = z.object({
+  version: z.literal(1),
+  cause: CauseSchema,
+  kind: KindSchema,
+  confidence: ConfidenceSchema,
+  pod: z.object({ namespace: z.string(), name: z.string(), uid: z.string().optional() }),
+  container: z.string().nullable(),
+  containerType: ContainerTypeSchema,
+  workload: z.object({ kind: z.string(), name: z.string() }).optional(),
+  node: z.string().optional(),
+  runtime: RuntimeSchema.optional(),
+  termination: z
+    .object({
+      reason: z.string().optional(),
+      exitCode: z.number(),
+      signal: z.string().optional(),
+      finishedAt: z.string().optional(),
+      restartCount: z.number(),
+      message: z.string().optional(),
+    })
+    .optional(),
+  memory: z.object({
+    limit: z.string().optional(),
+    request: z.string().optional(),
+    /** Memory use at death or eviction, where something recorded it, and what recorded it. */
+    usage: z.string().optional(),
+    usageSource: z.string().optional(),
+    qosClass: z.string().optional(),
+    nodeAllocatable: z.string().optional(),
+    nodeCapacity: z.string().optional(),
+  }),
+  /** The header: the cause in plain words, then the object; under 150 characters. */
+  headline: z.string().max(150),
+  /** One sentence an on-call engineer understands: what happened and whose problem it is. */
+  summary: z.string(),
+  /** What to do, specific to the cause. */
+  action: z.string(),
+  evidence: z.array(z.string()),
+  missing: z.array(z.string()),
+  recommendation: RecommendationSchema.optional(),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
