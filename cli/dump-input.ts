@@ -1,0 +1,154 @@
+// `oombot explain --from-file`: diagnosis input from `kubectl get ... -o json` dumps, kubelet Summary responses and
+// configz responses, in any number of files and any order.
+import { readFile } from 'node:fs/promises';
+import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
+import {
+  EventSchema,
+  KubeletConfigzSchema,
+  KubeletSummarySchema,
+  NodeSchema,
+  PodMetricsSchema,
+  PodSchema,
+  type KubeEvent,
+  type KubeletConfigz,
+  type KubeletSummary,
+  type Node,
+  type Pod,
+  type PodMetrics,
+} from '../shared/k8s-objects.ts';
+import { resolveWorkload, type OwnerObject } from '../kube/owners.ts';
+import { CliError } from './errors.ts';
+
+export interface Dump {
+  pods: Pod[];
+  events: KubeEvent[];
+  /** True when the files held events or an (even empty) event list: "no events" differs from "events not given". */
+  sawEvents: boolean;
+  nodes: Node[];
+  owners: OwnerObject[];
+  summaries: KubeletSummary[];
+  configz: KubeletConfigz[];
+  podMetrics: PodMetrics[];
+}
+
+export async function readDump(files: string[]): Promise<Dump> {
+  const dump: Dump = { pods: [], events: [], sawEvents: false, nodes: [], owners: [], summaries: [], configz: [], podMetrics: [] };
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new CliError('FILE_UNREADABLE', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new CliError('FILE_NOT_JSON', `${file} is not JSON (${(error as Error).message}); write it with kubectl get ... -o json`);
+    }
+    const before = countObjects(dump);
+    addObject(dump, json, file);
+    if (countObjects(dump) === before && !dump.sawEvents && !isEmptyList(json)) {
+      throw new CliError('FILE_NOT_KUBERNETES', `${file} holds no Kubernetes object oombot reads (Pod, Event, Node, owner, List, kubelet Summary or configz)`);
+    }
+  }
+  return dump;
+}
+
+function countObjects(d: Dump): number {
+  return d.pods.length + d.events.length + d.nodes.length + d.owners.length + d.summaries.length + d.configz.length + d.podMetrics.length;
+}
+
+function isEmptyList(json: unknown): boolean {
+  return isRecord(json) && Array.isArray(json['items']) && json['items'].length === 0;
+}
+
+function addObject(dump: Dump, json: unknown, file: string): void {
+  if (!isRecord(json)) return;
+  const kind = typeof json['kind'] === 'string' ? json['kind'] : undefined;
+  if (Array.isArray(json['items'])) {
+    if (kind === 'EventList' || (kind === 'List' && json['items'].some((i) => isRecord(i) && i['kind'] === 'Event'))) dump.sawEvents = true;
+    for (const item of json['items']) addObject(dump, item, file);
+    return;
+  }
+  const parse = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, what: string): T => {
+    const result = schema.safeParse(json);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    throw new CliError('FILE_NOT_KUBERNETES', `${file}: a ${what} that does not look like one (${issue?.path.join('.') || 'object'}: ${issue?.message})`);
+  };
+  switch (kind) {
+    case 'Pod':
+      dump.pods.push(parse(PodSchema, 'Pod'));
+      return;
+    case 'Event':
+      dump.sawEvents = true;
+      dump.events.push('regarding' in json ? fromEventsV1(json) : parse(EventSchema, 'Event'));
+      return;
+    case 'Node':
+      dump.nodes.push(parse(NodeSchema, 'Node'));
+      return;
+    case 'PodMetrics':
+      dump.podMetrics.push(parse(PodMetricsSchema, 'PodMetrics'));
+      return;
+    case 'ReplicaSet':
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'Job':
+    case 'CronJob':
+      dump.owners.push(json as OwnerObject);
+      return;
+  }
+  if ('kubeletconfig' in json) dump.configz.push(parse(KubeletConfigzSchema, 'kubelet configz response'));
+  else if ('node' in json && 'pods' in json) dump.summaries.push(parse(KubeletSummarySchema, 'kubelet Summary'));
+}
+
+/** events.k8s.io/v1 Events name things differently (`regarding`, `note`, `deprecated*`); read them as core/v1. */
+function fromEventsV1(json: Record<string, unknown>): KubeEvent {
+  return EventSchema.parse({
+    ...json,
+    involvedObject: json['regarding'] ?? {},
+    message: json['note'],
+    count: json['deprecatedCount'],
+    firstTimestamp: json['deprecatedFirstTimestamp'],
+    lastTimestamp: json['deprecatedLastTimestamp'],
+    source: json['deprecatedSource'],
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Picks the pod and everything in the dump that belongs to it. */
+export function inputFromDump(dump: Dump, namespace: string | undefined, name: string): DiagnosisInput {
+  const matches = dump.pods.filter((p) => p.metadata.name === name && (!namespace || (p.metadata.namespace ?? 'default') === namespace));
+  if (matches.length !== 1) {
+    const known = dump.pods.map((p) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`);
+    const where = namespace ? `${namespace}/${name}` : name;
+    if (matches.length > 1) throw new CliError('USAGE', `pod ${name} is in several namespaces of the input: give <namespace>/<pod>`);
+    throw new CliError('POD_NOT_FOUND', `pod ${where} not found in the input files${known.length ? ` (pods there: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ' (they hold no pods)'}`);
+  }
+  const pod = matches[0]!;
+  const nodeName = pod.spec.nodeName;
+  const node = dump.nodes.find((n) => n.metadata.name === nodeName);
+  const summary = dump.summaries.find((s) => s.node.nodeName === nodeName) ?? (dump.summaries.length === 1 ? dump.summaries[0] : undefined);
+  const unavailable: string[] = [];
+  if (!node) unavailable.push(`the node object${nodeName ? ` (${nodeName})` : ''}: not in the input files (add kubectl get node ${nodeName ?? '<node>'} -o json)`);
+  if (!dump.sawEvents) unavailable.push(`events: not in the input files (add kubectl get events -n ${pod.metadata.namespace ?? 'default'} -o json)`);
+  if (!summary) unavailable.push('kubelet stats (Summary API): not in the input files');
+  const workload = resolveWorkload(pod, (kind, ns, n) => dump.owners.find((o) => o.kind === kind && o.metadata?.name === n && (o.metadata?.namespace ?? ns) === ns));
+  const podMetrics = dump.podMetrics.find((m) => m.metadata.name === pod.metadata.name && m.metadata.namespace === pod.metadata.namespace);
+  return {
+    pod,
+    ...(dump.sawEvents ? { events: dump.events } : {}),
+    ...(node ? { node } : {}),
+    ...(nodeName ? { nodePods: dump.pods.filter((p) => p.spec.nodeName === nodeName && p !== pod) } : {}),
+    ...(summary ? { kubeletSummary: summary } : {}),
+    ...(dump.configz[0] ? { kubeletConfig: dump.configz[0] } : {}),
+    ...(podMetrics ? { podMetrics } : {}),
+    ...(workload ? { workload } : {}),
+    unavailable,
+  };
+}

@@ -1,0 +1,112 @@
+// `oombot explain <namespace>/<pod> [--container NAME] [--from-file FILE]... [--output text|json]` (DESIGN.md's
+// contract): offline from files, or live from the current kubeconfig context.
+import { parseArgs } from 'node:util';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { diagnose } from '../shared/diagnose.ts';
+import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
+import { DiagnosisError } from '../shared/errors.ts';
+import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
+import { KubeConfigReader, KubeConnectionError } from '../kube/rest.ts';
+import { inputFromDump, readDump } from './dump-input.ts';
+import { CliError } from './errors.ts';
+import { renderText, styleFor } from './render-text.ts';
+import type { Io } from './io.ts';
+
+export const EXPLAIN_USAGE = `usage: oombot explain <namespace>/<pod> [--container NAME] [--from-file FILE]... [--output text|json]
+
+Explains why a container died of memory trouble (or why it was not memory).
+  --from-file FILE   diagnose offline from kubectl JSON: a Pod, a List (kubectl get pods,events,nodes -o json),
+                     a kubelet Summary or configz response; repeat for several files. Without it, reads the
+                     current kubeconfig context (KUBECONFIG, ~/.kube/config or in-cluster).
+  --container NAME   the container to explain (default: the most recent memory-related termination)
+  --output text|json text for a terminal (default), json for machines
+  -n, --namespace NS the namespace when <pod> is given without one
+
+exit codes: 0 explained · 2 bad usage or input file · 3 pod, container or memory termination not found ·
+            4 cluster unreachable or credentials rejected`;
+
+export async function explainCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgsOrUsage(args);
+  if (values.help) {
+    io.stdout.write(`${EXPLAIN_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new CliError('USAGE', positionals.length ? `expected one pod, got ${positionals.length}: ${positionals.join(' ')}` : 'which pod? give <namespace>/<pod>');
+  const output = values.output ?? 'text';
+  if (output !== 'text' && output !== 'json') throw new CliError('USAGE', `--output must be text or json, not "${output}"`);
+  const [namespace, name] = splitPodRef(positionals[0]!, values.namespace);
+
+  const files = values['from-file'] ?? [];
+  const input = files.length ? inputFromDump(await readDump(files), namespace, name) : await liveInput(namespace, name);
+
+  let verdict;
+  try {
+    verdict = diagnose(input, values.container ? { container: values.container } : {});
+  } catch (error) {
+    if (error instanceof DiagnosisError) throw new CliError(error.code, error.message);
+    throw error;
+  }
+  io.stdout.write(output === 'json' ? `${JSON.stringify(verdict, null, 2)}\n` : renderText(verdict, styleFor(io.stdout)));
+  return 0;
+}
+
+function parseArgsOrUsage(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        container: { type: 'string', short: 'c' },
+        'from-file': { type: 'string', short: 'f', multiple: true },
+        output: { type: 'string', short: 'o' },
+        namespace: { type: 'string', short: 'n' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    // node:util's messages name the flag: "Unknown option '--bogus'".
+    throw new CliError('USAGE', `${(error as Error).message.split('. ')[0]}; see oombot explain --help`);
+  }
+}
+
+function splitPodRef(ref: string, namespaceFlag: string | undefined): [string | undefined, string] {
+  const parts = ref.split('/');
+  if (parts.length === 2 && parts[0] && parts[1]) {
+    if (namespaceFlag && namespaceFlag !== parts[0]) throw new CliError('USAGE', `pod ${ref} and --namespace ${namespaceFlag} disagree`);
+    return [parts[0], parts[1]];
+  }
+  if (parts.length === 1 && parts[0]) return [namespaceFlag, parts[0]];
+  throw new CliError('USAGE', `"${ref}" is not a pod reference: give <namespace>/<pod>`);
+}
+
+/**
+ * The current kubeconfig context. @kubernetes/client-node is imported here, not at the top: its root pulls in the whole
+ * generated API (~0.7 s), which offline use never needs.
+ */
+async function loadKubeConfig(): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch (error) {
+    throw new CliError('NO_KUBECONFIG', `cannot load the kubeconfig: ${(error as Error).message}`);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new CliError('NO_KUBECONFIG', 'no cluster to read: set KUBECONFIG or a current context, or use --from-file with kubectl JSON');
+  }
+  return kc;
+}
+
+async function liveInput(namespace: string | undefined, name: string): Promise<DiagnosisInput> {
+  const kc = await loadKubeConfig();
+  const reader = new KubeConfigReader(kc);
+  try {
+    return await collectDiagnosisInput(reader, namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', name);
+  } catch (error) {
+    if (error instanceof PodNotFoundError) throw new CliError('POD_NOT_FOUND', error.message);
+    if (error instanceof KubeConnectionError) throw new CliError('CLUSTER_UNREACHABLE', error.message);
+    if (error instanceof KubeAccessError) throw new CliError('CLUSTER_UNAUTHORIZED', error.message);
+    throw error;
+  }
+}

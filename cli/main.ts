@@ -1,0 +1,44 @@
+// The `oombot` command line. Every error a person can cause ends here as one line on stderr and a documented exit
+// code; anything else is a bug and says so, still without a stack trace unless OOMBOT_DEBUG is set.
+import { CliError } from './errors.ts';
+import { EXPLAIN_USAGE, explainCommand } from './explain-command.ts';
+import type { Io } from './io.ts';
+
+const USAGE = `usage: oombot <command> [options]
+
+commands:
+  explain <namespace>/<pod>   why did this container die? (live, or offline with --from-file)
+  sandbox                     run a local Kubernetes control plane (etcd + kube-apiserver) until interrupted
+
+Run oombot <command> --help for a command's options.`;
+
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'explain':
+        return await explainCommand(rest, io);
+      case 'sandbox': {
+        const { sandboxCommand } = await import('./sandbox-command.ts');
+        return await sandboxCommand(rest, io);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new CliError('USAGE', `unknown command "${command}"; commands: explain, sandbox`);
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr.write(`oombot: ${error.message}\n`);
+      if (error.code === 'USAGE' && command === 'explain') io.stderr.write(`${EXPLAIN_USAGE.split('\n')[0]}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`oombot: unexpected error: ${(error as Error).message ?? String(error)} (this is a bug; rerun with OOMBOT_DEBUG=1 for details)\n`);
+    if (process.env['OOMBOT_DEBUG']) io.stderr.write(`${(error as Error).stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,132 @@
+// Everything the engine can use about one pod, read live (DOMAIN.md §4's tiers): the pod, its events, its node and
+// the node's events, the other pods on the node, its owner chain, then — only when permitted — metrics.k8s.io and the
+// kubelet's Summary and configz through nodes/proxy. A source that is forbidden or absent becomes a line in
+// `unavailable`, never an error: the diagnosis works with less.
+import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
+import {
+  EventSchema,
+  KubeletConfigzSchema,
+  KubeletSummarySchema,
+  NodeSchema,
+  PodMetricsSchema,
+  PodSchema,
+  type Pod,
+} from '../shared/k8s-objects.ts';
+import { resolveWorkloadAsync, type OwnerObject } from './owners.ts';
+import { statusMessage, type KubeReader, type KubeResponse } from './rest.ts';
+
+export class PodNotFoundError extends Error {
+  override name = 'PodNotFoundError';
+}
+
+export class KubeAccessError extends Error {
+  override name = 'KubeAccessError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; why: string };
+
+const OWNER_PATHS: Record<string, string> = {
+  ReplicaSet: '/apis/apps/v1/namespaces/%ns/replicasets/%name',
+  Job: '/apis/batch/v1/namespaces/%ns/jobs/%name',
+  StatefulSet: '/apis/apps/v1/namespaces/%ns/statefulsets/%name',
+  DaemonSet: '/apis/apps/v1/namespaces/%ns/daemonsets/%name',
+};
+
+export async function collectDiagnosisInput(api: KubeReader, namespace: string, name: string): Promise<DiagnosisInput> {
+  const res = await api.get(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`);
+  if (res.status === 404) throw new PodNotFoundError(`pod ${name} not found in namespace ${namespace} of ${api.description}`);
+  if (res.status === 401) throw new KubeAccessError(401, `${api.description} rejected the credentials (401 Unauthorized): log in again or fix the kubeconfig user`);
+  if (res.status !== 200) throw new KubeAccessError(res.status, `cannot read pod ${namespace}/${name}: ${statusMessage(res)}`);
+  const pod = PodSchema.parse(res.body);
+  const nodeName = pod.spec.nodeName;
+  const unavailable: string[] = [];
+  const keep = <T>(what: string, o: Outcome<T>): T | undefined => {
+    if (o.ok) return o.value;
+    unavailable.push(`${what}: ${o.why}`);
+    return undefined;
+  };
+
+  const fetchJson = async <T>(path: string, parse: (b: unknown) => T, timeoutMs?: number): Promise<Outcome<T>> => {
+    let r: KubeResponse;
+    try {
+      r = await api.get(path, timeoutMs ? { timeoutMs } : {});
+    } catch (error) {
+      return { ok: false, why: (error as Error).message };
+    }
+    if (r.status === 200) return { ok: true, value: parse(r.body) };
+    if (r.status === 403) return { ok: false, why: `forbidden (${statusMessage(r)})` };
+    if (r.status === 404) return { ok: false, why: 'not served by this cluster' };
+    return { ok: false, why: `${statusMessage(r)} (HTTP ${r.status})` };
+  };
+  const list = <T>(path: string, parse: (b: unknown) => T) =>
+    fetchJson(path, (b) => ((b as { items?: unknown[] }).items ?? []).map(parse));
+
+  const uidSelector = pod.metadata.uid ? `involvedObject.uid=${pod.metadata.uid}` : `involvedObject.name=${pod.metadata.name}`;
+  const [podEvents, node, nodeEvents, nodePods, podMetrics, workload] = await Promise.all([
+    list(`/api/v1/namespaces/${enc(namespace)}/events?fieldSelector=${enc(uidSelector)}`, (e) => EventSchema.parse(e)),
+    nodeName ? fetchJson(`/api/v1/nodes/${enc(nodeName)}`, (b) => NodeSchema.parse(b)) : Promise.resolve(undefined),
+    nodeName
+      ? list(`/api/v1/events?fieldSelector=${enc(`involvedObject.kind=Node,involvedObject.name=${nodeName}`)}`, (e) => EventSchema.parse(e))
+      : Promise.resolve(undefined),
+    nodeName ? list(`/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${nodeName}`)}`, (p) => PodSchema.parse(p)) : Promise.resolve(undefined),
+    fetchJson(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(namespace)}/pods/${enc(name)}`, (b) => PodMetricsSchema.parse(b)),
+    resolveWorkloadAsync(pod, async (kind, ns, n) => {
+      const path = OWNER_PATHS[kind];
+      if (!path) return undefined;
+      const o = await fetchJson(path.replace('%ns', enc(ns)).replace('%name', enc(n)), (b) => b as OwnerObject);
+      return o.ok ? o.value : undefined;
+    }),
+  ]);
+
+  const events = keep('events of the pod', podEvents);
+  const nodeObject = node && keep(`the node object (${nodeName})`, node);
+  const nodeEventList = nodeEvents && keep(`events of node ${nodeName}`, nodeEvents);
+  const otherPods = nodePods && keep(`other pods on node ${nodeName} (to size what the node can give)`, nodePods);
+  const metrics = keep('metrics.k8s.io (current working set)', podMetrics);
+  const kubelet = nodeName ? await kubeletData(fetchJson, nodeName) : { summary: undefined, configz: undefined, unavailable: [] };
+  unavailable.push(...kubelet.unavailable);
+
+  return {
+    pod,
+    ...(events ? { events: [...events, ...(nodeEventList ?? [])] } : {}),
+    ...(nodeObject ? { node: nodeObject } : {}),
+    ...(otherPods ? { nodePods: otherPods.filter((p: Pod) => p.metadata.uid !== pod.metadata.uid) } : {}),
+    ...(metrics ? { podMetrics: metrics } : {}),
+    ...(kubelet.summary ? { kubeletSummary: kubelet.summary } : {}),
+    ...(kubelet.configz ? { kubeletConfig: kubelet.configz } : {}),
+    ...(workload ? { workload } : {}),
+    unavailable,
+  };
+}
+
+/**
+ * The kubelet's Summary and configz through the API server's nodes/proxy. That permission is not read-only (it allows
+ * exec into any pod on the node, DOMAIN.md §4), so it is opt-in: a 403 here is expected and only noted.
+ */
+async function kubeletData(
+  fetchJson: <T>(path: string, parse: (b: unknown) => T, timeoutMs?: number) => Promise<Outcome<T>>,
+  nodeName: string,
+) {
+  const base = `/api/v1/nodes/${enc(nodeName)}/proxy`;
+  const [summary, configz] = await Promise.all([
+    fetchJson(`${base}/stats/summary`, (b) => KubeletSummarySchema.parse(b), 5_000),
+    fetchJson(`${base}/configz`, (b) => KubeletConfigzSchema.parse(b), 5_000),
+  ]);
+  const unavailable: string[] = [];
+  const note = (what: string, o: Outcome<unknown>) => {
+    if (!o.ok) unavailable.push(`${what}: ${o.why.startsWith('forbidden') ? 'nodes/proxy not granted (opt-in)' : o.why}`);
+  };
+  note('kubelet stats (Summary API)', summary);
+  note('kubelet config (configz)', configz);
+  return { summary: summary.ok ? summary.value : undefined, configz: configz.ok ? configz.value : undefined, unavailable };
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
