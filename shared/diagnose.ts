@@ -84,7 +84,7 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
           termination: {
             ...(t.reason ? { reason: t.reason } : {}),
             exitCode: t.exitCode,
-            ...(signalName(t.exitCode) ? { signal: signalName(t.exitCode) } : {}),
+            ...(signalOf(t) ? { signal: signalOf(t) } : {}),
             ...(t.finishedAt ? { finishedAt: t.finishedAt } : {}),
             restartCount: termination!.restartCount,
             ...(t.message ? { message: t.message.slice(-2048) } : {}),
@@ -113,7 +113,7 @@ function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | 
   const others = (nodePods ?? []).filter((p) => p.metadata.uid !== o.pod.metadata.uid || p.metadata.name !== o.pod.metadata.name).reduce((s, p) => s + podMemoryRequests(p), 0);
   const node = `node ${o.nodeName}`;
   const capSource = nodePods
-    ? `${node}'s ${formatBytes(allocatable)} allocatable less ${formatBytes(others + siblings)} requested by other containers`
+    ? `${node}'s ${formatBytes(allocatable)} allocatable${others + siblings ? ` less ${formatBytes(others + siblings)} requested by other containers` : ', nothing else requested on it'}`
     : `${node}'s ${formatBytes(allocatable)} allocatable${siblings ? ` less ${formatBytes(siblings)} for the pod's other containers` : ''}`;
   return { capBytes: Math.max(0, allocatable - others - siblings), capSource };
 }
@@ -164,6 +164,11 @@ function noMemoryTermination(pod: Pod, container: string | undefined): Diagnosis
     'NO_MEMORY_TERMINATION',
     `no memory-related termination found in pod ${podRef(pod)}${container ? ` (container ${container})` : ''}${seen.length ? `: ${seen.join('; ')}` : ''}`,
   );
+}
+
+/** The kubelet's synthetic ContainerStatusUnknown/137 was no signal at all (DOMAIN.md §1). */
+function signalOf(t: { exitCode: number; reason?: string | undefined }): string | undefined {
+  return t.reason === 'ContainerStatusUnknown' ? undefined : signalName(t.exitCode);
 }
 
 function containerTypeOf(pod: Pod, name: string): 'container' | 'init' | 'ephemeral' {

@@ -232,7 +232,8 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
 export function terminationEvidence(t: Termination): string {
   const { terminated } = t;
   const where = t.state === 'current' ? 'state.terminated' : 'lastState.terminated';
-  const signal = signalName(terminated.exitCode);
+  // The kubelet's synthetic ContainerStatusUnknown/137 was no signal at all (DOMAIN.md §1).
+  const signal = terminated.reason === 'ContainerStatusUnknown' ? undefined : signalName(terminated.exitCode);
   const type = t.containerType === 'container' ? 'container' : `${t.containerType} container`;
   return `${type} ${t.container}: ${where} reason ${terminated.reason ?? '(none)'}, exit ${terminated.exitCode}${signal ? ` (${signal})` : ''}${terminated.finishedAt ? ` at ${terminated.finishedAt}` : ''}, ${t.restartCount} restart${t.restartCount === 1 ? '' : 's'}`;
 }

@@ -128,7 +128,7 @@ const rows: Row[] = [
       ]),
       events: [],
     },
-    want: { cause: 'node-pressure', kind: 'eviction', container: 'web', termination: { reason: 'ContainerStatusUnknown', exitCode: 137, signal: 'SIGKILL', finishedAt: T0, restartCount: 0, message: 'The container could not be located when the pod was terminated' } },
+    want: { cause: 'node-pressure', kind: 'eviction', container: 'web', termination: { reason: 'ContainerStatusUnknown', exitCode: 137, finishedAt: T0, restartCount: 0, message: 'The container could not be located when the pod was terminated' } },
   },
   {
     name: 'an eviction known only from the DisruptionTarget condition',
@@ -382,6 +382,13 @@ describe('diagnose', () => {
   it('names the containers it has when asked for one it does not', () => {
     expect(() => diagnose({ pod: limitPod }, { container: 'nope' })).toThrow(DiagnosisError);
     expect(() => diagnose({ pod: limitPod }, { container: 'nope' })).toThrow('container "nope" not found in pod shop/checkout-7d9f8b6c5-m4tzr; it has: api');
+  });
+
+  it('does not call the kubelet placeholder 137 a signal', () => {
+    const p = pod({ name: 'api-gone', containers: [api()], statuses: [downStatus('api', { reason: 'ContainerStatusUnknown', exitCode: 137 })] });
+    const verdict = diagnose({ pod: p, events: [] });
+    expect(verdict.termination).not.toHaveProperty('signal');
+    expect(verdict.evidence[0]).toBe(`container api: state.terminated reason ContainerStatusUnknown, exit 137 at ${T0}, 0 restarts`);
   });
 
   it('passes what the caller could not read into missing', () => {
