@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver and etcd from Go modules through the Go module proxy into a cache directory.
+# `go install k8s.io/kubernetes/cmd/kube-apiserver@vX` refuses because k8s.io/kubernetes's go.mod replaces its staging
+# modules (k8s.io/api, k8s.io/client-go, ...) with local paths and requires them at v0.0.0. A throwaway module that
+# requires k8s.io/kubernetes and replaces every v0.0.0 staging module with its published v0.Y.Z tag builds cleanly.
+#
+# usage: build-control-plane.sh OUT_DIR [KUBERNETES_VERSION] [ETCD_VERSION]
+set -euo pipefail
+
+out=${1:?usage: build-control-plane.sh OUT_DIR [KUBERNETES_VERSION] [ETCD_VERSION]}
+k8s_version=${2:-v1.35.4}
+etcd_version=${3:-v3.6.5}
+staging_version="v0.${k8s_version#v1.}"
+
+command -v go >/dev/null || { echo "go is not installed: install Go >= 1.25 or set KUBEBUILDER_ASSETS to a folder with etcd and kube-apiserver" >&2; exit 1; }
+
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export GOFLAGS=-mod=mod
+
+# --- kube-apiserver ---
+mkdir -p "$work/apiserver"
+cd "$work/apiserver"
+k8s_mod=$(go mod download -json "k8s.io/kubernetes@${k8s_version}" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+{
+  echo "module oombot.local/controlplane"
+  grep -E '^(go|godebug) ' "$k8s_mod"
+  echo "require k8s.io/kubernetes ${k8s_version}"
+  # every staging module k8s.io/kubernetes requires at v0.0.0 (the list changes between releases)
+  grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$k8s_mod" | awk -v v="$staging_version" '{print "replace " $1 " => " $1 " " v}'
+} > go.mod
+go get "k8s.io/kubernetes/cmd/kube-apiserver@${k8s_version}" >/dev/null
+ldflags="-s -w -X k8s.io/component-base/version.gitVersion=${k8s_version} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$k8s_version" | cut -d. -f2) -X k8s.io/client-go/pkg/version.gitVersion=${k8s_version}"
+CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+mv "$out/kube-apiserver.tmp" "$out/kube-apiserver"
+
+# --- etcd ---
+mkdir -p "$work/etcd"
+cd "$work/etcd"
+echo "module oombot.local/etcd" > go.mod
+echo "go 1.24" >> go.mod
+go get "go.etcd.io/etcd/server/v3@${etcd_version}" >/dev/null
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcd.tmp" go.etcd.io/etcd/server/v3
+mv "$out/etcd.tmp" "$out/etcd"
+
+echo "built $("$out/kube-apiserver" --version) and etcd ${etcd_version} into $out"

@@ -1,0 +1,221 @@
+// A real kube-apiserver and etcd on loopback, as controller-runtime's envtest runs them: no controller-manager,
+// scheduler or kubelet. Tests and `oombot sandbox` write what those components would write (pod status, events).
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { apiRequest, type ApiTarget } from './api-request.ts';
+import { controlPlaneBinaries } from './binaries.ts';
+import { aggregateClusterRoles } from './clusterrole-aggregation.ts';
+import { signal, startDaemon, stopDaemon, waitFor, type Daemon } from './daemon.ts';
+import { ControlPlaneError } from './errors.ts';
+import { ImpersonatingKubeConfig, kubeconfigJson, type Identity } from './kubeconfig.ts';
+
+export interface ControlPlane {
+  /** https://127.0.0.1:PORT */
+  readonly url: string;
+  /** PEM of the serving certificate the apiserver generated, followed by the CA that signed it. */
+  readonly caData: string;
+  /** Bearer token of `oombot-admin`, in group system:masters. */
+  readonly adminToken: string;
+  readonly pids: { etcd: number; apiserver: number };
+  /** Temporary folder holding etcd's data, certificates and the two processes' logs (etcd.log, kube-apiserver.log). */
+  readonly dir: string;
+  /** The admin kubeconfig. It is JSON, which is valid YAML and read as such by kubectl and client-node. */
+  kubeconfigYaml(opts?: { context?: string }): string;
+  /** Writes the admin kubeconfig with mode 0600 (it holds the admin token). */
+  writeKubeconfig(file: string): Promise<void>;
+  adminKubeConfig(): KubeConfig;
+  /** A KubeConfig that acts as `identity` through impersonation by the admin. */
+  kubeConfigAs(identity: Identity): KubeConfig;
+  /**
+   * Fills aggregated ClusterRoles (view, edit, admin, and any with an aggregationRule) from the roles their selectors
+   * match, as kube-controller-manager would. Done once at start; call again after adding a role labelled e.g.
+   * `rbac.authorization.k8s.io/aggregate-to-view: "true"`.
+   */
+  aggregateClusterRoles(): Promise<void>;
+  /** Resolves when etcd or the apiserver exits, whether by stop() or not: a sandbox should stop when either dies. */
+  readonly exited: Promise<{ name: string; reason: string }>;
+  /** Stops the apiserver, then etcd (SIGTERM, SIGKILL after 5 s), and removes `dir`. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const etcdReadyMs = 30_000;
+const apiserverReadyMs = 60_000;
+
+export async function startControlPlane(opts: { log?: (line: string) => void } = {}): Promise<ControlPlane> {
+  const log = opts.log ?? (() => {});
+  const bins = await controlPlaneBinaries({ log });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oombot-cp-'));
+  const adminToken = randomBytes(32).toString('hex');
+  const started: Daemon[] = [];
+  // Children die with us even if the caller forgets stop(): 'exit' handlers must be synchronous, hence kill + rmSync.
+  const onExit = () => {
+    for (const d of started) if (!d.hasExited()) signal(d.pid, 'SIGKILL'); // a reaped PID may belong to another
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
+  const stopAll = async (keepFile?: string) => {
+    for (const d of [...started].reverse()) await stopDaemon(d);
+    process.off('exit', onExit);
+    if (!keepFile) return fs.rm(dir, { recursive: true, force: true });
+    // After a failed start the error message points at a log file: it stays (a few kB), the rest goes.
+    for (const entry of await fs.readdir(dir)) {
+      if (path.join(dir, entry) !== keepFile) await fs.rm(path.join(dir, entry), { recursive: true, force: true });
+    }
+  };
+
+  try {
+    await writeCredentials(dir, adminToken);
+    const [clientPort, peerPort, securePort] = await freePorts(3);
+    const t0 = Date.now();
+    const etcdUrl = `http://127.0.0.1:${clientPort}`;
+    const peerUrl = `http://127.0.0.1:${peerPort}`;
+    const etcd = await spawnChecked('etcd', bins.etcd, dir, [
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=default=${peerUrl}`,
+      // Throwaway data: skipping fsync makes every write, and so the whole suite, much faster.
+      '--unsafe-no-fsync',
+      // A single member elects itself after the election timeout (1 s by default); with no peers a short one is safe.
+      '--heartbeat-interval=10',
+      '--election-timeout=100',
+    ]);
+    started.push(etcd);
+    await waitFor(etcd, 'etcd to answer /health', etcdReadyMs, async () => (await fetch(`${etcdUrl}/health`)).ok);
+    log(`etcd ready on ${etcdUrl} after ${Date.now() - t0} ms`);
+
+    const url = `https://127.0.0.1:${securePort}`;
+    const certFile = path.join(dir, 'certs', 'apiserver.crt');
+    const apiserver = await spawnChecked('kube-apiserver', bins.kubeApiserver, dir, [
+      `--etcd-servers=${etcdUrl}`,
+      `--cert-dir=${path.join(dir, 'certs')}`,
+      `--secure-port=${securePort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      // No controller-manager runs, so nothing would keep the `kubernetes` Service's endpoints; don't try.
+      '--endpoint-reconciler-type=none',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--authorization-mode=RBAC',
+      `--token-auth-file=${path.join(dir, 'tokens.csv')}`,
+      '--service-account-issuer=https://oombot.local',
+      `--service-account-key-file=${path.join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${path.join(dir, 'sa.key')}`,
+      '--allow-privileged=true',
+      // The ServiceAccount admission plugin rejects pods until the token controller (controller-manager) has made
+      // the namespace's `default` ServiceAccount; envtest disables it for the same reason.
+      '--disable-admission-plugins=ServiceAccount',
+    ]);
+    started.push(apiserver);
+    let target: ApiTarget | undefined;
+    await waitFor(apiserver, 'kube-apiserver to answer /readyz', apiserverReadyMs, async () => {
+      // The apiserver writes its self-signed serving cert followed by its CA (client-go util/cert) before it serves.
+      const caPem = await fs.readFile(certFile, 'utf8').catch(() => '');
+      if (caPem.split('-----END CERTIFICATE-----').length < 3) return false;
+      target = { url, caPem, token: adminToken };
+      return (await apiRequest(target, 'GET', '/readyz')).status === 200;
+    });
+    const api = target as ApiTarget;
+    await waitFor(apiserver, 'the RBAC bootstrap roles', apiserverReadyMs, async () => {
+      return (await apiRequest(api, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/view')).status === 200;
+    });
+    await aggregateClusterRoles(api);
+    await ensureDefaultNamespace(apiserver, api);
+    log(`kube-apiserver ready on ${url} after ${Date.now() - t0} ms`);
+
+    const kubeconfigYaml = ({ context }: { context?: string } = {}) =>
+      kubeconfigJson({ url, caPem: api.caPem, token: adminToken, context });
+    return {
+      url,
+      caData: api.caPem,
+      adminToken,
+      pids: { etcd: etcd.pid, apiserver: apiserver.pid },
+      dir,
+      kubeconfigYaml,
+      async writeKubeconfig(file) {
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        await fs.writeFile(file, kubeconfigYaml(), { mode: 0o600 });
+        await fs.chmod(file, 0o600); // writeFile's mode only applies when it creates the file
+      },
+      adminKubeConfig() {
+        const kc = new KubeConfig();
+        kc.loadFromString(kubeconfigYaml());
+        return kc;
+      },
+      kubeConfigAs(identity) {
+        const kc = new ImpersonatingKubeConfig(identity);
+        kc.loadFromString(kubeconfigYaml());
+        return kc;
+      },
+      aggregateClusterRoles: () => aggregateClusterRoles(api),
+      exited: Promise.race(started.map(async (d) => ({ name: d.name, reason: await d.exited }))),
+      stop: () => stopAll(),
+    };
+  } catch (error) {
+    if (error instanceof ControlPlaneError) {
+      await stopAll(error.logFile);
+      throw error;
+    }
+    await stopAll();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ControlPlaneError('CONTROL_PLANE_START_FAILED', `starting the control plane failed: ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
+async function spawnChecked(name: string, bin: string, dir: string, args: string[]): Promise<Daemon> {
+  try {
+    return await startDaemon(name, bin, args, path.join(dir, `${name}.log`));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ControlPlaneError('CONTROL_PLANE_START_FAILED', `could not start ${name} (${bin}): ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
+async function writeCredentials(dir: string, adminToken: string): Promise<void> {
+  // The apiserver signs ServiceAccount tokens with the private key and verifies them with the public one.
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  await fs.writeFile(path.join(dir, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
+  await fs.writeFile(path.join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  // --token-auth-file is CSV: token,user,uid,"group1,group2". system:masters passes every authorization check.
+  await fs.writeFile(path.join(dir, 'tokens.csv'), `${adminToken},oombot-admin,oombot-admin,"system:masters"\n`, {
+    mode: 0o600,
+  });
+}
+
+/** Ports the kernel reports free right now; all are held open together so the three are distinct. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = net.createServer();
+      return new Promise<net.Server>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/**
+ * Pods need their namespace (NamespaceLifecycle admission). The apiserver's own bootstrap controller creates `default`
+ * shortly after start even with no controller-manager; create it ourselves if we got there first.
+ */
+async function ensureDefaultNamespace(apiserver: Daemon, api: ApiTarget): Promise<void> {
+  await waitFor(apiserver, 'the default namespace', apiserverReadyMs, async () => {
+    if ((await apiRequest(api, 'GET', '/api/v1/namespaces/default')).status === 200) return true;
+    const created = await apiRequest(api, 'POST', '/api/v1/namespaces', { metadata: { name: 'default' } });
+    return created.status === 201 || created.status === 409;
+  });
+}
