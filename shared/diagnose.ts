@@ -9,6 +9,7 @@ import { formatBytes } from './quantity.ts';
 import { recommendLimit, recommendRequest, type Sizing } from './recommend-limit.ts';
 import { runtimeAdvice } from './runtime-advice.ts';
 import { findHeapSetting } from './runtime-settings.ts';
+import { contextEvidence, currentContainerUsage } from './current-usage.ts';
 import { containerStatuses, latestTermination, memoryTerminations, signalName, type Termination } from './terminations.ts';
 import type { Recommendation, Verdict } from './verdict.ts';
 
@@ -51,7 +52,8 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
 
   const { allocatableBytes, capacityBytes } = nodeMemory(input.node);
   const capacity = capFor(observed, input.nodePods, allocatableBytes);
-  const limitSizing = sizeLimit(observed, finding, capacity);
+  const now = currentContainerUsage(pod, container, input.podMetrics, input.kubeletSummary);
+  const limitSizing = sizeLimit(observed, finding, capacity, now?.bytes);
   const requestSizing =
     finding.kind === 'eviction' && finding.usage
       ? recommendRequest({ currentRequestBytes: observed.resources.requestBytes, usageBytes: finding.usage.bytes, ...capacity })
@@ -100,7 +102,7 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
       ...(capacityBytes !== undefined ? { nodeCapacity: formatBytes(capacityBytes) } : {}),
     },
     ...words,
-    evidence: finding.evidence,
+    evidence: [...finding.evidence, ...contextEvidence(container, now, observed.resources.limitBytes, input.kubeletSummary, input.kubeletConfig)],
     missing,
     ...recommendation(c),
   };
@@ -118,12 +120,14 @@ function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | 
   return { capBytes: Math.max(0, allocatable - others - siblings), capSource };
 }
 
-function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undefined; capSource?: string }): Sizing | undefined {
+function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undefined; capSource?: string }, usingNow: number | undefined): Sizing | undefined {
   const { limitBytes, requestBytes } = o.resources;
   if (f.cause === 'limit') return recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: f.usage?.bytes, ...capacity });
   // A container with no limit killed by node or kubepods OOM: give it one, sized from what it was seen using.
-  if ((f.kind === 'node-oom' || f.kind === 'kubepods-oom') && limitBytes === undefined && (f.usage || requestBytes)) {
-    return recommendLimit({ currentLimitBytes: undefined, requestBytes, peakBytes: f.usage?.bytes, ...capacity });
+  // What it uses now is a floor for its peak (the current instance only, DOMAIN.md §4).
+  const peak = Math.max(f.usage?.bytes ?? 0, usingNow ?? 0) || undefined;
+  if ((f.kind === 'node-oom' || f.kind === 'kubepods-oom') && limitBytes === undefined && (peak || requestBytes)) {
+    return recommendLimit({ currentLimitBytes: undefined, requestBytes, peakBytes: peak, ...capacity });
   }
   return undefined;
 }

@@ -396,3 +396,30 @@ describe('diagnose', () => {
     expect(verdict.missing).toContain('node object: forbidden (get nodes)');
   });
 });
+
+describe('diagnose with kubelet and metrics data', () => {
+  const summary = {
+    node: { nodeName: 'ip-10-0-12-7', memory: { availableBytes: 3.1 * 2 ** 30, workingSetBytes: 11 * 2 ** 30 } },
+    pods: [{ podRef: { name: 'reports', namespace: 'analytics' }, containers: [{ name: 'reports', memory: { workingSetBytes: 700 * 2 ** 20 } }] }],
+  };
+  const configz = { kubeletconfig: { evictionHard: { 'memory.available': '100Mi' }, singleProcessOOMKill: false } };
+
+  it('adds what the container and node use now and the kubelet settings as context, and sizes a missing limit from it', () => {
+    const verdict = diagnose({ pod: noLimitPod, node: node(), events: [], kubeletSummary: summary, kubeletConfig: configz });
+    expect(verdict.evidence).toEqual(
+      expect.arrayContaining([
+        'container reports uses 700Mi now, since its last start (kubelet Summary API, working set)',
+        'node ip-10-0-12-7 has 3.1Gi available now (kubelet Summary API)',
+        'kubelet evicts when memory.available < 100Mi (configz)',
+        'kubelet singleProcessOOMKill=false: the whole container is killed together (memory.oom.group) (configz)',
+      ]),
+    );
+    expect(verdict.recommendation?.memoryLimit).toBe('864Mi') // 700Mi × 1.2 = 840Mi, rounded up to a 32Mi step;
+  });
+
+  it('reads the working set from metrics.k8s.io when the kubelet is not reachable', () => {
+    const podMetrics = { kind: 'PodMetrics' as const, metadata: { name: 'checkout-7d9f8b6c5-m4tzr', namespace: 'shop' }, containers: [{ name: 'api', usage: { cpu: '12m', memory: '300Mi' } }] };
+    const verdict = diagnose({ pod: limitPod, node: node(), events: [], podMetrics });
+    expect(verdict.evidence).toContain('container api uses 300Mi now (59 % of its limit), since its last start (metrics.k8s.io, working set)');
+  });
+});
