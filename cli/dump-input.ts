@@ -135,7 +135,16 @@ export function inputFromDump(dump: Dump, namespace: string | undefined, name: s
   const node = dump.nodes.find((n) => n.metadata.name === nodeName);
   const summary = dump.summaries.find((s) => s.node.nodeName === nodeName) ?? (dump.summaries.length === 1 ? dump.summaries[0] : undefined);
   const unavailable: string[] = [];
-  if (!node) unavailable.push(`the node object${nodeName ? ` (${nodeName})` : ''}: not in the input files (add kubectl get node ${nodeName ?? '<node>'} -o json)`);
+  const otherNodes = dump.nodes.map((n) => n.metadata.name).filter((n) => n !== nodeName);
+  if (!node) {
+    const held = otherNodes.length ? `; they hold node ${otherNodes.join(', ')}` : '';
+    unavailable.push(`the node object${nodeName ? ` (${nodeName})` : ''}: not in the input files (add kubectl get node ${nodeName ?? '<node>'} -o json${held})`);
+  }
+  // Without the other pods of the node, what it can still give is unknown: say so rather than assume it is empty.
+  const nodePods = dump.pods.filter((p) => p.spec.nodeName === nodeName && p !== pod);
+  if (nodeName && !nodePods.length) {
+    unavailable.push(`other pods on node ${nodeName}: not in the input files (add kubectl get pods -A --field-selector spec.nodeName=${nodeName} -o json)`);
+  }
   if (!dump.sawEvents) unavailable.push(`events: not in the input files (add kubectl get events -n ${pod.metadata.namespace ?? 'default'} -o json)`);
   if (!summary) unavailable.push('kubelet stats (Summary API): not in the input files');
   const workload = resolveWorkload(pod, (kind, ns, n) => dump.owners.find((o) => o.kind === kind && o.metadata?.name === n && (o.metadata?.namespace ?? ns) === ns));
@@ -144,7 +153,7 @@ export function inputFromDump(dump: Dump, namespace: string | undefined, name: s
     pod,
     ...(dump.sawEvents ? { events: dump.events } : {}),
     ...(node ? { node } : {}),
-    ...(nodeName ? { nodePods: dump.pods.filter((p) => p.spec.nodeName === nodeName && p !== pod) } : {}),
+    ...(nodePods.length ? { nodePods } : {}),
     ...(summary ? { kubeletSummary: summary } : {}),
     ...(dump.configz[0] ? { kubeletConfig: dump.configz[0] } : {}),
     ...(podMetrics ? { podMetrics } : {}),

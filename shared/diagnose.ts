@@ -68,7 +68,9 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
   const c: Case = { ...observed, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes };
   const words = explain(c);
   const t = termination?.terminated;
-  const missing = [...new Set([...finding.missing, ...input.unavailable])];
+  // The caller's reasons are more specific than the engine's generic lines about the same source.
+  const covered = (line: string) => ['the node object', 'events of the pod'].some((p) => line.startsWith(p) && input.unavailable.some((u) => u.startsWith(p.split(' ').slice(0, 2).join(' '))));
+  const missing = [...new Set([...input.unavailable, ...finding.missing.filter((m) => !covered(m))])];
 
   return {
     version: 1,
@@ -94,8 +96,8 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
         }
       : {}),
     memory: {
-      ...(observed.resources.limitBytes !== undefined ? { limit: formatBytes(observed.resources.limitBytes) } : {}),
-      ...(observed.resources.requestBytes !== undefined ? { request: formatBytes(observed.resources.requestBytes) } : {}),
+      ...(observed.resources.limitText ? { limit: observed.resources.limitText } : {}),
+      ...(observed.resources.requestText ? { request: observed.resources.requestText } : {}),
       ...(finding.usage ? { usage: formatBytes(finding.usage.bytes), usageSource: finding.usage.source } : {}),
       qosClass: qosClass(pod),
       ...(allocatableBytes !== undefined ? { nodeAllocatable: formatBytes(allocatableBytes) } : {}),
@@ -111,12 +113,14 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
 /** What the node can give this container: allocatable minus the requests of everything else scheduled there. */
 function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | undefined): { capBytes: number | undefined; capSource?: string } {
   if (allocatable === undefined) return { capBytes: undefined };
-  const siblings = podMemoryRequests({ ...o.pod, status: { ...o.pod.status, phase: 'Running' } }, o.container);
+  // An init container runs before the app containers, never beside them: they take nothing from it.
+  const isInit = o.termination?.containerType === 'init' || o.pod.spec.initContainers?.some((c) => c.name === o.container);
+  const siblings = isInit ? 0 : podMemoryRequests({ ...o.pod, status: { ...o.pod.status, phase: 'Running' } }, o.container);
   const others = (nodePods ?? []).filter((p) => p.metadata.uid !== o.pod.metadata.uid || p.metadata.name !== o.pod.metadata.name).reduce((s, p) => s + podMemoryRequests(p), 0);
   const node = `node ${o.nodeName}`;
   const capSource = nodePods
     ? `${node}'s ${formatBytes(allocatable)} allocatable${others + siblings ? ` less ${formatBytes(others + siblings)} requested by other containers` : ', nothing else requested on it'}`
-    : `${node}'s ${formatBytes(allocatable)} allocatable${siblings ? ` less ${formatBytes(siblings)} for the pod's other containers` : ''}`;
+    : `${node}'s ${formatBytes(allocatable)} allocatable${siblings ? ` less ${formatBytes(siblings)} for the pod's other containers` : ''} (other pods' requests not seen)`;
   return { capBytes: Math.max(0, allocatable - others - siblings), capSource };
 }
 

@@ -26,7 +26,7 @@ export function explain(c: Case): Explanation {
   const who = c.workload ? `${c.workload.name} › ${c.container}` : `${c.pod.metadata.name} › ${c.container}`;
   const pod = c.pod.metadata.name ?? 'the pod';
   const node = c.nodeName ?? 'its node';
-  const limit = c.resources.limitBytes !== undefined ? formatBytes(c.resources.limitBytes) : undefined;
+  const limit = c.resources.limitText;
   const exit = c.termination?.terminated.exitCode;
   const e = (headline: string, summary: string, action: string): Explanation => ({ headline: clip(headline, 150), summary, action });
 
@@ -44,7 +44,7 @@ export function explain(c: Case): Explanation {
         `Raise the limit${sized(c.limitSizing)} if the workers need it, or cap how many worker processes start and how much each may use.`,
       );
     case 'eviction': {
-      const usage = f.usage ? ` and \`${c.container}\` was using ${formatBytes(f.usage.bytes)} against a ${c.resources.requestBytes !== undefined ? formatBytes(c.resources.requestBytes) : 'zero'} request, so the kubelet evicted it first` : '';
+      const usage = f.usage ? ` and \`${c.container}\` was using ${formatBytes(f.usage.bytes)} against a ${c.resources.requestText ?? 'zero'} request, so the kubelet evicted it first` : '';
       const threshold = f.eviction?.thresholdBytes !== undefined ? ` below the ${formatBytes(f.eviction.thresholdBytes)} eviction threshold${f.eviction.availableBytes !== undefined ? ` (${formatBytes(f.eviction.availableBytes)} left)` : ''}` : '';
       return e(
         `${pod} was evicted: node ${node} ran low on memory`,
@@ -63,7 +63,7 @@ export function explain(c: Case): Explanation {
     case 'node-oom':
       return e(
         `${who} was killed by a node-wide OOM, not by its own limit`,
-        `The node ran out of memory${f.nodeSignal ? ` (${f.nodeSignal.source === 'SystemOOM' ? 'kubelet' : 'kernel'}: "${f.nodeSignal.event.message}")` : ''}${limit ? '' : `; \`${c.container}\` has no memory limit${c.resources.requestBytes ? ` and a ${formatBytes(c.resources.requestBytes)} request` : ''}, which makes it an early victim`}.`,
+        `The node ran out of memory${f.nodeSignal ? ` (${f.nodeSignal.source === 'SystemOOM' ? 'kubelet' : 'kernel'}: "${f.nodeSignal.event.message}")` : ''}${limit ? '' : `; \`${c.container}\` has no memory limit${c.resources.requestText ? ` and a ${c.resources.requestText} request` : ''}, which makes it an early victim`}.`,
         limit
           ? `Not this container's fault: find what else on ${node} grew, set realistic requests there, or add capacity.`
           : `Give it a limit${sized(c.limitSizing)} and a realistic request; check what else on ${node} grew.`,
@@ -72,10 +72,10 @@ export function explain(c: Case): Explanation {
       return e(
         limit ? `${who} was OOM-killed below its ${limit} limit: the node's pods ran out of memory` : `${who} was OOM-killed with no memory limit of its own`,
         limit
-          ? `The kernel killed it inside a parent cgroup (the pods' share of ${node}) that ran out${f.usage ? `, while it used only ${formatBytes(f.usage.bytes)}` : ''}: other pods pushed the node past what the kubelet reserves for pods.`
+          ? `The kernel killed it inside a parent cgroup (the pods' share of ${node}) that ran out${f.usage ? `, while the process it killed used ${formatBytes(f.usage.bytes)}` : ''}: other pods most likely pushed the node past what the kubelet reserves for pods.`
           : `Without a limit only the node's memory bounds it, and the pods on ${node} together ran out of what they may use.`,
         limit
-          ? `Set requests close to real usage on the pods of ${node} so they are not over-packed; raising this container's limit will not help.`
+          ? `Set requests close to real usage on the pods of ${node} so they are not over-packed; raising this container's limit is unlikely to help.`
           : `Give it a limit${sized(c.limitSizing)} and a realistic request so the scheduler and the OOM killer know its size.`,
       );
     case 'jvm-heap':

@@ -3,6 +3,8 @@
 import type { KubeEvent, Node, Pod } from './k8s-objects.ts';
 import { isMemoryPressureRejection, parseEvictionMessage, evictionFromEventAnnotations, type EvictionMessage } from './eviction-message.ts';
 import { isNodeWide, nodeOomSignals, type NodeOomSignal } from './node-signals.ts';
+import { expectedOomScoreAdj, parseSystemOom } from './kernel-oom.ts';
+import { findContainerSpec, nodeMemory, qosClass } from './pod-facts.ts';
 import { evictedEvent, killExplanation, type KillExplanation } from './pod-events.ts';
 import { formatBytes } from './quantity.ts';
 import { signalName, SIGKILL_EXIT, type Termination } from './terminations.ts';
@@ -35,6 +37,8 @@ export interface Finding {
 
 /** How far below its limit a kernel-reported victim must be for the OOM to have come from a parent cgroup. */
 const WELL_BELOW_LIMIT = 0.75;
+/** A kernel line that does not name the pod's cgroup is taken as this container's only when its size says so. */
+const AT_LIMIT = { min: 0.75, max: 1.05 };
 
 /** An eviction (DOMAIN.md §2 and §7 rule 1), or undefined when the pod was not evicted by its kubelet. */
 export function evictionFinding(o: Observed): Finding | undefined {
@@ -112,15 +116,42 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
 
 function oomKilled(o: Observed, t: Termination, evidence: string[], signals: NodeOomSignal[]): Finding {
   const nodeWide = signals.find(isNodeWide);
-  const ownKernelLine = signals.find((s) => s.source === 'kernel' && (s.namesPod || signals.length === 1));
+  const { limitBytes } = o.resources;
+  // A kernel line is this container's when its cgroup path names the pod. node-problem-detector's lines rarely carry
+  // the path; then the victim's oom_score_adj, which the kubelet derives from the container's QoS and request, tells
+  // whose process it was, and failing that its size must fit this limit — never time alone, or another process's
+  // kill on a busy node would be blamed on this container.
+  const expectedAdj = expectedOomScoreAdj(qosClass(o.pod), o.resources.requestBytes, nodeMemory(o.node).capacityBytes);
+  const ownKernelLine =
+    signals.find((s) => s.source === 'kernel' && s.namesPod) ??
+    signals.find((s) => {
+      if (s.source !== 'kernel' || !s.kernel || s.kernel.scope === 'node') return false;
+      const adj = s.kernel.oomScoreAdj;
+      if (adj !== undefined && expectedAdj !== undefined) return Math.abs(adj - expectedAdj) <= 1;
+      const rss = s.kernel.anonRssBytes;
+      return limitBytes !== undefined && rss !== undefined && rss >= limitBytes * AT_LIMIT.min && rss <= limitBytes * AT_LIMIT.max;
+    });
+  const otherKernelLines = signals.filter((s) => s.source === 'kernel' && s !== ownKernelLine && s.kernel?.scope !== 'node');
   const missing = missingNodeSources(o);
-  const usage = ownKernelLine?.kernel?.anonRssBytes !== undefined ? { bytes: ownKernelLine.kernel.anonRssBytes, source: 'kernel OOM line (anon-rss)' } : undefined;
+  const usage = ownKernelLine?.kernel?.anonRssBytes !== undefined ? { bytes: ownKernelLine.kernel.anonRssBytes, source: `kernel OOM line (anon-rss of ${ownKernelLine.kernel.process ?? 'the victim'})` } : undefined;
   const withUsage = usage ? { usage } : {};
+  const unmatched = otherKernelLines.map((s) => `${signalEvidence(s)} — not matched to this container (neither its cgroup, its oom_score_adj nor its size points to it)`);
 
   if (nodeWide) {
-    return { cause: 'node-pressure', kind: 'node-oom', confidence: 'high', evidence: [...evidence, signalEvidence(nodeWide), ...nodeEvidence(o)], missing, nodeSignal: nodeWide, ...withUsage };
+    // A node-wide OOM near the kill is the likely killer; a named victim that is not this container's process
+    // (the kubelet names one, this container's command may not) leaves room for doubt.
+    const victim = nodeWide.source === 'SystemOOM' ? parseSystemOom(nodeWide.event.message)?.victimProcess : nodeWide.kernel?.process;
+    const ours = victim === undefined || processOfContainer(o).some((p) => p === victim);
+    return {
+      cause: 'node-pressure',
+      kind: 'node-oom',
+      confidence: ours ? 'high' : 'medium',
+      evidence: [...evidence, signalEvidence(nodeWide), ...(ours ? [] : [`the node OOM's victim was "${victim}", which is not named in this container's command; several processes can die in one node OOM`]), ...unmatched, ...nodeEvidence(o)],
+      missing,
+      nodeSignal: nodeWide,
+      ...withUsage,
+    };
   }
-  const { limitBytes } = o.resources;
   if (limitBytes === undefined) {
     // No limit of its own: only the pod, kubepods or node cgroup can have run out (DOMAIN.md §3).
     return {
@@ -140,7 +171,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
       evidence: [
         ...evidence,
         signalEvidence(ownKernelLine!),
-        `the victim used ${formatBytes(usage.bytes)} (anon-rss), ${Math.round((usage.bytes / limitBytes) * 100)} % of its ${formatBytes(limitBytes)} limit: a parent cgroup ran out, not the container's`,
+        `the killed process used ${formatBytes(usage.bytes)} (anon-rss), ${Math.round((usage.bytes / limitBytes) * 100)} % of the container's ${o.resources.limitText} limit: a parent cgroup ran out, not the container's`,
         ...nodeEvidence(o),
       ],
       missing,
@@ -160,6 +191,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
       ...evidence,
       ...(kind === 'child-process' ? [`reason OOMKilled with exit ${t.terminated.exitCode}: a child process was killed at the limit and PID 1 exited afterwards`] : []),
       ...(ownKernelLine ? [signalEvidence(ownKernelLine)] : []),
+      ...unmatched,
       ...(o.events ? [`no SystemOOM or node-wide kernel OOM event on node ${o.nodeName ?? '(unknown)'} within 2 min of the kill`] : []),
       ...nodeEvidence(o),
     ],
@@ -229,6 +261,14 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
   };
 }
 
+/** Process names this container may run: the basenames in its command and args, and its image's name. */
+function processOfContainer(o: Observed): string[] {
+  const spec = findContainerSpec(o.pod, o.container);
+  const words = [...(spec?.command ?? []), ...(spec?.args ?? [])].map((w) => w.split('/').pop() ?? w);
+  const image = spec?.image?.split('/').pop()?.split(/[:@]/)[0];
+  return [...words, ...(image ? [image] : []), o.container];
+}
+
 export function terminationEvidence(t: Termination): string {
   const { terminated } = t;
   const where = t.state === 'current' ? 'state.terminated' : 'lastState.terminated';
@@ -239,8 +279,7 @@ export function terminationEvidence(t: Termination): string {
 }
 
 function limitEvidence(o: Observed): string[] {
-  const { limitBytes, requestBytes } = o.resources;
-  return [`memory limit ${limitBytes !== undefined ? formatBytes(limitBytes) : 'none'}, request ${requestBytes !== undefined ? formatBytes(requestBytes) : 'none'} (pod spec)`];
+  return [`memory limit ${o.resources.limitText ?? 'none'}, request ${o.resources.requestText ?? 'none'} (pod spec)`];
 }
 
 function nodeEvidence(o: Observed): string[] {

@@ -17,6 +17,8 @@ export interface KernelOomKill {
   oomMemcg: string | undefined;
   /** The victim's memcg (`task_memcg=`), when the line carries it. */
   taskMemcg: string | undefined;
+  /** The victim's oom_score_adj, which the kubelet sets from the container's QoS and request (DOMAIN.md §3). */
+  oomScoreAdj: number | undefined;
 }
 
 const KILLED = /Killed process (\d+) \(([^)]*)\)(?:.*?anon-rss:\s*(\d+)kB)?/;
@@ -42,6 +44,10 @@ export function parseKernelOomLine(text: string | undefined): KernelOomKill | un
     anonRssBytes: killed?.[3] ? Number(killed[3]) * 1024 : undefined,
     oomMemcg: /oom_memcg=([^,\s]+)/.exec(text)?.[1],
     taskMemcg: /task_memcg=([^,\s]+)/.exec(text)?.[1],
+    oomScoreAdj: (() => {
+      const m = /oom_score_adj:(-?\d+)/.exec(text);
+      return m ? Number(m[1]) : undefined;
+    })(),
   };
 }
 
@@ -65,4 +71,16 @@ export function parseSystemOom(text: string | undefined): SystemOom | undefined 
   if (!text || !text.startsWith('System OOM encountered')) return undefined;
   const m = /victim process: (.+?), pid: (\d+)/.exec(text);
   return { victimProcess: m?.[1], pid: m ? Number(m[2]) : undefined };
+}
+
+/**
+ * The oom_score_adj the kubelet gives a container (pkg/kubelet/qos/policy.go, DOMAIN.md §3): Guaranteed −997,
+ * BestEffort 1000, Burstable 1000 − 1000·request/capacity clamped to [3, 999].
+ */
+export function expectedOomScoreAdj(qosClass: string, requestBytes: number | undefined, capacityBytes: number | undefined): number | undefined {
+  if (qosClass === 'Guaranteed') return -997;
+  if (qosClass === 'BestEffort') return 1000;
+  if (requestBytes === undefined || !capacityBytes) return undefined;
+  const adj = 1000 - Math.floor((1000 * requestBytes) / capacityBytes);
+  return Math.min(999, Math.max(3, adj));
 }

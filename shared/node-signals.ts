@@ -27,9 +27,10 @@ export function nearTime(event: KubeEvent, at: string | undefined, windowMs = NO
   const t = Date.parse(eventTime(event) ?? '');
   const ref = Date.parse(at ?? '');
   if (Number.isNaN(t) || Number.isNaN(ref)) return false;
-  // Aggregated events span first..last timestamp; any overlap with the window counts.
+  // An aggregated event (count > 1) says when it first and last happened, not when the others did: only those two
+  // instants can be matched to a kill. Taking its whole span would blame a SystemOOM that repeats over days.
   const first = Date.parse(event.firstTimestamp ?? '') || t;
-  return first <= ref + windowMs && t >= ref - windowMs;
+  return Math.abs(t - ref) <= windowMs || Math.abs(first - ref) <= windowMs;
 }
 
 /** Node OOM signals near `at`, most specific first (those naming the pod, then SystemOOM, then other kernel lines). */

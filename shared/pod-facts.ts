@@ -1,11 +1,14 @@
 // Plain facts read off a Pod and its Node: a container's memory limit and request, QoS class, the workload that owns
 // the pod, and what the node can give. No judgement here; the verdict rules use these.
 import type { Container, Node, Pod } from './k8s-objects.ts';
-import { tryParseQuantity } from './quantity.ts';
+import { displayQuantity, tryParseQuantity } from './quantity.ts';
 
 export interface MemoryResources {
   limitBytes: number | undefined;
   requestBytes: number | undefined;
+  /** For display: as written when the short form would round it (see displayQuantity). */
+  limitText?: string;
+  requestText?: string;
 }
 
 export function findContainerSpec(pod: Pod, name: string): Container | undefined {
@@ -19,10 +22,17 @@ export function memoryResources(pod: Pod, container: string): MemoryResources {
     (s) => s.name === container,
   )?.resources;
   const spec = findContainerSpec(pod, container)?.resources;
-  const limitBytes = tryParseQuantity(applied?.limits?.['memory'] ?? spec?.limits?.['memory']);
+  const limit = applied?.limits?.['memory'] ?? spec?.limits?.['memory'];
+  const request = applied?.requests?.['memory'] ?? spec?.requests?.['memory'] ?? limit;
+  const limitBytes = tryParseQuantity(limit);
   // The API server defaults a missing request to the limit, so a spec read from the server always has both.
-  const requestBytes = tryParseQuantity(applied?.requests?.['memory'] ?? spec?.requests?.['memory']) ?? limitBytes;
-  return { limitBytes, requestBytes };
+  const requestBytes = tryParseQuantity(request) ?? limitBytes;
+  return {
+    limitBytes,
+    requestBytes,
+    ...(limitBytes !== undefined ? { limitText: displayQuantity(limit, limitBytes) } : {}),
+    ...(requestBytes !== undefined ? { requestText: displayQuantity(request, requestBytes) } : {}),
+  };
 }
 
 /** The QoS class the API server recorded, or the same rule applied to the spec (memory and cpu, all containers). */

@@ -59,3 +59,12 @@ export function toMemoryQuantity(bytes: number): string {
   const mib = Math.ceil(bytes / MiB);
   return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
 }
+
+/**
+ * A quantity for display: the short binary form when it is exact ("536870912" → "512Mi"), else the text as the
+ * manifest wrote it ("2G", not the rounded "1.9Gi" nobody can grep for).
+ */
+export function displayQuantity(written: string | number | undefined, bytes: number): string {
+  const short = formatBytes(bytes);
+  return tryParseQuantity(short) === bytes || written === undefined ? short : String(written);
+}

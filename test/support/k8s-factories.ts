@@ -15,9 +15,10 @@ export interface ContainerOptions {
   request?: string;
   env?: Record<string, string>;
   args?: string[];
+  command?: string[];
 }
 
-export function container({ name, limit, request, env, args }: ContainerOptions) {
+export function container({ name, limit, request, env, args, command }: ContainerOptions) {
   const limits = limit ? { memory: limit } : undefined;
   const requests = request ?? limit ? { memory: request ?? limit! } : undefined;
   return {
@@ -27,6 +28,7 @@ export function container({ name, limit, request, env, args }: ContainerOptions)
     terminationMessagePolicy: 'FallbackToLogsOnError',
     ...(env ? { env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })) } : {}),
     ...(args ? { args } : {}),
+    ...(command ? { command } : {}),
   };
 }
 

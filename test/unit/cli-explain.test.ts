@@ -59,7 +59,18 @@ describe('oombot explain --from-file', () => {
     );
     const { code, stdout } = await runCli('explain', 'shop/checkout-7d9f8b6c5-m4tzr', ...files.flatMap((f) => ['--from-file', f]), '-o', 'json');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ cause: 'limit', confidence: 'high', missing: ['kubelet stats (Summary API): not in the input files'] });
+    expect(JSON.parse(stdout)).toMatchObject({
+      cause: 'limit',
+      confidence: 'high',
+      missing: [
+        'other pods on node ip-10-0-12-7: not in the input files (add kubectl get pods -A --field-selector spec.nodeName=ip-10-0-12-7 -o json)',
+        'kubelet stats (Summary API): not in the input files',
+      ],
+    });
+    // Without the node's other pods it does not claim the node is empty.
+    expect(JSON.parse(stdout).recommendation.rationale).toBe(
+      "+25 % over the 512Mi limit it died at (VPA adds 20 % or 100Mi after an OOM, krr 25 %); fits node ip-10-0-12-7's 14Gi allocatable (other pods' requests not seen)",
+    );
   });
 
   it('says what it could not see when the dump holds only the pod', async () => {

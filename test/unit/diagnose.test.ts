@@ -50,11 +50,15 @@ const evictedPod = (message: string, statuses: object[] = [downStatus('web', { r
     status: { phase: 'Failed', reason: 'Evicted', message },
   });
 
-const noLimitPod = pod({ name: 'reports', namespace: 'analytics', containers: [container({ name: 'reports', request: '256Mi' })], statuses: [restartedStatus('reports', oomKilled, 1)], status: { qosClass: 'Burstable' } });
+const noLimitPod = pod({ name: 'reports', namespace: 'analytics', containers: [container({ name: 'reports', request: '256Mi', command: ['python3', '/app/reports.py'] })], statuses: [restartedStatus('reports', oomKilled, 1)], status: { qosClass: 'Burstable' } });
 
 const bigLimitPod = pod({ deployment: 'search', containers: [container({ name: 'search', limit: '4Gi', request: '2Gi' })], statuses: [restartedStatus('search', oomKilled, 1)] });
 const KERNEL_LOW =
   'Memory cgroup out of memory: Killed process 4321 (java) total-vm:6123456kB, anon-rss:1048576kB, file-rss:2048kB, shmem-rss:0kB, UID:1000 pgtables:4096kB oom_score_adj:969';
+// The same kill as a newer kernel logs it, naming the victim's cgroup (this pod) and the cgroup that ran out (kubepods).
+const KERNEL_LOW_NAMED =
+  'oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-9f2.scope,mems_allowed=0,oom_memcg=/kubepods.slice,task_memcg=/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0b6a1c8e_3f4d_4c7a_9a51_2d8e6f1b9c30.slice/cri-containerd-9f2.scope,task=java,pid=4321,uid=1000 ' +
+  KERNEL_LOW;
 
 const runtimePod = (name: string, exitCode: number, message: string, extra: Partial<Parameters<typeof container>[0]> = {}, limit = '512Mi') =>
   pod({ deployment: name, containers: [container({ name, limit, ...extra })], statuses: [restartedStatus(name, { reason: 'Error', exitCode, message }, 2)] });
@@ -183,9 +187,33 @@ const rows: Row[] = [
     want: { cause: 'node-pressure', kind: 'kubepods-oom', confidence: 'medium' },
   },
   {
-    name: 'OOMKilled far below the limit per the kernel line: not its own limit',
-    input: { pod: bigLimitPod, node: node(), events: [event({ reason: 'OOMKilling', message: KERNEL_LOW, source: 'kernel-monitor', at: at(1) })] },
-    want: { cause: 'node-pressure', kind: 'kubepods-oom', confidence: 'medium', memory: { usage: '1Gi', usageSource: 'kernel OOM line (anon-rss)' }, recommendation: undefined },
+    name: 'OOMKilled far below the limit per a kernel line naming the pod: a parent cgroup ran out, not its limit',
+    input: { pod: bigLimitPod, node: node(), events: [event({ reason: 'OOMKilling', message: KERNEL_LOW_NAMED, source: 'kernel-monitor', at: at(1) })] },
+    want: { cause: 'node-pressure', kind: 'kubepods-oom', confidence: 'high', memory: { usage: '1Gi', usageSource: 'kernel OOM line (anon-rss of java)' }, recommendation: undefined },
+  },
+  {
+    name: 'an unnamed kernel line whose oom_score_adj is this container’s (2Gi request on 16Gi: 875) and far below the limit: a parent cgroup ran out',
+    input: { pod: bigLimitPod, node: node(), events: [event({ reason: 'OOMKilling', message: KERNEL_LOW.replace('oom_score_adj:969', 'oom_score_adj:875'), source: 'kernel-monitor', at: at(1) })] },
+    want: { cause: 'node-pressure', kind: 'kubepods-oom', confidence: 'medium', recommendation: undefined },
+  },
+  {
+    name: "a kernel line that names neither the pod nor a size near the limit is another process's kill, not evidence",
+    input: { pod: bigLimitPod, node: node(), events: [event({ reason: 'OOMKilling', message: KERNEL_LOW.replace('(java)', '(fluent-bit)'), source: 'kernel-monitor', at: at(-40) })] },
+    want: { cause: 'limit', kind: 'container-limit', confidence: 'high', recommendation: { memoryLimit: '5Gi' } },
+  },
+  {
+    name: 'an aggregated SystemOOM whose first and last times are far from the kill does not explain it',
+    input: {
+      pod: limitPod,
+      node: node(),
+      events: [event({ reason: 'SystemOOM', message: 'System OOM encountered, victim process: java, pid: 4242', firstAt: at(-2 * 86400), at: at(7 * 3600), count: 12 })],
+    },
+    want: { cause: 'limit', kind: 'container-limit', confidence: 'high' },
+  },
+  {
+    name: "a node OOM near the kill whose victim is another process is still node pressure, with less confidence",
+    input: { pod: noLimitPod, node: node(), events: [event({ reason: 'SystemOOM', message: 'System OOM encountered, victim process: java, pid: 4242', at: at(1) })] },
+    want: { cause: 'node-pressure', kind: 'node-oom', confidence: 'medium' },
   },
   {
     name: 'a kernel line at the limit confirms a limit OOM',
@@ -389,6 +417,13 @@ describe('diagnose', () => {
     const verdict = diagnose({ pod: p, events: [] });
     expect(verdict.termination).not.toHaveProperty('signal');
     expect(verdict.evidence[0]).toBe(`container api: state.terminated reason ContainerStatusUnknown, exit 137 at ${T0}, 0 restarts`);
+  });
+
+  it('shows a decimal quantity as the manifest wrote it, not a rounded binary one', () => {
+    const p = pod({ name: 'redis-0', containers: [container({ name: 'redis', limit: '2G' })], statuses: [restartedStatus('redis', oomKilled, 1)] });
+    const verdict = diagnose({ pod: p, node: node(), events: [] });
+    expect(verdict.memory).toMatchObject({ limit: '2G', request: '2G' });
+    expect(verdict.headline).toBe('worker › redis was OOMKilled at its 2G memory limit'.replace('worker', 'redis-0'));
   });
 
   it('passes what the caller could not read into missing', () => {

@@ -1,7 +1,7 @@
 // The parsers for what kubelets, kernels and runtimes print. Texts are the upstream formats quoted in DOMAIN.md.
 import { describe, expect, it } from 'vitest';
 import { evictionFromEventAnnotations, isMemoryPressureRejection, parseEvictionMessage } from '../../shared/eviction-message.ts';
-import { memcgNamesPod, parseKernelOomLine, parseSystemOom } from '../../shared/kernel-oom.ts';
+import { expectedOomScoreAdj, memcgNamesPod, parseKernelOomLine, parseSystemOom } from '../../shared/kernel-oom.ts';
 import { recogniseRuntimeOom } from '../../shared/runtime-oom.ts';
 import { findHeapSetting } from '../../shared/runtime-settings.ts';
 import { MiB } from '../../shared/quantity.ts';
@@ -60,7 +60,7 @@ describe('parseKernelOomLine', () => {
   it('reads a memcg kill with anon-rss', () => {
     expect(
       parseKernelOomLine('Memory cgroup out of memory: Killed process 4321 (java) total-vm:6123456kB, anon-rss:1048576kB, file-rss:2048kB, shmem-rss:0kB, UID:1000 pgtables:4096kB oom_score_adj:969'),
-    ).toEqual({ scope: 'memcg', pid: 4321, process: 'java', anonRssBytes: 1024 * MiB, oomMemcg: undefined, taskMemcg: undefined });
+    ).toEqual({ scope: 'memcg', pid: 4321, process: 'java', anonRssBytes: 1024 * MiB, oomMemcg: undefined, taskMemcg: undefined, oomScoreAdj: 969 });
   });
 
   it('reads a node-wide kill', () => {
@@ -77,6 +77,15 @@ describe('parseKernelOomLine', () => {
 
   it('ignores lines that are not OOM kills', () => {
     expect(parseKernelOomLine('task blocked for more than 120 seconds')).toBeUndefined();
+  });
+
+  it('works out the oom_score_adj the kubelet gives a container', () => {
+    expect(expectedOomScoreAdj('Guaranteed', 1, 2)).toBe(-997);
+    expect(expectedOomScoreAdj('BestEffort', undefined, undefined)).toBe(1000);
+    expect(expectedOomScoreAdj('Burstable', 2 * 1024 * MiB, 16 * 1024 * MiB)).toBe(875);
+    expect(expectedOomScoreAdj('Burstable', 16 * 1024 * MiB, 16 * 1024 * MiB)).toBe(3); // clamped
+    expect(expectedOomScoreAdj('Burstable', 0, 16 * 1024 * MiB)).toBe(999); // clamped
+    expect(expectedOomScoreAdj('Burstable', undefined, 16 * 1024 * MiB)).toBeUndefined();
   });
 
   it('reads SystemOOM with and without a victim', () => {

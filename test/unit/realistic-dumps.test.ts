@@ -1,0 +1,59 @@
+// Regression table over dumps shaped like real `kubectl get ... -o json` output (managedFields, CrashLoopBackOff
+// waiting states, Ki capacities, aggregated events), modelled on outputs captured in kubernetes/kubernetes and
+// node-problem-detector issues. They were written blind, with their expected verdicts, before the engine saw them.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/run-cli.ts';
+
+const dir = path.join(import.meta.dirname, '../fixtures/kubectl/realistic');
+const files = (...names: string[]) => names.flatMap((n) => ['--from-file', path.join(dir, n)]);
+
+const rows: [string, string, string[], Record<string, unknown>][] = [
+  ['Deployment in CrashLoopBackOff, OOMKilled at its limit', 'payments/checkout-api-6b8d9c7f54-qz7lw', ['01-deploy-limit-crashloop.json'], { cause: 'limit', kind: 'container-limit', confidence: 'high', container: 'api', recommendation: { memoryLimit: '960Mi' } }],
+  ['StatefulSet with a decimal 2G limit', 'cache/redis-node-2', ['02-statefulset-redis-2G.json'], { cause: 'limit', container: 'redis', memory: { limit: '2G' } }],
+  ['istio-proxy sidecar is the one that died', 'bookinfo/reviews-v3-7d9c8b5f6d-4mxkq', ['03-istio-sidecar.json'], { cause: 'limit', container: 'istio-proxy' }],
+  ['init container', 'orders/orders-svc-5f6c7d8b9-hq2rt', ['04-init-container.json'], { cause: 'limit', container: 'db-migrate', containerType: 'init' }],
+  ['eviction, current message format', 'analytics/report-worker-84c6d5b7f9-vn5sx', ['05a-evicted-current-format.json'], { cause: 'node-pressure', kind: 'eviction', container: 'worker' }],
+  ['eviction, older message format with two offenders', 'logging/fluentd-aggregator-7c9b8d6f5-2lwm9', ['05b-evicted-old-format.json'], { cause: 'node-pressure', kind: 'eviction', container: 'fluentd' }],
+  ['ContainerStatusUnknown 137 with only the DisruptionTarget condition', 'ml/feature-store-7b5d9f8c6-jt2pz', ['06-evicted-csu137-condition-only.json'], { cause: 'node-pressure', kind: 'eviction' }],
+  ['BestEffort pod and a SystemOOM naming its process', 'default/etl-runner-5c4b7d9f8-k2r8m', ['07-besteffort-systemoom.json'], { cause: 'node-pressure', kind: 'node-oom', confidence: 'high' }],
+  ['JVM exit 3 with ExitOnOutOfMemoryError', 'ledger/ledger-service-69f7c8d5b4-8fbnw', ['08-jvm-exit3.json'], { cause: 'runtime', kind: 'jvm-heap', container: 'ledger' }],
+  ['Node.js heap, exit 134', 'web/storefront-ssr-6d8c9b7f5-x4k9t', ['09-nodejs-heap-134.json'], { cause: 'runtime', kind: 'node-heap' }],
+  ['liveness probe kill', 'shop/web-frontend-7f8d9c6b5-r2d2x', ['10-liveness-probe.json'], { cause: 'not-oom', kind: 'liveness-probe' }],
+  ['liveness probe kill logged at the finish time', 'shop/web-frontend-7f8d9c6b5-r2d2x', ['10b-liveness-killing-at-finish.json'], { cause: 'not-oom', kind: 'liveness-probe' }],
+  ['Error/137 with nothing else is not a confident limit', 'batch/thumbnailer-59d7b8c6f4-zq8vb', ['11-error137-no-events.json'], { cause: 'unknown', confidence: 'low' }],
+  ['pod, events, node and node events in separate files', 'search/indexer-0', ['13-split-pod.json', '13-split-events.json', '13-split-node.json', '13-split-node-events.json'], { cause: 'node-pressure', kind: 'node-oom' }],
+  ['OOMKilled with exit 1: a child process', 'tasks/celery-worker-78b6c5d4f9-wp3ld', ['14-oomkilled-exit1-child.json'], { cause: 'limit', kind: 'child-process' }],
+  // The kernel line's oom_score_adj (841) is not this Burstable container's (1Gi of 31Gi → 969): another process.
+  ['a low kernel anon-rss from another container does not overturn a limit OOM', 'media/transcoder-6f9d8c7b5-ml4qp', ['15-oomkilled-kubepods-lowrss.json'], { cause: 'limit', kind: 'container-limit' }],
+  ['admission rejection under MemoryPressure', 'default/cron-report-28999441-b7vqk', ['16-admission-rejected.json'], { cause: 'node-pressure', kind: 'admission-rejected' }],
+  ['eviction for ephemeral storage', 'analytics/report-worker-84c6d5b7f9-vn5sx', ['17-evicted-ephemeral-storage.json'], { cause: 'not-oom', kind: 'other-eviction' }],
+  ['an unrelated kernel OOM line on the node is not blamed on this container', 'payments/checkout-api-6b8d9c7f54-qz7lw', ['18-limit-plus-unrelated-kernel-line.json'], { cause: 'limit', kind: 'container-limit', recommendation: { memoryLimit: '960Mi' } }],
+  ['a SystemOOM aggregated over days is not near this kill', 'payments/checkout-api-6b8d9c7f54-qz7lw', ['19-limit-plus-stale-aggregated-systemoom.json'], { cause: 'limit', kind: 'container-limit' }],
+];
+
+describe('oombot explain on realistic kubectl dumps', () => {
+  it.each(rows)('%s', async (_name, ref, names, want) => {
+    const { code, stdout, stderr } = await runCli('explain', ref, ...files(...names), '-o', 'json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject(want);
+  });
+
+  it.each([
+    ['YAML instead of JSON', 'm1-pod.yaml', 2, /is not JSON/],
+    ['an empty file', 'm2-empty.json', 2, /is not JSON/],
+    ['truncated JSON', 'm5-truncated.json', 2, /is not JSON/],
+  ])('%s: one line, exit %d', async (_name, file, exitCode, message) => {
+    const { code, stderr } = await runCli('explain', 'batch/x', ...files(file));
+    expect(code).toBe(exitCode);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a pod that only completed: exit 3, no memory-related termination', async () => {
+    const { code, stderr } = await runCli('explain', 'batch/nightly-export-28999440-7xk2q', ...files('12-completed-only.json'));
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/^oombot: no memory-related termination found in pod batch\/nightly-export-28999440-7xk2q/);
+  });
+});
