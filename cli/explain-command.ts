@@ -6,7 +6,7 @@ import { diagnose } from '../shared/diagnose.ts';
 import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
 import { DiagnosisError } from '../shared/errors.ts';
 import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
-import { KubeConfigReader, KubeConnectionError } from '../kube/rest.ts';
+import { kubeConfigTransport, KubeConnectionError } from '../kube/rest.ts';
 import { inputFromDump, readDump } from './dump-input.ts';
 import { CliError } from './errors.ts';
 import { renderText, styleFor } from './render-text.ts';
@@ -100,7 +100,7 @@ async function loadKubeConfig(): Promise<KubeConfig> {
 
 async function liveInput(namespace: string | undefined, name: string): Promise<DiagnosisInput> {
   const kc = await loadKubeConfig();
-  const reader = new KubeConfigReader(kc);
+  const reader = kubeConfigTransport(kc);
   try {
     return await collectDiagnosisInput(reader, namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', name);
   } catch (error) {
