@@ -8,6 +8,7 @@ const USAGE = `usage: oombot <command> [options]
 
 commands:
   explain <namespace>/<pod>   why did this container die? (live, or offline with --from-file)
+  forwarder                   watch the cluster and publish memory deaths to EventBridge (configured from the environment)
   sandbox                     run a local Kubernetes control plane (etcd + kube-apiserver) until interrupted
 
 Run oombot <command> --help for a command's options.`;
@@ -18,6 +19,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     switch (command) {
       case 'explain':
         return await explainCommand(rest, io);
+      case 'forwarder': {
+        const { forwarderCommand } = await import('./forwarder-command.ts');
+        return await forwarderCommand(rest, io);
+      }
       case 'sandbox': {
         const { sandboxCommand } = await import('./sandbox-command.ts');
         return await sandboxCommand(rest, io);
@@ -29,7 +34,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         io.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new CliError('USAGE', `unknown command "${command}"; commands: explain, sandbox`);
+        throw new CliError('USAGE', `unknown command "${command}"; commands: explain, forwarder, sandbox`);
     }
   } catch (error) {
     if (error instanceof CliError) {

@@ -1,0 +1,53 @@
+// The small, bounded buffer of recent events the forwarder attaches to an occurrence as context (probe kills,
+// evictions, node OOMs): a few per pod or node, for a limited time, for a limited number of pods and nodes — so a
+// cluster with 10,000 pods and a noisy event stream cannot grow it.
+import { eventTime, type KubeEvent } from '../shared/k8s-objects.ts';
+
+export interface ContextLimits {
+  perObject: number;
+  objects: number;
+  ttlMs: number;
+}
+
+const DEFAULTS: ContextLimits = { perObject: 6, objects: 5_000, ttlMs: 30 * 60_000 };
+
+export class ContextEvents {
+  // Insertion order doubles as recency: a key is deleted and re-added on every write, so the first key is the oldest.
+  private readonly byObject = new Map<string, KubeEvent[]>();
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly limits: ContextLimits = DEFAULTS,
+  ) {}
+
+  add(event: KubeEvent): void {
+    const key = keyOf(event);
+    if (!key) return;
+    const list = (this.byObject.get(key) ?? []).filter((e) => e.metadata.uid !== event.metadata.uid);
+    list.push(event);
+    this.byObject.delete(key);
+    this.byObject.set(key, list.slice(-this.limits.perObject));
+    while (this.byObject.size > this.limits.objects) this.byObject.delete(this.byObject.keys().next().value!);
+  }
+
+  /** The events about this pod and its node, newest last, within the time limit. */
+  related(podUid: string | undefined, nodeName: string | undefined): KubeEvent[] {
+    const fresh = (e: KubeEvent) => this.now() - (Date.parse(eventTime(e) ?? '') || 0) <= this.limits.ttlMs;
+    const events = [...(podUid ? (this.byObject.get(`pod/${podUid}`) ?? []) : []), ...(nodeName ? (this.byObject.get(`node/${nodeName}`) ?? []) : [])];
+    return events.filter(fresh).sort((a, b) => (eventTime(a) ?? '').localeCompare(eventTime(b) ?? ''));
+  }
+
+  forget(podUid: string): void {
+    this.byObject.delete(`pod/${podUid}`);
+  }
+
+  get size(): number {
+    return this.byObject.size;
+  }
+}
+
+function keyOf(e: KubeEvent): string | undefined {
+  const o = e.involvedObject;
+  if (o.kind === 'Pod' && o.uid) return `pod/${o.uid}`;
+  if (o.kind === 'Node' && o.name) return `node/${o.name}`;
+  return undefined;
+}

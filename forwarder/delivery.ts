@@ -1,0 +1,187 @@
+// The bounded delivery queue between the watches and the sink. It batches as PutEvents allows (≤ 10 entries, < 256 KB
+// per request), sends within a short window, resends what failed — whole requests (throttling, network, 5xx) and
+// single entries (`FailedEntryCount` on an HTTP 200) — with full-jitter exponential backoff, and drains on stop.
+// When it is full, enqueue waits: the watch slows down instead of memory growing or entries being dropped.
+
+export interface OutboundEntry {
+  /** The occurrence id: what makes a resend recognisable downstream. */
+  id: string;
+  occurredAtMs: number;
+  source: string;
+  detailType: string;
+  detail: string;
+  time: Date;
+}
+
+export interface PutOutcome {
+  /** Entries the sink refused one by one, by index in the batch. */
+  failed: { index: number; code?: string; message?: string }[];
+}
+
+export interface Sink {
+  readonly name: string;
+  /** Sends a batch. Throws when the whole request failed (it is then resent whole). */
+  put(entries: OutboundEntry[]): Promise<PutOutcome>;
+}
+
+/** PutEvents limits (EventBridge quotas): 10 entries per request and 256 KB, counted as below. */
+export const MAX_BATCH_ENTRIES = 10;
+export const MAX_REQUEST_BYTES = 256 * 1024;
+
+/** EventBridge's size of an entry: 14 bytes for Time plus the UTF-8 bytes of Source, DetailType and Detail. */
+export function entrySize(e: Pick<OutboundEntry, 'source' | 'detailType' | 'detail'>): number {
+  return 14 + Buffer.byteLength(e.source) + Buffer.byteLength(e.detailType) + Buffer.byteLength(e.detail);
+}
+
+/** Entry errors a resend cannot fix: the entry itself is wrong. Everything else (throttling, internal) is retried. */
+const PERMANENT = new Set(['MalformedDetail', 'InvalidArgument', 'ValidationException']);
+
+export interface DeliveryHooks {
+  delivered?(entry: OutboundEntry): void;
+  abandoned?(entry: OutboundEntry, why: string): void;
+  sent?(count: number): void;
+  failed?(count: number): void;
+  retried?(count: number): void;
+}
+
+export interface DeliveryOptions {
+  capacity?: number;
+  flushMs?: number;
+  backoff?: { baseMs: number; capMs: number };
+  hooks?: DeliveryHooks;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  random?: () => number;
+}
+
+interface Item {
+  entry: OutboundEntry;
+  bytes: number;
+  attempt: number;
+  readyAt: number;
+  queuedAt: number;
+}
+
+export class DeliveryQueue {
+  private readonly items: Item[] = [];
+  private readonly capacity: number;
+  private readonly flushMs: number;
+  private readonly backoff: { baseMs: number; capMs: number };
+  private readonly hooks: DeliveryHooks;
+  private readonly random: () => number;
+  private wake: (() => void) | undefined;
+  private roomWaiters: (() => void)[] = [];
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private drainDeadline = Infinity;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly options: DeliveryOptions = {},
+  ) {
+    this.capacity = options.capacity ?? 1_000;
+    this.flushMs = options.flushMs ?? 250;
+    this.backoff = options.backoff ?? { baseMs: 200, capMs: 30_000 };
+    this.hooks = options.hooks ?? {};
+    this.random = options.random ?? Math.random;
+  }
+
+  get depth(): number {
+    return this.items.length;
+  }
+
+  start(): void {
+    this.running ??= this.pump();
+  }
+
+  /** Accepts an entry, waiting while the queue is full. Entries over the request limit must be shrunk before. */
+  async enqueue(entry: OutboundEntry): Promise<void> {
+    if (this.stopping) throw new Error('the delivery queue is stopping');
+    const bytes = entrySize(entry);
+    if (bytes > MAX_REQUEST_BYTES) throw new Error(`entry ${entry.id} is ${bytes} bytes, over the ${MAX_REQUEST_BYTES}-byte PutEvents limit`);
+    while (this.items.length >= this.capacity) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    const now = Date.now();
+    this.items.push({ entry, bytes, attempt: 0, readyAt: now, queuedAt: now });
+    this.wake?.();
+  }
+
+  /** Stops accepting, sends what is queued (retries included) until the deadline, then returns what is left. */
+  async drain(timeoutMs: number): Promise<number> {
+    this.stopping = true;
+    this.drainDeadline = Date.now() + timeoutMs;
+    this.wake?.();
+    this.start();
+    await this.running;
+    return this.items.length;
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      if (this.stopping && (this.items.length === 0 || now >= this.drainDeadline)) return;
+      const ready = this.items.filter((i) => i.readyAt <= now);
+      const oldest = Math.min(...ready.map((i) => i.queuedAt));
+      if (ready.length >= MAX_BATCH_ENTRIES || (ready.length > 0 && (this.stopping || now - oldest >= this.flushMs))) {
+        await this.send(this.takeBatch(ready));
+        continue;
+      }
+      const next = Math.min(...this.items.map((i) => (i.readyAt > now ? i.readyAt : i.queuedAt + this.flushMs)), this.stopping ? this.drainDeadline : Infinity);
+      await new Promise<void>((resolve) => {
+        const timer = Number.isFinite(next) ? setTimeout(resolve, Math.max(1, next - now)) : undefined;
+        this.wake = () => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private takeBatch(ready: Item[]): Item[] {
+    const batch: Item[] = [];
+    let bytes = 0;
+    for (const item of ready) {
+      if (batch.length === MAX_BATCH_ENTRIES) break;
+      if (bytes + item.bytes > MAX_REQUEST_BYTES) continue;
+      batch.push(item);
+      bytes += item.bytes;
+    }
+    for (const item of batch) this.items.splice(this.items.indexOf(item), 1);
+    return batch;
+  }
+
+  private async send(batch: Item[]): Promise<void> {
+    let failed: PutOutcome['failed'];
+    try {
+      failed = (await this.sink.put(batch.map((i) => i.entry))).failed;
+    } catch (error) {
+      this.options.log?.('warn', 'PutEvents request failed; resending the batch', { error: (error as Error).message, entries: batch.length });
+      failed = batch.map((_, index) => ({ index, code: (error as { name?: string }).name ?? 'RequestFailed' }));
+    }
+    const failedAt = new Map(failed.map((f) => [f.index, f]));
+    const retry: Item[] = [];
+    batch.forEach((item, index) => {
+      const f = failedAt.get(index);
+      if (!f) {
+        this.hooks.delivered?.(item.entry);
+        return;
+      }
+      if (f.code && PERMANENT.has(f.code)) {
+        this.options.log?.('error', 'EventBridge refused an entry; it cannot succeed on resend', { occurrenceId: item.entry.id, code: f.code, message: f.message });
+        this.hooks.abandoned?.(item.entry, `${f.code}: ${f.message ?? ''}`);
+        return;
+      }
+      retry.push(item);
+    });
+    this.hooks.sent?.(batch.length - failed.length);
+    this.hooks.failed?.(failed.length);
+    if (retry.length) this.hooks.retried?.(retry.length);
+    const now = Date.now();
+    for (const item of retry) {
+      item.attempt += 1;
+      // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): spreads resends of a throttled burst.
+      item.readyAt = now + this.random() * Math.min(this.backoff.capMs, this.backoff.baseMs * 2 ** item.attempt);
+      this.items.push(item);
+    }
+    while (this.roomWaiters.length && this.items.length < this.capacity) this.roomWaiters.shift()!();
+  }
+}

@@ -1,0 +1,223 @@
+// The forwarder: lead (or stand by), list and watch pods and the events that matter, turn what changed into
+// occurrences, and deliver each to the sink — then, on stop, drain and hand the Lease over with the final position.
+import { EventSchema, PodSchema, type KubeEvent } from '../shared/k8s-objects.ts';
+import { CONTEXT_REASONS, NODE_OOM_REASONS, type Occurrence } from '../shared/occurrences.ts';
+import type { KubeTransport } from '../kube/rest.ts';
+import type { ForwarderConfig } from './config.ts';
+import { ContextEvents } from './context-events.ts';
+import { DeliveryQueue, type Sink } from './delivery.ts';
+import { buildEnvelope, toEntry } from './envelopes.ts';
+import { LeaderElector } from './lease.ts';
+import type { Log } from './log.ts';
+import type { ForwarderMetrics } from './metrics.ts';
+import { DeliveryPosition, OccurrenceTracker } from './tracker.ts';
+import { trimEvent, trimPod } from './trim.ts';
+import { ListWatch } from './watch.ts';
+
+export interface ForwarderDeps {
+  config: ForwarderConfig;
+  api: KubeTransport;
+  sink: Sink;
+  log: Log;
+  metrics: ForwarderMetrics;
+}
+
+/** How long a stop may spend delivering what is queued: inside Kubernetes' default 30 s grace period. */
+const DRAIN_MS = 20_000;
+
+export class Forwarder {
+  private watches: ListWatch[] = [];
+  private leading = false;
+  private started = false;
+  private readonly queue: DeliveryQueue;
+  private readonly position = new DeliveryPosition();
+  private readonly context = new ContextEvents();
+  private tracker: OccurrenceTracker | undefined;
+
+  constructor(private readonly d: ForwarderDeps) {
+    const { metrics, log } = d;
+    this.queue = new DeliveryQueue(d.sink, {
+      log,
+      hooks: {
+        delivered: (entry) => {
+          this.position.delivered(entry.id);
+          metrics.lag.observe(Math.max(0, (Date.now() - entry.occurredAtMs) / 1000));
+        },
+        abandoned: (entry) => {
+          this.position.delivered(entry.id);
+          metrics.entries.inc({ result: 'abandoned' });
+        },
+        sent: (n) => metrics.entries.inc({ result: 'sent' }, n),
+        failed: (n) => n && metrics.entries.inc({ result: 'failed' }, n),
+        retried: (n) => metrics.entries.inc({ result: 'retried' }, n),
+      },
+    });
+  }
+
+  /** Runs until the signal aborts (SIGTERM) or leadership is lost. Returns why it ended. */
+  async run(signal: AbortSignal): Promise<'stopped' | 'lost-leadership'> {
+    const { config, api, log, metrics } = this.d;
+    const elector = config.leaderElection ? new LeaderElector(api, { ...config.lease, identity: config.identity, log }) : undefined;
+    const saved = elector ? await elector.acquire(signal) : undefined;
+    if (signal.aborted) return 'stopped';
+    this.leading = true;
+    metrics.leader.set(1);
+
+    const now = Date.now();
+    // Resume from the saved position, but never further back than the replay maximum; a first start looks back a
+    // little, so that what happened just before the install is not missed.
+    const horizon = saved !== undefined ? Math.max(saved, now - config.replayMaxMs) : now - config.firstStartLookbackMs;
+    log('info', 'forwarding', { cluster: config.cluster, sink: this.d.sink.name, replayFrom: new Date(horizon).toISOString() });
+    this.tracker = new OccurrenceTracker(config.cluster, horizon);
+    this.queue.start();
+
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.watches = this.makeWatches();
+    this.started = true;
+    const watching = Promise.all(this.watches.map((w) => w.run(stop.signal)));
+    const gauge = setInterval(() => {
+      metrics.queueDepth.set(this.queue.depth);
+      metrics.trackedPods.set(this.tracker?.trackedPods ?? 0);
+    }, 1_000);
+
+    const outcome = elector ? await elector.keepLeading(stop.signal, () => this.currentPosition()) : await new Promise<'stopped'>((resolve) => stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
+    stop.abort();
+    signal.removeEventListener('abort', onAbort);
+    await watching;
+    const left = await this.queue.drain(DRAIN_MS);
+    clearInterval(gauge);
+    this.leading = false;
+    metrics.leader.set(0);
+    if (left) log('error', 'stopped with entries undelivered; the next leader replays them from the saved position', { undelivered: left });
+    if (outcome === 'lost') {
+      log('error', 'lost the Lease: another replica may lead now; stopping');
+      return 'lost-leadership';
+    }
+    await elector?.release(this.currentPosition());
+    log('info', 'stopped', { undelivered: left });
+    return 'stopped';
+  }
+
+  private currentPosition(): number {
+    const observedUntil = Math.min(...this.watches.map((w) => w.lastActivity), Date.now());
+    return this.position.position(observedUntil);
+  }
+
+  private makeWatches(): ListWatch[] {
+    const { config, api, log, metrics } = this.d;
+    const options = (resource: string) => ({
+      idleTimeoutMs: config.watchIdleTimeoutMs,
+      log,
+      onRestart: (reason: 'idle' | 'error') => metrics.watchRestarts.inc({ resource, reason }),
+      onGone: () => metrics.watchGone.inc({ resource }),
+    });
+    const exclude = config.excludeNamespaces.map((ns) => `metadata.namespace!=${ns}`).join(',');
+    const listed = new Set<string>();
+    const pods = new ListWatch(api, '/api/v1/pods', exclude ? { fieldSelector: exclude } : {}, {
+      listed: async (item) => {
+        const uid = (item['metadata'] as { uid?: string } | undefined)?.uid;
+        if (uid) listed.add(uid);
+        await this.onPod(item);
+      },
+      synced: () => {
+        this.tracker!.retainPods(listed);
+        listed.clear();
+      },
+      event: async (type, item) => {
+        if (type === 'DELETED') {
+          const uid = (item['metadata'] as { uid?: string } | undefined)?.uid;
+          // A pod deleted right after it died still counts: look at its last state before forgetting it.
+          await this.onPod(item);
+          if (uid) {
+            this.tracker!.podDeleted(uid);
+            this.context.forget(uid);
+          }
+          return;
+        }
+        await this.onPod(item);
+      },
+    }, options('pods'));
+    // One watch per reason: field selectors cannot OR, and the server filters far more cheaply than we could.
+    const events = [...NODE_OOM_REASONS, ...CONTEXT_REASONS].map(
+      (reason) =>
+        new ListWatch(api, '/api/v1/events', { fieldSelector: `reason=${reason}` }, {
+          listed: (item) => this.onEvent(item),
+          synced: () => undefined,
+          event: (type, item) => (type === 'DELETED' ? undefined : this.onEvent(item)),
+        }, options(`events/${reason}`)),
+    );
+    return [pods, ...events];
+  }
+
+  private inScope(namespace: string | undefined): boolean {
+    const { namespaces, excludeNamespaces } = this.d.config;
+    if (!namespace) return true;
+    return (!namespaces || namespaces.includes(namespace)) && !excludeNamespaces.includes(namespace);
+  }
+
+  private async onPod(raw: Record<string, unknown>): Promise<void> {
+    // Most pods never had a container terminate: skip them before the cost of validating the whole object.
+    if (!mayHaveOccurrence(raw)) return;
+    const parsed = PodSchema.safeParse(raw);
+    if (!parsed.success || !this.inScope(parsed.data.metadata.namespace)) return;
+    const occurrences = this.tracker!.pod(parsed.data);
+    if (!occurrences.length) return;
+    const pod = trimPod(parsed.data);
+    for (const o of occurrences) await this.deliver(o, pod);
+  }
+
+  private async onEvent(raw: Record<string, unknown>): Promise<void> {
+    const parsed = EventSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const event = trimEvent(parsed.data);
+    if (event.involvedObject.kind === 'Pod' && !this.inScope(event.involvedObject.namespace)) return;
+    if (!isUsefulContext(event)) return;
+    this.context.add(event);
+    const o = this.tracker!.event(event);
+    if (o) await this.deliver(o, undefined);
+  }
+
+  private async deliver(o: Occurrence, pod: ReturnType<typeof trimPod> | undefined): Promise<void> {
+    const { config, metrics, log } = this.d;
+    metrics.occurrences.inc({ kind: o.kind });
+    const events = this.context.related(o.podUid, o.node).filter((e) => e.metadata.uid !== o.event?.metadata.uid);
+    const entry = toEntry(buildEnvelope(config.cluster, o, pod, events, new Date()), config.source);
+    this.position.started(o.occurrenceId, Date.parse(o.occurredAt));
+    log('info', 'occurrence', { occurrenceId: o.occurrenceId, kind: o.kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : undefined, container: o.container, node: o.node, occurredAt: o.occurredAt });
+    await this.queue.enqueue(entry);
+  }
+
+  /** For /readyz: leading with every watch listed, or standing by. */
+  unready(): string | undefined {
+    if (!this.leading) return undefined;
+    const waiting = this.watches.filter((w) => !w.synced).map((w) => w.path);
+    return this.started && !waiting.length ? undefined : `still listing: ${waiting.join(', ') || 'starting'}`;
+  }
+
+  /** For /healthz: a watch that keeps failing and has not heard from the server for a long time. */
+  unhealthy(): string | undefined {
+    const limit = Math.max(2 * this.d.config.watchIdleTimeoutMs, 60_000);
+    const stuck = this.watches.filter((w) => w.consecutiveFailures >= 3 && Date.now() - w.lastActivity > limit);
+    return stuck.length ? `watch cannot recover: ${stuck.map((w) => `${w.path} (${w.consecutiveFailures} failures)`).join(', ')}` : undefined;
+  }
+}
+
+function mayHaveOccurrence(raw: Record<string, unknown>): boolean {
+  const status = raw['status'] as { reason?: string; containerStatuses?: unknown[]; initContainerStatuses?: unknown[]; ephemeralContainerStatuses?: unknown[] } | undefined;
+  if (!status) return false;
+  if (status.reason === 'Evicted') return true;
+  const any = (list: unknown[] | undefined) =>
+    list?.some((s) => {
+      const c = s as { state?: { terminated?: unknown }; lastState?: { terminated?: unknown } };
+      return !!c.state?.terminated || !!c.lastState?.terminated;
+    });
+  return !!(any(status.containerStatuses) || any(status.initContainerStatuses) || any(status.ephemeralContainerStatuses));
+}
+
+/** Unhealthy events are common (readiness probes); only liveness and startup failures explain a kill. */
+function isUsefulContext(e: KubeEvent): boolean {
+  if (e.reason === 'Unhealthy') return /^(Liveness|Startup) probe failed/i.test(e.message ?? '');
+  return true;
+}

@@ -1,0 +1,167 @@
+// Leadership through a coordination.k8s.io Lease (the protocol client-go's leaderelection uses): one replica holds it
+// and renews it; the others take it over when it has not been renewed for its duration. The holder also keeps its
+// replay position on the Lease, so whoever leads next — a new leader or the same process restarted — resumes there.
+import type { KubeTransport } from '../kube/rest.ts';
+import { sleep } from './sleep.ts';
+import { statusMessage } from '../kube/rest.ts';
+
+export const POSITION_ANNOTATION = 'oombot.io/delivered-through';
+
+interface Lease {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string> };
+  spec: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+export interface LeaseOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  durationSeconds?: number;
+  renewEveryMs?: number;
+  retryEveryMs?: number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A Lease's MicroTime: RFC 3339 with exactly six fractional digits. */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export class LeaderElector {
+  private lease: Lease | undefined;
+  private readonly durationS: number;
+  private readonly renewEveryMs: number;
+  private readonly retryEveryMs: number;
+
+  constructor(
+    private readonly api: KubeTransport,
+    private readonly o: LeaseOptions,
+  ) {
+    this.durationS = o.durationSeconds ?? 15;
+    this.renewEveryMs = o.renewEveryMs ?? 5_000;
+    this.retryEveryMs = o.retryEveryMs ?? 2_000;
+  }
+
+  private get path(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.o.namespace}/leases`;
+  }
+
+  /** Waits until this process holds the Lease; returns the position the previous holder saved, if any. */
+  async acquire(signal: AbortSignal): Promise<number | undefined> {
+    let announced = false;
+    while (!signal.aborted) {
+      const taken = await this.tryAcquire();
+      if (taken) {
+        const saved = Date.parse(this.lease?.metadata.annotations?.[POSITION_ANNOTATION] ?? '');
+        this.o.log?.('info', 'became the leader', { lease: `${this.o.namespace}/${this.o.name}`, savedPosition: Number.isNaN(saved) ? null : new Date(saved).toISOString() });
+        return Number.isNaN(saved) ? undefined : saved;
+      }
+      if (!announced) {
+        this.o.log?.('info', 'another replica leads; standing by', { holder: this.lease?.spec.holderIdentity });
+        announced = true;
+      }
+      await sleep(this.retryEveryMs, signal);
+    }
+    return undefined;
+  }
+
+  private async tryAcquire(): Promise<boolean> {
+    const res = await this.api.get(`${this.path}/${this.o.name}`);
+    const now = Date.now();
+    if (res.status === 404) {
+      const created = await this.api.request('POST', this.path, {
+        body: {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.o.name, namespace: this.o.namespace },
+          spec: { holderIdentity: this.o.identity, leaseDurationSeconds: this.durationS, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+        },
+      });
+      if (created.status === 201) {
+        this.lease = created.body as Lease;
+        return true;
+      }
+      if (created.status === 409) return false; // another replica created it first
+      throw new Error(`creating Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(created)}`);
+    }
+    if (res.status !== 200) throw new Error(`reading Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
+    const lease = res.body as Lease;
+    this.lease = lease;
+    const holder = lease.spec.holderIdentity;
+    const renewed = Date.parse(lease.spec.renewTime ?? '') || 0;
+    const expired = !holder || renewed + (lease.spec.leaseDurationSeconds ?? this.durationS) * 1000 < now;
+    if (holder !== this.o.identity && !expired) return false;
+    return this.write({
+      ...lease,
+      spec: {
+        holderIdentity: this.o.identity,
+        leaseDurationSeconds: this.durationS,
+        acquireTime: holder === this.o.identity ? (lease.spec.acquireTime ?? microTime(now)) : microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: (lease.spec.leaseTransitions ?? 0) + (holder === this.o.identity ? 0 : 1),
+      },
+    });
+  }
+
+  /** Writes with the resourceVersion read: a 409 means another replica wrote first, and it leads. */
+  private async write(lease: Lease): Promise<boolean> {
+    const res = await this.api.request('PUT', `${this.path}/${this.o.name}`, { body: lease });
+    if (res.status === 200) {
+      this.lease = res.body as Lease;
+      return true;
+    }
+    if (res.status === 409) return false;
+    throw new Error(`writing Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
+  }
+
+  /**
+   * Renews until the signal aborts, saving the position each time. Resolves 'lost' when another replica took the
+   * Lease or renewals failed for longer than its duration (then another replica may lead: this one must stop).
+   */
+  async keepLeading(signal: AbortSignal, position: () => number): Promise<'lost' | 'stopped'> {
+    let lastRenewed = Date.now();
+    while (!signal.aborted) {
+      await sleep(this.renewEveryMs, signal);
+      if (signal.aborted) break;
+      try {
+        if (await this.renew(position())) lastRenewed = Date.now();
+        else return 'lost';
+      } catch (error) {
+        this.o.log?.('warn', 'renewing the Lease failed', { error: (error as Error).message });
+      }
+      if (Date.now() - lastRenewed > this.durationS * 1000) return 'lost';
+    }
+    return 'stopped';
+  }
+
+  private async renew(positionMs: number): Promise<boolean> {
+    const lease = this.lease;
+    if (!lease || lease.spec.holderIdentity !== this.o.identity) return false;
+    const ok = await this.write({
+      ...lease,
+      metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [POSITION_ANNOTATION]: new Date(positionMs).toISOString() } },
+      spec: { ...lease.spec, renewTime: microTime(Date.now()) },
+    });
+    if (!ok) {
+      // Someone else wrote the Lease: re-read to learn whether it is still ours (a renewal racing our own write).
+      const res = await this.api.get(`${this.path}/${this.o.name}`);
+      if (res.status === 200) this.lease = res.body as Lease;
+      // Still ours (our own earlier write raced this one): the next tick renews.
+      return this.lease?.spec.holderIdentity === this.o.identity;
+    }
+    return true;
+  }
+
+  /** On a clean stop: save the final position and let the Lease go, so a standby takes over at once. */
+  async release(positionMs: number): Promise<void> {
+    const lease = this.lease;
+    if (!lease || lease.spec.holderIdentity !== this.o.identity) return;
+    await this.write({
+      ...lease,
+      metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [POSITION_ANNOTATION]: new Date(positionMs).toISOString() } },
+      spec: { ...lease.spec, holderIdentity: '', renewTime: microTime(Date.now()) },
+    }).catch((error: Error) => this.o.log?.('warn', 'releasing the Lease failed; a standby takes over when it expires', { error: error.message }));
+  }
+}

@@ -1,0 +1,27 @@
+// The forwarder's Prometheus metrics (prom-client), in a registry of its own so tests and local mode can run
+// several forwarders in one process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function forwarderMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'oombot_forwarder_' });
+  const m = {
+    registry,
+    occurrences: new Counter({ name: 'oombot_occurrences_total', help: 'Occurrences recognised, by kind', labelNames: ['kind'], registers: [registry] }),
+    entries: new Counter({ name: 'oombot_putevents_entries_total', help: 'PutEvents entries by result: sent, failed (each failed attempt), retried, abandoned', labelNames: ['result'], registers: [registry] }),
+    queueDepth: new Gauge({ name: 'oombot_delivery_queue_depth', help: 'Entries waiting to be delivered (including retries)', registers: [registry] }),
+    watchRestarts: new Counter({ name: 'oombot_watch_restarts_total', help: 'Watches restarted, by resource and reason (idle, error)', labelNames: ['resource', 'reason'], registers: [registry] }),
+    watchGone: new Counter({ name: 'oombot_watch_gone_total', help: 'Watches expired with 410 Gone (followed by a relist)', labelNames: ['resource'], registers: [registry] }),
+    lag: new Histogram({
+      name: 'oombot_delivery_lag_seconds',
+      help: 'From when an occurrence happened to when its entry was accepted by the sink',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600],
+      registers: [registry],
+    }),
+    leader: new Gauge({ name: 'oombot_forwarder_leader', help: '1 while this replica holds the Lease', registers: [registry] }),
+    trackedPods: new Gauge({ name: 'oombot_tracked_pods', help: 'Pods the forwarder keeps state for (those with memory trouble)', registers: [registry] }),
+  };
+  return m;
+}
+
+export type ForwarderMetrics = ReturnType<typeof forwarderMetrics>;

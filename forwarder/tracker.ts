@@ -1,0 +1,95 @@
+// Telling a new occurrence from one already seen, with a few numbers per pod: for each pod that has had a memory
+// termination, the highest termination index sent per container; the uids of evicted pods; the counts of node OOM
+// events. Pods without memory trouble cost nothing. Anything older than the horizon (the replay position) is old news.
+import type { KubeEvent, Pod } from '../shared/k8s-objects.ts';
+import { nodeEventOccurrence, podOccurrences, type Occurrence } from '../shared/occurrences.ts';
+
+export class OccurrenceTracker {
+  private readonly terminations = new Map<string, Map<string, number>>();
+  private readonly evicted = new Set<string>();
+  private readonly nodeEvents = new Map<string, number>();
+
+  constructor(
+    private readonly cluster: string,
+    /** Occurrences before this instant (ms) are not sent: they were delivered before the saved position. */
+    private horizonMs: number,
+  ) {}
+
+  /** New occurrences this version of the pod shows. */
+  pod(pod: Pod): Occurrence[] {
+    const uid = pod.metadata.uid;
+    if (!uid) return [];
+    const fresh: Occurrence[] = [];
+    for (const o of podOccurrences(this.cluster, pod)) {
+      if (Date.parse(o.occurredAt) < this.horizonMs) continue;
+      if (o.kind === 'pod-eviction') {
+        if (this.evicted.has(uid)) continue;
+        this.evicted.add(uid);
+      } else {
+        const seen = this.terminations.get(uid) ?? new Map<string, number>();
+        if ((seen.get(o.container!) ?? -1) >= o.terminationIndex!) continue;
+        seen.set(o.container!, o.terminationIndex!);
+        this.terminations.set(uid, seen);
+      }
+      fresh.push(o);
+    }
+    return fresh;
+  }
+
+  podDeleted(uid: string): void {
+    this.terminations.delete(uid);
+    this.evicted.delete(uid);
+  }
+
+  /** After a relist: forget pods that are gone. */
+  retainPods(liveUids: Set<string>): void {
+    for (const uid of this.terminations.keys()) if (!liveUids.has(uid)) this.terminations.delete(uid);
+    for (const uid of this.evicted) if (!liveUids.has(uid)) this.evicted.delete(uid);
+  }
+
+  event(event: KubeEvent): Occurrence | undefined {
+    const o = nodeEventOccurrence(this.cluster, event);
+    const uid = event.metadata.uid;
+    if (!o || !uid || Date.parse(o.occurredAt) < this.horizonMs) return undefined;
+    const count = event.series?.count ?? event.count ?? 1;
+    if ((this.nodeEvents.get(uid) ?? 0) >= count) return undefined;
+    this.nodeEvents.set(uid, count);
+    // Events live an hour by default (kube-apiserver --event-ttl); forget the oldest beyond a few thousand.
+    if (this.nodeEvents.size > 5_000) this.nodeEvents.delete(this.nodeEvents.keys().next().value!);
+    return o;
+  }
+
+  get trackedPods(): number {
+    return this.terminations.size + this.evicted.size;
+  }
+}
+
+/**
+ * The replay position: every occurrence that happened before it has been delivered. It is the oldest occurrence
+ * still in flight, or, with none in flight, the time up to which the watches have reported, less a margin for the
+ * kubelet's status-update lag. A restart replays from here; what it resends, the ids absorb downstream.
+ */
+export class DeliveryPosition {
+  private readonly pending = new Map<string, number>();
+
+  constructor(private readonly marginMs = 60_000) {}
+
+  started(occurrenceId: string, occurredAtMs: number): void {
+    const known = this.pending.get(occurrenceId);
+    this.pending.set(occurrenceId, known === undefined ? occurredAtMs : Math.min(known, occurredAtMs));
+  }
+
+  delivered(occurrenceId: string): void {
+    this.pending.delete(occurrenceId);
+  }
+
+  position(observedUntilMs: number): number {
+    let oldest = observedUntilMs - this.marginMs;
+    for (const t of this.pending.values()) oldest = Math.min(oldest, t);
+    return oldest;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+}

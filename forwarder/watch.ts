@@ -1,0 +1,143 @@
+// List, then watch, a collection of the Kubernetes API, for as long as it is asked to: the raw protocol (client-go's
+// reflector does the same) so that nothing but a few numbers per object is kept. It resumes from the last
+// resourceVersion (bookmarks keep it fresh), relists after 410 Gone, and restarts a watch that has gone silent.
+import type { KubeTransport } from '../kube/rest.ts';
+import { sleep } from './sleep.ts';
+import { statusMessage } from '../kube/rest.ts';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchHandler {
+  /** Each object of a (re)list, page by page. */
+  listed(item: Record<string, unknown>): Promise<void> | void;
+  /** The list is complete: objects not listed are gone. */
+  synced(): Promise<void> | void;
+  event(type: WatchEventType, item: Record<string, unknown>): Promise<void> | void;
+}
+
+export interface WatchOptions {
+  /** Restart a watch that sent nothing (no event, no bookmark) for this long. */
+  idleTimeoutMs: number;
+  pageSize?: number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  onRestart?: (reason: 'idle' | 'error') => void;
+  onGone?: () => void;
+  random?: () => number;
+}
+
+class GoneError extends Error {}
+
+export class ListWatch {
+  /** When the watch last heard from the server (ms). */
+  lastActivity = Date.now();
+  consecutiveFailures = 0;
+  synced = false;
+
+  constructor(
+    private readonly api: KubeTransport,
+    readonly path: string,
+    private readonly query: Record<string, string>,
+    private readonly handler: WatchHandler,
+    private readonly options: WatchOptions,
+  ) {}
+
+  async run(signal: AbortSignal): Promise<void> {
+    let rv: string | undefined;
+    while (!signal.aborted) {
+      try {
+        rv ??= await this.list(signal);
+        rv = await this.watch(rv, signal);
+        this.consecutiveFailures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof GoneError) {
+          // The server compacted past our resourceVersion: relist; the tracker and the ids absorb what repeats.
+          this.options.onGone?.();
+          this.options.log?.('info', 'watch expired (410 Gone); relisting', { path: this.path });
+          rv = undefined;
+          continue;
+        }
+        this.consecutiveFailures += 1;
+        this.options.onRestart?.('error');
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(this.consecutiveFailures, 6)) * (0.5 + (this.options.random ?? Math.random)() / 2);
+        this.options.log?.('warn', 'watch failed; retrying', { path: this.path, error: (error as Error).message, retryInMs: Math.round(delay) });
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  private url(extra: Record<string, string>): string {
+    return `${this.path}?${new URLSearchParams({ ...this.query, ...extra }).toString()}`;
+  }
+
+  private async list(signal: AbortSignal): Promise<string> {
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const res = await this.api.get(this.url({ limit: String(this.options.pageSize ?? 500), ...(cont ? { continue: cont } : {}) }), { timeoutMs: 60_000 });
+      if (signal.aborted) return rv;
+      if (res.status === 410) {
+        cont = undefined; // the continue token expired mid-list: start the list again
+        continue;
+      }
+      if (res.status !== 200) throw new Error(`list ${this.path}: ${statusMessage(res)} (HTTP ${res.status})`);
+      const body = res.body as { metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, unknown>[] };
+      for (const item of body.items ?? []) await this.handler.listed(item);
+      rv = body.metadata?.resourceVersion ?? rv;
+      cont = body.metadata?.continue || undefined;
+    } while (cont);
+    this.lastActivity = Date.now();
+    await this.handler.synced();
+    this.synced = true;
+    return rv;
+  }
+
+  private async watch(from: string, signal: AbortSignal): Promise<string> {
+    let rv = from;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.lastActivity = Date.now();
+    let idle = false;
+    let gone = false;
+    const timer = setInterval(() => {
+      if (Date.now() - this.lastActivity > this.options.idleTimeoutMs) {
+        idle = true;
+        stop.abort();
+      }
+    }, Math.max(50, Math.min(5_000, this.options.idleTimeoutMs / 4)));
+    // The server ends a watch after timeoutSeconds; a random 5–10 min spreads reconnects, as client-go does.
+    const timeoutSeconds = String(300 + Math.floor((this.options.random ?? Math.random)() * 300));
+    try {
+      const res = await this.api.stream(this.url({ watch: '1', allowWatchBookmarks: 'true', resourceVersion: rv, timeoutSeconds }), {
+        signal: stop.signal,
+        onLine: async (line) => {
+          this.lastActivity = Date.now();
+          const event = JSON.parse(line) as { type: string; object: Record<string, unknown> & { metadata?: { resourceVersion?: string }; code?: number } };
+          if (event.type === 'ERROR') {
+            if (event.object.code === 410) {
+              gone = true;
+              stop.abort();
+              return;
+            }
+            throw new Error(`watch ${this.path}: ${String((event.object as { message?: string }).message ?? 'error event')}`);
+          }
+          const next = event.object.metadata?.resourceVersion;
+          if (event.type !== 'BOOKMARK') await this.handler.event(event.type as WatchEventType, event.object);
+          if (next) rv = next;
+        },
+      });
+      if (res.status === 410) gone = true;
+      else if (res.status !== 200) throw new Error(`watch ${this.path}: ${statusMessage(res)} (HTTP ${res.status})`);
+    } finally {
+      clearInterval(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (gone) throw new GoneError();
+    if (idle && !signal.aborted) {
+      this.options.onRestart?.('idle');
+      this.options.log?.('warn', 'watch silent for too long; restarting it', { path: this.path, idleMs: this.options.idleTimeoutMs });
+    }
+    return rv;
+  }
+}

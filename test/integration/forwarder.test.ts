@@ -1,0 +1,124 @@
+// The forwarder against a real kube-apiserver and the real AWS SDK pointed at a loopback PutEvents endpoint: what a
+// kubelet writes (container status, evictions, node events) reaches EventBridge once, with a stable id.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CoreV1Api, type CoreV1Event, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EnvelopeSchema, type Envelope } from '../../shared/envelope.ts';
+import { startPutEventsDouble, type PutEventsDouble } from '../support/eventbridge-double.ts';
+import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
+import { container, event, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
+import { createEvent, createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
+
+const cluster = useControlPlane();
+let bus: PutEventsDouble;
+let kubeconfig: string;
+const running: ForwarderProcess[] = [];
+
+beforeAll(async () => {
+  bus = await startPutEventsDouble();
+  const dir = await mkdtemp(path.join(tmpdir(), 'oombot-fwd-'));
+  kubeconfig = path.join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, cluster.controlPlane.kubeconfigYaml(), { mode: 0o600 });
+  await createNamespace(cluster.admin, 'shop');
+  await createNamespace(cluster.admin, 'oombot');
+  await createNode(cluster.admin, node() as unknown as V1Node);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop('SIGKILL')));
+});
+afterAll(async () => {
+  await bus?.close();
+});
+
+function forwarder(extra: Record<string, string> = {}): ForwarderProcess {
+  const f = startForwarder({
+    KUBECONFIG: kubeconfig,
+    OOMBOT_CLUSTER: 'test-cluster',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
+    OOMBOT_LEASE_NAMESPACE: 'oombot',
+    OOMBOT_FIRST_START_LOOKBACK: '1h',
+    ...extra,
+  });
+  running.push(f);
+  return f;
+}
+
+const envelopes = () => bus.accepted.map((e) => ({ entry: e, detail: EnvelopeSchema.parse(JSON.parse(e.Detail)) as Envelope }));
+
+async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Writes a container status as the kubelet does after an OOM kill and restart. */
+async function kubeletRestarts(name: string, restartCount: number, finishedAt: string) {
+  const core = cluster.admin.makeApiClient(CoreV1Api);
+  const current = await core.readNamespacedPodStatus({ name, namespace: 'shop' });
+  const status = restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt }, restartCount);
+  await core.replaceNamespacedPodStatus({ name, namespace: 'shop', body: { ...current, status: { ...current.status, containerStatuses: [status as never] } } });
+}
+
+describe('oombot forwarder', () => {
+  it('publishes one entry per OOM kill, a distinct one per restart, and one per eviction and node OOM', async () => {
+    const f = forwarder();
+    await f.waitForLog((l) => l['msg'] === 'forwarding');
+    const p = pod({ deployment: 'checkout', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [runningStatus('api')] });
+    const { status, ...spec } = p;
+    const created = await createPodAsKubelet(cluster.admin, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as never);
+    const name = created.metadata!.name!;
+    const uid = created.metadata!.uid!;
+
+    const t1 = new Date(Date.now() - 5_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await kubeletRestarts(name, 1, t1);
+    const first = await until('the first entry', () => envelopes().find((e) => e.detail.kind === 'container-termination'));
+    expect(first.entry).toMatchObject({ Source: 'oombot.forwarder', DetailType: 'Container Memory Termination', EventBusName: 'oombot' });
+    expect(first.detail).toMatchObject({ cluster: 'test-cluster', kind: 'container-termination', container: 'api', terminationIndex: 0, occurredAt: t1, node: 'ip-10-0-12-7' });
+    expect(first.detail.kind === 'container-termination' && first.detail.pod.metadata).toMatchObject({ uid, name, namespace: 'shop' });
+    // The snapshot is trimmed: no managedFields.
+    expect(JSON.parse(first.entry.Detail).pod.metadata.managedFields).toBeUndefined();
+
+    // The same status written again (a kubelet resync) is not a new occurrence.
+    await kubeletRestarts(name, 1, t1);
+    const t2 = new Date(Date.now() - 1_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await kubeletRestarts(name, 2, t2);
+    await until('the second entry', () => envelopes().filter((e) => e.detail.kind === 'container-termination').length >= 2);
+    const terms = envelopes().filter((e) => e.detail.kind === 'container-termination');
+    expect(terms).toHaveLength(2);
+    expect(terms[1]!.detail).toMatchObject({ terminationIndex: 1, occurredAt: t2 });
+    expect(terms[0]!.detail.occurrenceId).not.toBe(terms[1]!.detail.occurrenceId);
+
+    // An eviction: the kubelet marks the pod Failed/Evicted.
+    const evicted = pod({
+      name: 'web-evicted',
+      containers: [container({ name: 'web', limit: '1Gi', request: '128Mi' })],
+      statuses: [runningStatus('web')],
+    });
+    const { status: es, ...espec } = evicted;
+    await createPodAsKubelet(cluster.admin, { ...espec, metadata: { ...espec.metadata, uid: undefined } } as unknown as V1Pod, {
+      ...(es as object),
+      phase: 'Failed',
+      reason: 'Evicted',
+      message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 80Mi. Container web was using 900Mi, request is 128Mi, has larger consumption of memory. ',
+    } as never);
+    // A SystemOOM on the node.
+    await createEvent(cluster.admin, event({ reason: 'SystemOOM', message: 'System OOM encountered, victim process: java, pid: 42', at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }) as unknown as CoreV1Event);
+    await until('the eviction and the node OOM', () => envelopes().some((e) => e.detail.kind === 'pod-eviction') && envelopes().some((e) => e.detail.kind === 'node-oom'));
+    await new Promise((r) => setTimeout(r, 1_000)); // anything extra would arrive within a flush window or two
+    expect(envelopes().map((e) => e.detail.kind).sort()).toEqual(['container-termination', 'container-termination', 'node-oom', 'pod-eviction']);
+    expect(envelopes().find((e) => e.detail.kind === 'pod-eviction')!.entry.DetailType).toBe('Pod Eviction');
+    expect(envelopes().find((e) => e.detail.kind === 'node-oom')!.entry.DetailType).toBe('Node OOM');
+
+    expect(await f.stop('SIGTERM')).toBe(0);
+    expect(f.logs.some((l) => l['msg'] === 'stopped')).toBe(true);
+  });
+});
