@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { entrySize } from '../../../forwarder/delivery.ts';
+import { buildEnvelope, toEntry } from '../../../forwarder/envelopes.ts';
+import { trimPod } from '../../../forwarder/trim.ts';
+import { EnvelopeSchema } from '../../../shared/envelope.ts';
+import { podOccurrences } from '../../../shared/occurrences.ts';
+import { container, event, pod, restartedStatus } from '../../support/k8s-factories.ts';
+
+const p = pod({
+  deployment: 'checkout',
+  containers: [container({ name: 'api', limit: '512Mi', env: { NODE_OPTIONS: '--max-old-space-size=400', DATABASE_PASSWORD: 'hunter2' } })],
+  statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, message: 'x'.repeat(2000) }, 2)],
+  metadata: { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big": true}', 'oombot.io/runbook': 'https://runbooks/x' } },
+});
+
+describe('envelopes', () => {
+  it('carries the trimmed pod, without secrets in env or last-applied-configuration', () => {
+    const o = podOccurrences('prod', p)[0]!;
+    const entry = toEntry(buildEnvelope('prod', o, trimPod(p), [], new Date()), 'oombot.forwarder');
+    expect(entry).toMatchObject({ id: o.occurrenceId, detailType: 'Container Memory Termination', source: 'oombot.forwarder' });
+    const detail = EnvelopeSchema.parse(JSON.parse(entry.detail));
+    expect(detail.kind === 'container-termination' && detail.pod.spec.containers[0]!.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=400' }]);
+    expect(entry.detail).not.toContain('hunter2');
+    expect(entry.detail).not.toContain('last-applied-configuration');
+    expect(entry.detail).toContain('oombot.io/runbook');
+  });
+
+  it('shrinks an entry over the limit, dropping buffered events first, instead of losing it', () => {
+    const o = podOccurrences('prod', p)[0]!;
+    const events = Array.from({ length: 6 }, (_, i) => event({ reason: 'Killing', message: `m${i} ${'y'.repeat(1000)}` }));
+    const envelope = buildEnvelope('prod', o, trimPod(p), events, new Date());
+    const full = toEntry(envelope, 's', 1_000_000);
+    expect(JSON.parse(full.detail).events).toHaveLength(6);
+    const small = toEntry(envelope, 's', entrySize(full) - 1000);
+    expect(JSON.parse(small.detail).events).toEqual([]);
+    expect(JSON.parse(small.detail).pod.status.containerStatuses[0].lastState.terminated.message).toHaveLength(2000);
+    const smaller = toEntry(envelope, 's', entrySize(small) - 1000);
+    expect(JSON.parse(smaller.detail).pod.status.containerStatuses[0].lastState.terminated.message).toHaveLength(513);
+    expect(JSON.parse(smaller.detail).occurrenceId).toBe(o.occurrenceId);
+  });
+});

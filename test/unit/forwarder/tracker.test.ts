@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { DeliveryPosition, OccurrenceTracker } from '../../../forwarder/tracker.ts';
+import { at, container, downStatus, event, pod, restartedStatus, T0 } from '../../support/k8s-factories.ts';
+
+const horizon = Date.parse(T0) - 3_600_000;
+const oom = (restartCount: number, finishedAt = T0) => pod({ containers: [container({ name: 'api', limit: '1Gi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt }, restartCount)] });
+
+describe('OccurrenceTracker', () => {
+  it('reports a termination once, and the next one when the restart count moves', () => {
+    const t = new OccurrenceTracker('c', horizon);
+    const first = t.pod(oom(1));
+    expect(first).toHaveLength(1);
+    expect(t.pod(oom(1))).toEqual([]);
+    const second = t.pod(oom(2, at(60)));
+    expect(second).toHaveLength(1);
+    expect(second[0]!.occurrenceId).not.toBe(first[0]!.occurrenceId);
+  });
+
+  it('gives the same id to a termination seen while the container is down and after it restarted', () => {
+    const down = pod({ containers: [container({ name: 'api' })], statuses: [downStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 3)] });
+    const a = new OccurrenceTracker('c', horizon).pod(down)[0]!;
+    const b = new OccurrenceTracker('c', horizon).pod(oom(4))[0]!; // restarted: now in lastState with restartCount 4
+    expect(a.terminationIndex).toBe(3);
+    expect(b.terminationIndex).toBe(3);
+    expect(a.occurrenceId).toBe(b.occurrenceId);
+  });
+
+  it('ignores what happened before the horizon (delivered before the saved position)', () => {
+    const t = new OccurrenceTracker('c', Date.parse(T0) + 1_000);
+    expect(t.pod(oom(1))).toEqual([]);
+  });
+
+  it('reports a pod eviction once, and forgets deleted pods', () => {
+    const evicted = pod({ containers: [container({ name: 'web' })], statuses: [], status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. ', conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', lastTransitionTime: T0 }] } });
+    const t = new OccurrenceTracker('c', horizon);
+    expect(t.pod(evicted).map((o) => o.kind)).toEqual(['pod-eviction']);
+    expect(t.pod(evicted)).toEqual([]);
+    expect(t.trackedPods).toBe(1);
+    t.podDeleted(evicted.metadata.uid!);
+    expect(t.trackedPods).toBe(0);
+  });
+
+  it('reports a node OOM event per count increment', () => {
+    const t = new OccurrenceTracker('c', horizon);
+    const e = event({ reason: 'SystemOOM', message: 'System OOM encountered, victim process: java, pid: 1' });
+    expect(t.event(e)?.kind).toBe('node-oom');
+    expect(t.event(e)).toBeUndefined();
+    const again = t.event({ ...e, count: 2, lastTimestamp: at(30) });
+    expect(again?.kind).toBe('node-oom');
+    expect(t.event(event({ reason: 'Killing', message: 'Stopping container api' }))).toBeUndefined();
+  });
+});
+
+describe('DeliveryPosition', () => {
+  it('is the oldest occurrence in flight, else what the watches have seen less a margin', () => {
+    const p = new DeliveryPosition(60_000);
+    expect(p.position(1_000_000)).toBe(940_000);
+    p.started('a', 500_000);
+    p.started('b', 700_000);
+    expect(p.position(1_000_000)).toBe(500_000);
+    p.delivered('a');
+    expect(p.position(1_000_000)).toBe(700_000);
+    p.delivered('b');
+    expect(p.position(1_000_000)).toBe(940_000);
+  });
+});
