@@ -26,6 +26,7 @@ Configured from the environment:
   OOMBOT_WATCH_IDLE_TIMEOUT        restart a watch silent this long (default 5m)
   OOMBOT_LEADER_ELECTION           true (default): one active replica through a Lease
   OOMBOT_LEASE_NAME, OOMBOT_LEASE_NAMESPACE (default oombot-forwarder, POD_NAMESPACE or oombot)
+  OOMBOT_LEASE_DURATION            how long a silent leader keeps the Lease (default 15s)
   OOMBOT_HTTP_PORT                 /healthz, /readyz, /metrics (default 8080; 0 picks a free port)
 AWS credentials come from the SDK's standard chain (IRSA, EKS Pod Identity, env); AWS_ENDPOINT_URL_EVENTBRIDGE
 points it elsewhere.`;

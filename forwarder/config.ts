@@ -42,6 +42,7 @@ export const ForwarderEnvSchema = z
     OOMBOT_FIRST_START_LOOKBACK: duration('15m'),
     OOMBOT_WATCH_IDLE_TIMEOUT: duration('5m'),
     OOMBOT_LEADER_ELECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+    OOMBOT_LEASE_DURATION: duration('15s'),
     OOMBOT_LEASE_NAME: z.string().regex(name, 'must be a DNS label such as oombot-forwarder').default('oombot-forwarder'),
     POD_NAMESPACE: z.string().regex(name).optional(),
     OOMBOT_LEASE_NAMESPACE: z.string().regex(name, 'must be a namespace name').optional(),
@@ -67,7 +68,7 @@ export interface ForwarderConfig {
   firstStartLookbackMs: number;
   watchIdleTimeoutMs: number;
   leaderElection: boolean;
-  lease: { namespace: string; name: string };
+  lease: { namespace: string; name: string; durationSeconds: number };
   identity: string;
   httpPort: number;
 }
@@ -96,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ForwarderConfig {
     firstStartLookbackMs: e.OOMBOT_FIRST_START_LOOKBACK,
     watchIdleTimeoutMs: e.OOMBOT_WATCH_IDLE_TIMEOUT,
     leaderElection: e.OOMBOT_LEADER_ELECTION === 'true',
-    lease: { namespace: e.OOMBOT_LEASE_NAMESPACE ?? e.POD_NAMESPACE ?? 'oombot', name: e.OOMBOT_LEASE_NAME },
+    lease: { namespace: e.OOMBOT_LEASE_NAMESPACE ?? e.POD_NAMESPACE ?? 'oombot', name: e.OOMBOT_LEASE_NAME, durationSeconds: Math.max(1, Math.round(e.OOMBOT_LEASE_DURATION / 1000)) },
     identity: e.POD_NAME ?? e.HOSTNAME ?? `forwarder-${process.pid}`,
     httpPort: e.OOMBOT_HTTP_PORT,
   };

@@ -46,7 +46,13 @@ export interface ControlPlane {
 const etcdReadyMs = 30_000;
 const apiserverReadyMs = 60_000;
 
-export async function startControlPlane(opts: { log?: (line: string) => void } = {}): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  log?: (line: string) => void;
+  /** More kube-apiserver flags, e.g. to make watches expire sooner in a test (`--etcd-compaction-interval=2s`). */
+  apiserverFlags?: string[];
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = opts.log ?? (() => {});
   const bins = await controlPlaneBinaries({ log });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oombot-cp-'));
@@ -111,6 +117,7 @@ export async function startControlPlane(opts: { log?: (line: string) => void } =
       // The ServiceAccount admission plugin rejects pods until the token controller (controller-manager) has made
       // the namespace's `default` ServiceAccount; envtest disables it for the same reason.
       '--disable-admission-plugins=ServiceAccount',
+      ...(opts.apiserverFlags ?? []),
     ]);
     started.push(apiserver);
     let target: ApiTarget | undefined;

@@ -25,11 +25,11 @@ export interface ControlPlaneHandle {
  * Call at the top level of the file or of a describe block. The first run on a machine builds the binaries, which takes
  * minutes; the integration project's hookTimeout allows for it.
  */
-export function useControlPlane(): ControlPlaneHandle {
+export function useControlPlane(options: { apiserverFlags?: string[] } = {}): ControlPlaneHandle {
   let cp: ControlPlane | undefined;
   let admin: KubeConfig | undefined;
   beforeAll(async () => {
-    cp = await startControlPlane({ log: (line) => process.stderr.write(`[control plane] ${line}\n`) });
+    cp = await startControlPlane({ ...options, log: (line) => process.stderr.write(`[control plane] ${line}\n`) });
     admin = cp.adminKubeConfig();
   });
   afterAll(async () => {

@@ -15,7 +15,7 @@ describe('forwarder configuration', () => {
       firstStartLookbackMs: 900_000,
       watchIdleTimeoutMs: 300_000,
       leaderElection: true,
-      lease: { namespace: 'oombot', name: 'oombot-forwarder' },
+      lease: { namespace: 'oombot', name: 'oombot-forwarder', durationSeconds: 15 },
       identity: 'fwd-0',
       httpPort: 8080,
     });
