@@ -38,3 +38,14 @@ export class CliError extends Error {
     this.exitCode = EXIT_CODES[code];
   }
 }
+
+/** One line on stderr and the exit code: a CliError's own, 1 for anything else (a bug), stack only with OOMBOT_DEBUG. */
+export function reportError(error: unknown, io: { stderr: NodeJS.WritableStream }): number {
+  if (error instanceof CliError) {
+    io.stderr.write(`oombot: ${error.message}\n`);
+    return error.exitCode;
+  }
+  io.stderr.write(`oombot: unexpected error: ${(error as Error).message ?? String(error)} (this is a bug; rerun with OOMBOT_DEBUG=1 for details)\n`);
+  if (process.env['OOMBOT_DEBUG']) io.stderr.write(`${(error as Error).stack}\n`);
+  return 1;
+}

@@ -1,6 +1,6 @@
 // The `oombot` command line. Every error a person can cause ends here as one line on stderr and a documented exit
 // code; anything else is a bug and says so, still without a stack trace unless OOMBOT_DEBUG is set.
-import { CliError } from './errors.ts';
+import { CliError, reportError } from './errors.ts';
 import { EXPLAIN_USAGE, explainCommand } from './explain-command.ts';
 import type { Io } from './io.ts';
 
@@ -37,13 +37,11 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         throw new CliError('USAGE', `unknown command "${command}"; commands: explain, forwarder, sandbox`);
     }
   } catch (error) {
-    if (error instanceof CliError) {
-      io.stderr.write(`oombot: ${error.message}\n`);
-      if (error.code === 'USAGE' && command === 'explain') io.stderr.write(`${EXPLAIN_USAGE.split('\n')[0]}\n`);
+    if (error instanceof CliError && error.code === 'USAGE' && command === 'explain') {
+      io.stderr.write(`oombot: ${error.message}\n${EXPLAIN_USAGE.split('\n')[0]}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`oombot: unexpected error: ${(error as Error).message ?? String(error)} (this is a bug; rerun with OOMBOT_DEBUG=1 for details)\n`);
-    if (process.env['OOMBOT_DEBUG']) io.stderr.write(`${(error as Error).stack}\n`);
-    return 1;
+    return reportError(error, io);
   }
 }
+

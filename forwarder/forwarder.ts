@@ -28,6 +28,7 @@ const DRAIN_MS = 20_000;
 export class Forwarder {
   private watches: ListWatch[] = [];
   private leading = false;
+  private standingBy = false;
   private started = false;
   private readonly queue: DeliveryQueue;
   private readonly position = new DeliveryPosition();
@@ -62,8 +63,9 @@ export class Forwarder {
     const elector = config.leaderElection
       ? new LeaderElector(api, { ...config.lease, identity: config.identity, log, renewEveryMs: (durationSeconds * 1000) / 3, retryEveryMs: (durationSeconds * 1000) / 8 })
       : undefined;
-    const saved = elector ? await elector.acquire(signal) : undefined;
+    const saved = elector ? await elector.acquire(signal, () => (this.standingBy = true)) : undefined;
     if (signal.aborted) return 'stopped';
+    this.standingBy = false;
     this.leading = true;
     metrics.leader.set(1);
 
@@ -195,7 +197,8 @@ export class Forwarder {
 
   /** For /readyz: leading with every watch listed, or standing by. */
   unready(): string | undefined {
-    if (!this.leading) return undefined;
+    if (this.standingBy) return undefined;
+    if (!this.leading) return 'starting: not yet leading or standing by';
     const waiting = this.watches.filter((w) => !w.synced).map((w) => w.path);
     return this.started && !waiting.length ? undefined : `still listing: ${waiting.join(', ') || 'starting'}`;
   }

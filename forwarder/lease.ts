@@ -49,7 +49,7 @@ export class LeaderElector {
   }
 
   /** Waits until this process holds the Lease; returns the position the previous holder saved, if any. */
-  async acquire(signal: AbortSignal): Promise<number | undefined> {
+  async acquire(signal: AbortSignal, onStandby: () => void = () => {}): Promise<number | undefined> {
     let announced = false;
     while (!signal.aborted) {
       const taken = await this.tryAcquire();
@@ -61,6 +61,7 @@ export class LeaderElector {
       if (!announced) {
         this.o.log?.('info', 'another replica leads; standing by', { holder: this.lease?.spec.holderIdentity });
         announced = true;
+        onStandby();
       }
       await sleep(this.retryEveryMs, signal);
     }

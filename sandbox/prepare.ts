@@ -1,6 +1,11 @@
-// `npm run sandbox:prepare`: find or build the control-plane binaries ahead of time (CI runs it before the tests).
+// `npm run sandbox:prepare`: find or build the control-plane binaries and helm ahead of time (CI runs it before the
+// tests, so a cold Go build is not charged to a test hook's timeout).
 import { controlPlaneBinaries, displayPath } from './binaries.ts';
+import { helmBinary } from './helm.ts';
 
 const started = Date.now();
 const bins = await controlPlaneBinaries({ log: (line) => process.stderr.write(`${line}\n`) });
 console.log(`control plane binaries (${bins.source}, ${((Date.now() - started) / 1000).toFixed(1)} s): ${displayPath(bins.kubeApiserver)}, ${displayPath(bins.etcd)}`);
+const helmStarted = Date.now();
+const helm = await helmBinary((line) => process.stderr.write(`${line}\n`));
+console.log(`helm (${((Date.now() - helmStarted) / 1000).toFixed(1)} s): ${displayPath(helm)}`);

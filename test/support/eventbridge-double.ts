@@ -17,6 +17,8 @@ export interface PutEventsDouble {
   url: string;
   /** Every entry accepted, in order (resends included). */
   accepted: ReceivedEntry[];
+  /** When each accepted entry's request arrived (ms), by index in `accepted`. */
+  receivedAt: number[];
   requests: number;
   rejectedEntries: number;
   throttled: number;
@@ -31,9 +33,10 @@ const MAX_ENTRIES = 10;
 const MAX_BYTES = 256 * 1024;
 
 export async function startPutEventsDouble(random: () => number = seeded(42)): Promise<PutEventsDouble> {
-  const double: Omit<PutEventsDouble, 'url' | 'close'> = { accepted: [], requests: 0, rejectedEntries: 0, throttled: 0, failureRate: 0, throttleNext: 0 };
+  const double: Omit<PutEventsDouble, 'url' | 'close'> = { accepted: [], receivedAt: [], requests: 0, rejectedEntries: 0, throttled: 0, failureRate: 0, throttleNext: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
+    const arrived = Date.now();
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       double.requests += 1;
@@ -60,6 +63,7 @@ export async function startPutEventsDouble(random: () => number = seeded(42)): P
           return { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service error.' };
         }
         double.accepted.push(e);
+        double.receivedAt.push(arrived);
         return { EventId: randomUUID() };
       });
       reply(200, { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results });

@@ -1,0 +1,114 @@
+// The forwarder's Helm chart: it renders, its objects apply to a real API server, and its ServiceAccount may do what
+// the forwarder needs and nothing more — checked by impersonation and by running the forwarder with its token.
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { helmBinary } from '../../sandbox/helm.ts';
+import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
+import { node } from '../support/k8s-factories.ts';
+import { createNamespace, createNode, useControlPlane } from './harness.ts';
+
+const run = promisify(execFile);
+const chart = path.join(import.meta.dirname, '../../infra/helm/oombot-forwarder');
+const cluster = useControlPlane();
+let helm: string;
+let objects: KubernetesObject[];
+let forwarder: ForwarderProcess | undefined;
+
+beforeAll(async () => {
+  helm = await helmBinary((line) => process.stderr.write(`${line}\n`));
+  const { stdout } = await run(helm, ['template', 'oombot-forwarder', chart, '--namespace', 'oombot', '--set', 'cluster=prod-eu', '--set', 'region=eu-west-1', '--set', 'serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::123456789012:role/oombot-forwarder']);
+  objects = parseAllDocuments(stdout).map((d) => d.toJS() as KubernetesObject).filter(Boolean);
+  await createNamespace(cluster.admin, 'oombot');
+  await createNamespace(cluster.admin, 'shop');
+});
+afterAll(async () => {
+  await forwarder?.stop('SIGKILL');
+});
+
+describe('the oombot-forwarder chart', () => {
+  it('renders the objects a cluster needs, hardened', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort()).toEqual([
+      'ClusterRole/oombot-forwarder',
+      'ClusterRoleBinding/oombot-forwarder',
+      'Deployment/oombot-forwarder',
+      'PodDisruptionBudget/oombot-forwarder',
+      'Role/oombot-forwarder-lease',
+      'RoleBinding/oombot-forwarder-lease',
+      'ServiceAccount/oombot-forwarder',
+    ]);
+    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[]; securityContext: object }[]; securityContext: object } } } };
+    const pod = deployment.spec.template.spec;
+    expect(deployment.spec.replicas).toBe(2);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
+    expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.containers[0]!.env).toEqual(expect.arrayContaining([{ name: 'OOMBOT_CLUSTER', value: 'prod-eu' }, { name: 'AWS_REGION', value: 'eu-west-1' }, { name: 'OOMBOT_LEASE_NAME', value: 'oombot-forwarder' }]));
+    expect(objects.find((o) => o.kind === 'ServiceAccount')?.metadata?.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/oombot-forwarder' });
+  });
+
+  it('refuses to render without the cluster name or, for EventBridge, the region', async () => {
+    await expect(run(helm, ['template', 'x', chart])).rejects.toMatchObject({ stderr: expect.stringMatching(/cluster/) });
+    await expect(run(helm, ['template', 'x', chart, '--set', 'cluster=prod'])).rejects.toMatchObject({ stderr: expect.stringMatching(/region/) });
+    await expect(run(helm, ['template', 'x', chart, '--set', 'cluster=prod', '--set', 'sink=stdout'])).resolves.toBeTruthy();
+  });
+
+  it('applies to the API server, and its ServiceAccount can watch pods and events but not read Secrets or change anything', async () => {
+    const client = KubernetesObjectApi.makeApiClient(cluster.admin);
+    for (const o of objects) await client.create(o);
+    const sa = cluster.controlPlane.kubeConfigAs({ serviceAccount: { namespace: 'oombot', name: 'oombot-forwarder' } });
+    const can = async (verb: string, resource: string, namespace?: string, group = '', name?: string) => {
+      const review = await sa.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+        body: { spec: { resourceAttributes: { verb, resource, group, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) } } },
+      });
+      return review.status?.allowed ?? false;
+    };
+    const allowed = {
+      'watch pods': await can('watch', 'pods'),
+      'list events': await can('list', 'events'),
+      'watch events': await can('watch', 'events'),
+      'create its Lease': await can('create', 'leases', 'oombot', 'coordination.k8s.io'),
+      'update its Lease': await can('update', 'leases', 'oombot', 'coordination.k8s.io', 'oombot-forwarder'),
+    };
+    const forbidden = {
+      'get secrets': await can('get', 'secrets', 'shop'),
+      'list secrets': await can('list', 'secrets'),
+      'patch pods': await can('patch', 'pods', 'shop'),
+      'delete pods': await can('delete', 'pods', 'shop'),
+      'patch deployments': await can('patch', 'deployments', 'shop', 'apps'),
+      'get nodes': await can('get', 'nodes'),
+      'update another Lease': await can('update', 'leases', 'oombot', 'coordination.k8s.io', 'someone-else'),
+      'create a Lease elsewhere': await can('create', 'leases', 'shop', 'coordination.k8s.io'),
+      'create events': await can('create', 'events', 'shop'),
+    };
+    expect(allowed).toEqual(Object.fromEntries(Object.keys(allowed).map((k) => [k, true])));
+    expect(forbidden).toEqual(Object.fromEntries(Object.keys(forbidden).map((k) => [k, false])));
+  });
+
+  it('is enough for the forwarder itself: with the ServiceAccount’s own token it leads, watches and forwards', async () => {
+    const core = cluster.admin.makeApiClient(CoreV1Api);
+    const token = await core.createNamespacedServiceAccountToken({ name: 'oombot-forwarder', namespace: 'oombot', body: { spec: { audiences: [], expirationSeconds: 600 } } });
+    const config = JSON.parse(cluster.controlPlane.kubeconfigYaml());
+    for (const u of config.users) u.user = { token: token.status!.token };
+    const dir = await mkdtemp(path.join(tmpdir(), 'oombot-chart-'));
+    await writeFile(path.join(dir, 'kubeconfig'), JSON.stringify(config), { mode: 0o600 });
+    forwarder = startForwarder({ KUBECONFIG: path.join(dir, 'kubeconfig'), OOMBOT_CLUSTER: 'prod-eu', OOMBOT_SINK: 'stdout', POD_NAMESPACE: 'oombot', OOMBOT_LEASE_NAME: 'oombot-forwarder', POD_NAME: 'oombot-forwarder-0' });
+    await forwarder.waitForLog((l) => l['msg'] === 'forwarding');
+    await createNode(cluster.admin, node() as unknown as V1Node);
+    const created = await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'victim' }, spec: { nodeName: 'ip-10-0-12-7', containers: [{ name: 'app', image: 'app:1' }] } } });
+    await core.replaceNamespacedPodStatus({
+      name: 'victim',
+      namespace: 'shop',
+      body: { ...created, status: { ...created.status, containerStatuses: [{ name: 'app', image: 'app:1', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: new Date() } } }] } },
+    });
+    const deadline = Date.now() + 15_000;
+    while (!forwarder.stdout.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(forwarder.stdout).toHaveLength(1);
+    expect(JSON.parse(forwarder.stdout[0]!)).toMatchObject({ source: 'oombot.forwarder', detailType: 'Container Memory Termination', detail: { cluster: 'prod-eu', container: 'app' } });
+    expect(forwarder.logs.filter((l) => l['level'] !== 'info' && l['level'] !== 'raw')).toEqual([]);
+  });
+});
