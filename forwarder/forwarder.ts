@@ -205,7 +205,7 @@ export class Forwarder {
 
   /** For /healthz: a watch that keeps failing and has not heard from the server for a long time. */
   unhealthy(): string | undefined {
-    const limit = Math.max(2 * this.d.config.watchIdleTimeoutMs, 60_000);
+    const limit = 2 * this.d.config.watchIdleTimeoutMs;
     const stuck = this.watches.filter((w) => w.consecutiveFailures >= 3 && Date.now() - w.lastActivity > limit);
     return stuck.length ? `watch cannot recover: ${stuck.map((w) => `${w.path} (${w.consecutiveFailures} failures)`).join(', ')}` : undefined;
   }

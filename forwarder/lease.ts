@@ -52,7 +52,15 @@ export class LeaderElector {
   async acquire(signal: AbortSignal, onStandby: () => void = () => {}): Promise<number | undefined> {
     let announced = false;
     while (!signal.aborted) {
-      const taken = await this.tryAcquire();
+      let taken: boolean;
+      try {
+        taken = await this.tryAcquire();
+      } catch (error) {
+        // The API server may be down or restarting: keep trying, as client-go does; /readyz says "starting" meanwhile.
+        this.o.log?.('warn', 'cannot reach the Lease; retrying', { error: (error as Error).message });
+        await sleep(this.retryEveryMs, signal);
+        continue;
+      }
       if (taken) {
         const saved = Date.parse(this.lease?.metadata.annotations?.[POSITION_ANNOTATION] ?? '');
         this.o.log?.('info', 'became the leader', { lease: `${this.o.namespace}/${this.o.name}`, savedPosition: Number.isNaN(saved) ? null : new Date(saved).toISOString() });

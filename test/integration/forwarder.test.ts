@@ -118,7 +118,54 @@ describe('oombot forwarder', () => {
     expect(envelopes().find((e) => e.detail.kind === 'pod-eviction')!.entry.DetailType).toBe('Pod Eviction');
     expect(envelopes().find((e) => e.detail.kind === 'node-oom')!.entry.DetailType).toBe('Node OOM');
 
+    // What it exposes: probes, and metrics that count what just happened.
+    const port = (await f.waitForLog((l) => l['msg'] === 'serving probes and metrics'))['port'] as number;
+    const get = async (p: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}${p}`);
+      return { status: res.status, text: await res.text() };
+    };
+    expect(await get('/healthz')).toEqual({ status: 200, text: 'ok\n' });
+    expect(await get('/readyz')).toEqual({ status: 200, text: 'ok\n' });
+    const metrics = (await get('/metrics')).text;
+    expect(metrics).toContain('oombot_occurrences_total{kind="container-termination"} 2');
+    expect(metrics).toContain('oombot_occurrences_total{kind="pod-eviction"} 1');
+    expect(metrics).toContain('oombot_occurrences_total{kind="node-oom"} 1');
+    expect(metrics).toContain('oombot_putevents_entries_total{result="sent"} 4');
+    expect(metrics).toContain('oombot_delivery_queue_depth 0');
+    expect(metrics).toContain('oombot_forwarder_leader 1');
+    expect(metrics).toMatch(/oombot_delivery_lag_seconds_count 4/);
+
     expect(await f.stop('SIGTERM')).toBe(0);
     expect(f.logs.some((l) => l['msg'] === 'stopped')).toBe(true);
+  });
+
+  it('fails /healthz when its watches cannot recover, so the kubelet restarts it', async () => {
+    const config = JSON.parse(cluster.controlPlane.kubeconfigYaml());
+    for (const c of config.clusters) c.cluster.server = 'https://127.0.0.1:1';
+    const closed = path.join(path.dirname(kubeconfig), 'closed.kubeconfig');
+    await writeFile(closed, JSON.stringify(config), { mode: 0o600 });
+    const f = forwarder({ KUBECONFIG: closed, OOMBOT_LEADER_ELECTION: 'false', OOMBOT_WATCH_IDLE_TIMEOUT: '500ms' });
+    const port = (await f.waitForLog((l) => l['msg'] === 'serving probes and metrics'))['port'] as number;
+    const deadline = Date.now() + 20_000;
+    let health = { status: 0, text: '' };
+    while (Date.now() < deadline) {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      health = { status: res.status, text: await res.text() };
+      if (health.status === 503) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(health.status).toBe(503);
+    expect(health.text).toMatch(/^watch cannot recover: \/api\/v1\/(pods|events) \(\d+ failures\)/);
+    expect(f.logs.some((l) => l['msg'] === 'watch failed; retrying' && String(l['error']).includes('ECONNREFUSED'))).toBe(true);
+  });
+
+  it('stops with one clear message, exit 2, when its configuration is wrong', async () => {
+    const f = forwarder({ OOMBOT_CLUSTER: '', OOMBOT_SINK: 'kafka' });
+    expect(await f.exited).toBe(2);
+    const text = f.logs.map((l) => l['msg']).join('\n');
+    expect(text).toContain('oombot: forwarder: invalid configuration:');
+    expect(text).toContain('OOMBOT_CLUSTER is empty: set it to the name alerts should show for this cluster, e.g. prod-eu');
+    expect(text).toContain('OOMBOT_SINK must be eventbridge (default) or stdout');
+    expect(text).not.toMatch(/\n\s+at /);
   });
 });
