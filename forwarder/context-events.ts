@@ -9,7 +9,8 @@ export interface ContextLimits {
   ttlMs: number;
 }
 
-const DEFAULTS: ContextLimits = { perObject: 6, objects: 5_000, ttlMs: 30 * 60_000 };
+// At most 500 × 4 events (about 2 MB) for at most 30 minutes: a kill's context is what happened just before it.
+const DEFAULTS: ContextLimits = { perObject: 4, objects: 500, ttlMs: 30 * 60_000 };
 
 export class ContextEvents {
   // Insertion order doubles as recency: a key is deleted and re-added on every write, so the first key is the oldest.
@@ -27,11 +28,20 @@ export class ContextEvents {
     this.byObject.delete(key);
     this.byObject.set(key, list.slice(-this.limits.perObject));
     while (this.byObject.size > this.limits.objects) this.byObject.delete(this.byObject.keys().next().value!);
+    // The oldest keys come first: drop those whose newest event has expired, so idle entries do not linger for days.
+    for (const [k, events] of this.byObject) {
+      if (this.fresh(events.at(-1)!)) break;
+      this.byObject.delete(k);
+    }
+  }
+
+  private fresh(e: KubeEvent): boolean {
+    return this.now() - (Date.parse(eventTime(e) ?? '') || 0) <= this.limits.ttlMs;
   }
 
   /** The events about this pod and its node, newest last, within the time limit. */
   related(podUid: string | undefined, nodeName: string | undefined): KubeEvent[] {
-    const fresh = (e: KubeEvent) => this.now() - (Date.parse(eventTime(e) ?? '') || 0) <= this.limits.ttlMs;
+    const fresh = (e: KubeEvent) => this.fresh(e);
     const events = [...(podUid ? (this.byObject.get(`pod/${podUid}`) ?? []) : []), ...(nodeName ? (this.byObject.get(`node/${nodeName}`) ?? []) : [])];
     return events.filter(fresh).sort((a, b) => (eventTime(a) ?? '').localeCompare(eventTime(b) ?? ''));
   }

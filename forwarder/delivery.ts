@@ -36,6 +36,13 @@ export function entrySize(e: Pick<OutboundEntry, 'source' | 'detailType' | 'deta
 /** Entry errors a resend cannot fix: the entry itself is wrong. Everything else (throttling, internal) is retried. */
 const PERMANENT = new Set(['MalformedDetail', 'InvalidArgument', 'ValidationException']);
 
+export class QueueClosedError extends Error {
+  override name = 'QueueClosedError';
+  constructor() {
+    super('the delivery queue is closed (stopping)');
+  }
+}
+
 export interface DeliveryHooks {
   delivered?(entry: OutboundEntry): void;
   abandoned?(entry: OutboundEntry, why: string): void;
@@ -69,7 +76,8 @@ export class DeliveryQueue {
   private readonly hooks: DeliveryHooks;
   private readonly random: () => number;
   private wake: (() => void) | undefined;
-  private roomWaiters: (() => void)[] = [];
+  private roomWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private closed = false;
   private stopping = false;
   private running: Promise<void> | undefined;
   private drainDeadline = Infinity;
@@ -95,17 +103,24 @@ export class DeliveryQueue {
 
   /** Accepts an entry, waiting while the queue is full. Entries over the request limit must be shrunk before. */
   async enqueue(entry: OutboundEntry): Promise<void> {
-    if (this.stopping) throw new Error('the delivery queue is stopping');
+    if (this.closed) throw new QueueClosedError();
     const bytes = entrySize(entry);
     if (bytes > MAX_REQUEST_BYTES) throw new Error(`entry ${entry.id} is ${bytes} bytes, over the ${MAX_REQUEST_BYTES}-byte PutEvents limit`);
-    while (this.items.length >= this.capacity) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    while (this.items.length >= this.capacity) await new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
     const now = Date.now();
     this.items.push({ entry, bytes, attempt: 0, readyAt: now, queuedAt: now });
     this.wake?.();
   }
 
+  /** Stops accepting: enqueue, and callers waiting for room, fail with QueueClosedError. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.roomWaiters.splice(0)) w.reject(new QueueClosedError());
+  }
+
   /** Stops accepting, sends what is queued (retries included) until the deadline, then returns what is left. */
   async drain(timeoutMs: number): Promise<number> {
+    this.close();
     this.stopping = true;
     this.drainDeadline = Date.now() + timeoutMs;
     this.wake?.();
@@ -154,8 +169,10 @@ export class DeliveryQueue {
     try {
       failed = (await this.sink.put(batch.map((i) => i.entry))).failed;
     } catch (error) {
+      // A whole request failed (throttling, network, 5xx after the SDK's own retries): always resend, never drop —
+      // a request-level error says nothing about any single entry.
       this.options.log?.('warn', 'PutEvents request failed; resending the batch', { error: (error as Error).message, entries: batch.length });
-      failed = batch.map((_, index) => ({ index, code: (error as { name?: string }).name ?? 'RequestFailed' }));
+      failed = batch.map((_, index) => ({ index }));
     }
     const failedAt = new Map(failed.map((f) => [f.index, f]));
     const retry: Item[] = [];
@@ -182,6 +199,6 @@ export class DeliveryQueue {
       item.readyAt = now + this.random() * Math.min(this.backoff.capMs, this.backoff.baseMs * 2 ** item.attempt);
       this.items.push(item);
     }
-    while (this.roomWaiters.length && this.items.length < this.capacity) this.roomWaiters.shift()!();
+    while (this.roomWaiters.length && this.items.length < this.capacity) this.roomWaiters.shift()!.resolve();
   }
 }

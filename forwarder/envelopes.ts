@@ -70,4 +70,12 @@ const SHRINKS: ((e: Envelope) => Envelope)[] = [
       };
     }),
   (e) => mapPod(e, (pod) => ({ ...pod, spec: { ...pod.spec, containers: pod.spec.containers.map(({ command: _c, args: _a, ...c }) => c) } })),
+  // Last resort, always small: the pod's identity, containers' names and resources, and statuses.
+  (e) =>
+    mapPod(e, (pod) => ({
+      kind: 'Pod',
+      metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid, ...(pod.metadata.ownerReferences ? { ownerReferences: pod.metadata.ownerReferences } : {}) },
+      spec: { ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}), containers: pod.spec.containers.map((c) => ({ name: c.name, ...(c.resources ? { resources: c.resources } : {}) })) },
+      status: { ...pod.status, message: clip(pod.status.message, 256), conditions: pod.status.conditions?.map((c) => ({ ...c, message: clip(c.message, 256) })) },
+    })),
 ];

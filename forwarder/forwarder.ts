@@ -34,6 +34,7 @@ export class Forwarder {
   private readonly position = new DeliveryPosition();
   private readonly context = new ContextEvents();
   private tracker: OccurrenceTracker | undefined;
+  private horizon = 0;
 
   constructor(private readonly d: ForwarderDeps) {
     const { metrics, log } = d;
@@ -72,43 +73,57 @@ export class Forwarder {
     const now = Date.now();
     // Resume from the saved position, but never further back than the replay maximum; a first start looks back a
     // little, so that what happened just before the install is not missed.
-    const horizon = saved !== undefined ? Math.max(saved, now - config.replayMaxMs) : now - config.firstStartLookbackMs;
-    log('info', 'forwarding', { cluster: config.cluster, sink: this.d.sink.name, replayFrom: new Date(horizon).toISOString() });
-    this.tracker = new OccurrenceTracker(config.cluster, horizon);
+    this.horizon = saved !== undefined ? Math.max(saved, now - config.replayMaxMs) : now - config.firstStartLookbackMs;
+    log('info', 'forwarding', { cluster: config.cluster, sink: this.d.sink.name, replayFrom: new Date(this.horizon).toISOString() });
+    this.tracker = new OccurrenceTracker(config.cluster, this.horizon);
     this.queue.start();
 
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const stopWatches = new AbortController();
+    const stopRenewing = new AbortController();
     this.watches = this.makeWatches();
     this.started = true;
-    const watching = Promise.all(this.watches.map((w) => w.run(stop.signal)));
+    const watching = Promise.all(this.watches.map((w) => w.run(stopWatches.signal)));
     const gauge = setInterval(() => {
       metrics.queueDepth.set(this.queue.depth);
       metrics.trackedPods.set(this.tracker?.trackedPods ?? 0);
     }, 1_000);
 
-    const outcome = elector ? await elector.keepLeading(stop.signal, () => this.currentPosition()) : await new Promise<'stopped'>((resolve) => stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
-    stop.abort();
-    signal.removeEventListener('abort', onAbort);
+    // Renewing goes on through the drain below: a replica that stops renewing while it still delivers would let a
+    // standby lead beside it.
+    const leading = elector ? elector.keepLeading(stopRenewing.signal, () => this.currentPosition()) : new Promise<'stopped'>((resolve) => stopRenewing.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
+    const stopped = new Promise<'stopped'>((resolve) => (signal.aborted ? resolve('stopped') : signal.addEventListener('abort', () => resolve('stopped'), { once: true })));
+    const outcome = await Promise.race([leading, stopped]);
+    stopWatches.abort();
+    this.queue.close();
     await watching;
-    const left = await this.queue.drain(DRAIN_MS);
     clearInterval(gauge);
+    if (outcome === 'lost') {
+      // Another replica may lead now and replays from the saved position: delivering more here would only race it.
+      stopRenewing.abort();
+      this.leading = false;
+      metrics.leader.set(0);
+      log('error', 'lost the Lease: another replica may lead now; stopping without draining', { queued: this.queue.depth });
+      return 'lost-leadership';
+    }
+    const left = await this.queue.drain(DRAIN_MS);
+    stopRenewing.abort();
+    await leading;
     this.leading = false;
     metrics.leader.set(0);
     if (left) log('error', 'stopped with entries undelivered; the next leader replays them from the saved position', { undelivered: left });
-    if (outcome === 'lost') {
-      log('error', 'lost the Lease: another replica may lead now; stopping');
-      return 'lost-leadership';
-    }
     await elector?.release(this.currentPosition());
     log('info', 'stopped', { undelivered: left });
     return 'stopped';
   }
 
+  /**
+   * Everything before this instant has been delivered. Until every watch has listed, that is at most the horizon:
+   * pages not yet read may hold what happened while no one was forwarding.
+   */
   private currentPosition(): number {
     const observedUntil = Math.min(...this.watches.map((w) => w.lastActivity), Date.now());
-    return this.position.position(observedUntil);
+    const position = this.position.position(observedUntil);
+    return this.watches.every((w) => w.synced) ? position : Math.min(position, this.horizon);
   }
 
   private makeWatches(): ListWatch[] {
@@ -125,7 +140,7 @@ export class Forwarder {
       listed: async (item) => {
         const uid = (item['metadata'] as { uid?: string } | undefined)?.uid;
         if (uid) listed.add(uid);
-        await this.onPod(item);
+        await this.onPod(item, true);
       },
       synced: () => {
         this.tracker!.retainPods(listed);
@@ -149,7 +164,7 @@ export class Forwarder {
     const events = [...NODE_OOM_REASONS, ...CONTEXT_REASONS].map(
       (reason) =>
         new ListWatch(api, '/api/v1/events', { fieldSelector: `reason=${reason}` }, {
-          listed: (item) => this.onEvent(item),
+          listed: (item) => this.onEvent(item, true),
           synced: () => undefined,
           event: (type, item) => (type === 'DELETED' ? undefined : this.onEvent(item)),
         }, options(`events/${reason}`)),
@@ -163,34 +178,47 @@ export class Forwarder {
     return (!namespaces || namespaces.includes(namespace)) && !excludeNamespaces.includes(namespace);
   }
 
-  private async onPod(raw: Record<string, unknown>): Promise<void> {
+  private async onPod(raw: Record<string, unknown>, listed = false): Promise<void> {
     // Most pods never had a container terminate: skip them before the cost of validating the whole object.
     if (!mayHaveOccurrence(raw)) return;
     const parsed = PodSchema.safeParse(raw);
     if (!parsed.success || !this.inScope(parsed.data.metadata.namespace)) return;
-    const occurrences = this.tracker!.pod(parsed.data);
+    const occurrences = this.tracker!.pod(parsed.data, listed);
     if (!occurrences.length) return;
     const pod = trimPod(parsed.data);
+    // All of them count as in flight before the first may wait for room in the queue: the saved position must not
+    // pass the later ones meanwhile.
+    for (const o of occurrences) this.position.started(o.occurrenceId, Date.parse(o.occurredAt));
     for (const o of occurrences) await this.deliver(o, pod);
   }
 
-  private async onEvent(raw: Record<string, unknown>): Promise<void> {
+  private async onEvent(raw: Record<string, unknown>, listed = false): Promise<void> {
     const parsed = EventSchema.safeParse(raw);
     if (!parsed.success) return;
     const event = trimEvent(parsed.data);
     if (event.involvedObject.kind === 'Pod' && !this.inScope(event.involvedObject.namespace)) return;
     if (!isUsefulContext(event)) return;
     this.context.add(event);
-    const o = this.tracker!.event(event);
-    if (o) await this.deliver(o, undefined);
+    const o = this.tracker!.event(event, listed);
+    if (!o) return;
+    this.position.started(o.occurrenceId, Date.parse(o.occurredAt));
+    await this.deliver(o, undefined);
   }
 
   private async deliver(o: Occurrence, pod: ReturnType<typeof trimPod> | undefined): Promise<void> {
     const { config, metrics, log } = this.d;
     metrics.occurrences.inc({ kind: o.kind });
     const events = this.context.related(o.podUid, o.node).filter((e) => e.metadata.uid !== o.event?.metadata.uid);
-    const entry = toEntry(buildEnvelope(config.cluster, o, pod, events, new Date()), config.source);
-    this.position.started(o.occurrenceId, Date.parse(o.occurredAt));
+    let entry;
+    try {
+      entry = toEntry(buildEnvelope(config.cluster, o, pod, events, new Date()), config.source);
+    } catch (error) {
+      // Cannot happen with the last shrink step (a bare envelope); if it ever does, say which occurrence, loudly.
+      log('error', 'cannot build an entry for an occurrence; it is not delivered', { occurrenceId: o.occurrenceId, error: (error as Error).message });
+      metrics.entries.inc({ result: 'abandoned' });
+      this.position.delivered(o.occurrenceId);
+      return;
+    }
     log('info', 'occurrence', { occurrenceId: o.occurrenceId, kind: o.kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : undefined, container: o.container, node: o.node, occurredAt: o.occurredAt });
     await this.queue.enqueue(entry);
   }

@@ -31,6 +31,8 @@ function microTime(ms: number): string {
 
 export class LeaderElector {
   private lease: Lease | undefined;
+  /** When this process last saw the Lease's holder or renewTime change, by its own clock (see tryAcquire). */
+  private observed: { key: string; atMs: number } | undefined;
   private readonly durationS: number;
   private readonly renewEveryMs: number;
   private readonly retryEveryMs: number;
@@ -99,8 +101,11 @@ export class LeaderElector {
     const lease = res.body as Lease;
     this.lease = lease;
     const holder = lease.spec.holderIdentity;
-    const renewed = Date.parse(lease.spec.renewTime ?? '') || 0;
-    const expired = !holder || renewed + (lease.spec.leaseDurationSeconds ?? this.durationS) * 1000 < now;
+    // Expiry is timed by this process's clock from when it saw the record change, as client-go does: comparing the
+    // holder's renewTime with our clock would let clock skew between nodes hand over a healthy Lease or delay it.
+    const key = `${holder ?? ''}|${lease.spec.renewTime ?? ''}`;
+    if (this.observed?.key !== key) this.observed = { key, atMs: now };
+    const expired = !holder || now - this.observed.atMs > (lease.spec.leaseDurationSeconds ?? this.durationS) * 1000;
     if (holder !== this.o.identity && !expired) return false;
     return this.write({
       ...lease,
@@ -154,9 +159,11 @@ export class LeaderElector {
       spec: { ...lease.spec, renewTime: microTime(Date.now()) },
     });
     if (!ok) {
-      // Someone else wrote the Lease: re-read to learn whether it is still ours (a renewal racing our own write).
+      // Someone else wrote the Lease: re-read to learn whether it is still ours (a renewal racing our own write). If
+      // it cannot be read, this renewal failed: keepLeading gives up once renewals have failed for the duration.
       const res = await this.api.get(`${this.path}/${this.o.name}`);
-      if (res.status === 200) this.lease = res.body as Lease;
+      if (res.status !== 200) throw new Error(`re-reading Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
+      this.lease = res.body as Lease;
       // Still ours (our own earlier write raced this one): the next tick renews.
       return this.lease?.spec.holderIdentity === this.o.identity;
     }

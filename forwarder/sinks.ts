@@ -7,7 +7,8 @@ import type { OutboundEntry, PutOutcome, Sink } from './delivery.ts';
 export function eventBridgeSink(busName: string, region: string | undefined): Sink {
   // The SDK retries whole requests itself (throttling, 5xx) with its standard strategy; per-entry failures on an
   // HTTP 200 are the queue's to resend.
-  const client = new EventBridgeClient({ ...(region ? { region } : {}), maxAttempts: 3 });
+  // Timeouts, so that a hung connection cannot hold a drain past the pod's grace period.
+  const client = new EventBridgeClient({ ...(region ? { region } : {}), maxAttempts: 3, requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
   return {
     name: `eventbridge:${busName}`,
     async put(entries: OutboundEntry[]): Promise<PutOutcome> {

@@ -1,6 +1,8 @@
 // Telling a new occurrence from one already seen, with a few numbers per pod: for each pod that has had a memory
-// termination, the highest termination index sent per container; the uids of evicted pods; the counts of node OOM
-// events. Pods without memory trouble cost nothing. Anything older than the horizon (the replay position) is old news.
+// termination, the highest termination index seen per container; the uids of evicted pods; the counts of node OOM
+// events. Pods without memory trouble cost nothing. In a list (at start, or after 410 Gone), what happened before the
+// horizon (the replay position) was delivered before: it is remembered as seen, not sent. Watch events are changes
+// made after the list, so they are judged by what was seen alone — a kubelet that reports a kill late still counts.
 import type { KubeEvent, Pod } from '../shared/k8s-objects.ts';
 import { nodeEventOccurrence, podOccurrences, type Occurrence } from '../shared/occurrences.ts';
 
@@ -15,13 +17,13 @@ export class OccurrenceTracker {
     private horizonMs: number,
   ) {}
 
-  /** New occurrences this version of the pod shows. */
-  pod(pod: Pod): Occurrence[] {
+  /** New occurrences this version of the pod shows. `listed`: it comes from a list, not a watch event. */
+  pod(pod: Pod, listed = false): Occurrence[] {
     const uid = pod.metadata.uid;
     if (!uid) return [];
     const fresh: Occurrence[] = [];
     for (const o of podOccurrences(this.cluster, pod)) {
-      if (Date.parse(o.occurredAt) < this.horizonMs) continue;
+      const old = listed && Date.parse(o.occurredAt) < this.horizonMs;
       if (o.kind === 'pod-eviction') {
         if (this.evicted.has(uid)) continue;
         this.evicted.add(uid);
@@ -31,7 +33,7 @@ export class OccurrenceTracker {
         seen.set(o.container!, o.terminationIndex!);
         this.terminations.set(uid, seen);
       }
-      fresh.push(o);
+      if (!old) fresh.push(o);
     }
     return fresh;
   }
@@ -47,16 +49,16 @@ export class OccurrenceTracker {
     for (const uid of this.evicted) if (!liveUids.has(uid)) this.evicted.delete(uid);
   }
 
-  event(event: KubeEvent): Occurrence | undefined {
+  event(event: KubeEvent, listed = false): Occurrence | undefined {
     const o = nodeEventOccurrence(this.cluster, event);
     const uid = event.metadata.uid;
-    if (!o || !uid || Date.parse(o.occurredAt) < this.horizonMs) return undefined;
+    if (!o || !uid) return undefined;
     const count = event.series?.count ?? event.count ?? 1;
     if ((this.nodeEvents.get(uid) ?? 0) >= count) return undefined;
     this.nodeEvents.set(uid, count);
     // Events live an hour by default (kube-apiserver --event-ttl); forget the oldest beyond a few thousand.
     if (this.nodeEvents.size > 5_000) this.nodeEvents.delete(this.nodeEvents.keys().next().value!);
-    return o;
+    return listed && Date.parse(o.occurredAt) < this.horizonMs ? undefined : o;
   }
 
   get trackedPods(): number {

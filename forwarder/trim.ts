@@ -1,6 +1,7 @@
 // What the forwarder keeps of a pod or event in an envelope: what the diagnosis reads, nothing else. Dropping
-// managedFields and last-applied-configuration alone makes a pod several times smaller; environment values are kept
-// only for the runtime settings the diagnosis reads (heap flags), because others may hold secrets.
+// managedFields and last-applied-configuration alone makes a pod several times smaller. Environment variables and
+// command lines may hold secrets: only heap settings leave the cluster, and anything that looks like a credential in
+// a command line is redacted.
 import type { Container, KubeEvent, Pod } from '../shared/k8s-objects.ts';
 
 const RUNTIME_ENV = new Set(['NODE_OPTIONS', 'JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS', 'GOMEMLIMIT', 'DOTNET_GCHeapHardLimit', 'DOTNET_GCHeapHardLimitPercent']);
@@ -22,13 +23,39 @@ function trimMeta(m: Meta): Meta {
   };
 }
 
+/** Heap and OOM flags the diagnosis reads (DOMAIN.md §5); nothing else of a runtime's options leaves the cluster. */
+const HEAP_FLAG = /^(-Xm[xs]\d+[kKmMgG]?|-XX:(Max|Initial|Min)RAMPercentage=[\d.]+|-XX:Max(Metaspace|DirectMemory)Size=\d+[kKmMgG]?|-XX:[+-]ExitOnOutOfMemoryError|-XX:[+-]CrashOnOutOfMemoryError|--max[-_]old[-_]space[-_]size[= ]?\d*|--max[-_]semi[-_]space[-_]size[= ]?\d*|\d+(B|KiB|MiB|GiB|TiB)?|0x[0-9a-fA-F]+)$/;
+const SECRETISH = /pass|secret|token|key|credential|auth|pwd/i;
+
+/** Keeps heap flags only: `-Xmx1g -Dsecret=x` → `-Xmx1g`. */
+function heapFlagsOnly(value: string): string {
+  return value.split(/\s+/).filter((w) => HEAP_FLAG.test(w)).join(' ');
+}
+
+/**
+ * Command lines may carry credentials (`--password=...`, `-Ddb.password=...`). Kept: words without `=` that are not
+ * the value of a secret-looking flag (the program and paths, which tell whose process a kernel OOM line names), and
+ * heap flags; every other word becomes `<redacted>`.
+ */
+export function redactArgs(words: string[]): string[] {
+  return words.map((w, i) => {
+    if (HEAP_FLAG.test(w)) return w;
+    const previous = words[i - 1] ?? '';
+    if (w.includes('=') || SECRETISH.test(w) || (previous.startsWith('-') && SECRETISH.test(previous))) return '<redacted>';
+    return w;
+  });
+}
+
 function trimContainer(c: Container): Container {
-  const env = c.env?.filter((e) => RUNTIME_ENV.has(e.name) && e.value !== undefined).map(({ name, value }) => ({ name, value }));
+  const env = c.env
+    ?.filter((e) => RUNTIME_ENV.has(e.name) && e.value !== undefined)
+    .map(({ name, value }) => ({ name, value: heapFlagsOnly(value!) }))
+    .filter((e) => e.value);
   return {
     name: c.name,
     ...(c.image ? { image: c.image } : {}),
-    ...(c.command ? { command: c.command } : {}),
-    ...(c.args ? { args: c.args } : {}),
+    ...(c.command ? { command: redactArgs(c.command) } : {}),
+    ...(c.args ? { args: redactArgs(c.args) } : {}),
     ...(env?.length ? { env } : {}),
     ...(c.resources ? { resources: { ...(c.resources.limits ? { limits: c.resources.limits } : {}), ...(c.resources.requests ? { requests: c.resources.requests } : {}) } } : {}),
     ...(c.terminationMessagePolicy ? { terminationMessagePolicy: c.terminationMessagePolicy } : {}),

@@ -77,9 +77,11 @@ export class HttpsTransport implements KubeTransport {
       return { status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks).toString('utf8')) };
     }
     let rest = '';
+    // Decode as a stream: a multi-byte character split across two chunks must not become two replacement characters.
+    res.setEncoding('utf8');
     try {
       for await (const chunk of res) {
-        rest += (chunk as Buffer).toString('utf8');
+        rest += chunk as string;
         let nl: number;
         while ((nl = rest.indexOf('\n')) >= 0) {
           const line = rest.slice(0, nl);

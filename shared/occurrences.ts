@@ -4,7 +4,7 @@ import type { KubeEvent, Pod } from './k8s-objects.ts';
 import { eventTime } from './k8s-objects.ts';
 import { parseKernelOomLine, parseSystemOom } from './kernel-oom.ts';
 import { evictionId, nodeEventId, terminationId } from './occurrence-id.ts';
-import { memoryTerminations } from './terminations.ts';
+import { containerStatuses, memoryTerminations, type Termination } from './terminations.ts';
 import type { OccurrenceKind } from './envelope.ts';
 
 export interface Occurrence {
@@ -18,8 +18,24 @@ export interface Occurrence {
   event?: KubeEvent;
 }
 
-/** Every memory-related termination and the eviction, if any, the pod shows right now. */
-export function podOccurrences(cluster: string, pod: Pod): Occurrence[] {
+/**
+ * Which run of the container a termination ended, stable through the kubelet's three views of it (its
+ * convertToAPIContainerStatuses): down, `state.terminated` with restartCount N; in CrashLoopBackOff, `state.waiting`
+ * and `lastState.terminated` with restartCount still N; restarted, `state.running` (or terminated again) and
+ * `lastState.terminated` with N+1.
+ */
+export function terminationIndex(t: Termination, pod: Pod): number {
+  if (t.state === 'current') return t.restartCount;
+  const status = containerStatuses(pod).find((s) => s.status.name === t.container && s.type === t.containerType)?.status;
+  const restarted = !!status?.state?.['running'] || !!status?.state?.terminated;
+  return restarted ? Math.max(0, t.restartCount - 1) : t.restartCount;
+}
+
+/**
+ * Every memory-related termination and the eviction, if any, the pod shows right now; older runs first, so a
+ * consumer that remembers the highest run it sent does not skip an older one listed beside a newer.
+ */
+export function podOccurrences(cluster: string, pod: Pod, observedAt: string = new Date().toISOString()): Occurrence[] {
   const uid = pod.metadata.uid;
   if (!uid) return [];
   const node = pod.spec.nodeName;
@@ -27,24 +43,26 @@ export function podOccurrences(cluster: string, pod: Pod): Occurrence[] {
   for (const t of memoryTerminations(pod)) {
     const finishedAt = t.terminated.finishedAt;
     if (!finishedAt) continue; // a termination without a time cannot be told from its repeats
-    // The same termination shows in state.terminated with restartCount N and in lastState.terminated with N+1.
-    const terminationIndex = t.state === 'current' ? t.restartCount : Math.max(0, t.restartCount - 1);
+    const index = terminationIndex(t, pod);
     found.push({
       kind: 'container-termination',
-      occurrenceId: terminationId(cluster, uid, t.container, terminationIndex, finishedAt),
+      occurrenceId: terminationId(cluster, uid, t.container, index, finishedAt),
       occurredAt: finishedAt,
       node,
       podUid: uid,
       container: t.container,
-      terminationIndex,
+      terminationIndex: index,
     });
   }
+  found.sort((a, b) => a.terminationIndex! - b.terminationIndex!);
   if (pod.status.reason === 'Evicted') {
     const condition = pod.status.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
     found.push({
       kind: 'pod-eviction',
       occurrenceId: evictionId(cluster, uid),
-      occurredAt: condition?.lastTransitionTime ?? latestFinish(pod) ?? pod.metadata.creationTimestamp ?? new Date(0).toISOString(),
+      // Clusters before 1.26 set no DisruptionTarget: without a time of its own, the eviction is dated when it was seen
+      // (a resend after a restart carries the same id, so downstream absorbs it).
+      occurredAt: condition?.lastTransitionTime ?? latestFinish(pod) ?? observedAt,
       node,
       podUid: uid,
     });

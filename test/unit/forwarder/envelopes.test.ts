@@ -25,6 +25,25 @@ describe('envelopes', () => {
     expect(entry.detail).toContain('oombot.io/runbook');
   });
 
+  it('keeps only heap flags of runtime options and redacts credentials in command lines', () => {
+    const risky = pod({
+      containers: [container({ name: 'app', env: { JAVA_TOOL_OPTIONS: '-Xmx1g -Ddb.password=hunter2 -XX:+ExitOnOutOfMemoryError' }, command: ['java'], args: ['-jar', '/app/app.jar', '--password', 'hunter2', '--api-key=abc'] })],
+      statuses: [restartedStatus('app', { reason: 'OOMKilled', exitCode: 137 }, 1)],
+    });
+    const c = trimPod(risky).spec.containers[0]!;
+    expect(c.env).toEqual([{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx1g -XX:+ExitOnOutOfMemoryError' }]);
+    expect(c.args).toEqual(['-jar', '/app/app.jar', '<redacted>', '<redacted>', '<redacted>']);
+    expect(JSON.stringify(trimPod(risky))).not.toContain('hunter2');
+  });
+
+  it('always fits: a pod with huge annotations is cut down to its identity and statuses rather than lost', () => {
+    const huge = pod({ containers: [container({ name: 'api' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)], metadata: { annotations: { big: 'z'.repeat(300_000) } } });
+    const o = podOccurrences('prod', huge)[0]!;
+    const entry = toEntry(buildEnvelope('prod', o, trimPod(huge), [], new Date()), 's');
+    expect(entrySize(entry)).toBeLessThan(256 * 1024);
+    expect(JSON.parse(entry.detail)).toMatchObject({ occurrenceId: o.occurrenceId, pod: { metadata: { uid: huge.metadata.uid } } });
+  });
+
   it('shrinks an entry over the limit, dropping buffered events first, instead of losing it', () => {
     const o = podOccurrences('prod', p)[0]!;
     const events = Array.from({ length: 6 }, (_, i) => event({ reason: 'Killing', message: `m${i} ${'y'.repeat(1000)}` }));

@@ -25,9 +25,39 @@ describe('OccurrenceTracker', () => {
     expect(a.occurrenceId).toBe(b.occurrenceId);
   });
 
-  it('ignores what happened before the horizon (delivered before the saved position)', () => {
+  it('in a list, remembers what happened before the horizon as seen without sending it', () => {
     const t = new OccurrenceTracker('c', Date.parse(T0) + 1_000);
-    expect(t.pod(oom(1))).toEqual([]);
+    expect(t.pod(oom(1), true)).toEqual([]);
+    expect(t.pod(oom(1))).toEqual([]); // the watch sees the same status again: still old
+    expect(t.pod(oom(2, at(60)))).toHaveLength(1);
+  });
+
+  it('in a watch event, sends a kill the kubelet reported late, even from before the horizon', () => {
+    const t = new OccurrenceTracker('c', Date.parse(T0) + 1_000);
+    expect(t.pod(oom(1))).toHaveLength(1);
+  });
+
+  it('sends both terminations a relist shows at once, the older first', () => {
+    const both = pod({
+      containers: [container({ name: 'api' })],
+      statuses: [{ name: 'api', restartCount: 3, state: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: at(60) } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: T0 } } }],
+    });
+    const sent = new OccurrenceTracker('c', horizon).pod(both, true);
+    expect(sent.map((o) => [o.terminationIndex, o.occurredAt])).toEqual([
+      [2, T0],
+      [3, at(60)],
+    ]);
+  });
+
+  it('gives a termination one id through down, CrashLoopBackOff and restarted', () => {
+    const finished = { exitCode: 137, reason: 'OOMKilled', finishedAt: T0 };
+    const views = [
+      { name: 'api', restartCount: 2, state: { terminated: finished }, lastState: {} },
+      { name: 'api', restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: finished } },
+      { name: 'api', restartCount: 3, state: { running: { startedAt: at(30) } }, lastState: { terminated: finished } },
+    ].map((status) => new OccurrenceTracker('c', horizon).pod(pod({ containers: [container({ name: 'api' })], statuses: [status] }))[0]!);
+    expect(new Set(views.map((o) => o.occurrenceId)).size).toBe(1);
+    expect(views.map((o) => o.terminationIndex)).toEqual([2, 2, 2]);
   });
 
   it('reports a pod eviction once, and forgets deleted pods', () => {
