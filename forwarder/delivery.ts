@@ -53,6 +53,8 @@ export interface DeliveryHooks {
 
 export interface DeliveryOptions {
   capacity?: number;
+  /** Bytes of entries the queue may hold (retries included); with the count, what bounds its memory. */
+  capacityBytes?: number;
   flushMs?: number;
   backoff?: { baseMs: number; capMs: number };
   hooks?: DeliveryHooks;
@@ -71,6 +73,8 @@ interface Item {
 export class DeliveryQueue {
   private readonly items: Item[] = [];
   private readonly capacity: number;
+  private readonly capacityBytes: number;
+  private queuedBytes = 0;
   private readonly flushMs: number;
   private readonly backoff: { baseMs: number; capMs: number };
   private readonly hooks: DeliveryHooks;
@@ -87,6 +91,7 @@ export class DeliveryQueue {
     private readonly options: DeliveryOptions = {},
   ) {
     this.capacity = options.capacity ?? 1_000;
+    this.capacityBytes = options.capacityBytes ?? 8 * 1024 * 1024;
     this.flushMs = options.flushMs ?? 250;
     this.backoff = options.backoff ?? { baseMs: 200, capMs: 30_000 };
     this.hooks = options.hooks ?? {};
@@ -106,10 +111,16 @@ export class DeliveryQueue {
     if (this.closed) throw new QueueClosedError();
     const bytes = entrySize(entry);
     if (bytes > MAX_REQUEST_BYTES) throw new Error(`entry ${entry.id} is ${bytes} bytes, over the ${MAX_REQUEST_BYTES}-byte PutEvents limit`);
-    while (this.items.length >= this.capacity) await new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
+    while (this.full(bytes)) await new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
     const now = Date.now();
     this.items.push({ entry, bytes, attempt: 0, readyAt: now, queuedAt: now });
+    this.queuedBytes += bytes;
     this.wake?.();
+  }
+
+  /** Full by count, or by bytes — but an empty queue takes any entry, however large. */
+  private full(bytes: number): boolean {
+    return this.items.length >= this.capacity || (this.items.length > 0 && this.queuedBytes + bytes > this.capacityBytes);
   }
 
   /** Stops accepting: enqueue, and callers waiting for room, fail with QueueClosedError. */
@@ -160,7 +171,10 @@ export class DeliveryQueue {
       batch.push(item);
       bytes += item.bytes;
     }
-    for (const item of batch) this.items.splice(this.items.indexOf(item), 1);
+    for (const item of batch) {
+      this.items.splice(this.items.indexOf(item), 1);
+      this.queuedBytes -= item.bytes;
+    }
     return batch;
   }
 
@@ -198,7 +212,9 @@ export class DeliveryQueue {
       // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): spreads resends of a throttled burst.
       item.readyAt = now + this.random() * Math.min(this.backoff.capMs, this.backoff.baseMs * 2 ** item.attempt);
       this.items.push(item);
+      this.queuedBytes += item.bytes;
     }
-    while (this.roomWaiters.length && this.items.length < this.capacity) this.roomWaiters.shift()!.resolve();
+    // Wake every waiter: each re-checks for room itself.
+    for (const w of this.roomWaiters.splice(0)) w.resolve();
   }
 }

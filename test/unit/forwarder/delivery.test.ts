@@ -137,3 +137,27 @@ describe('DeliveryQueue', () => {
     expect(await q.drain(100)).toBe(1);
   });
 });
+
+describe('DeliveryQueue memory bound', () => {
+  it('waits for room by bytes as well as by count, but always takes an entry into an empty queue', async () => {
+    const sink = recordingSink();
+    const q = new DeliveryQueue(sink, { flushMs: 5, capacityBytes: 250 });
+    await q.enqueue(entry('a', 200)); // empty queue: accepted although it alone nearly fills the budget
+    let accepted = false;
+    const waiting = q.enqueue(entry('b', 200)).then(() => (accepted = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(accepted).toBe(false); // not started: `a` is still queued, and `b` would pass 250 bytes
+    q.start();
+    await waiting; // `a` went out, making room
+    expect(await q.drain(1_000)).toBe(0);
+    expect(sink.batches.flat().map((e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('refuses callers still waiting for room once it is closed', async () => {
+    const q = new DeliveryQueue(recordingSink(), { capacity: 1 });
+    await q.enqueue(entry('a'));
+    const waiting = q.enqueue(entry('b'));
+    q.close();
+    await expect(waiting).rejects.toThrow('the delivery queue is closed (stopping)');
+  });
+});
