@@ -1,0 +1,112 @@
+// The alert: a Verdict as a Slack message, shaped like shared/MESSAGES.md — the cause in plain words first, whose
+// problem it is, the numbers, one sized action, the evidence and what could not be seen, and the context line last.
+// Pure: the same blocks in Slack, in the local console and in tests.
+import type { Block, KnownBlock } from '@slack/types';
+import type { Verdict } from '../shared/verdict.ts';
+import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
+
+export interface AlertContext {
+  cluster: string;
+  incidentId: string;
+  /** When it happened (RFC 3339); shown in UTC. */
+  occurredAt: string;
+  /** Repeats of the same workload + container + cause, with this one: "4th time in 38 min". */
+  repeat?: { count: number; sinceMinutes: number };
+}
+
+export interface AlertMessage {
+  /** The notification text (also what screen readers and old clients show). */
+  text: string;
+  blocks: (KnownBlock | Block)[];
+}
+
+const ICONS: Record<Verdict['cause'], string> = {
+  limit: '🔴',
+  'node-pressure': '🟠',
+  runtime: '🟡',
+  'not-oom': '⚪',
+  unknown: '⚪',
+};
+
+export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
+  const headline = clip(`${ICONS[v.cause]} ${v.headline}`, SLACK_LIMITS.headerText);
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: headline, emoji: true } },
+    section(`${escapeMrkdwn(v.summary)}${repeatText(ctx.repeat)}`),
+    section(factsLine(v)),
+    section(`${escapeMrkdwn(v.action)}${recommendationText(v)}`),
+    section(listText('*Evidence*', v.evidence)),
+  ];
+  if (v.missing.length) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`Not seen: ${v.missing.map(escapeMrkdwn).join(' · ')}`, SLACK_LIMITS.sectionText) }] });
+  }
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: contextLine(v, ctx) }] });
+  return { text: clip(`${v.headline} (${ctx.cluster})`, SLACK_LIMITS.fallbackText), blocks };
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionText) } };
+}
+
+/** "Limit 512Mi · request 256Mi · Burstable · restarts 4 · exit 137 (OOMKilled)" */
+function factsLine(v: Verdict): string {
+  const m = v.memory;
+  const t = v.termination;
+  const parts = [
+    `Limit ${m.limit ?? 'none'}`,
+    `request ${m.request ?? 'none'}`,
+    m.qosClass,
+    m.usage ? `using ${m.usage} (${m.usageSource})` : undefined,
+    t ? `restarts ${t.restartCount}` : undefined,
+    t ? `exit ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}` : undefined,
+    m.nodeAllocatable ? `node ${m.nodeAllocatable} allocatable` : undefined,
+  ];
+  return escapeMrkdwn(parts.filter(Boolean).join(' · '));
+}
+
+function recommendationText(v: Verdict): string {
+  const r = v.recommendation;
+  if (!r) return '';
+  const what = [r.memoryLimit && `limit ${r.memoryLimit}`, r.memoryRequest && `request ${r.memoryRequest}`, r.runtimeSetting && `\`${r.runtimeSetting.name}=${r.runtimeSetting.value}\``].filter(Boolean).join(', ');
+  return `\n*Recommendation:* ${escapeMrkdwn(what)}${r.capped ? ' (capped by the node)' : ''}.`;
+}
+
+function repeatText(repeat: AlertContext['repeat']): string {
+  if (!repeat || repeat.count < 2) return '';
+  return ` ${ordinal(repeat.count)} time in ${repeat.sinceMinutes} min.`;
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}
+
+/** A bulleted list that fits one section: the items that fit, then how many did not. */
+function listText(title: string, items: string[]): string {
+  const lines = [title];
+  let used = title.length;
+  for (const [i, item] of items.entries()) {
+    const line = `• ${escapeMrkdwn(clip(item, 600))}`;
+    const more = `\n…and ${items.length - i} more (see /oom why)`;
+    if (used + line.length + 1 + more.length > SLACK_LIMITS.sectionText) {
+      lines.push(more.trimStart());
+      break;
+    }
+    lines.push(line);
+    used += line.length + 1;
+  }
+  return lines.join('\n');
+}
+
+/** cluster · namespace · workload · node · time (UTC) · incident id */
+function contextLine(v: Verdict, ctx: AlertContext): string {
+  const when = new Date(ctx.occurredAt);
+  const time = Number.isNaN(when.getTime()) ? undefined : `${when.toISOString().slice(11, 16)} UTC`;
+  const workload = v.workload ? `${shortKind(v.workload.kind)}/${v.workload.name}` : `pod/${v.pod.name}`;
+  return escapeMrkdwn([ctx.cluster, v.pod.namespace, workload, v.node, time, ctx.incidentId].filter(Boolean).join(' · '));
+}
+
+function shortKind(kind: string): string {
+  return ({ Deployment: 'deploy', StatefulSet: 'sts', DaemonSet: 'ds', ReplicaSet: 'rs', CronJob: 'cronjob', Job: 'job' } as Record<string, string>)[kind] ?? kind.toLowerCase();
+}

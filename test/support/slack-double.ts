@@ -1,0 +1,143 @@
+// A loopback Slack Web API for tests, for the real @slack/web-api client (slackApiUrl pointed here). It checks the bot
+// token, enforces Block Kit's limits (bot/slack-limits.ts) and chat.postMessage's rate of about one message per second
+// per channel (429 with Retry-After), can be told to answer 429 or 5xx, and records every call.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SLACK_LIMITS } from '../../bot/slack-limits.ts';
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  at: number;
+}
+
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text?: string;
+  blocks?: unknown[];
+  updates: number;
+}
+
+export interface SlackDouble {
+  url: string;
+  /** The base URL for WebClient's slackApiUrl. */
+  apiUrl: string;
+  calls: SlackCall[];
+  messages: PostedMessage[];
+  /** Answer the next n calls with 429 and this Retry-After (seconds). */
+  force429(n: number, retryAfterSeconds?: number): void;
+  /** Answer the next n calls with this 5xx status. */
+  force5xx(n: number, status?: number): void;
+  /** Enforce about one chat.postMessage per second per channel (on by default). */
+  perChannelRateLimit: boolean;
+  close(): Promise<void>;
+}
+
+export async function startSlackDouble(token = 'xoxb-test-token'): Promise<SlackDouble> {
+  const calls: SlackCall[] = [];
+  const messages: PostedMessage[] = [];
+  const lastPost = new Map<string, number>();
+  let forced429 = { n: 0, retryAfter: 1 };
+  let forced5xx = { n: 0, status: 503 };
+  let tsCounter = 0;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
+      const args = parseBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type'] ?? '');
+      calls.push({ method, args, at: Date.now() });
+      const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+        res.end(JSON.stringify(body));
+      };
+      if (forced5xx.n > 0) {
+        forced5xx.n -= 1;
+        return json(forced5xx.status, { ok: false, error: 'service_unavailable' });
+      }
+      if (forced429.n > 0) {
+        forced429.n -= 1;
+        return json(429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(forced429.retryAfter) });
+      }
+      const auth = req.headers['authorization'] ?? (typeof args['token'] === 'string' ? `Bearer ${args['token']}` : '');
+      if (auth !== `Bearer ${token}`) return json(200, { ok: false, error: auth ? 'invalid_auth' : 'not_authed' });
+
+      switch (method) {
+        case 'auth.test':
+          return json(200, { ok: true, user_id: 'U0BOT', team_id: 'T0TEAM', bot_id: 'B0BOT' });
+        case 'chat.postMessage': {
+          const channel = String(args['channel'] ?? '');
+          if (!channel) return json(200, { ok: false, error: 'channel_not_found' });
+          const invalid = blockErrors(args['blocks']);
+          if (invalid.length) return json(200, { ok: false, error: 'invalid_blocks', errors: invalid });
+          const now = Date.now();
+          // Slack: "chat.postMessage ... generally allows an app to post 1 message per second to a channel".
+          if (doubles.perChannelRateLimit && now - (lastPost.get(channel) ?? 0) < 1_000) {
+            return json(429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '1' });
+          }
+          lastPost.set(channel, now);
+          tsCounter += 1;
+          const ts = `${Math.floor(now / 1000)}.${String(tsCounter).padStart(6, '0')}`;
+          messages.push({ channel, ts, ...(args['thread_ts'] ? { threadTs: String(args['thread_ts']) } : {}), ...(args['text'] ? { text: String(args['text']) } : {}), ...(args['blocks'] ? { blocks: blocksOf(args['blocks']) } : {}), updates: 0 });
+          return json(200, { ok: true, channel, ts, message: { text: args['text'] } });
+        }
+        case 'chat.update': {
+          const m = messages.find((x) => x.channel === args['channel'] && x.ts === args['ts']);
+          if (!m) return json(200, { ok: false, error: 'message_not_found' });
+          const invalid = blockErrors(args['blocks']);
+          if (invalid.length) return json(200, { ok: false, error: 'invalid_blocks', errors: invalid });
+          if (args['blocks']) m.blocks = blocksOf(args['blocks']);
+          if (args['text']) m.text = String(args['text']);
+          m.updates += 1;
+          return json(200, { ok: true, channel: m.channel, ts: m.ts });
+        }
+        default:
+          return json(200, { ok: false, error: 'unknown_method' });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const doubles: SlackDouble = {
+    url: `http://127.0.0.1:${port}`,
+    apiUrl: `http://127.0.0.1:${port}/api/`,
+    calls,
+    messages,
+    force429: (n, retryAfter = 1) => (forced429 = { n, retryAfter }),
+    force5xx: (n, status = 503) => (forced5xx = { n, status }),
+    perChannelRateLimit: true,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  return doubles;
+}
+
+function parseBody(text: string, contentType: string): Record<string, unknown> {
+  if (!text) return {};
+  if (contentType.includes('application/json')) return JSON.parse(text) as Record<string, unknown>;
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+function blocksOf(raw: unknown): unknown[] {
+  return typeof raw === 'string' ? (JSON.parse(raw) as unknown[]) : (raw as unknown[]);
+}
+
+/** Block Kit's limits, as Slack checks them; each breach named like Slack's `errors` array does. */
+function blockErrors(raw: unknown): string[] {
+  if (raw === undefined) return [];
+  const blocks = blocksOf(raw) as { type?: string; text?: { text?: string }; elements?: { value?: string; type?: string }[] }[];
+  const errors: string[] = [];
+  if (blocks.length > SLACK_LIMITS.blocks) errors.push(`must provide no more than ${SLACK_LIMITS.blocks} items [json-pointer:/blocks]`);
+  blocks.forEach((b, i) => {
+    const length = b.text?.text?.length ?? 0;
+    if (b.type === 'header' && length > SLACK_LIMITS.headerText) errors.push(`must be less than ${SLACK_LIMITS.headerText + 1} characters [json-pointer:/blocks/${i}/text/text]`);
+    if (b.type === 'section' && length > SLACK_LIMITS.sectionText) errors.push(`must be less than ${SLACK_LIMITS.sectionText + 1} characters [json-pointer:/blocks/${i}/text/text]`);
+    if (b.type === 'context' && (b.elements?.length ?? 0) > SLACK_LIMITS.contextElements) errors.push(`must provide no more than ${SLACK_LIMITS.contextElements} items [json-pointer:/blocks/${i}/elements]`);
+    for (const [j, e] of (b.elements ?? []).entries()) {
+      if (e.type === 'button' && (e.value?.length ?? 0) > SLACK_LIMITS.buttonValue) errors.push(`must be less than ${SLACK_LIMITS.buttonValue + 1} characters [json-pointer:/blocks/${i}/elements/${j}/value]`);
+    }
+  });
+  return errors;
+}
