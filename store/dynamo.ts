@@ -1,0 +1,132 @@
+// The Store on DynamoDB. Every "only once" is a conditional write, so concurrent Lambda invocations agree without locks.
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Claim, MessageRef, RepeatGroup, Store } from './port.ts';
+
+const DAY_S = 86_400;
+const OCCURRENCE_TTL_S = 14 * DAY_S;
+
+export class DynamoStore implements Store {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+  ) {
+    this.db = DynamoDBDocumentClient.from(client);
+  }
+
+  async claimOccurrence(occurrenceId: string, now: number): Promise<Claim> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { PK: `OCC#${occurrenceId}`, SK: 'OCC', state: 'claimed', claimedAt: now, expiresAt: seconds(now) + OCCURRENCE_TTL_S },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+      throw error;
+    }
+  }
+
+  async releaseOccurrence(occurrenceId: string): Promise<void> {
+    // Only an unposted claim is released: a posted occurrence stays posted whatever happens after.
+    try {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { PK: `OCC#${occurrenceId}`, SK: 'OCC' }, ConditionExpression: '#s = :claimed', ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':claimed': 'claimed' } }));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async markOccurrencePosted(occurrenceId: string, message: MessageRef): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { PK: `OCC#${occurrenceId}`, SK: 'OCC' },
+        UpdateExpression: 'SET #s = :posted, channel = :c, ts = :ts',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: { ':posted': 'posted', ':c': message.channel, ':ts': message.ts },
+      }),
+    );
+  }
+
+  async recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup> {
+    const key = { PK: `GRP#${groupKey}`, SK: 'GRP' };
+    const expiresAt = seconds(now + windowMs) + DAY_S;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      // Join the open group: only if it exists and its last occurrence is within the window.
+      try {
+        const res = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET lastAt = :now, expiresAt = :exp ADD #n :one',
+            ConditionExpression: 'attribute_exists(PK) AND lastAt >= :cutoff',
+            ExpressionAttributeNames: { '#n': 'count' },
+            ExpressionAttributeValues: { ':now': now, ':exp': expiresAt, ':one': 1, ':cutoff': now - windowMs },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return groupOf(res.Attributes);
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      // Open a new group, unless another invocation just did (then join it on the next turn).
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...key, count: 1, firstAt: now, lastAt: now, expiresAt },
+            ConditionExpression: 'attribute_not_exists(PK) OR lastAt < :cutoff',
+            ExpressionAttributeValues: { ':cutoff': now - windowMs },
+          }),
+        );
+        return { count: 1, firstAt: now };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new Error(`recording a repeat in group ${groupKey} kept conflicting; retry the invocation`);
+  }
+
+  async setRepeatMessage(groupKey: string, message: MessageRef): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { PK: `GRP#${groupKey}`, SK: 'GRP' },
+        UpdateExpression: 'SET channel = :c, ts = :ts',
+        ExpressionAttributeValues: { ':c': message.channel, ':ts': message.ts },
+      }),
+    );
+  }
+
+  async muteUntil(key: string, now: number): Promise<number | undefined> {
+    // TTL deletion lags by up to days: an expired mute still in the table is no mute.
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `MUTE#${key}`, SK: 'MUTE' }, ConsistentRead: true }));
+    const until = res.Item?.['until'] as number | undefined;
+    return until !== undefined && until > now ? until : undefined;
+  }
+
+  async mute(key: string, until: number, by: string): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `MUTE#${key}`, SK: 'MUTE', until, by, expiresAt: seconds(until) } }));
+  }
+
+  async unmute(key: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { PK: `MUTE#${key}`, SK: 'MUTE' } }));
+  }
+}
+
+function seconds(ms: number): number {
+  return Math.ceil(ms / 1000);
+}
+
+function groupOf(item: Record<string, unknown> | undefined): RepeatGroup {
+  const count = Number(item?.['count'] ?? 1);
+  const firstAt = Number(item?.['firstAt'] ?? 0);
+  const channel = item?.['channel'];
+  const ts = item?.['ts'];
+  return { count, firstAt, ...(typeof channel === 'string' && typeof ts === 'string' ? { message: { channel, ts } } : {}) };
+}

@@ -1,0 +1,39 @@
+// The backend's memory, as a port (STYLE.md): DynamoDB in AWS (store/dynamo.ts), an embedded store in local mode.
+// What analyze needs to post each occurrence once and keep repeats quiet; the Slack app adds mutes and audit records.
+
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+export type Claim = 'claimed' | 'duplicate';
+
+export interface RepeatGroup {
+  /** This occurrence's place in the group: 1 for the first. */
+  count: number;
+  /** When the group's first occurrence was recorded (ms). */
+  firstAt: number;
+  /** The first alert's message, once it has been posted. */
+  message?: MessageRef;
+}
+
+export interface Store {
+  /**
+   * Claims an occurrence for posting. 'duplicate' when it was claimed before: EventBridge delivers at least once and
+   * the forwarder resends, so this conditional write is what keeps Slack exactly-once.
+   */
+  claimOccurrence(occurrenceId: string, now: number): Promise<Claim>;
+  /** Gives a claim back when posting failed, so the retry EventBridge makes can post it. */
+  releaseOccurrence(occurrenceId: string): Promise<void>;
+  markOccurrencePosted(occurrenceId: string, message: MessageRef): Promise<void>;
+  /**
+   * Counts an occurrence into its repeat group (same workload, container and cause) within a window: the first opens a
+   * group, later ones within `windowMs` of the last join it. Atomic under concurrency: counts are never shared.
+   */
+  recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup>;
+  /** Remembers where the group's first alert was posted, for thread replies and counter updates. */
+  setRepeatMessage(groupKey: string, message: MessageRef): Promise<void>;
+  muteUntil(key: string, now: number): Promise<number | undefined>;
+  mute(key: string, until: number, by: string): Promise<void>;
+  unmute(key: string): Promise<void>;
+}
