@@ -110,3 +110,25 @@ function contextLine(v: Verdict, ctx: AlertContext): string {
 function shortKind(kind: string): string {
   return ({ Deployment: 'deploy', StatefulSet: 'sts', DaemonSet: 'ds', ReplicaSet: 'rs', CronJob: 'cronjob', Job: 'job' } as Record<string, string>)[kind] ?? kind.toLowerCase();
 }
+
+const COUNTER_BLOCK = 'oombot-counter';
+
+/**
+ * The root alert with its counter line ("OOMKilled 5× in 40 min · latest 10:52 UTC · see thread") after the header,
+ * replacing an earlier counter: repeats go in the thread and the root says how many (MESSAGES.md: repeats do not shout).
+ */
+export function withCounter(blocks: (KnownBlock | Block)[], text: string): (KnownBlock | Block)[] {
+  const rest = blocks.filter((b) => (b as { block_id?: string }).block_id !== COUNTER_BLOCK);
+  const counter: KnownBlock = { type: 'context', block_id: COUNTER_BLOCK, elements: [{ type: 'mrkdwn', text: escapeMrkdwn(text) }] };
+  return [rest[0]!, counter, ...rest.slice(1)];
+}
+
+/** A thread reply for a repeat: the headline, the numbers and the context line, not the whole explanation again. */
+export function renderRepeat(v: Verdict, ctx: AlertContext): AlertMessage {
+  const full = renderAlert(v, ctx);
+  const header = (full.blocks[0] as { text: { text: string } }).text.text;
+  return {
+    text: full.text,
+    blocks: [section(`*${escapeMrkdwn(header)}*`), full.blocks[2]!, full.blocks.at(-1)!],
+  };
+}

@@ -43,7 +43,16 @@ export async function collectDiagnosisInput(api: KubeReader, namespace: string, 
   if (res.status === 404) throw new PodNotFoundError(`pod ${name} not found in namespace ${namespace} of ${api.description}`);
   if (res.status === 401) throw new KubeAccessError(401, `${api.description} rejected the credentials (401 Unauthorized): log in again or fix the kubeconfig user`);
   if (res.status !== 200) throw new KubeAccessError(res.status, `cannot read pod ${namespace}/${name}: ${statusMessage(res)}`);
-  const pod = PodSchema.parse(res.body);
+  return enrichPod(api, PodSchema.parse(res.body));
+}
+
+/**
+ * Everything else about a pod already in hand — read live, or the snapshot a forwarder sent (the pod itself may be
+ * gone by the time an alert is written, evicted pods especially).
+ */
+export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInput> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const name = pod.metadata.name ?? '';
   const nodeName = pod.spec.nodeName;
   const unavailable: string[] = [];
   const keep = <T>(what: string, o: Outcome<T>): T | undefined => {

@@ -1,7 +1,7 @@
 // The Store on DynamoDB. Every "only once" is a conditional write, so concurrent Lambda invocations agree without locks.
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Claim, MessageRef, RepeatGroup, Store } from './port.ts';
+import type { Claim, GroupMessage, MessageRef, RepeatGroup, Store } from './port.ts';
 
 const DAY_S = 86_400;
 const OCCURRENCE_TTL_S = 14 * DAY_S;
@@ -92,13 +92,14 @@ export class DynamoStore implements Store {
     throw new Error(`recording a repeat in group ${groupKey} kept conflicting; retry the invocation`);
   }
 
-  async setRepeatMessage(groupKey: string, message: MessageRef): Promise<void> {
+  async setRepeatMessage(groupKey: string, message: GroupMessage): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { PK: `GRP#${groupKey}`, SK: 'GRP' },
-        UpdateExpression: 'SET channel = :c, ts = :ts',
-        ExpressionAttributeValues: { ':c': message.channel, ':ts': message.ts },
+        UpdateExpression: 'SET channel = :c, ts = :ts, blocks = :b, #t = :t',
+        ExpressionAttributeNames: { '#t': 'text' },
+        ExpressionAttributeValues: { ':c': message.channel, ':ts': message.ts, ':b': message.blocks ?? '', ':t': message.text ?? '' },
       }),
     );
   }
@@ -128,5 +129,8 @@ function groupOf(item: Record<string, unknown> | undefined): RepeatGroup {
   const firstAt = Number(item?.['firstAt'] ?? 0);
   const channel = item?.['channel'];
   const ts = item?.['ts'];
-  return { count, firstAt, ...(typeof channel === 'string' && typeof ts === 'string' ? { message: { channel, ts } } : {}) };
+  const blocks = item?.['blocks'];
+  const text = item?.['text'];
+  if (typeof channel !== 'string' || typeof ts !== 'string') return { count, firstAt };
+  return { count, firstAt, message: { channel, ts, ...(typeof blocks === 'string' && blocks ? { blocks } : {}), ...(typeof text === 'string' && text ? { text } : {}) } };
 }

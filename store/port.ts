@@ -6,6 +6,13 @@ export interface MessageRef {
   ts: string;
 }
 
+/** The first message of a repeat group, with what is needed to update its counter later. */
+export interface GroupMessage extends MessageRef {
+  /** The root message's blocks as posted (JSON), to re-post with an updated counter. */
+  blocks?: string;
+  text?: string;
+}
+
 export type Claim = 'claimed' | 'duplicate';
 
 export interface RepeatGroup {
@@ -14,7 +21,7 @@ export interface RepeatGroup {
   /** When the group's first occurrence was recorded (ms). */
   firstAt: number;
   /** The first alert's message, once it has been posted. */
-  message?: MessageRef;
+  message?: GroupMessage;
 }
 
 export interface Store {
@@ -32,7 +39,7 @@ export interface Store {
    */
   recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup>;
   /** Remembers where the group's first alert was posted, for thread replies and counter updates. */
-  setRepeatMessage(groupKey: string, message: MessageRef): Promise<void>;
+  setRepeatMessage(groupKey: string, message: GroupMessage): Promise<void>;
   muteUntil(key: string, now: number): Promise<number | undefined>;
   mute(key: string, until: number, by: string): Promise<void>;
   unmute(key: string): Promise<void>;

@@ -1,0 +1,137 @@
+// From an occurrence envelope to Slack, once: claim it, enrich it through the cluster's API, diagnose it, honour
+// opt-outs and mutes, route it to a channel, and post — or, when the same workload, container and cause repeat within
+// a window (or pods keep being evicted from one node), reply in the first alert's thread and update its counter.
+// A failure gives the claim back and rethrows, so EventBridge's retry posts it; nothing is posted twice.
+import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
+import type { KubeReader } from '../kube/rest.ts';
+import { enrichPod } from '../kube/collect.ts';
+import { diagnose } from '../shared/diagnose.ts';
+import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
+import type { Envelope } from '../shared/envelope.ts';
+import type { Verdict } from '../shared/verdict.ts';
+import type { Store } from '../store/port.ts';
+import { renderAlert, renderRepeat, withCounter, type AlertMessage } from './alert.ts';
+
+/** The two chat methods used, as @slack/web-api's WebClient has them (it waits out 429s by Retry-After itself). */
+export interface SlackChat {
+  postMessage(args: ChatPostMessageArguments): Promise<{ ok?: boolean; ts?: string; channel?: string }>;
+  update(args: ChatUpdateArguments): Promise<{ ok?: boolean }>;
+}
+
+export interface Routing {
+  defaultChannel: string;
+  /** namespace → channel */
+  namespaceChannels?: Record<string, string>;
+}
+
+export interface PostDeps {
+  store: Store;
+  slack: SlackChat;
+  /** The cluster registry: a reader for a cluster by name, or undefined when it is not known. */
+  cluster(name: string): KubeReader | undefined;
+  routing: Routing;
+  repeatWindowMs?: number;
+  evictionWindowMs?: number;
+  now?: () => number;
+}
+
+export type PostOutcome =
+  | { status: 'duplicate' | 'opted-out' | 'muted'; occurrenceId: string }
+  | { status: 'posted' | 'threaded'; occurrenceId: string; channel: string; ts: string; verdict?: Verdict };
+
+/** Annotations users put on a pod (from its template): where alerts go, and no alerts at all. */
+export const CHANNEL_ANNOTATION = 'oombot.io/slack-channel';
+export const OPT_OUT_ANNOTATION = 'oombot.io/alerts';
+
+export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promise<PostOutcome> {
+  const now = (deps.now ?? Date.now)();
+  const id = envelope.occurrenceId;
+  if ((await deps.store.claimOccurrence(id, now)) === 'duplicate') return { status: 'duplicate', occurrenceId: id };
+  try {
+    const outcome = await post(deps, envelope, now);
+    if (outcome.status === 'posted' || outcome.status === 'threaded') await deps.store.markOccurrencePosted(id, { channel: outcome.channel, ts: outcome.ts });
+    return outcome;
+  } catch (error) {
+    await deps.store.releaseOccurrence(id);
+    throw error;
+  }
+}
+
+async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<PostOutcome> {
+  const id = envelope.occurrenceId;
+  if (envelope.kind === 'node-oom') return postNodeOom(deps, envelope, now);
+  const pod = envelope.pod;
+  if (pod.metadata.annotations?.[OPT_OUT_ANNOTATION] === 'off') return { status: 'opted-out', occurrenceId: id };
+
+  const verdict = diagnose(await enrich(deps, envelope), envelope.kind === 'container-termination' ? { container: envelope.container } : {});
+  const workload = verdict.workload ? `${verdict.workload.kind}/${verdict.workload.name}` : `Pod/${verdict.pod.name}`;
+  if (await deps.store.muteUntil(`${envelope.cluster}/${verdict.pod.namespace}/${workload}`, now)) return { status: 'muted', occurrenceId: id };
+
+  const channel = pod.metadata.annotations?.[CHANNEL_ANNOTATION] ?? deps.routing.namespaceChannels?.[verdict.pod.namespace] ?? deps.routing.defaultChannel;
+  const ctx = { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt };
+  // Many evictions from one node are one story (the node ran out); repeats of one container's death are another.
+  const eviction = verdict.kind === 'eviction' && verdict.node;
+  const groupKey = eviction ? `evict/${envelope.cluster}/${verdict.node}` : `repeat/${envelope.cluster}/${verdict.pod.namespace}/${workload}/${verdict.container}/${verdict.cause}`;
+  const windowMs = eviction ? (deps.evictionWindowMs ?? 10 * 60_000) : (deps.repeatWindowMs ?? 60 * 60_000);
+  const group = await deps.store.recordRepeat(groupKey, now, windowMs);
+
+  if (group.count === 1 || !group.message) {
+    // The first of its group (or the first is still being posted by a concurrent invocation: then this one stands
+    // alone rather than wait).
+    const alert = renderAlert(verdict, ctx);
+    const ts = await postMessage(deps.slack, channel, alert);
+    if (group.count === 1) await deps.store.setRepeatMessage(groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text });
+    return { status: 'posted', occurrenceId: id, channel, ts, verdict };
+  }
+
+  const root = group.message;
+  const reply = renderRepeat(verdict, ctx);
+  const ts = await postMessage(deps.slack, root.channel, reply, root.ts);
+  const minutes = Math.max(1, Math.round((now - group.firstAt) / 60_000));
+  const counter = eviction
+    ? `${group.count} pods evicted from node ${verdict.node} in ${minutes} min · latest ${verdict.pod.name} · see thread`
+    : `${verdict.termination?.reason ?? verdict.kind} ${group.count}× in ${minutes} min · latest ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · see thread`;
+  if (root.blocks) {
+    await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(root.blocks), counter) });
+  }
+  return { status: 'threaded', occurrenceId: id, channel: root.channel, ts, verdict };
+}
+
+async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown }>): Promise<DiagnosisInput> {
+  const api = deps.cluster(envelope.cluster);
+  const base: DiagnosisInput = api
+    ? await enrichPod(api, envelope.pod)
+    : { pod: envelope.pod, unavailable: [`the cluster "${envelope.cluster}" is not registered with oombot: only what the forwarder sent was used`] };
+  // What the forwarder saw at that moment counts as much as what the API still has.
+  const seen = new Set((base.events ?? []).map((e) => e.metadata?.uid));
+  const events: NonNullable<DiagnosisInput['events']> = [...(base.events ?? []), ...envelope.events.filter((e) => !seen.has(e.metadata.uid))];
+  return { ...base, events };
+}
+
+async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: 'node-oom' }>, now: number): Promise<PostOutcome> {
+  const node = envelope.node ?? envelope.event.involvedObject.name ?? 'a node';
+  const text = `🟠 Node ${node} ran out of memory (${envelope.cluster})`;
+  const alert: AlertMessage = {
+    text,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: text.slice(0, 150), emoji: true } },
+      { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${(envelope.event.message ?? '').replaceAll('<', '&lt;').slice(0, 2000)}". Pods killed with it get their own alerts.` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `${envelope.cluster} · node ${node} · ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · ${incidentId(envelope.occurrenceId)}` }] },
+    ],
+  };
+  const channel = deps.routing.defaultChannel;
+  const ts = await postMessage(deps.slack, channel, alert);
+  void now;
+  return { status: 'posted', occurrenceId: envelope.occurrenceId, channel, ts };
+}
+
+async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string): Promise<string> {
+  const res = await slack.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  if (!res.ts) throw new Error(`Slack accepted a message to ${channel} without a ts`);
+  return res.ts;
+}
+
+/** A short incident id for people and buttons: "inc-" and the first characters of the occurrence's hash. */
+export function incidentId(occurrenceId: string): string {
+  return `inc-${occurrenceId.split('-').pop()!.slice(0, 8)}`;
+}

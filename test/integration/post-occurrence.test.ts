@@ -1,0 +1,164 @@
+// Envelope in → enrichment from the real API server → DynamoDB (dynalite) → Slack (the double, through the real
+// @slack/web-api client): each occurrence is posted once; repeats and eviction storms go into one thread.
+import type { V1Node } from '@kubernetes/client-node';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postOccurrence, type PostDeps } from '../../bot/post-occurrence.ts';
+import { buildEnvelope } from '../../forwarder/envelopes.ts';
+import { trimPod } from '../../forwarder/trim.ts';
+import { kubeConfigTransport } from '../../kube/rest.ts';
+import { EnvelopeSchema, type Envelope } from '../../shared/envelope.ts';
+import type { Pod } from '../../shared/k8s-objects.ts';
+import { podOccurrences } from '../../shared/occurrences.ts';
+import { DynamoStore } from '../../store/dynamo.ts';
+import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
+import { at, container, downStatus, node, pod, restartedStatus } from '../support/k8s-factories.ts';
+import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { createNamespace, createNode, useControlPlane } from './harness.ts';
+
+const cluster = useControlPlane();
+let dynamo: LocalDynamo;
+let slack: SlackDouble;
+let deps: PostDeps;
+let table = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  slack = await startSlackDouble();
+  await createNamespace(cluster.admin, 'shop');
+  await createNode(cluster.admin, node() as unknown as V1Node);
+});
+afterAll(async () => {
+  await slack?.close();
+  await dynamo?.close();
+});
+
+/** A fresh table and dependencies per test, so counts and groups do not leak between tests. */
+async function fresh(): Promise<PostDeps> {
+  const name = `oombot-${++table}`;
+  await dynamo.createTable(name);
+  deps = {
+    store: new DynamoStore(dynamo.client, name),
+    slack: new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 2, factor: 1, minTimeout: 5, maxTimeout: 10 } }).chat,
+    cluster: (name) => (name === 'prod-eu' ? kubeConfigTransport(cluster.admin) : undefined),
+    routing: { defaultChannel: 'C-ALERTS', namespaceChannels: { payments: 'C-PAYMENTS' } },
+  };
+  return deps;
+}
+
+function envelopes(p: Pod): Envelope[] {
+  return podOccurrences('prod-eu', p).map((o) => EnvelopeSchema.parse(buildEnvelope('prod-eu', o, trimPod(p), [], new Date())));
+}
+
+const checkout = (restarts: number, name = 'checkout-7d9f8b6c5-m4tzr', annotations?: Record<string, string>) =>
+  pod({
+    name,
+    deployment: 'checkout',
+    containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })],
+    statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: at(restarts * 60) }, restarts)],
+    ...(annotations ? { metadata: { annotations } } : {}),
+  });
+
+const posted = (channel: string, since: number) => slack.messages.slice(since).filter((m) => m.channel === channel);
+
+describe('postOccurrence', () => {
+  it('posts a limit OOM once, explained, to the default channel', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    const [envelope] = envelopes(checkout(4));
+    const outcome = await postOccurrence(deps, envelope!);
+    expect(outcome).toMatchObject({ status: 'posted', channel: 'C-ALERTS', verdict: { cause: 'limit', kind: 'container-limit', confidence: 'high' } });
+    const [message] = posted('C-ALERTS', before);
+    expect((message!.blocks![0] as { text: { text: string } }).text.text).toBe('🔴 checkout › api was OOMKilled at its 512Mi memory limit');
+    expect(JSON.stringify(message!.blocks)).toContain('prod-eu · shop · deploy/checkout · ip-10-0-12-7');
+    // Enriched through the API server: the node's allocatable is there.
+    expect(JSON.stringify(message!.blocks)).toContain('node 14Gi allocatable');
+  });
+
+  it('posts the same envelope once, whether it comes twice or five times at once', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    const [envelope] = envelopes(checkout(2));
+    const outcomes = await Promise.all([...Array.from({ length: 5 }, () => postOccurrence(deps, envelope!))]);
+    outcomes.push(await postOccurrence(deps, envelope!));
+    expect(outcomes.filter((o) => o.status === 'posted')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status === 'duplicate')).toHaveLength(5);
+    expect(slack.messages.length - before).toBe(1);
+  });
+
+  it('threads a recurrence under the first alert and updates its counter', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    for (const restarts of [1, 2, 3]) await postOccurrence(deps, envelopes(checkout(restarts))[0]!);
+    const messages = posted('C-ALERTS', before);
+    expect(messages).toHaveLength(3);
+    const [root, ...replies] = messages;
+    expect(replies.every((r) => r.threadTs === root!.ts)).toBe(true);
+    expect(root!.updates).toBe(2);
+    expect(JSON.stringify(root!.blocks)).toMatch(/OOMKilled 3× in \d+ min · latest 10:17 UTC · see thread/);
+  });
+
+  it('collapses 30 evictions from one node in a minute into one message and its thread', async () => {
+    await fresh();
+    slack.perChannelRateLimit = false; // 30 posts at Slack's 1/s would take 30 s; the 429 path is tested separately
+    try {
+      const before = slack.messages.length;
+      for (let i = 0; i < 30; i++) {
+        const evicted = pod({
+          name: `web-${i}`,
+          uid: `5f0c6d4a-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          containers: [container({ name: 'web', limit: '2Gi', request: '256Mi' })],
+          statuses: [downStatus('web', { reason: 'Error', exitCode: 137, finishedAt: at(i) })],
+          status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 60Mi. Container web was using 900Mi, request is 256Mi, has larger consumption of memory. ' },
+        });
+        await postOccurrence({ ...deps, now: () => Date.parse(at(i)) }, envelopes(evicted)[0]!);
+      }
+      const messages = posted('C-ALERTS', before);
+      const roots = messages.filter((m) => !m.threadTs);
+      expect(roots).toHaveLength(1);
+      expect(messages.filter((m) => m.threadTs === roots[0]!.ts)).toHaveLength(29);
+      expect(JSON.stringify(roots[0]!.blocks)).toContain('30 pods evicted from node ip-10-0-12-7 in 1 min · latest web-29 · see thread');
+    } finally {
+      slack.perChannelRateLimit = true;
+    }
+  });
+
+  it('routes by the pod’s channel annotation, then by namespace', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    await postOccurrence(deps, envelopes(checkout(1, 'checkout-a', { 'oombot.io/slack-channel': 'C-TEAM' }))[0]!);
+    const payments = pod({ name: 'pay-1', namespace: 'payments', containers: [container({ name: 'api', limit: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)] });
+    await postOccurrence(deps, envelopes(payments)[0]!);
+    expect(posted('C-TEAM', before)).toHaveLength(1);
+    expect(posted('C-PAYMENTS', before)).toHaveLength(1);
+  });
+
+  it('honours the opt-out annotation and mutes', async () => {
+    const d = await fresh();
+    const before = slack.messages.length;
+    expect(await postOccurrence(d, envelopes(checkout(1, 'checkout-b', { 'oombot.io/alerts': 'off' }))[0]!)).toMatchObject({ status: 'opted-out' });
+    await d.store.mute('prod-eu/shop/Deployment/checkout', Date.now() + 3_600_000, 'U1');
+    expect(await postOccurrence(d, envelopes(checkout(2, 'checkout-c'))[0]!)).toMatchObject({ status: 'muted' });
+    expect(slack.messages.length).toBe(before);
+  });
+
+  it('fails the invocation during a Slack outage and posts once on the retry', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    const [envelope] = envelopes(checkout(7));
+    slack.force5xx(10);
+    await expect(postOccurrence(deps, envelope!)).rejects.toThrow();
+    slack.force5xx(0);
+    expect(await postOccurrence(deps, envelope!)).toMatchObject({ status: 'posted' });
+    expect(await postOccurrence(deps, envelope!)).toMatchObject({ status: 'duplicate' });
+    expect(slack.messages.length - before).toBe(1);
+  });
+
+  it('still explains an occurrence from a cluster it cannot read, and says so', async () => {
+    await fresh();
+    const [envelope] = envelopes(checkout(1, 'checkout-d'));
+    const outcome = await postOccurrence(deps, { ...envelope!, cluster: 'elsewhere' });
+    expect(outcome).toMatchObject({ status: 'posted', verdict: { cause: 'limit', confidence: 'medium' } });
+    expect(outcome.status === 'posted' && outcome.verdict?.missing).toContain('the cluster "elsewhere" is not registered with oombot: only what the forwarder sent was used');
+  });
+});
