@@ -1,15 +1,10 @@
 // The forwarder's configuration, from the environment, validated once at start (STYLE.md): a missing or bad variable
 // stops it with a message that names the variable and the fix.
 import { z } from 'zod';
+import { parseDuration } from '../shared/duration.ts';
 import { DEFAULT_SOURCE } from '../shared/envelope.ts';
 
-/** "90s", "5m", "1h", "250ms" → milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  if (!m) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
-}
+export { parseDuration };
 
 const duration = (fallback: string) =>
   z.string().default(fallback).transform((text, ctx) => {

@@ -1,0 +1,92 @@
+// The analyze Lambda handler, invoked with real EventBridge event shapes, with the real AWS SDK pointed at loopback:
+// DynamoDB (dynalite), SSM, SQS and Secrets Manager (a JSON-protocol double), Slack (the double) and a real API server
+// registered as a cluster.
+import { createHash, randomUUID } from 'node:crypto';
+import type { V1Node } from '@kubernetes/client-node';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { handler as analyzeHandler } from '../../functions/analyze/index.ts';
+import { buildEnvelope } from '../../forwarder/envelopes.ts';
+import { trimPod } from '../../forwarder/trim.ts';
+import { DETAIL_TYPES } from '../../shared/envelope.ts';
+import { podOccurrences } from '../../shared/occurrences.ts';
+import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-double.ts';
+import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
+import { at, container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
+import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { createNode, useControlPlane } from './harness.ts';
+
+type AnalyzeHandler = typeof analyzeHandler;
+
+const cluster = useControlPlane();
+let dynamo: LocalDynamo;
+let slack: SlackDouble;
+let aws: AwsJsonDouble;
+let handler: AnalyzeHandler;
+const SLACK_TOKEN = 'xoxb-test-token';
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  await dynamo.createTable('oombot');
+  slack = await startSlackDouble(SLACK_TOKEN);
+  aws = await startAwsJsonDouble({
+    'AmazonSSM.GetParameter': (input) => ({ Parameter: { Name: input['Name'], Type: 'SecureString', Value: SLACK_TOKEN } }),
+    // The SDK checks the body's MD5 as SQS reports it.
+    'AmazonSQS.SendMessage': (input) => ({ MessageId: randomUUID(), MD5OfMessageBody: createHash('md5').update(String(input['MessageBody'])).digest('hex') }),
+    'secretsmanager.GetSecretValue': () => ({ SecretString: cluster.controlPlane.adminToken }),
+  });
+  await createNode(cluster.admin, node() as unknown as V1Node);
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SSM: aws.url,
+    AWS_ENDPOINT_URL_SQS: aws.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+    OOMBOT_TABLE: 'oombot',
+    OOMBOT_SLACK_TOKEN_PARAMETER: '/oombot/slack/bot-token',
+    OOMBOT_DEFAULT_CHANNEL: 'C-ALERTS',
+    OOMBOT_DEAD_LETTER_QUEUE_URL: `${aws.url}/000000000000/oombot-analyze-dlq`,
+    OOMBOT_CLUSTERS: JSON.stringify([{ name: 'prod-eu', server: cluster.controlPlane.url, caData: Buffer.from(cluster.controlPlane.caData).toString('base64'), auth: 'token', tokenSecretId: 'oombot/clusters/prod-eu' }]),
+  });
+  process.env['OOMBOT_SLACK_API_URL'] = slack.apiUrl;
+  ({ handler } = await import('../../functions/analyze/index.ts'));
+});
+afterAll(async () => {
+  process.env = saved;
+  await Promise.all([slack?.close(), aws?.close(), dynamo?.close()]);
+});
+
+function eventFor(detail: unknown, detailType = 'Container Memory Termination'): EventBridgeEvent<string, unknown> {
+  return { version: '0', id: randomUUID(), 'detail-type': detailType, source: 'oombot.forwarder', account: '123456789012', time: at(0), region: 'eu-west-1', resources: [], detail };
+}
+
+const checkout = pod({ deployment: 'checkout', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 4)] });
+const envelope = buildEnvelope('prod-eu', podOccurrences('prod-eu', checkout)[0]!, trimPod(checkout), [], new Date());
+
+describe('analyze handler', () => {
+  it('posts an occurrence once, enriched through the registered cluster, however often EventBridge delivers it', async () => {
+    const before = slack.messages.length;
+    const first = await handler(eventFor(envelope, DETAIL_TYPES['container-termination']));
+    expect(first).toMatchObject({ status: 'posted', channel: 'C-ALERTS' });
+    expect(await handler(eventFor(envelope))).toMatchObject({ status: 'duplicate' });
+    expect(slack.messages.length - before).toBe(1);
+    // The node came from the API server (token from Secrets Manager), not from the envelope.
+    expect(JSON.stringify(slack.messages.at(-1)!.blocks)).toContain('node 14Gi allocatable');
+    // The token was read from SSM, decrypted.
+    expect(aws.calls.find((c) => c.target === 'AmazonSSM.GetParameter')?.input).toEqual({ Name: '/oombot/slack/bot-token', WithDecryption: true });
+  });
+
+  it('rejects a malformed envelope with its reason into the dead-letter queue, and posts nothing', async () => {
+    const before = slack.messages.length;
+    const result = await handler(eventFor({ version: 1, kind: 'container-termination', cluster: 'prod-eu' }));
+    expect(result).toMatchObject({ status: 'rejected' });
+    expect(result.status === 'rejected' && result.reason).toMatch(/occurrenceId/);
+    const dlq = aws.calls.filter((c) => c.target === 'AmazonSQS.SendMessage').at(-1)!;
+    expect(dlq.input['QueueUrl']).toBe(`${aws.url}/000000000000/oombot-analyze-dlq`);
+    expect(JSON.parse(String(dlq.input['MessageBody']))).toMatchObject({ reason: expect.stringMatching(/occurrenceId/), event: { source: 'oombot.forwarder' } });
+    expect(slack.messages.length).toBe(before);
+  });
+});
