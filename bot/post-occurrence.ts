@@ -37,7 +37,15 @@ export interface PostDeps {
 
 export type PostOutcome =
   | { status: 'duplicate' | 'opted-out' | 'muted'; occurrenceId: string }
-  | { status: 'posted' | 'threaded'; occurrenceId: string; channel: string; ts: string; verdict?: Verdict };
+  | { status: 'posted' | 'threaded' | 'counted'; occurrenceId: string; channel: string; ts: string; verdict?: Verdict };
+
+/**
+ * Quiet under storms (DESIGN.md): a group's first alert, then at most this many replies in its thread; beyond that an
+ * occurrence only raises the root's counter, and the counter is rewritten at most every COUNTER_INTERVAL_MS. Slack
+ * allows about one message per second per channel, so a storm of 1,000 as replies would take 17 minutes to post.
+ */
+export const MAX_THREAD_REPLIES = 10;
+export const COUNTER_INTERVAL_MS = 10_000;
 
 /** Annotations users put on a pod (from its template): where alerts go, and no alerts at all. */
 export const CHANNEL_ANNOTATION = 'oombot.io/slack-channel';
@@ -49,7 +57,7 @@ export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promis
   if ((await deps.store.claimOccurrence(id, now)) === 'duplicate') return { status: 'duplicate', occurrenceId: id };
   try {
     const outcome = await post(deps, envelope, now);
-    if (outcome.status === 'posted' || outcome.status === 'threaded') await deps.store.markOccurrencePosted(id, { channel: outcome.channel, ts: outcome.ts });
+    if (outcome.status === 'posted' || outcome.status === 'threaded' || outcome.status === 'counted') await deps.store.markOccurrencePosted(id, { channel: outcome.channel, ts: outcome.ts });
     return outcome;
   } catch (error) {
     await deps.store.releaseOccurrence(id);
@@ -86,15 +94,16 @@ async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<Po
 
   const root = group.message;
   const reply = renderRepeat(verdict, ctx);
-  const ts = await postMessage(deps.slack, root.channel, reply, root.ts);
+  const threaded = group.count <= MAX_THREAD_REPLIES + 1;
+  const ts = threaded ? await postMessage(deps.slack, root.channel, reply, root.ts) : root.ts;
   const minutes = Math.max(1, Math.round((now - group.firstAt) / 60_000));
   const counter = eviction
     ? `${group.count} pods evicted from node ${verdict.node} in ${minutes} min · latest ${verdict.pod.name} · see thread`
     : `${verdict.termination?.reason ?? verdict.kind} ${group.count}× in ${minutes} min · latest ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · see thread`;
-  if (root.blocks) {
+  if (root.blocks && (threaded || (await deps.store.claimCounterUpdate(groupKey, now, COUNTER_INTERVAL_MS)))) {
     await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(root.blocks), counter) });
   }
-  return { status: 'threaded', occurrenceId: id, channel: root.channel, ts, verdict };
+  return { status: threaded ? 'threaded' : 'counted', occurrenceId: id, channel: root.channel, ts, verdict };
 }
 
 async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown }>): Promise<DiagnosisInput> {

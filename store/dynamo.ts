@@ -104,6 +104,24 @@ export class DynamoStore implements Store {
     );
   }
 
+  async claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { PK: `GRP#${groupKey}`, SK: 'GRP' },
+          UpdateExpression: 'SET counterAt = :now',
+          ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(counterAt) OR counterAt <= :cutoff)',
+          ExpressionAttributeValues: { ':now': now, ':cutoff': now - minIntervalMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async muteUntil(key: string, now: number): Promise<number | undefined> {
     // TTL deletion lags by up to days: an expired mute still in the table is no mute.
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `MUTE#${key}`, SK: 'MUTE' }, ConsistentRead: true }));

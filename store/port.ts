@@ -40,6 +40,11 @@ export interface Store {
   recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup>;
   /** Remembers where the group's first alert was posted, for thread replies and counter updates. */
   setRepeatMessage(groupKey: string, message: GroupMessage): Promise<void>;
+  /**
+   * Takes the group's counter-update slot when the last update is at least `minIntervalMs` old: a storm updates its
+   * root message every few seconds, not once per occurrence (chat.update is rate-limited too).
+   */
+  claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean>;
   muteUntil(key: string, now: number): Promise<number | undefined>;
   mute(key: string, until: number, by: string): Promise<void>;
   unmute(key: string): Promise<void>;

@@ -61,7 +61,7 @@ export async function handler(event: EventBridgeEvent<string, unknown>, _context
   }
   const outcome = await postOccurrence(deps, parsed.data);
   log('info', 'occurrence handled', { eventId: event.id, occurrenceId: parsed.data.occurrenceId, status: outcome.status, ...('channel' in outcome ? { channel: outcome.channel } : {}), ...('verdict' in outcome && outcome.verdict ? { cause: outcome.verdict.cause, kind: outcome.verdict.kind } : {}) });
-  return outcome.status === 'posted' || outcome.status === 'threaded' ? { ...outcome, verdict: undefined } : outcome;
+  return 'verdict' in outcome ? { ...outcome, verdict: undefined } : outcome;
 }
 
 function log(level: 'info' | 'error', msg: string, fields: Record<string, unknown>): void {

@@ -49,6 +49,14 @@ describe('DynamoStore', () => {
     expect(counts.map((g) => g.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
+  it('hands out one counter update per interval', async () => {
+    await store.recordRepeat('counter', now, 60 * minute);
+    const racers = await Promise.all(Array.from({ length: 5 }, () => store.claimCounterUpdate('counter', now, 10_000)));
+    expect(racers.filter(Boolean)).toHaveLength(1);
+    expect(await store.claimCounterUpdate('counter', now + 5_000, 10_000)).toBe(false);
+    expect(await store.claimCounterUpdate('counter', now + 10_000, 10_000)).toBe(true);
+  });
+
   it('mutes until a time, treats an expired mute as none, and unmutes', async () => {
     await store.mute('prod/shop/deploy/checkout', now + 60 * minute, 'U123');
     expect(await store.muteUntil('prod/shop/deploy/checkout', now)).toBe(now + 60 * minute);
