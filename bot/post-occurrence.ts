@@ -46,6 +46,8 @@ export type PostOutcome =
  */
 export const MAX_THREAD_REPLIES = 10;
 export const COUNTER_INTERVAL_MS = 10_000;
+/** How long a repeat waits for its group's first alert to be posted by a concurrent invocation. */
+const FIRST_POST_WAIT_MS = 5_000;
 
 /** Annotations users put on a pod (from its template): where alerts go, and no alerts at all. */
 export const CHANNEL_ANNOTATION = 'oombot.io/slack-channel';
@@ -82,10 +84,16 @@ async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<Po
   const groupKey = eviction ? `evict/${envelope.cluster}/${verdict.node}` : `repeat/${envelope.cluster}/${verdict.pod.namespace}/${workload}/${verdict.container}/${verdict.cause}`;
   const windowMs = eviction ? (deps.evictionWindowMs ?? 10 * 60_000) : (deps.repeatWindowMs ?? 60 * 60_000);
   const group = await deps.store.recordRepeat(groupKey, now, windowMs);
+  // A repeat that arrived while a concurrent invocation is still posting the first waits for it, briefly — many pods of
+  // one workload often die together.
+  for (let waited = 0; group.count > 1 && !group.message && waited < FIRST_POST_WAIT_MS; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    const message = await deps.store.repeatMessage(groupKey);
+    if (message) group.message = message;
+  }
 
   if (group.count === 1 || !group.message) {
-    // The first of its group (or the first is still being posted by a concurrent invocation: then this one stands
-    // alone rather than wait).
+    // The first of its group (or the first never appeared: then this one stands alone rather than be lost).
     const alert = renderAlert(verdict, ctx);
     const ts = await postMessage(deps.slack, channel, alert);
     if (group.count === 1) await deps.store.setRepeatMessage(groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text });

@@ -92,6 +92,11 @@ export class DynamoStore implements Store {
     throw new Error(`recording a repeat in group ${groupKey} kept conflicting; retry the invocation`);
   }
 
+  async repeatMessage(groupKey: string): Promise<GroupMessage | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `GRP#${groupKey}`, SK: 'GRP' }, ConsistentRead: true }));
+    return groupOf(res.Item).message;
+  }
+
   async setRepeatMessage(groupKey: string, message: GroupMessage): Promise<void> {
     await this.db.send(
       new UpdateCommand({

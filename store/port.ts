@@ -38,6 +38,8 @@ export interface Store {
    * group, later ones within `windowMs` of the last join it. Atomic under concurrency: counts are never shared.
    */
   recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup>;
+  /** The group's first message, once set (for a repeat that arrived while the first was being posted). */
+  repeatMessage(groupKey: string): Promise<GroupMessage | undefined>;
   /** Remembers where the group's first alert was posted, for thread replies and counter updates. */
   setRepeatMessage(groupKey: string, message: GroupMessage): Promise<void>;
   /**
