@@ -128,6 +128,20 @@ describe('postOccurrence', () => {
     }
   });
 
+  it('posts every alert of a burst once and in order through Slack’s 429s', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    slack.force429(2, 1); // within the client's retries; beyond them the invocation fails and is retried whole
+    const names = ['api-a', 'api-b', 'api-c', 'api-d'];
+    for (const [i, name] of names.entries()) {
+      const p = pod({ name: `${name}-0`, uid: `6f0c6d4a-0000-4000-8000-${String(i).padStart(12, '0')}`, containers: [container({ name, limit: '256Mi' })], statuses: [restartedStatus(name, { reason: 'OOMKilled', exitCode: 137 }, 1)] });
+      expect(await postOccurrence(deps, envelopes(p)[0]!)).toMatchObject({ status: 'posted' });
+    }
+    const alerts = posted('C-ALERTS', before);
+    expect(alerts.map((m) => (m.blocks![0] as { text: { text: string } }).text.text.split(' ')[1])).toEqual(names.map((n) => `${n}-0`));
+    expect(slack.calls.filter((c) => c.method === 'chat.postMessage').length - alerts.length).toBeGreaterThanOrEqual(2); // the 429s were retried
+  });
+
   it('routes by the pod’s channel annotation, then by namespace', async () => {
     await fresh();
     const before = slack.messages.length;
