@@ -71,13 +71,15 @@ async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<Po
   const id = envelope.occurrenceId;
   if (envelope.kind === 'node-oom') return postNodeOom(deps, envelope, now);
   const pod = envelope.pod;
-  if (pod.metadata.annotations?.[OPT_OUT_ANNOTATION] === 'off') return { status: 'opted-out', occurrenceId: id };
-
   const verdict = diagnose(await enrich(deps, envelope), envelope.kind === 'container-termination' ? { container: envelope.container } : {});
+  // Annotations on the pod win over its workload's, which win over its namespace's.
+  const levels = [pod.metadata.annotations ?? {}, ...(await ownerAnnotations(deps.cluster(envelope.cluster), verdict))];
+  const annotation = (key: string) => levels.map((a) => a[key]).find((v) => v !== undefined);
+  if (annotation(OPT_OUT_ANNOTATION) === 'off') return { status: 'opted-out', occurrenceId: id };
   const workload = verdict.workload ? `${verdict.workload.kind}/${verdict.workload.name}` : `Pod/${verdict.pod.name}`;
   if (await deps.store.muteUntil(`${envelope.cluster}/${verdict.pod.namespace}/${workload}`, now)) return { status: 'muted', occurrenceId: id };
 
-  const channel = pod.metadata.annotations?.[CHANNEL_ANNOTATION] ?? deps.routing.namespaceChannels?.[verdict.pod.namespace] ?? deps.routing.defaultChannel;
+  const channel = annotation(CHANNEL_ANNOTATION) ?? deps.routing.namespaceChannels?.[verdict.pod.namespace] ?? deps.routing.defaultChannel;
   const ctx = { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt };
   // Many evictions from one node are one story (the node ran out); repeats of one container's death are another.
   const eviction = verdict.kind === 'eviction' && verdict.node;
@@ -112,6 +114,28 @@ async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<Po
     await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(root.blocks), counter) });
   }
   return { status: threaded ? 'threaded' : 'counted', occurrenceId: id, channel: root.channel, ts, verdict };
+}
+
+const WORKLOAD_PATHS: Record<string, string> = {
+  Deployment: '/apis/apps/v1/namespaces/%ns/deployments/%name',
+  StatefulSet: '/apis/apps/v1/namespaces/%ns/statefulsets/%name',
+  DaemonSet: '/apis/apps/v1/namespaces/%ns/daemonsets/%name',
+  CronJob: '/apis/batch/v1/namespaces/%ns/cronjobs/%name',
+  Job: '/apis/batch/v1/namespaces/%ns/jobs/%name',
+};
+
+/** The workload's and the namespace's annotations, where they can be read (a 403 or 404 leaves that level out). */
+async function ownerAnnotations(api: KubeReader | undefined, verdict: Verdict): Promise<Record<string, string>[]> {
+  if (!api) return [];
+  const read = async (path: string | undefined) => {
+    if (!path) return {};
+    const res = await api.get(path).catch(() => undefined);
+    return res?.status === 200 ? ((res.body as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {}) : {};
+  };
+  const ns = encodeURIComponent(verdict.pod.namespace);
+  const w = verdict.workload;
+  const workloadPath = w && WORKLOAD_PATHS[w.kind]?.replace('%ns', ns).replace('%name', encodeURIComponent(w.name));
+  return Promise.all([read(workloadPath), read(`/api/v1/namespaces/${ns}`)]);
 }
 
 async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown }>): Promise<DiagnosisInput> {

@@ -36,7 +36,15 @@ describe('the Lambda identity (infra/rbac/oombot-reader.yaml)', () => {
     const authz = cluster.controlPlane.kubeConfigAs(lambda).makeApiClient(AuthorizationV1Api);
     const can = async (verb: string, resource: string, group = '', subresource?: string) =>
       (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, group, namespace: 'shop', ...(subresource ? { subresource } : {}) } } } })).status?.allowed ?? false;
-    expect({ pods: await can('get', 'pods'), nodes: await can('list', 'nodes'), events: await can('list', 'events'), replicasets: await can('get', 'replicasets', 'apps'), metrics: await can('get', 'pods', 'metrics.k8s.io') }).toEqual({ pods: true, nodes: true, events: true, replicasets: true, metrics: true });
+    expect({
+      pods: await can('get', 'pods'),
+      nodes: await can('list', 'nodes'),
+      events: await can('list', 'events'),
+      replicasets: await can('get', 'replicasets', 'apps'),
+      deployments: await can('get', 'deployments', 'apps'),
+      namespaces: await can('get', 'namespaces'),
+      metrics: await can('get', 'pods', 'metrics.k8s.io'),
+    }).toEqual({ pods: true, nodes: true, events: true, replicasets: true, deployments: true, namespaces: true, metrics: true });
     expect({
       secrets: await can('get', 'secrets'),
       nodesProxy: await can('get', 'nodes', '', 'proxy'),

@@ -1,6 +1,6 @@
 // Envelope in → enrichment from the real API server → DynamoDB (dynalite) → Slack (the double, through the real
 // @slack/web-api client): each occurrence is posted once; repeats and eviction storms go into one thread.
-import type { V1Node } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type V1Node } from '@kubernetes/client-node';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postOccurrence, type PostDeps } from '../../bot/post-occurrence.ts';
@@ -150,6 +150,29 @@ describe('postOccurrence', () => {
     await postOccurrence(deps, envelopes(payments)[0]!);
     expect(posted('C-TEAM', before)).toHaveLength(1);
     expect(posted('C-PAYMENTS', before)).toHaveLength(1);
+  });
+
+  it('reads the channel and the opt-out from the workload or the namespace too', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    const core = cluster.admin.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'billing', annotations: { 'oombot.io/slack-channel': 'C-BILLING' } } } });
+    await core.createNamespace({ body: { metadata: { name: 'sandbox', annotations: { 'oombot.io/alerts': 'off' } } } });
+    await cluster.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: 'billing',
+      body: {
+        metadata: { name: 'invoicer', annotations: { 'oombot.io/slack-channel': 'C-INVOICES' } },
+        spec: { selector: { matchLabels: { app: 'invoicer' } }, template: { metadata: { labels: { app: 'invoicer' } }, spec: { containers: [{ name: 'api', image: 'api:1' }] } } },
+      },
+    });
+    const inNamespace = (namespace: string, deployment: string, n: number) =>
+      pod({ namespace, deployment, uid: `8f0c6d4a-0000-4000-8000-${String(n).padStart(12, '0')}`, containers: [container({ name: 'api', limit: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)] });
+    await postOccurrence(deps, envelopes(inNamespace('billing', 'invoicer', 1))[0]!);
+    await postOccurrence(deps, envelopes(inNamespace('billing', 'ledger', 2))[0]!);
+    expect(await postOccurrence(deps, envelopes(inNamespace('sandbox', 'toy', 3))[0]!)).toMatchObject({ status: 'opted-out' });
+    expect(posted('C-INVOICES', before)).toHaveLength(1); // the Deployment's annotation
+    expect(posted('C-BILLING', before)).toHaveLength(1); // the namespace's
+    expect(slack.messages.length - before).toBe(2);
   });
 
   it('honours the opt-out annotation and mutes', async () => {
