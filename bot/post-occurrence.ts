@@ -9,7 +9,7 @@ import { diagnose } from '../shared/diagnose.ts';
 import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
 import type { Envelope } from '../shared/envelope.ts';
 import type { Verdict } from '../shared/verdict.ts';
-import type { Store } from '../store/port.ts';
+import type { Incident, Store } from '../store/port.ts';
 import { renderAlert, renderRepeat, withCounter, type AlertMessage } from './alert.ts';
 
 /** The two chat methods used, as @slack/web-api's WebClient has them (it waits out 429s by Retry-After itself). */
@@ -59,7 +59,10 @@ export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promis
   if ((await deps.store.claimOccurrence(id, now)) === 'duplicate') return { status: 'duplicate', occurrenceId: id };
   try {
     const outcome = await post(deps, envelope, now);
-    if (outcome.status === 'posted' || outcome.status === 'threaded' || outcome.status === 'counted') await deps.store.markOccurrencePosted(id, { channel: outcome.channel, ts: outcome.ts });
+    if (outcome.status === 'posted' || outcome.status === 'threaded' || outcome.status === 'counted') {
+      if (outcome.verdict) await deps.store.recordIncident(incidentOf(envelope, outcome.verdict, { channel: outcome.channel, ts: outcome.ts }));
+      await deps.store.markOccurrencePosted(id, { channel: outcome.channel, ts: outcome.ts });
+    }
     return outcome;
   } catch (error) {
     await deps.store.releaseOccurrence(id);
@@ -170,6 +173,23 @@ async function postMessage(slack: SlackChat, channel: string, message: AlertMess
   const res = await slack.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
   if (!res.ts) throw new Error(`Slack accepted a message to ${channel} without a ts`);
   return res.ts;
+}
+
+function incidentOf(envelope: Envelope, v: Verdict, message: { channel: string; ts: string }): Incident {
+  return {
+    incidentId: incidentId(envelope.occurrenceId),
+    occurrenceId: envelope.occurrenceId,
+    cluster: envelope.cluster,
+    namespace: v.pod.namespace,
+    workload: v.workload ? `${v.workload.kind}/${v.workload.name}` : `Pod/${v.pod.name}`,
+    container: v.container,
+    cause: v.cause,
+    kind: v.kind,
+    headline: v.headline,
+    occurredAt: envelope.occurredAt,
+    message,
+    verdict: JSON.stringify(v),
+  };
 }
 
 /** A short incident id for people and buttons: "inc-" and the first characters of the occurrence's hash. */

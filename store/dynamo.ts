@@ -1,10 +1,12 @@
 // The Store on DynamoDB. Every "only once" is a conditional write, so concurrent Lambda invocations agree without locks.
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Claim, GroupMessage, MessageRef, RepeatGroup, Store } from './port.ts';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Claim, GroupMessage, Incident, MessageRef, RepeatGroup, Store } from './port.ts';
 
 const DAY_S = 86_400;
 const OCCURRENCE_TTL_S = 14 * DAY_S;
+const INCIDENT_TTL_S = 90 * DAY_S;
+const INCIDENT_FIELDS = ['incidentId', 'occurrenceId', 'cluster', 'namespace', 'workload', 'container', 'cause', 'kind', 'headline', 'occurredAt', 'message', 'verdict'] as const;
 
 export class DynamoStore implements Store {
   private readonly db: DynamoDBDocumentClient;
@@ -127,6 +129,38 @@ export class DynamoStore implements Store {
     }
   }
 
+  async recordIncident(incident: Incident): Promise<void> {
+    const sort = `${incident.occurredAt}#${incident.incidentId}`;
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          PK: `INC#${incident.incidentId}`,
+          SK: 'INC',
+          ...incident,
+          GSI1PK: `RECENT#${incident.cluster}`,
+          GSI1SK: sort,
+          GSI2PK: `RECENT#${incident.cluster}#${incident.namespace}`,
+          GSI2SK: sort,
+          expiresAt: seconds(Date.parse(incident.occurredAt) || Date.now()) + INCIDENT_TTL_S,
+        },
+      }),
+    );
+  }
+
+  async incident(incidentId: string): Promise<Incident | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `INC#${incidentId}`, SK: 'INC' }, ConsistentRead: true }));
+    return res.Item ? incidentOf(res.Item) : undefined;
+  }
+
+  async recentIncidents(cluster: string, { namespace, limit = 10 }: { namespace?: string; limit?: number } = {}): Promise<Incident[]> {
+    const [index, key] = namespace ? ['GSI2', `RECENT#${cluster}#${namespace}`] : ['GSI1', `RECENT#${cluster}`];
+    const res = await this.db.send(
+      new QueryCommand({ TableName: this.table, IndexName: index, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': `${index}PK` }, ExpressionAttributeValues: { ':pk': key }, ScanIndexForward: false, Limit: limit }),
+    );
+    return (res.Items ?? []).map(incidentOf);
+  }
+
   async muteUntil(key: string, now: number): Promise<number | undefined> {
     // TTL deletion lags by up to days: an expired mute still in the table is no mute.
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `MUTE#${key}`, SK: 'MUTE' }, ConsistentRead: true }));
@@ -156,4 +190,8 @@ function groupOf(item: Record<string, unknown> | undefined): RepeatGroup {
   const text = item?.['text'];
   if (typeof channel !== 'string' || typeof ts !== 'string') return { count, firstAt };
   return { count, firstAt, message: { channel, ts, ...(typeof blocks === 'string' && blocks ? { blocks } : {}), ...(typeof text === 'string' && text ? { text } : {}) } };
+}
+
+function incidentOf(item: Record<string, unknown>): Incident {
+  return Object.fromEntries(INCIDENT_FIELDS.map((k) => [k, item[k]])) as unknown as Incident;
 }

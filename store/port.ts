@@ -24,6 +24,24 @@ export interface RepeatGroup {
   message?: GroupMessage;
 }
 
+/** What was posted about an occurrence: what `/oom recent` lists and what the alert's buttons act on (by id). */
+export interface Incident {
+  incidentId: string;
+  occurrenceId: string;
+  cluster: string;
+  namespace: string;
+  /** "Deployment/checkout", or "Pod/<name>" for a bare pod. */
+  workload: string;
+  container: string | null;
+  cause: string;
+  kind: string;
+  headline: string;
+  occurredAt: string;
+  message: MessageRef;
+  /** The verdict as JSON, so a button can act on what was diagnosed without trusting its own payload. */
+  verdict: string;
+}
+
 export interface Store {
   /**
    * Claims an occurrence for posting. 'duplicate' when it was claimed before: EventBridge delivers at least once and
@@ -47,6 +65,10 @@ export interface Store {
    * root message every few seconds, not once per occurrence (chat.update is rate-limited too).
    */
   claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean>;
+  recordIncident(incident: Incident): Promise<void>;
+  incident(incidentId: string): Promise<Incident | undefined>;
+  /** The latest incidents of a cluster, newest first, optionally of one namespace. */
+  recentIncidents(cluster: string, options?: { namespace?: string; limit?: number }): Promise<Incident[]>;
   muteUntil(key: string, now: number): Promise<number | undefined>;
   mute(key: string, until: number, by: string): Promise<void>;
   unmute(key: string): Promise<void>;

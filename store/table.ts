@@ -3,6 +3,9 @@
 //   occurrence  PK OCC#<occurrenceId>        SK OCC     claim, then the posted message; 14 days
 //   repeats     PK GRP#<group key>           SK GRP     count, firstAt, lastAt, the first message; window + 1 day
 //   mute        PK MUTE#<key>                SK MUTE    until, by; expires when it ends
+//   incident    PK INC#<incidentId>          SK INC     the verdict, where it was posted; 90 days
+//               GSI1PK RECENT#<cluster>              GSI1SK <occurredAt>#<incidentId>   (/oom recent)
+//               GSI2PK RECENT#<cluster>#<namespace>  GSI2SK <occurredAt>#<incidentId>   (/oom recent <namespace>)
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -14,10 +17,18 @@ export function tableDefinition(name: string): CreateTableCommandInput {
     AttributeDefinitions: [
       { AttributeName: 'PK', AttributeType: 'S' },
       { AttributeName: 'SK', AttributeType: 'S' },
+      { AttributeName: 'GSI1PK', AttributeType: 'S' },
+      { AttributeName: 'GSI1SK', AttributeType: 'S' },
+      { AttributeName: 'GSI2PK', AttributeType: 'S' },
+      { AttributeName: 'GSI2SK', AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'PK', KeyType: 'HASH' },
       { AttributeName: 'SK', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      { IndexName: 'GSI1', KeySchema: [{ AttributeName: 'GSI1PK', KeyType: 'HASH' }, { AttributeName: 'GSI1SK', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+      { IndexName: 'GSI2', KeySchema: [{ AttributeName: 'GSI2PK', KeyType: 'HASH' }, { AttributeName: 'GSI2SK', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
     ],
   };
 }

@@ -57,6 +57,29 @@ describe('DynamoStore', () => {
     expect(await store.claimCounterUpdate('counter', now + 10_000, 10_000)).toBe(true);
   });
 
+  it('keeps incidents by id and lists the recent ones, newest first, per cluster or namespace', async () => {
+    const incident = (n: number, namespace: string) => ({
+      incidentId: `inc-${n}`,
+      occurrenceId: `term-${n}`,
+      cluster: 'prod-eu',
+      namespace,
+      workload: 'Deployment/checkout',
+      container: 'api',
+      cause: 'limit',
+      kind: 'container-limit',
+      headline: `checkout › api was OOMKilled (${n})`,
+      occurredAt: new Date(now + n * minute).toISOString(),
+      message: { channel: 'C1', ts: `1.00000${n}` },
+      verdict: JSON.stringify({ cause: 'limit' }),
+    });
+    for (const [n, ns] of [[1, 'shop'], [2, 'billing'], [3, 'shop']] as const) await store.recordIncident(incident(n, ns));
+    expect(await store.incident('inc-2')).toEqual(incident(2, 'billing'));
+    expect(await store.incident('inc-404')).toBeUndefined();
+    expect((await store.recentIncidents('prod-eu')).map((i) => i.incidentId)).toEqual(['inc-3', 'inc-2', 'inc-1']);
+    expect((await store.recentIncidents('prod-eu', { namespace: 'shop', limit: 1 })).map((i) => i.incidentId)).toEqual(['inc-3']);
+    expect(await store.recentIncidents('elsewhere')).toEqual([]);
+  });
+
   it('mutes until a time, treats an expired mute as none, and unmutes', async () => {
     await store.mute('prod/shop/deploy/checkout', now + 60 * minute, 'U123');
     expect(await store.muteUntil('prod/shop/deploy/checkout', now)).toBe(now + 60 * minute);

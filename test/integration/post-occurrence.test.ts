@@ -73,6 +73,10 @@ describe('postOccurrence', () => {
     expect(JSON.stringify(message!.blocks)).toContain('prod-eu · shop · deploy/checkout · ip-10-0-12-7');
     // Enriched through the API server: the node's allocatable is there.
     expect(JSON.stringify(message!.blocks)).toContain('node 14Gi allocatable');
+    // Recorded as an incident, for /oom recent and for the buttons to act on.
+    const [incident] = await deps.store.recentIncidents('prod-eu');
+    expect(incident).toMatchObject({ cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/checkout', container: 'api', cause: 'limit', message: { channel: 'C-ALERTS', ts: message!.ts } });
+    expect(JSON.parse(incident!.verdict)).toMatchObject({ cause: 'limit', recommendation: { memoryLimit: '640Mi' } });
   });
 
   it('posts the same envelope once, whether it comes twice or five times at once', async () => {

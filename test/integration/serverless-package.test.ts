@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tableDefinition } from '../../store/table.ts';
 
 const run = promisify(execFile);
 const root = path.join(import.meta.dirname, '../..');
@@ -52,6 +53,10 @@ describe('serverless.yml, packaged', () => {
   it('keeps one table, its items expiring by TTL on expiresAt', () => {
     const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, Resource]];
     expect(table.Properties).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true }, KeySchema: [{ AttributeName: 'PK', KeyType: 'HASH' }, { AttributeName: 'SK', KeyType: 'RANGE' }] });
+    // The same keys and indexes the code creates locally (store/table.ts): one definition of the access patterns.
+    const local = tableDefinition('x');
+    expect(table.Properties['AttributeDefinitions']).toEqual(local.AttributeDefinitions);
+    expect(table.Properties['GlobalSecondaryIndexes']).toEqual(local.GlobalSecondaryIndexes);
   });
 
   it('gives analyze only what it uses, each action scoped to its resource', () => {
