@@ -1,7 +1,6 @@
 // `oombot explain <namespace>/<pod> [--container NAME] [--from-file FILE]... [--output text|json]` (DESIGN.md's
 // contract): offline from files, or live from the current kubeconfig context.
 import { parseArgs } from 'node:util';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { diagnose } from '../shared/diagnose.ts';
 import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
 import { DiagnosisError } from '../shared/errors.ts';
@@ -9,6 +8,7 @@ import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kub
 import { kubeConfigTransport, KubeConnectionError } from '../kube/rest.ts';
 import { inputFromDump, readDump } from './dump-input.ts';
 import { CliError } from './errors.ts';
+import { loadCurrentKubeConfig } from './kubeconfig.ts';
 import { renderText, styleFor } from './render-text.ts';
 import type { Io } from './io.ts';
 
@@ -80,26 +80,8 @@ function splitPodRef(ref: string, namespaceFlag: string | undefined): [string | 
   throw new CliError('USAGE', `"${ref}" is not a pod reference: give <namespace>/<pod>`);
 }
 
-/**
- * The current kubeconfig context. @kubernetes/client-node is imported here, not at the top: its root pulls in the whole
- * generated API (~0.7 s), which offline use never needs.
- */
-async function loadKubeConfig(): Promise<KubeConfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromDefault();
-  } catch (error) {
-    throw new CliError('NO_KUBECONFIG', `cannot load the kubeconfig: ${(error as Error).message}`);
-  }
-  if (!kc.getCurrentCluster()) {
-    throw new CliError('NO_KUBECONFIG', 'no cluster to read: set KUBECONFIG or a current context, or use --from-file with kubectl JSON');
-  }
-  return kc;
-}
-
 async function liveInput(namespace: string | undefined, name: string): Promise<DiagnosisInput> {
-  const kc = await loadKubeConfig();
+  const kc = await loadCurrentKubeConfig('no cluster to read: set KUBECONFIG or a current context, or use --from-file with kubectl JSON');
   const reader = kubeConfigTransport(kc);
   try {
     return await collectDiagnosisInput(reader, namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', name);

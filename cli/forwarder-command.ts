@@ -11,6 +11,7 @@ import { inCluster, inClusterTransport } from '../kube/in-cluster.ts';
 import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
 import { CliError } from './errors.ts';
 import type { Io } from './io.ts';
+import { loadCurrentKubeConfig } from './kubeconfig.ts';
 
 export const FORWARDER_USAGE = `usage: oombot forwarder
 
@@ -75,14 +76,5 @@ export async function forwarderCommand(args: string[], io: Io, env: NodeJS.Proce
 
 async function transport(env: NodeJS.ProcessEnv): Promise<KubeTransport> {
   if (inCluster(env)) return inClusterTransport(env);
-  // Outside a cluster: the current kubeconfig context. client-node is loaded only here (its root is heavy).
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromDefault();
-  } catch (error) {
-    throw new CliError('NO_KUBECONFIG', `cannot load the kubeconfig: ${(error as Error).message}`);
-  }
-  if (!kc.getCurrentCluster()) throw new CliError('NO_KUBECONFIG', 'no cluster to watch: run in a pod, or set KUBECONFIG or a current context');
-  return kubeConfigTransport(kc);
+  return kubeConfigTransport(await loadCurrentKubeConfig('no cluster to watch: run in a pod, or set KUBECONFIG or a current context'));
 }

@@ -1,50 +1,16 @@
 // Two replicas, one active: only the Lease holder delivers; when it dies, the standby takes over within the Lease's
 // duration and replays from the saved position, so nothing that happened in between is lost.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { CoreV1Api, CoordinationV1Api, type V1Node } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api, CoordinationV1Api } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import { terminationId } from '../../shared/occurrence-id.ts';
-import { startPutEventsDouble, type PutEventsDouble } from '../support/eventbridge-double.ts';
-import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
-import { node } from '../support/k8s-factories.ts';
-import { createNamespace, createNode, useControlPlane } from './harness.ts';
+import type { ForwarderProcess } from '../support/forwarder-process.ts';
+import { until, useForwarderTestbed } from './forwarder-testbed.ts';
 
-const cluster = useControlPlane();
-let bus: PutEventsDouble;
-let kubeconfig: string;
-const forwarders: ForwarderProcess[] = [];
-
-beforeAll(async () => {
-  bus = await startPutEventsDouble();
-  const dir = await mkdtemp(path.join(tmpdir(), 'oombot-fwd-'));
-  kubeconfig = path.join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, cluster.controlPlane.kubeconfigYaml(), { mode: 0o600 });
-  await createNamespace(cluster.admin, 'shop');
-  await createNamespace(cluster.admin, 'oombot');
-  await createNode(cluster.admin, node() as unknown as V1Node);
-});
-afterAll(async () => {
-  await Promise.all(forwarders.map((f) => f.stop('SIGKILL')));
-  await bus?.close();
-});
+const testbed = useForwarderTestbed({ namespaces: ['shop'] });
+const { cluster } = testbed;
 
 function replica(identity: string): ForwarderProcess {
-  const f = startForwarder({
-    KUBECONFIG: kubeconfig,
-    OOMBOT_CLUSTER: 'ha-test',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
-    OOMBOT_LEASE_NAMESPACE: 'oombot',
-    OOMBOT_LEASE_DURATION: '3s',
-    OOMBOT_FIRST_START_LOOKBACK: '1h',
-    POD_NAME: identity,
-  });
-  forwarders.push(f);
-  return f;
+  return testbed.start('ha-test', { OOMBOT_LEASE_DURATION: '3s', POD_NAME: identity });
 }
 
 async function oomKilledPod(core: CoreV1Api, name: string): Promise<string> {
@@ -58,15 +24,7 @@ async function oomKilledPod(core: CoreV1Api, name: string): Promise<string> {
   return terminationId('ha-test', created.metadata!.uid!, 'app', 0, finishedAt);
 }
 
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const delivered = () => bus.accepted.map((e) => JSON.parse(e.Detail).occurrenceId as string);
+const delivered = () => testbed.bus.accepted.map((e) => JSON.parse(e.Detail).occurrenceId as string);
 
 describe('forwarder leadership', () => {
   it('delivers from the leader only, and hands over within the Lease duration when it dies', async () => {

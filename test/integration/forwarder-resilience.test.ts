@@ -1,57 +1,14 @@
 // Nothing lost, nothing new invented: a stream of 500 OOM kills while the forwarder is SIGKILLed and restarted, 20 %
 // of PutEvents entries fail, and watches expire (etcd compacts every 2 s and the watch cache is off, so a resumed
 // watch gets 410 Gone). Every occurrence must reach the bus; every resend must carry an id already sent.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { CoreV1Api, type V1Node } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import { terminationId } from '../../shared/occurrence-id.ts';
-import { startPutEventsDouble, type PutEventsDouble } from '../support/eventbridge-double.ts';
-import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
-import { node } from '../support/k8s-factories.ts';
-import { createNamespace, createNode, useControlPlane } from './harness.ts';
+import { until, useForwarderTestbed } from './forwarder-testbed.ts';
 
-const cluster = useControlPlane({ apiserverFlags: ['--watch-cache=false', '--etcd-compaction-interval=2s'] });
-let bus: PutEventsDouble;
-let kubeconfig: string;
-const forwarders: ForwarderProcess[] = [];
-
-beforeAll(async () => {
-  bus = await startPutEventsDouble();
-  const dir = await mkdtemp(path.join(tmpdir(), 'oombot-fwd-'));
-  kubeconfig = path.join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, cluster.controlPlane.kubeconfigYaml(), { mode: 0o600 });
-  await createNamespace(cluster.admin, 'load');
-  await createNamespace(cluster.admin, 'oombot');
-  await createNode(cluster.admin, node() as unknown as V1Node);
-});
-afterAll(async () => {
-  await Promise.all(forwarders.map((f) => f.stop('SIGKILL')));
-  await bus?.close();
-});
-
-const env = (identity: string, extra: Record<string, string> = {}) => ({
-  KUBECONFIG: kubeconfig,
-  OOMBOT_CLUSTER: 'load-test',
-  AWS_REGION: 'eu-west-1',
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
-  OOMBOT_LEASE_NAMESPACE: 'oombot',
-  OOMBOT_FIRST_START_LOOKBACK: '1h',
-  OOMBOT_WATCH_IDLE_TIMEOUT: '2s',
-  POD_NAME: identity,
-  ...extra,
-});
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const testbed = useForwarderTestbed({ namespaces: ['load'], apiserverFlags: ['--watch-cache=false', '--etcd-compaction-interval=2s'] });
+const { cluster } = testbed;
+const forwarder = (identity: string) => testbed.start('load-test', { OOMBOT_WATCH_IDLE_TIMEOUT: '2s', POD_NAME: identity });
 
 /** One pod, OOM-killed once and restarted, written as the API server and a kubelet would. Returns its occurrence id. */
 async function oomKilledPod(core: CoreV1Api, i: number): Promise<string> {
@@ -88,12 +45,12 @@ async function oomKilledPod(core: CoreV1Api, i: number): Promise<string> {
 
 describe('forwarder resilience', () => {
   it('delivers all of 500 occurrences through a SIGKILL, 20 % failed entries and expired watches', async () => {
+    const bus = testbed.bus;
     bus.failureRate = 0.2;
     const core = cluster.admin.makeApiClient(CoreV1Api);
     const expected: string[] = [];
 
-    const first = startForwarder(env('forwarder-0'));
-    forwarders.push(first);
+    const first = forwarder('forwarder-0');
     await first.waitForLog((l) => l['msg'] === 'forwarding');
     for (let i = 0; i < 250; i++) expected.push(await oomKilledPod(core, i));
     // Kill it while entries are still in its queue and being resent: what it held in memory is gone.
@@ -104,8 +61,7 @@ describe('forwarder resilience', () => {
     // Occurrences keep happening while it is down.
     for (let i = 250; i < 400; i++) expected.push(await oomKilledPod(core, i));
     // The same pod restarts as the same identity (a container restart keeps POD_NAME) and resumes from the Lease.
-    const second = startForwarder(env('forwarder-0'));
-    forwarders.push(second);
+    const second = forwarder('forwarder-0');
     await second.waitForLog((l) => l['msg'] === 'forwarding');
     for (let i = 400; i < 500; i++) expected.push(await oomKilledPod(core, i));
 

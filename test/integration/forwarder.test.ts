@@ -1,64 +1,20 @@
 // The forwarder against a real kube-apiserver and the real AWS SDK pointed at a loopback PutEvents endpoint: what a
 // kubelet writes (container status, evictions, node events) reaches EventBridge once, with a stable id.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CoreV1Api, type CoreV1Event, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import { EnvelopeSchema, type Envelope } from '../../shared/envelope.ts';
-import { startPutEventsDouble, type PutEventsDouble } from '../support/eventbridge-double.ts';
-import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
-import { container, event, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
-import { createEvent, createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
+import type { ForwarderProcess } from '../support/forwarder-process.ts';
+import { container, event, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
+import { createEvent, createPodAsKubelet } from './harness.ts';
+import { until, useForwarderTestbed } from './forwarder-testbed.ts';
 
-const cluster = useControlPlane();
-let bus: PutEventsDouble;
-let kubeconfig: string;
-const running: ForwarderProcess[] = [];
+const testbed = useForwarderTestbed({ namespaces: ['shop'] });
+const { cluster } = testbed;
+const forwarder = (extra: Record<string, string> = {}): ForwarderProcess => testbed.start('test-cluster', extra);
 
-beforeAll(async () => {
-  bus = await startPutEventsDouble();
-  const dir = await mkdtemp(path.join(tmpdir(), 'oombot-fwd-'));
-  kubeconfig = path.join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, cluster.controlPlane.kubeconfigYaml(), { mode: 0o600 });
-  await createNamespace(cluster.admin, 'shop');
-  await createNamespace(cluster.admin, 'oombot');
-  await createNode(cluster.admin, node() as unknown as V1Node);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((f) => f.stop('SIGKILL')));
-});
-afterAll(async () => {
-  await bus?.close();
-});
-
-function forwarder(extra: Record<string, string> = {}): ForwarderProcess {
-  const f = startForwarder({
-    KUBECONFIG: kubeconfig,
-    OOMBOT_CLUSTER: 'test-cluster',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
-    OOMBOT_LEASE_NAMESPACE: 'oombot',
-    OOMBOT_FIRST_START_LOOKBACK: '1h',
-    ...extra,
-  });
-  running.push(f);
-  return f;
-}
-
-const envelopes = () => bus.accepted.map((e) => ({ entry: e, detail: EnvelopeSchema.parse(JSON.parse(e.Detail)) as Envelope }));
-
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const envelopes = () => testbed.bus.accepted.map((e) => ({ entry: e, detail: EnvelopeSchema.parse(JSON.parse(e.Detail)) as Envelope }));
 
 /** Writes a container status as the kubelet does after an OOM kill and restart. */
 async function kubeletRestarts(name: string, restartCount: number, finishedAt: string) {
@@ -142,7 +98,7 @@ describe('oombot forwarder', () => {
   it('fails /healthz when its watches cannot recover, so the kubelet restarts it', async () => {
     const config = JSON.parse(cluster.controlPlane.kubeconfigYaml());
     for (const c of config.clusters) c.cluster.server = 'https://127.0.0.1:1';
-    const closed = path.join(path.dirname(kubeconfig), 'closed.kubeconfig');
+    const closed = path.join(path.dirname(testbed.kubeconfig), 'closed.kubeconfig');
     await writeFile(closed, JSON.stringify(config), { mode: 0o600 });
     const f = forwarder({ KUBECONFIG: closed, OOMBOT_LEADER_ELECTION: 'false', OOMBOT_WATCH_IDLE_TIMEOUT: '500ms' });
     const port = (await f.waitForLog((l) => l['msg'] === 'serving probes and metrics'))['port'] as number;
