@@ -69,7 +69,9 @@ export class ImpersonatingKubeConfig extends KubeConfig {
   override async applyToHTTPSOptions(opts: HttpsOptions): Promise<void> {
     await super.applyToHTTPSOptions(opts);
     const { user, groups } = this.impersonate;
-    const headers: Record<string, string | string[]> = { ...opts.headers, 'Impersonate-User': user };
+    // Node's types allow headers as a flat [name, value, ...] array too; client-node always gives an object.
+    const current = Array.isArray(opts.headers) ? {} : (opts.headers as Record<string, string | string[]> | undefined);
+    const headers: Record<string, string | string[]> = { ...current, 'Impersonate-User': user };
     if (groups.length > 0) headers['Impersonate-Group'] = [...groups];
     (opts as { headers: Record<string, string | string[]> }).headers = headers;
   }

@@ -1,0 +1,88 @@
+// Answers to `/oom` (bot/command.ts's grammar), as ephemeral Slack messages. `why` diagnoses live within Slack's 3 s
+// (what it can read of the cluster in 2.5 s); `recent`, `mute` and `unmute` read and change the store.
+import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
+import type { KubeReader } from '../kube/rest.ts';
+import { diagnose } from '../shared/diagnose.ts';
+import { DiagnosisError } from '../shared/errors.ts';
+import type { Store } from '../store/port.ts';
+import { renderAlert } from './alert.ts';
+import { parseOomCommand, USAGE } from './command.ts';
+import { escapeMrkdwn } from './slack-limits.ts';
+
+export interface CommandDeps {
+  store: Store;
+  cluster(name: string): KubeReader | undefined;
+  /** The clusters oombot knows, by name. */
+  clusters: string[];
+  now?: () => number;
+  /** Slack acknowledges within 3 s; what `why` may spend reading the cluster. */
+  whyBudgetMs?: number;
+}
+
+export interface CommandReply {
+  response_type: 'ephemeral' | 'in_channel';
+  text: string;
+  blocks?: unknown[];
+}
+
+const ephemeral = (text: string): CommandReply => ({ response_type: 'ephemeral', text });
+
+export async function answerOom(deps: CommandDeps, text: string, userId: string): Promise<CommandReply> {
+  const parsed = parseOomCommand(text);
+  if (!parsed.ok) return ephemeral(`${escapeMrkdwn(parsed.error)}\n\n${USAGE}`);
+  const command = parsed.command;
+  if (command.kind === 'help') return ephemeral(USAGE);
+
+  const cluster = command.cluster ?? (deps.clusters.length === 1 ? deps.clusters[0] : undefined);
+  if (!cluster || !deps.clusters.includes(cluster)) {
+    const known = deps.clusters.length ? deps.clusters.join(', ') : 'none yet (see OOMBOT_CLUSTERS)';
+    return ephemeral(command.cluster ? `I do not know the cluster "${escapeMrkdwn(command.cluster)}". Clusters I know: ${known}.` : `Which cluster? Add \`--cluster <name>\`; clusters I know: ${known}.`);
+  }
+  const now = (deps.now ?? Date.now)();
+
+  switch (command.kind) {
+    case 'recent': {
+      const incidents = await deps.store.recentIncidents(cluster, { ...(command.namespace ? { namespace: command.namespace } : {}), limit: 10 });
+      if (!incidents.length) return ephemeral(`No incidents recorded in ${command.namespace ? `namespace ${command.namespace} of ` : ''}${cluster}.`);
+      const lines = incidents.map((i) => `• ${i.occurredAt.slice(0, 16).replace('T', ' ')} UTC · *${escapeMrkdwn(i.headline)}* · ${i.incidentId}`);
+      return ephemeral(`Last incidents in ${command.namespace ? `${command.namespace} · ` : ''}${cluster}:\n${lines.join('\n')}`);
+    }
+    case 'mute': {
+      const until = now + command.durationMs;
+      await deps.store.mute(`${cluster}/${command.namespace}/${command.workload}`, until, userId);
+      return ephemeral(`Muted ${command.workload} in ${command.namespace} (${cluster}) for ${command.duration}, until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
+    }
+    case 'unmute': {
+      await deps.store.unmute(`${cluster}/${command.namespace}/${command.workload}`);
+      return ephemeral(`Unmuted ${command.workload} in ${command.namespace} (${cluster}).`);
+    }
+    case 'why': {
+      const api = deps.cluster(cluster)!;
+      let input;
+      try {
+        input = await withDeadline(collectDiagnosisInput(api, command.namespace, command.pod), deps.whyBudgetMs ?? 2_500);
+      } catch (error) {
+        if (error instanceof PodNotFoundError) return ephemeral(`Pod ${command.pod} not found in namespace ${command.namespace} of cluster ${cluster}.`);
+        if (error instanceof KubeAccessError) return ephemeral(`I may not read that pod: ${escapeMrkdwn(error.message)}`);
+        if (error instanceof DeadlineError) return ephemeral(`Cluster ${cluster} did not answer within Slack's 3 seconds; try again in a moment.`);
+        throw error;
+      }
+      try {
+        const verdict = diagnose(input);
+        const alert = renderAlert(verdict, { cluster, incidentId: 'live', occurredAt: verdict.termination?.finishedAt ?? new Date(now).toISOString() });
+        return { response_type: command.share ? 'in_channel' : 'ephemeral', text: alert.text, blocks: alert.blocks };
+      } catch (error) {
+        if (error instanceof DiagnosisError) return ephemeral(escapeMrkdwn(error.message));
+        throw error;
+      }
+    }
+  }
+}
+
+class DeadlineError extends Error {}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new DeadlineError()), ms)));
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
