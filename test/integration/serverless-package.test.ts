@@ -13,6 +13,7 @@ const root = path.join(import.meta.dirname, '../..');
 type Resource = { Type: string; Properties: Record<string, unknown> };
 let resources: Record<string, Resource>;
 let zipListing: string;
+let slackZipListing: string;
 
 beforeAll(async () => {
   const out = await mkdtemp(path.join(tmpdir(), 'oombot-sls-'));
@@ -24,6 +25,7 @@ beforeAll(async () => {
   resources = (JSON.parse(await readFile(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as { Resources: Record<string, Resource> }).Resources;
   // Zip headers store file names uncompressed: the archive's bytes show what it holds without an unzip tool.
   zipListing = (await readFile(path.join(out, 'analyze.zip'))).toString('latin1');
+  slackZipListing = (await readFile(path.join(out, 'slack.zip'))).toString('latin1');
 }, 120_000);
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -40,8 +42,21 @@ describe('serverless.yml, packaged', () => {
     expect(invoke.Properties).toMatchObject({ MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['AnalyzeDeadLetterQueue', 'Arn'] } } } });
   });
 
+  it('serves the Slack app on POST /slack/events, its signing secret by parameter name, with a role of its own', () => {
+    const slack = resources['SlackLambdaFunction']!;
+    expect(slack.Properties['Role']).toEqual({ 'Fn::GetAtt': ['SlackRole', 'Arn'] });
+    expect((slack.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables['OOMBOT_SLACK_SIGNING_SECRET_PARAMETER']).toBe('/oombot/slack/signing-secret');
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties['RouteKey']);
+    expect(routes).toEqual(['POST /slack/events']);
+    expect(slackZipListing).toContain('dist/functions/slack/index.mjs');
+    expect(slackZipListing).not.toContain('dist/functions/analyze');
+    const statements = ((resources['SlackRole']!.Properties['Policies'] as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[])[0]!.PolicyDocument.Statement);
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'ssm:GetParameter']);
+    for (const st of statements) expect(JSON.stringify(st.Resource)).not.toBe('"*"');
+  });
+
   it('runs analyze on nodejs22.x with the token by parameter name, never a value', () => {
-    const [[, fn]] = ofType('AWS::Lambda::Function') as [[string, Resource]];
+    const fn = resources['AnalyzeLambdaFunction']!;
     expect(fn.Properties['Runtime']).toBe('nodejs22.x');
     const env = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(env['OOMBOT_SLACK_TOKEN_PARAMETER']).toBe('/oombot/slack/bot-token');
