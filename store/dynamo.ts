@@ -1,7 +1,7 @@
 // The Store on DynamoDB. Every "only once" is a conditional write, so concurrent Lambda invocations agree without locks.
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Claim, GroupMessage, Incident, MessageRef, RepeatGroup, Store } from './port.ts';
+import type { AuditRecord, Claim, GroupMessage, Incident, MessageRef, RepeatGroup, Store } from './port.ts';
 
 const DAY_S = 86_400;
 const OCCURRENCE_TTL_S = 14 * DAY_S;
@@ -159,6 +159,16 @@ export class DynamoStore implements Store {
       new QueryCommand({ TableName: this.table, IndexName: index, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': `${index}PK` }, ExpressionAttributeValues: { ':pk': key }, ScanIndexForward: false, Limit: limit }),
     );
     return (res.Items ?? []).map(incidentOf);
+  }
+
+  async recordAudit(record: AuditRecord): Promise<void> {
+    // Audit records do not expire: no expiresAt.
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `AUDIT#${record.incidentId}`, SK: `${record.at}#${record.userId}`, ...record } }));
+  }
+
+  async auditTrail(incidentId: string): Promise<AuditRecord[]> {
+    const res = await this.db.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${incidentId}` }, ConsistentRead: true }));
+    return (res.Items ?? []).map(({ incidentId: i, cluster, userId, action, target, before, after, at }) => ({ incidentId: i, cluster, userId, action, target, before, after, at }) as AuditRecord);
   }
 
   async muteUntil(key: string, now: number): Promise<number | undefined> {

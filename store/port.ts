@@ -42,6 +42,18 @@ export interface Incident {
   verdict: string;
 }
 
+/** Who changed what, from what, to what: every change a button makes is answered in the thread and kept here. */
+export interface AuditRecord {
+  incidentId: string;
+  cluster: string;
+  userId: string;
+  action: string;
+  target: string;
+  before: string;
+  after: string;
+  at: string;
+}
+
 export interface Store {
   /**
    * Claims an occurrence for posting. 'duplicate' when it was claimed before: EventBridge delivers at least once and
@@ -69,6 +81,8 @@ export interface Store {
   incident(incidentId: string): Promise<Incident | undefined>;
   /** The latest incidents of a cluster, newest first, optionally of one namespace. */
   recentIncidents(cluster: string, options?: { namespace?: string; limit?: number }): Promise<Incident[]>;
+  recordAudit(record: AuditRecord): Promise<void>;
+  auditTrail(incidentId: string): Promise<AuditRecord[]>;
   muteUntil(key: string, now: number): Promise<number | undefined>;
   mute(key: string, until: number, by: string): Promise<void>;
   unmute(key: string): Promise<void>;

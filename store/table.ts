@@ -3,6 +3,7 @@
 //   occurrence  PK OCC#<occurrenceId>        SK OCC     claim, then the posted message; 14 days
 //   repeats     PK GRP#<group key>           SK GRP     count, firstAt, lastAt, the first message; window + 1 day
 //   mute        PK MUTE#<key>                SK MUTE    until, by; expires when it ends
+//   audit       PK AUDIT#<incidentId>        SK <at>#<userId>   who changed what, before → after; kept
 //   incident    PK INC#<incidentId>          SK INC     the verdict, where it was posted; 90 days
 //               GSI1PK RECENT#<cluster>              GSI1SK <occurredAt>#<incidentId>   (/oom recent)
 //               GSI2PK RECENT#<cluster>#<namespace>  GSI2SK <occurredAt>#<incidentId>   (/oom recent <namespace>)

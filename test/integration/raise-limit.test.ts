@@ -1,0 +1,110 @@
+// The one-click limit increase against a real API server, as the Lambda's identity (infra/rbac applied, impersonated):
+// allowed users patch that one container's limit with field manager oombot and leave an audit record; everything else
+// is refused with a reason and changes nothing.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AppsV1Api, KubernetesObjectApi, type KubernetesObject, type V1Deployment, type V1Node } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { raiseLimit, type RaiseDeps } from '../../bot/raise-limit.ts';
+import { kubeConfigTransport } from '../../kube/rest.ts';
+import { diagnose } from '../../shared/diagnose.ts';
+import type { Verdict } from '../../shared/verdict.ts';
+import { DynamoStore } from '../../store/dynamo.ts';
+import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
+import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
+import { createNamespace, createNode, useControlPlane } from './harness.ts';
+
+const cluster = useControlPlane();
+const lambda = { user: 'oombot-lambda', groups: ['oombot:readers', 'system:authenticated'] };
+let dynamo: LocalDynamo;
+let deps: RaiseDeps;
+
+async function deployment(namespace: string, name: string, labels: Record<string, string> = {}) {
+  await cluster.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name, labels },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'api', image: 'api:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }, { name: 'sidecar', image: 'proxy:1' }] } },
+      },
+    } as V1Deployment,
+  });
+}
+
+async function incidentFor(namespace: string, name: string, id: string, tweak: (v: Verdict) => Verdict = (v) => v) {
+  const p = pod({ namespace, deployment: name, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 3)] });
+  const verdict = tweak(diagnose({ pod: p, node: node(), events: [] }));
+  await deps.store.recordIncident({ incidentId: id, occurrenceId: `term-${id}`, cluster: 'prod-eu', namespace, workload: `Deployment/${name}`, container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.1' }, verdict: JSON.stringify(verdict) });
+}
+
+const limitOf = async (namespace: string, name: string, c = 'api') =>
+  (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace })).spec!.template.spec!.containers.find((x) => x.name === c)!.resources?.limits?.['memory'];
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  await dynamo.createTable('oombot');
+  const objects = KubernetesObjectApi.makeApiClient(cluster.admin);
+  for (const ns of ['shop', 'other']) await createNamespace(cluster.admin, ns);
+  for (const file of ['oombot-reader.yaml', 'oombot-patcher.yaml']) {
+    const yaml = await readFile(path.join(import.meta.dirname, '../../infra/rbac', file), 'utf8');
+    for (const doc of parseAllDocuments(yaml)) await objects.create(doc.toJS() as KubernetesObject);
+  }
+  await createNode(cluster.admin, node() as unknown as V1Node);
+  deps = {
+    store: new DynamoStore(dynamo.client, 'oombot'),
+    cluster: () => kubeConfigTransport(cluster.controlPlane.kubeConfigAs(lambda)),
+    policy: { allowed: { shop: ['U0ALICE'], other: ['U0ALICE'] }, contact: '#platform', maxFactor: 2 },
+  };
+  await deployment('shop', 'checkout');
+  await deployment('shop', 'gitops', { 'argocd.argoproj.io/instance': 'shop' });
+  await deployment('other', 'elsewhere');
+  await incidentFor('shop', 'checkout', 'inc-ok');
+  await incidentFor('shop', 'gitops', 'inc-argo');
+  await incidentFor('other', 'elsewhere', 'inc-norbac');
+  await incidentFor('shop', 'checkout', 'inc-huge', (v) => ({ ...v, recommendation: { ...v.recommendation!, memoryLimit: '4Gi' } }));
+});
+afterAll(async () => {
+  await dynamo?.close();
+});
+
+describe('raiseLimit', () => {
+  it('refuses a user the namespace does not allow, saying who to ask, and changes nothing', async () => {
+    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0MALLORY' })).toEqual({ status: 'refused', reason: 'You may not change workloads in shop. Ask #platform. Allowed: <@U0ALICE>.' });
+    expect(await limitOf('shop', 'checkout')).toBe('512Mi');
+  });
+
+  it('refuses an incident it does not have (a tampered button value)', async () => {
+    expect(await raiseLimit(deps, { incidentId: 'inc-forged', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'I have no incident inc-forged: nothing was changed.' });
+  });
+
+  it('refuses more than the factor cap allows', async () => {
+    expect(await raiseLimit(deps, { incidentId: 'inc-huge', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: '4Gi is more than 2× the current 512Mi: change it by hand if you mean it.' });
+  });
+
+  it('refuses a workload Argo CD manages', async () => {
+    expect(await raiseLimit(deps, { incidentId: 'inc-argo', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'Deployment/gitops is managed by Argo CD (label argocd.argoproj.io/instance): change the limit in Git, or Argo CD will revert it.' });
+    expect(await limitOf('shop', 'gitops')).toBe('512Mi');
+  });
+
+  it('says so when RBAC does not let oombot patch in that namespace', async () => {
+    const outcome = await raiseLimit(deps, { incidentId: 'inc-norbac', userId: 'U0ALICE' });
+    expect(outcome.status).toBe('refused');
+    // The reader role lets it read the Deployment everywhere; only the patch is forbidden outside `shop`.
+    expect(outcome.status === 'refused' && outcome.reason).toMatch(/^oombot may not change Deployment\/elsewhere in other \(403: deployments\.apps "elsewhere" is forbidden: .*\)\. Bind it the oombot-patcher role there\.$/);
+    expect(await limitOf('other', 'elsewhere')).toBe('512Mi');
+  });
+
+  it('patches that one container’s limit as oombot, and records who, what, before and after', async () => {
+    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/checkout', container: 'api', before: '512Mi', after: '640Mi' });
+    const d = await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'checkout', namespace: 'shop' });
+    const [api, sidecar] = d.spec!.template.spec!.containers;
+    expect(api!.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '256Mi' } });
+    expect(sidecar!.resources ?? {}).toEqual({});
+    expect(d.metadata!.managedFields!.some((f) => f.manager === 'oombot' && f.operation === 'Update')).toBe(true);
+    expect(await deps.store.auditTrail('inc-ok')).toEqual([{ incidentId: 'inc-ok', cluster: 'prod-eu', userId: 'U0ALICE', action: 'raise-memory-limit', target: 'shop/Deployment/checkout/api', before: '512Mi', after: '640Mi', at: expect.any(String) }]);
+    // A second click finds it already raised.
+    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'The limit is already 640Mi (someone raised it): nothing was changed.' });
+  });
+});
