@@ -12,7 +12,12 @@ export interface AlertContext {
   occurredAt: string;
   /** Repeats of the same workload + container + cause, with this one: "4th time in 38 min". */
   repeat?: { count: number; sinceMinutes: number };
+  /** Show the alert's buttons (values carry the incident id, never the context); a runbook URL adds "Open runbook". */
+  buttons?: { runbookUrl?: string };
 }
+
+/** The action ids of the alert's buttons; functions/slack handles each. */
+export const ACTIONS = { mute1h: 'oombot_mute_1h', mute24h: 'oombot_mute_24h', why: 'oombot_why', runbook: 'oombot_runbook' } as const;
 
 export interface AlertMessage {
   /** The notification text (also what screen readers and old clients show). */
@@ -35,6 +40,7 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
     section(`${escapeMrkdwn(v.summary)}${repeatText(ctx.repeat)}`),
     section(factsLine(v)),
     section(`${escapeMrkdwn(v.action)}${recommendationText(v)}`),
+    ...(ctx.buttons ? [buttons(ctx.incidentId, ctx.buttons.runbookUrl)] : []),
     section(listText('*Evidence*', v.evidence)),
   ];
   if (v.missing.length) {
@@ -42,6 +48,20 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: contextLine(v, ctx) }] });
   return { text: clip(`${v.headline} (${ctx.cluster})`, SLACK_LIMITS.fallbackText), blocks };
+}
+
+function buttons(incidentId: string, runbookUrl: string | undefined): KnownBlock {
+  const button = (text: string, action_id: string) => ({ type: 'button' as const, text: { type: 'plain_text' as const, text }, action_id, value: incidentId });
+  return {
+    type: 'actions',
+    block_id: 'oombot-actions',
+    elements: [
+      ...(runbookUrl ? [{ type: 'button' as const, text: { type: 'plain_text' as const, text: 'Open runbook' }, action_id: ACTIONS.runbook, url: runbookUrl, value: incidentId }] : []),
+      button('Mute 1 h', ACTIONS.mute1h),
+      button('Mute 24 h', ACTIONS.mute24h),
+      button('Why?', ACTIONS.why),
+    ],
+  };
 }
 
 function section(text: string): KnownBlock {

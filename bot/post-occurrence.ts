@@ -51,6 +51,7 @@ const FIRST_POST_WAIT_MS = 5_000;
 
 /** Annotations users put on a pod (from its template): where alerts go, and no alerts at all. */
 export const CHANNEL_ANNOTATION = 'oombot.io/slack-channel';
+export const RUNBOOK_ANNOTATION = 'oombot.io/runbook';
 export const OPT_OUT_ANNOTATION = 'oombot.io/alerts';
 
 export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promise<PostOutcome> {
@@ -83,7 +84,8 @@ async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<Po
   if (await deps.store.muteUntil(`${envelope.cluster}/${verdict.pod.namespace}/${workload}`, now)) return { status: 'muted', occurrenceId: id };
 
   const channel = annotation(CHANNEL_ANNOTATION) ?? deps.routing.namespaceChannels?.[verdict.pod.namespace] ?? deps.routing.defaultChannel;
-  const ctx = { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt };
+  const runbook = annotation(RUNBOOK_ANNOTATION);
+  const ctx = { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, buttons: runbook?.startsWith('https://') ? { runbookUrl: runbook } : {} };
   // Many evictions from one node are one story (the node ran out); repeats of one container's death are another.
   const eviction = verdict.kind === 'eviction' && verdict.node;
   const groupKey = eviction ? `evict/${envelope.cluster}/${verdict.node}` : `repeat/${envelope.cluster}/${verdict.pod.namespace}/${workload}/${verdict.container}/${verdict.cause}`;

@@ -7,6 +7,8 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { z } from 'zod';
+import { ACTIONS } from '../../bot/alert.ts';
+import { answerAlertAction } from '../../bot/alert-actions.ts';
 import { answerOom } from '../../bot/oom-command.ts';
 import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
@@ -44,6 +46,15 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<LambdaHandler> {
   app.command('/oom', async ({ command, ack }) => {
     await ack(await answerOom(deps, command.text, command.user_id));
   });
+  // The alert's buttons carry an incident id; what they act on comes from the store (bot/alert-actions.ts).
+  for (const actionId of [ACTIONS.mute1h, ACTIONS.mute24h, ACTIONS.why, ACTIONS.runbook]) {
+    app.action(actionId, async ({ action, body, ack, respond }) => {
+      await ack();
+      const value = 'value' in action ? action.value : undefined;
+      const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id) : undefined;
+      if (answer) await respond(answer);
+    });
+  }
   return receiver.toHandler();
 }
 

@@ -26,6 +26,8 @@ export interface SlackDouble {
   apiUrl: string;
   calls: SlackCall[];
   messages: PostedMessage[];
+  /** What was posted to response URLs (`${url}/respond/<id>`), as interactive answers are. */
+  responses: { path: string; body: Record<string, unknown> }[];
   /** Answer the next n calls with 429 and this Retry-After (seconds). */
   force429(n: number, retryAfterSeconds?: number): void;
   /** Answer the next n calls with this 5xx status. */
@@ -38,6 +40,7 @@ export interface SlackDouble {
 export async function startSlackDouble(token = 'xoxb-test-token'): Promise<SlackDouble> {
   const calls: SlackCall[] = [];
   const messages: PostedMessage[] = [];
+  const responses: SlackDouble['responses'] = [];
   const lastPost = new Map<string, number>();
   let forced429 = { n: 0, retryAfter: 1 };
   let forced5xx = { n: 0, status: 503 };
@@ -49,6 +52,11 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
     req.on('end', () => {
       const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
       const args = parseBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type'] ?? '');
+      if ((req.url ?? '').startsWith('/respond/')) {
+        responses.push({ path: req.url!, body: args });
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return res.end('{"ok":true}');
+      }
       calls.push({ method, args, at: Date.now() });
       const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -106,6 +114,7 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
     apiUrl: `http://127.0.0.1:${port}/api/`,
     calls,
     messages,
+    responses,
     force429: (n, retryAfter = 1) => (forced429 = { n, retryAfter }),
     force5xx: (n, status = 503) => (forced5xx = { n, status }),
     perChannelRateLimit: true,
