@@ -11,6 +11,7 @@ import type { Envelope } from '../shared/envelope.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { renderAlert, renderRepeat, withCounter, type AlertMessage } from './alert.ts';
+import { escapeMrkdwn } from './slack-limits.ts';
 
 /** The two chat methods used, as @slack/web-api's WebClient has them (it waits out 429s by Retry-After itself). */
 export interface SlackChat {
@@ -58,22 +59,39 @@ export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promis
   const now = (deps.now ?? Date.now)();
   const id = envelope.occurrenceId;
   if ((await deps.store.claimOccurrence(id, now)) === 'duplicate') return { status: 'duplicate', occurrenceId: id };
+  // Once Slack has the message, the occurrence is posted: it is marked at once, and nothing that fails after it (the
+  // counter, the incident record) may give the claim back, or the retry would post it again.
+  let posted = false;
+  const markPosted = async (message: { channel: string; ts: string }) => {
+    await deps.store.markOccurrencePosted(id, message);
+    posted = true;
+  };
   try {
-    const outcome = await post(deps, envelope, now);
-    if (outcome.status === 'posted' || outcome.status === 'threaded' || outcome.status === 'counted') {
-      if (outcome.verdict) await deps.store.recordIncident(incidentOf(envelope, outcome.verdict, { channel: outcome.channel, ts: outcome.ts }));
-      await deps.store.markOccurrencePosted(id, { channel: outcome.channel, ts: outcome.ts });
+    const outcome = await post(deps, envelope, now, markPosted);
+    if ((outcome.status === 'posted' || outcome.status === 'threaded' || outcome.status === 'counted') && outcome.verdict) {
+      await bestEffort('recording the incident', () => deps.store.recordIncident(incidentOf(envelope, outcome.verdict!, { channel: outcome.channel, ts: outcome.ts })));
     }
     return outcome;
   } catch (error) {
-    await deps.store.releaseOccurrence(id);
+    if (!posted) await deps.store.releaseOccurrence(id);
     throw error;
   }
 }
 
-async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<PostOutcome> {
+/** A step after the message went out: its failure is logged, never thrown (it would cause a second post). */
+async function bestEffort(what: string, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ level: 'warn', msg: `${what} failed after posting; the alert stands`, error: (error as Error).message })}\n`);
+  }
+}
+
+type MarkPosted = (message: { channel: string; ts: string }) => Promise<void>;
+
+async function post(deps: PostDeps, envelope: Envelope, now: number, markPosted: MarkPosted): Promise<PostOutcome> {
   const id = envelope.occurrenceId;
-  if (envelope.kind === 'node-oom') return postNodeOom(deps, envelope, now);
+  if (envelope.kind === 'node-oom') return postNodeOom(deps, envelope, markPosted);
   const pod = envelope.pod;
   const verdict = diagnose(await enrich(deps, envelope), envelope.kind === 'container-termination' ? { container: envelope.container } : {});
   // Annotations on the pod win over its workload's, which win over its namespace's.
@@ -103,7 +121,10 @@ async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<Po
     // The first of its group (or the first never appeared: then this one stands alone rather than be lost).
     const alert = renderAlert(verdict, ctx);
     const ts = await postMessage(deps.slack, channel, alert);
-    if (group.count === 1) await deps.store.setRepeatMessage(groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text });
+    await markPosted({ channel, ts });
+    // The group's first message is whichever alert is set first: a standalone alert posted because the first failed
+    // becomes the root, so later repeats thread again.
+    await bestEffort('remembering the first alert', () => deps.store.setRepeatMessage(groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }));
     return { status: 'posted', occurrenceId: id, channel, ts, verdict };
   }
 
@@ -111,12 +132,14 @@ async function post(deps: PostDeps, envelope: Envelope, now: number): Promise<Po
   const reply = renderRepeat(verdict, ctx);
   const threaded = group.count <= MAX_THREAD_REPLIES + 1;
   const ts = threaded ? await postMessage(deps.slack, root.channel, reply, root.ts) : root.ts;
+  await markPosted({ channel: root.channel, ts });
   const minutes = Math.max(1, Math.round((now - group.firstAt) / 60_000));
   const counter = eviction
     ? `${group.count} pods evicted from node ${verdict.node} in ${minutes} min · latest ${verdict.pod.name} · see thread`
     : `${verdict.termination?.reason ?? verdict.kind} ${group.count}× in ${minutes} min · latest ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · see thread`;
   if (root.blocks && (threaded || (await deps.store.claimCounterUpdate(groupKey, now, COUNTER_INTERVAL_MS)))) {
-    await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(root.blocks), counter) });
+    const blocks = root.blocks;
+    await bestEffort('updating the counter', () => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }));
   }
   return { status: threaded ? 'threaded' : 'counted', occurrenceId: id, channel: root.channel, ts, verdict };
 }
@@ -154,20 +177,20 @@ async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown
   return { ...base, events };
 }
 
-async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: 'node-oom' }>, now: number): Promise<PostOutcome> {
+async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: 'node-oom' }>, markPosted: MarkPosted): Promise<PostOutcome> {
   const node = envelope.node ?? envelope.event.involvedObject.name ?? 'a node';
-  const text = `🟠 Node ${node} ran out of memory (${envelope.cluster})`;
+  const text = `🟠 Node ${escapeMrkdwn(node)} ran out of memory (${escapeMrkdwn(envelope.cluster)})`;
   const alert: AlertMessage = {
     text,
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: text.slice(0, 150), emoji: true } },
-      { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${(envelope.event.message ?? '').replaceAll('<', '&lt;').slice(0, 2000)}". Pods killed with it get their own alerts.` } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `${envelope.cluster} · node ${node} · ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · ${incidentId(envelope.occurrenceId)}` }] },
+      { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${escapeMrkdwn((envelope.event.message ?? '').slice(0, 2000))}". Pods killed with it get their own alerts.` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`${envelope.cluster} · node ${node} · ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · ${incidentId(envelope.occurrenceId)}`) }] },
     ],
   };
   const channel = deps.routing.defaultChannel;
   const ts = await postMessage(deps.slack, channel, alert);
-  void now;
+  await markPosted({ channel, ts });
   return { status: 'posted', occurrenceId: envelope.occurrenceId, channel, ts };
 }
 
@@ -196,5 +219,6 @@ function incidentOf(envelope: Envelope, v: Verdict, message: { channel: string; 
 
 /** A short incident id for people and buttons: "inc-" and the first characters of the occurrence's hash. */
 export function incidentId(occurrenceId: string): string {
-  return `inc-${occurrenceId.split('-').pop()!.slice(0, 8)}`;
+  // 16 base32 characters (80 bits) of the occurrence's hash: no collision in any realistic history.
+  return `inc-${occurrenceId.split('-').pop()!.slice(0, 16)}`;
 }

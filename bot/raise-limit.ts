@@ -43,6 +43,8 @@ const GITOPS_MARKS: [string, 'label' | 'annotation', string][] = [
   ['helm.toolkit.fluxcd.io/name', 'label', 'Flux'],
 ];
 
+const GITOPS_MANAGERS: Record<string, string> = { 'argocd-controller': 'Argo CD', 'argocd-application-controller': 'Argo CD', 'kustomize-controller': 'Flux', 'helm-controller': 'Flux' };
+
 const refuse = (reason: string): RaiseOutcome => ({ status: 'refused', reason });
 
 export async function raiseLimit(deps: RaiseDeps, request: { incidentId: string; userId: string }): Promise<RaiseOutcome> {
@@ -67,6 +69,11 @@ export async function raiseLimit(deps: RaiseDeps, request: { incidentId: string;
   if (current.status === 404) return refuse(`${incident.workload} no longer exists in ${incident.namespace}.`);
   if (current.status !== 200) return refuse(`I could not read ${incident.workload}: ${statusMessage(current)}`);
   const object = current.body as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } } & Record<string, unknown>;
+  // The controllers' own field managers are the surest sign (Argo CD before 3.0 tracked by app.kubernetes.io/instance,
+  // a label too common to trust alone).
+  const managers = ((object.metadata as { managedFields?: { manager?: string }[] } | undefined)?.managedFields ?? []).map((f) => f.manager);
+  const controller = managers.find((m) => m && GITOPS_MANAGERS[m]);
+  if (controller) return refuse(`${incident.workload} is managed by ${GITOPS_MANAGERS[controller]} (field manager ${controller}): change the limit in Git, or ${GITOPS_MANAGERS[controller]} will revert it.`);
   for (const [key, where, tool] of GITOPS_MARKS) {
     const marks = where === 'label' ? object.metadata?.labels : object.metadata?.annotations;
     if (marks?.[key] !== undefined) return refuse(`${incident.workload} is managed by ${tool} (${where} ${key}): change the limit in Git, or ${tool} will revert it.`);

@@ -22,9 +22,9 @@ const base = {
   occurrenceId: z.string().min(1),
   cluster: z.string().min(1),
   /** When it happened (RFC 3339). */
-  occurredAt: z.string(),
+  occurredAt: z.iso.datetime({ offset: true }),
   /** When the forwarder saw it, for lag. */
-  observedAt: z.string(),
+  observedAt: z.iso.datetime({ offset: true }),
   node: z.string().optional(),
   /** Related events the forwarder held when it saw this (small, bounded, newest last). */
   events: z.array(EventSchema).default([]),

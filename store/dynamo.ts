@@ -5,6 +5,11 @@ import type { AuditRecord, Claim, GroupMessage, Incident, MessageRef, RepeatGrou
 
 const DAY_S = 86_400;
 const OCCURRENCE_TTL_S = 14 * DAY_S;
+/**
+ * A claim not marked posted after this long belongs to an invocation that died (a Lambda timeout kills it before it
+ * can give the claim back): it may be taken again. Longer than the analyze function's 60 s timeout.
+ */
+const STALE_CLAIM_MS = 120_000;
 const INCIDENT_TTL_S = 90 * DAY_S;
 const INCIDENT_FIELDS = ['incidentId', 'occurrenceId', 'cluster', 'namespace', 'workload', 'container', 'cause', 'kind', 'headline', 'occurredAt', 'message', 'verdict'] as const;
 
@@ -24,7 +29,9 @@ export class DynamoStore implements Store {
         new PutCommand({
           TableName: this.table,
           Item: { PK: `OCC#${occurrenceId}`, SK: 'OCC', state: 'claimed', claimedAt: now, expiresAt: seconds(now) + OCCURRENCE_TTL_S },
-          ConditionExpression: 'attribute_not_exists(PK)',
+          ConditionExpression: 'attribute_not_exists(PK) OR (#s = :claimed AND claimedAt < :stale)',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':claimed': 'claimed', ':stale': now - STALE_CLAIM_MS },
         }),
       );
       return 'claimed';
@@ -105,10 +112,14 @@ export class DynamoStore implements Store {
         TableName: this.table,
         Key: { PK: `GRP#${groupKey}`, SK: 'GRP' },
         UpdateExpression: 'SET channel = :c, ts = :ts, blocks = :b, #t = :t',
+        // The first one set stays: a later standalone alert must not move the thread.
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(ts)',
         ExpressionAttributeNames: { '#t': 'text' },
         ExpressionAttributeValues: { ':c': message.channel, ':ts': message.ts, ':b': message.blocks ?? '', ':t': message.text ?? '' },
       }),
-    );
+    ).catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
   }
 
   async claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean> {

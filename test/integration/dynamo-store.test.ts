@@ -24,6 +24,14 @@ describe('DynamoStore', () => {
     expect(await store.claimOccurrence('term-race', now + 1)).toBe('duplicate');
   });
 
+  it('lets a claim left by an invocation that died be taken again after two minutes, but not before', async () => {
+    expect(await store.claimOccurrence('term-timed-out', now)).toBe('claimed');
+    expect(await store.claimOccurrence('term-timed-out', now + 60_000)).toBe('duplicate');
+    expect(await store.claimOccurrence('term-timed-out', now + 121_000)).toBe('claimed');
+    await store.markOccurrencePosted('term-timed-out', { channel: 'C1', ts: '1.000009' });
+    expect(await store.claimOccurrence('term-timed-out', now + 600_000)).toBe('duplicate');
+  });
+
   it('gives an unposted claim back for the retry, but never a posted one', async () => {
     expect(await store.claimOccurrence('term-failed-post', now)).toBe('claimed');
     await store.releaseOccurrence('term-failed-post');
@@ -37,6 +45,7 @@ describe('DynamoStore', () => {
     const first = await store.recordRepeat('prod/shop/deploy/checkout/api/limit', now, 60 * minute);
     expect(first).toEqual({ count: 1, firstAt: now });
     await store.setRepeatMessage('prod/shop/deploy/checkout/api/limit', { channel: 'C1', ts: '1.000002' });
+    await store.setRepeatMessage('prod/shop/deploy/checkout/api/limit', { channel: 'C1', ts: '9.999999' }); // the first stays
     const second = await store.recordRepeat('prod/shop/deploy/checkout/api/limit', now + 10 * minute, 60 * minute);
     expect(second).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '1.000002' } });
     // Quiet for longer than the window: the next one opens a new group (a new message, not a reply in an old thread).

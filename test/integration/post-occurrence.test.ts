@@ -188,6 +188,17 @@ describe('postOccurrence', () => {
     expect(slack.messages.length).toBe(before);
   });
 
+  it('keeps a reply posted when the root’s counter cannot be updated (the root was deleted), and never posts it twice', async () => {
+    await fresh();
+    const first = await postOccurrence(deps, envelopes(checkout(1, 'checkout-e'))[0]!);
+    expect(first.status).toBe('posted');
+    // Someone deletes the root alert: chat.update now fails with message_not_found.
+    slack.messages.splice(slack.messages.findIndex((m) => first.status === 'posted' && m.ts === first.ts), 1);
+    const [second] = envelopes(checkout(2, 'checkout-e'));
+    expect(await postOccurrence(deps, second!)).toMatchObject({ status: 'threaded' });
+    expect(await postOccurrence(deps, second!)).toMatchObject({ status: 'duplicate' });
+  });
+
   it('fails the invocation during a Slack outage and posts once on the retry', async () => {
     await fresh();
     const before = slack.messages.length;

@@ -20,9 +20,10 @@ const lambda = { user: 'oombot-lambda', groups: ['oombot:readers', 'system:authe
 let dynamo: LocalDynamo;
 let deps: RaiseDeps;
 
-async function deployment(namespace: string, name: string, labels: Record<string, string> = {}) {
+async function deployment(namespace: string, name: string, labels: Record<string, string> = {}, fieldManager?: string) {
   await cluster.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
+    ...(fieldManager ? { fieldManager } : {}),
     body: {
       metadata: { name, labels },
       spec: {
@@ -60,6 +61,8 @@ beforeAll(async () => {
   await deployment('shop', 'checkout');
   await deployment('shop', 'gitops', { 'argocd.argoproj.io/instance': 'shop' });
   await deployment('other', 'elsewhere');
+  await deployment('shop', 'synced', {}, 'argocd-controller'); // applied by Argo CD's controller, no Argo label
+  await incidentFor('shop', 'synced', 'inc-argo-managed');
   await incidentFor('shop', 'checkout', 'inc-ok');
   await incidentFor('shop', 'gitops', 'inc-argo');
   await incidentFor('other', 'elsewhere', 'inc-norbac');
@@ -86,6 +89,10 @@ describe('raiseLimit', () => {
   it('refuses a workload Argo CD manages', async () => {
     expect(await raiseLimit(deps, { incidentId: 'inc-argo', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'Deployment/gitops is managed by Argo CD (label argocd.argoproj.io/instance): change the limit in Git, or Argo CD will revert it.' });
     expect(await limitOf('shop', 'gitops')).toBe('512Mi');
+  });
+
+  it('refuses a workload Argo CD’s controller applied, by its field manager, even without Argo’s labels', async () => {
+    expect(await raiseLimit(deps, { incidentId: 'inc-argo-managed', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'Deployment/synced is managed by Argo CD (field manager argocd-controller): change the limit in Git, or Argo CD will revert it.' });
   });
 
   it('says so when RBAC does not let oombot patch in that namespace', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { entrySize } from '../../../forwarder/delivery.ts';
 import { buildEnvelope, toEntry } from '../../../forwarder/envelopes.ts';
 import { trimPod } from '../../../forwarder/trim.ts';
-import { EnvelopeSchema } from '../../../shared/envelope.ts';
+import { EnvelopeSchema, safeParseEnvelope } from '../../../shared/envelope.ts';
 import { podOccurrences } from '../../../shared/occurrences.ts';
 import { container, event, pod, restartedStatus } from '../../support/k8s-factories.ts';
 
@@ -14,6 +14,14 @@ const p = pod({
 });
 
 describe('envelopes', () => {
+  it('rejects an envelope whose times are not RFC 3339, naming the field', () => {
+    const o = podOccurrences('prod', p)[0]!;
+    const bad = { ...buildEnvelope('prod', o, trimPod(p), [], new Date()), occurredAt: 'yesterday' };
+    const parsed = safeParseEnvelope(bad);
+    expect(parsed.success).toBe(false);
+    expect(!parsed.success && parsed.error).toMatch(/^occurredAt: /);
+  });
+
   it('carries the trimmed pod, without secrets in env or last-applied-configuration', () => {
     const o = podOccurrences('prod', p)[0]!;
     const entry = toEntry(buildEnvelope('prod', o, trimPod(p), [], new Date()), 'oombot.forwarder');
