@@ -91,7 +91,7 @@ type MarkPosted = (message: { channel: string; ts: string }) => Promise<void>;
 
 async function post(deps: PostDeps, envelope: Envelope, now: number, markPosted: MarkPosted): Promise<PostOutcome> {
   const id = envelope.occurrenceId;
-  if (envelope.kind === 'node-oom') return postNodeOom(deps, envelope, markPosted);
+  if (envelope.kind === 'node-oom') return postNodeOom(deps, envelope, markPosted, now);
   const pod = envelope.pod;
   const verdict = diagnose(await enrich(deps, envelope), envelope.kind === 'container-termination' ? { container: envelope.container } : {});
   // Annotations on the pod win over its workload's, which win over its namespace's.
@@ -108,40 +108,66 @@ async function post(deps: PostDeps, envelope: Envelope, now: number, markPosted:
   const eviction = verdict.kind === 'eviction' && verdict.node;
   const groupKey = eviction ? `evict/${envelope.cluster}/${verdict.node}` : `repeat/${envelope.cluster}/${verdict.pod.namespace}/${workload}/${verdict.container}/${verdict.cause}`;
   const windowMs = eviction ? (deps.evictionWindowMs ?? 10 * 60_000) : (deps.repeatWindowMs ?? 60 * 60_000);
-  const group = await deps.store.recordRepeat(groupKey, now, windowMs);
+  const minutesSince = (firstAt: number) => Math.max(1, Math.round((now - firstAt) / 60_000));
+  const outcome = await postInGroup(deps, { groupKey, windowMs, now, channel, markPosted }, {
+    first: () => renderAlert(verdict, ctx),
+    reply: () => renderRepeat(verdict, ctx),
+    counter: (count, firstAt) =>
+      eviction
+        ? `${count} pods evicted from node ${verdict.node} in ${minutesSince(firstAt)} min · latest ${verdict.pod.name} · see thread`
+        : `${verdict.termination?.reason ?? verdict.kind} ${count}× in ${minutesSince(firstAt)} min · latest ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · see thread`,
+  });
+  return { ...outcome, occurrenceId: id, verdict };
+}
+
+interface GroupPost {
+  groupKey: string;
+  windowMs: number;
+  now: number;
+  channel: string;
+  markPosted: MarkPosted;
+}
+
+/**
+ * Posts into a repeat group: the first occurrence as its own message; later ones within the window as replies in its
+ * thread (at most MAX_THREAD_REPLIES), then only as the root's counter, rewritten at most every COUNTER_INTERVAL_MS.
+ */
+async function postInGroup(
+  deps: PostDeps,
+  g: GroupPost,
+  render: { first: () => AlertMessage; reply: () => AlertMessage; counter: (count: number, firstAt: number) => string },
+): Promise<{ status: 'posted' | 'threaded' | 'counted'; channel: string; ts: string }> {
+  const group = await deps.store.recordRepeat(g.groupKey, g.now, g.windowMs);
   // A repeat that arrived while a concurrent invocation is still posting the first waits for it, briefly — many pods of
   // one workload often die together.
   for (let waited = 0; group.count > 1 && !group.message && waited < FIRST_POST_WAIT_MS; waited += 250) {
     await new Promise((r) => setTimeout(r, 250));
-    const message = await deps.store.repeatMessage(groupKey);
+    const message = await deps.store.repeatMessage(g.groupKey);
     if (message) group.message = message;
   }
 
   if (group.count === 1 || !group.message) {
     // The first of its group (or the first never appeared: then this one stands alone rather than be lost).
-    const alert = renderAlert(verdict, ctx);
-    const ts = await postMessage(deps.slack, channel, alert);
-    await markPosted({ channel, ts });
+    const alert = render.first();
+    const ts = await postMessage(deps.slack, g.channel, alert);
+    await g.markPosted({ channel: g.channel, ts });
     // The group's first message is whichever alert is set first: a standalone alert posted because the first failed
     // becomes the root, so later repeats thread again.
-    await bestEffort('remembering the first alert', () => deps.store.setRepeatMessage(groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }));
-    return { status: 'posted', occurrenceId: id, channel, ts, verdict };
+    await bestEffort('remembering the first alert', () => deps.store.setRepeatMessage(g.groupKey, { channel: g.channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }));
+    return { status: 'posted', channel: g.channel, ts };
   }
 
   const root = group.message;
-  const reply = renderRepeat(verdict, ctx);
   const threaded = group.count <= MAX_THREAD_REPLIES + 1;
+  const reply = render.reply();
   const ts = threaded ? await postMessage(deps.slack, root.channel, reply, root.ts) : root.ts;
-  await markPosted({ channel: root.channel, ts });
-  const minutes = Math.max(1, Math.round((now - group.firstAt) / 60_000));
-  const counter = eviction
-    ? `${group.count} pods evicted from node ${verdict.node} in ${minutes} min · latest ${verdict.pod.name} · see thread`
-    : `${verdict.termination?.reason ?? verdict.kind} ${group.count}× in ${minutes} min · latest ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · see thread`;
-  if (root.blocks && (threaded || (await deps.store.claimCounterUpdate(groupKey, now, COUNTER_INTERVAL_MS)))) {
+  await g.markPosted({ channel: root.channel, ts });
+  if (root.blocks && (threaded || (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS)))) {
     const blocks = root.blocks;
+    const counter = render.counter(group.count, group.firstAt);
     await bestEffort('updating the counter', () => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }));
   }
-  return { status: threaded ? 'threaded' : 'counted', occurrenceId: id, channel: root.channel, ts, verdict };
+  return { status: threaded ? 'threaded' : 'counted', channel: root.channel, ts };
 }
 
 const WORKLOAD_PATHS: Record<string, string> = {
@@ -177,21 +203,24 @@ async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown
   return { ...base, events };
 }
 
-async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: 'node-oom' }>, markPosted: MarkPosted): Promise<PostOutcome> {
+async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: 'node-oom' }>, markPosted: MarkPosted, now: number): Promise<PostOutcome> {
   const node = envelope.node ?? envelope.event.involvedObject.name ?? 'a node';
-  const text = `🟠 Node ${escapeMrkdwn(node)} ran out of memory (${escapeMrkdwn(envelope.cluster)})`;
-  const alert: AlertMessage = {
+  const when = `${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC`;
+  const message = (text: string): AlertMessage => ({
     text,
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: text.slice(0, 150), emoji: true } },
       { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${escapeMrkdwn((envelope.event.message ?? '').slice(0, 2000))}". Pods killed with it get their own alerts.` } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`${envelope.cluster} · node ${node} · ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · ${incidentId(envelope.occurrenceId)}`) }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`${envelope.cluster} · node ${node} · ${when} · ${incidentId(envelope.occurrenceId)}`) }] },
     ],
-  };
-  const channel = deps.routing.defaultChannel;
-  const ts = await postMessage(deps.slack, channel, alert);
-  await markPosted({ channel, ts });
-  return { status: 'posted', occurrenceId: envelope.occurrenceId, channel, ts };
+  });
+  // A node that keeps running out of memory is one story: its OOMs within the eviction window share a thread.
+  const outcome = await postInGroup(deps, { groupKey: `nodeoom/${envelope.cluster}/${node}`, windowMs: deps.evictionWindowMs ?? 10 * 60_000, now, channel: deps.routing.defaultChannel, markPosted }, {
+    first: () => message(`🟠 Node ${node} ran out of memory (${envelope.cluster})`),
+    reply: () => message(`Node ${node} ran out of memory again at ${when}`),
+    counter: (count, firstAt) => `node-wide OOM ${count}× in ${Math.max(1, Math.round((now - firstAt) / 60_000))} min · latest ${when} · see thread`,
+  });
+  return { ...outcome, occurrenceId: envelope.occurrenceId };
 }
 
 async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string): Promise<string> {

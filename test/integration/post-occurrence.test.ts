@@ -9,10 +9,10 @@ import { trimPod } from '../../forwarder/trim.ts';
 import { kubeConfigTransport } from '../../kube/rest.ts';
 import { EnvelopeSchema, type Envelope } from '../../shared/envelope.ts';
 import type { Pod } from '../../shared/k8s-objects.ts';
-import { podOccurrences } from '../../shared/occurrences.ts';
+import { nodeEventOccurrence, podOccurrences } from '../../shared/occurrences.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
-import { at, container, downStatus, node, pod, restartedStatus } from '../support/k8s-factories.ts';
+import { at, container, downStatus, event, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 
@@ -144,6 +144,21 @@ describe('postOccurrence', () => {
     const alerts = posted('C-ALERTS', before);
     expect(alerts.map((m) => (m.blocks![0] as { text: { text: string } }).text.text.split(' ')[1])).toEqual(names.map((n) => `${n}-0`));
     expect(slack.calls.filter((c) => c.method === 'chat.postMessage').length - alerts.length).toBeGreaterThanOrEqual(2); // the 429s were retried
+  });
+
+  it('puts a node’s repeated OOMs in one thread', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    for (const count of [1, 2, 3]) {
+      const e = { ...event({ reason: 'SystemOOM', message: 'System OOM encountered, victim process: java, pid: 7', at: at(count * 30) }), count };
+      e.metadata.uid = 'systemoom-uid-1';
+      const o = nodeEventOccurrence('prod-eu', e)!;
+      expect(await postOccurrence(deps, EnvelopeSchema.parse(buildEnvelope('prod-eu', o, undefined, [], new Date())))).toMatchObject({ status: count === 1 ? 'posted' : 'threaded' });
+    }
+    const messages = posted('C-ALERTS', before);
+    expect(messages).toHaveLength(3);
+    expect(messages.filter((m) => m.threadTs === messages[0]!.ts)).toHaveLength(2);
+    expect(JSON.stringify(messages[0]!.blocks)).toMatch(/node-wide OOM 3× in \d+ min/);
   });
 
   it('routes by the pod’s channel annotation, then by namespace', async () => {
