@@ -12,6 +12,7 @@ import { DETAIL_TYPES } from '../../shared/envelope.ts';
 import { podOccurrences } from '../../shared/occurrences.ts';
 import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-double.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
+import { lambdaTestEnv } from '../support/lambda-env.ts';
 import { at, container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
 import { createNode, useControlPlane } from './harness.ts';
@@ -37,19 +38,10 @@ beforeAll(async () => {
     'secretsmanager.GetSecretValue': () => ({ SecretString: cluster.controlPlane.adminToken }),
   });
   await createNode(cluster.admin, node() as unknown as V1Node);
-  Object.assign(process.env, {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SSM: aws.url,
-    AWS_ENDPOINT_URL_SQS: aws.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
-    OOMBOT_TABLE: 'oombot',
+  Object.assign(process.env, lambdaTestEnv({ dynamoEndpoint: dynamo.endpoint, awsUrl: aws.url, controlPlane: cluster.controlPlane }), {
     OOMBOT_SLACK_TOKEN_PARAMETER: '/oombot/slack/bot-token',
     OOMBOT_DEFAULT_CHANNEL: 'C-ALERTS',
     OOMBOT_DEAD_LETTER_QUEUE_URL: `${aws.url}/000000000000/oombot-analyze-dlq`,
-    OOMBOT_CLUSTERS: JSON.stringify([{ name: 'prod-eu', server: cluster.controlPlane.url, caData: Buffer.from(cluster.controlPlane.caData).toString('base64'), auth: 'token', tokenSecretId: 'oombot/clusters/prod-eu' }]),
   });
   process.env['OOMBOT_SLACK_API_URL'] = slack.apiUrl;
   ({ handler } = await import('../../functions/analyze/index.ts'));

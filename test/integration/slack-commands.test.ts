@@ -7,6 +7,7 @@ import type { handler as slackHandler } from '../../functions/slack/index.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-double.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
+import { lambdaTestEnv } from '../support/lambda-env.ts';
 import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
@@ -36,16 +37,8 @@ beforeAll(async () => {
   const p = pod({ deployment: 'checkout', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 4)] });
   const { status, ...spec } = p;
   await createPodAsKubelet(cluster.admin, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as never);
-  Object.assign(process.env, {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SSM: aws.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
-    OOMBOT_TABLE: 'oombot',
+  Object.assign(process.env, lambdaTestEnv({ dynamoEndpoint: dynamo.endpoint, awsUrl: aws.url, controlPlane: cluster.controlPlane }), {
     OOMBOT_SLACK_SIGNING_SECRET_PARAMETER: '/oombot/slack/signing-secret',
-    OOMBOT_CLUSTERS: JSON.stringify([{ name: 'prod-eu', server: cluster.controlPlane.url, caData: Buffer.from(cluster.controlPlane.caData).toString('base64'), auth: 'token', tokenSecretId: 'oombot/clusters/prod-eu' }]),
   });
   ({ handler } = await import('../../functions/slack/index.ts'));
 });
