@@ -3,6 +3,7 @@
 // Pure: the same blocks in Slack, in the local console and in tests.
 import type { Block, KnownBlock } from '@slack/types';
 import type { Verdict } from '../shared/verdict.ts';
+import type { ProposedChange } from './raise-limit.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
 
 export interface AlertContext {
@@ -13,11 +14,11 @@ export interface AlertContext {
   /** Repeats of the same workload + container + cause, with this one: "4th time in 38 min". */
   repeat?: { count: number; sinceMinutes: number };
   /** Show the alert's buttons (values carry the incident id, never the context); a runbook URL adds "Open runbook". */
-  buttons?: { runbookUrl?: string };
+  buttons?: { runbookUrl?: string; raise?: ProposedChange };
 }
 
 /** The action ids of the alert's buttons; functions/slack handles each. */
-export const ACTIONS = { mute1h: 'oombot_mute_1h', mute24h: 'oombot_mute_24h', why: 'oombot_why', runbook: 'oombot_runbook' } as const;
+export const ACTIONS = { raise: 'oombot_raise', mute1h: 'oombot_mute_1h', mute24h: 'oombot_mute_24h', why: 'oombot_why', runbook: 'oombot_runbook' } as const;
 
 export interface AlertMessage {
   /** The notification text (also what screen readers and old clients show). */
@@ -40,7 +41,7 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
     section(`${escapeMrkdwn(v.summary)}${repeatText(ctx.repeat)}`),
     section(factsLine(v)),
     section(`${escapeMrkdwn(v.action)}${recommendationText(v)}`),
-    ...(ctx.buttons ? [buttons(ctx.incidentId, ctx.buttons.runbookUrl)] : []),
+    ...(ctx.buttons ? [buttons(v, ctx.incidentId, ctx.buttons)] : []),
     section(listText('*Evidence*', v.evidence)),
   ];
   if (v.missing.length) {
@@ -50,18 +51,64 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
   return { text: clip(`${v.headline} (${ctx.cluster})`, SLACK_LIMITS.fallbackText), blocks };
 }
 
-function buttons(incidentId: string, runbookUrl: string | undefined): KnownBlock {
+function buttons(v: Verdict, incidentId: string, { runbookUrl, raise }: NonNullable<AlertContext['buttons']>): KnownBlock {
   const button = (text: string, action_id: string) => ({ type: 'button' as const, text: { type: 'plain_text' as const, text }, action_id, value: incidentId });
   return {
     type: 'actions',
-    block_id: 'oombot-actions',
+    block_id: ACTIONS_BLOCK,
     elements: [
+      ...(raise ? [raiseButton(v, incidentId, raise)] : []),
       ...(runbookUrl ? [{ type: 'button' as const, text: { type: 'plain_text' as const, text: 'Open runbook' }, action_id: ACTIONS.runbook, url: runbookUrl, value: incidentId }] : []),
       button('Mute 1 h', ACTIONS.mute1h),
       button('Mute 24 h', ACTIONS.mute24h),
       button('Why?', ACTIONS.why),
     ],
   };
+}
+
+/**
+ * The one mutating button. Slack shows the confirm dialog before it sends anything; the server then re-checks who,
+ * what and how much and dry-runs it (bot/raise-limit.ts), so the dialog is a courtesy, not the safety.
+ */
+function raiseButton(v: Verdict, incidentId: string, raise: ProposedChange) {
+  const where = `${v.workload ? `${v.workload.kind}/${v.workload.name}` : `pod ${v.pod.name}`} (${v.pod.namespace})`;
+  const effect = !v.workload ? 'The pod is resized in place; a rollout or recreation undoes it.' : 'Its pods roll out with the new value.';
+  const was = raise.field === 'limit' ? v.memory.limit : v.memory.request;
+  return {
+    type: 'button' as const,
+    style: 'primary' as const,
+    text: { type: 'plain_text' as const, text: clip(raise.label, SLACK_LIMITS.buttonText) },
+    action_id: ACTIONS.raise,
+    value: incidentId,
+    confirm: {
+      title: { type: 'plain_text' as const, text: raise.field === 'limit' ? 'Raise the memory limit?' : 'Set the memory request?' }, // within confirmTitle
+      text: { type: 'mrkdwn' as const, text: clip(escapeMrkdwn(`Container ${v.container} of ${where}: memory ${raise.field} ${was ?? 'none'} → ${raise.value}. ${effect} oombot checks your permission and the caps, and dry-runs it first.`), SLACK_LIMITS.confirmText) },
+      confirm: { type: 'plain_text' as const, text: clip(raise.label.replace(/^Raise limit to|^Set request to/, 'Yes,'), SLACK_LIMITS.confirmButton) },
+      deny: { type: 'plain_text' as const, text: 'Cancel' },
+    },
+  };
+}
+
+const ACTIONS_BLOCK = 'oombot-actions';
+const HANDLED_BLOCK = 'oombot-handled';
+
+/**
+ * The root alert once its fix was applied: the raise button is gone (it would only be refused now) and a line says
+ * who changed what, before → after. The other buttons stay.
+ */
+export function withHandled(blocks: (KnownBlock | Block)[], text: string): (KnownBlock | Block)[] {
+  const out: (KnownBlock | Block)[] = [];
+  for (const block of blocks) {
+    if ((block as { block_id?: string }).block_id === HANDLED_BLOCK) continue;
+    if ((block as { block_id?: string }).block_id === ACTIONS_BLOCK) {
+      const elements = ((block as { elements?: { action_id?: string }[] }).elements ?? []).filter((e) => e.action_id !== ACTIONS.raise);
+      out.push({ type: 'context', block_id: HANDLED_BLOCK, elements: [{ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionText) }] } as KnownBlock);
+      if (elements.length) out.push({ ...block, elements } as KnownBlock);
+      continue;
+    }
+    out.push(block);
+  }
+  return out;
 }
 
 function section(text: string): KnownBlock {

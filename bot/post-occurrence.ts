@@ -10,6 +10,7 @@ import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
 import type { Envelope } from '../shared/envelope.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
+import { proposedChange } from './raise-limit.ts';
 import { renderAlert, renderRepeat, withCounter, type AlertMessage } from './alert.ts';
 import { escapeMrkdwn } from './slack-limits.ts';
 
@@ -23,6 +24,9 @@ export interface Routing {
   defaultChannel: string;
   /** namespace → channel */
   namespaceChannels?: Record<string, string>;
+  /** Runbook URLs by cause ("limit", "node-pressure", "runtime", "not-oom", "unknown") or "default", used when no
+   *  oombot.io/runbook annotation names one. */
+  runbooks?: Record<string, string>;
 }
 
 export interface PostDeps {
@@ -102,8 +106,10 @@ async function post(deps: PostDeps, envelope: Envelope, now: number, markPosted:
   if (await deps.store.muteUntil(`${envelope.cluster}/${verdict.pod.namespace}/${workload}`, now)) return { status: 'muted', occurrenceId: id };
 
   const channel = annotation(CHANNEL_ANNOTATION) ?? deps.routing.namespaceChannels?.[verdict.pod.namespace] ?? deps.routing.defaultChannel;
-  const runbook = annotation(RUNBOOK_ANNOTATION);
-  const ctx = { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, buttons: runbook?.startsWith('https://') ? { runbookUrl: runbook } : {} };
+  // Only https links become a button: an annotation is written by whoever may edit the workload.
+  const runbook = [annotation(RUNBOOK_ANNOTATION), deps.routing.runbooks?.[verdict.cause], deps.routing.runbooks?.['default']].find((u) => u?.startsWith('https://'));
+  const raise = proposedChange(verdict);
+  const ctx = { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, buttons: { ...(runbook ? { runbookUrl: runbook } : {}), ...(raise ? { raise } : {}) } };
   // Many evictions from one node are one story (the node ran out); repeats of one container's death are another.
   const eviction = verdict.kind === 'eviction' && verdict.node;
   const groupKey = eviction ? `evict/${envelope.cluster}/${verdict.node}` : `repeat/${envelope.cluster}/${verdict.pod.namespace}/${workload}/${verdict.container}/${verdict.cause}`;

@@ -1,19 +1,27 @@
-// The one-click limit increase, re-checked on the server (DESIGN.md, "Security rules"): the incident comes from the
-// store, not the button; the user must be allowed for that namespace; the value is capped by a factor over the current
-// limit and by the node; workloads that GitOps manages are refused; the patch is dry-run first, then applied to that
-// one container with field manager `oombot`, and recorded in the audit trail. Every refusal says why and who to ask.
+// The one-click memory fix, re-checked on the server (DESIGN.md, "Security rules"): the incident comes from the store,
+// not the button; the user (or one of their Slack user groups) must be allowed for that namespace; the value is capped
+// by a factor over the current one and by the node; workloads that GitOps manages are refused; the patch is dry-run
+// first, then applied to that one container with field manager `oombot`, and recorded in the audit trail. Every
+// refusal says why and who to ask, and refusals are on the record too.
 import type { KubeTransport } from '../kube/rest.ts';
-import { statusMessage } from '../kube/rest.ts';
+import { statusMessage as rawStatusMessage, type KubeResponse } from '../kube/rest.ts';
 import { formatBytes, tryParseQuantity } from '../shared/quantity.ts';
 import type { Verdict } from '../shared/verdict.ts';
-import type { Store } from '../store/port.ts';
+import type { Incident, Store } from '../store/port.ts';
+import { escapeMrkdwn } from './slack-limits.ts';
+
+/** The API server's message, as mrkdwn-safe text (refusals are posted to Slack as they are). */
+const statusMessage = (res: KubeResponse) => escapeMrkdwn(rawStatusMessage(res));
 
 export interface RaisePolicy {
-  /** Slack user ids allowed to change workloads, per namespace ("*" for every namespace). Default: nobody. */
+  /**
+   * Who may press the button, per namespace ("*" for every namespace): Slack user ids (U…, W…) and user group ids
+   * (S…). Default: nobody.
+   */
   allowed: Record<string, string[]>;
-  /** Who to ask, for the refusal message. */
+  /** Who to ask, for the refusal message ("#platform", "<!subteam^S0PLATFORM>"). */
   contact?: string;
-  /** The new limit may be at most this factor over the current one. */
+  /** The new limit may be at most this factor over the current one (default 2). */
   maxFactor?: number;
 }
 
@@ -21,11 +29,30 @@ export interface RaiseDeps {
   store: Store;
   cluster(name: string): KubeTransport | undefined;
   policy: RaisePolicy;
+  /** The members of a Slack user group (usergroups.users.list); without it, only user ids in the policy count. */
+  groupMembers?(groupId: string): Promise<string[]>;
   now?: () => number;
 }
 
+/** What the button offers for a verdict: the limit it died at (cause limit), or a realistic request (an eviction). */
+export interface ProposedChange {
+  field: 'limit' | 'request';
+  value: string;
+  /** The button's text: "Raise limit to 640Mi", "Set request to 1Gi". */
+  label: string;
+}
+
+export function proposedChange(v: Verdict): ProposedChange | undefined {
+  if (!v.container || v.containerType === 'ephemeral') return undefined;
+  const r = v.recommendation;
+  if (v.cause === 'limit' && r?.memoryLimit) return { field: 'limit', value: r.memoryLimit, label: `Raise limit to ${r.memoryLimit}` };
+  // DOMAIN.md: the kubelet evicts by usage above request first, so a request far below what the pod uses is the fix.
+  if (v.kind === 'eviction' && r?.memoryRequest) return { field: 'request', value: r.memoryRequest, label: `Set request to ${r.memoryRequest}` };
+  return undefined;
+}
+
 export type RaiseOutcome =
-  | { status: 'patched'; target: string; container: string; before: string; after: string }
+  | { status: 'patched'; target: string; container: string; field: 'limit' | 'request'; before: string; after: string; how: 'workload' | 'resize' }
   | { status: 'refused'; reason: string };
 
 const WORKLOAD_PATHS: Record<string, { path: string; podSpec: string[] }> = {
@@ -33,6 +60,8 @@ const WORKLOAD_PATHS: Record<string, { path: string; podSpec: string[] }> = {
   StatefulSet: { path: '/apis/apps/v1/namespaces/%ns/statefulsets/%name', podSpec: ['spec', 'template', 'spec'] },
   DaemonSet: { path: '/apis/apps/v1/namespaces/%ns/daemonsets/%name', podSpec: ['spec', 'template', 'spec'] },
   CronJob: { path: '/apis/batch/v1/namespaces/%ns/cronjobs/%name', podSpec: ['spec', 'jobTemplate', 'spec', 'template', 'spec'] },
+  // A bare pod: resized in place through the pods/resize subresource (KEP-1287; beta and on by default since 1.33).
+  Pod: { path: '/api/v1/namespaces/%ns/pods/%name', podSpec: ['spec'] },
 };
 
 /** Labels and annotations Argo CD and Flux put on what they manage: a change here would be reverted, or fight Git. */
@@ -45,67 +74,121 @@ const GITOPS_MARKS: [string, 'label' | 'annotation', string][] = [
 
 const GITOPS_MANAGERS: Record<string, string> = { 'argocd-controller': 'Argo CD', 'argocd-application-controller': 'Argo CD', 'kustomize-controller': 'Flux', 'helm-controller': 'Flux' };
 
-const refuse = (reason: string): RaiseOutcome => ({ status: 'refused', reason });
+type ContainerSpec = { name: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } };
+type KubeObject = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: { manager?: string }[] } } & Record<string, unknown>;
 
 export async function raiseLimit(deps: RaiseDeps, request: { incidentId: string; userId: string }): Promise<RaiseOutcome> {
   const incident = await deps.store.incident(request.incidentId);
-  if (!incident) return refuse(`I have no incident ${request.incidentId}: nothing was changed.`);
+  if (!incident) return { status: 'refused', reason: `I have no incident ${request.incidentId}: nothing was changed.` };
+  const outcome = await check(deps, incident, request.userId);
+  const at = new Date((deps.now ?? Date.now)()).toISOString();
+  const container = incident.container ?? '';
+  if (outcome.status === 'patched') {
+    await deps.store.recordAudit({ incidentId: incident.incidentId, cluster: incident.cluster, userId: request.userId, action: `raise-memory-${outcome.field}`, target: `${incident.namespace}/${incident.workload}/${outcome.container}`, before: outcome.before, after: outcome.after, at });
+  } else {
+    // A refused click is on the record too: who tried what on which incident, and why it was refused.
+    await deps.store.recordAudit({ incidentId: incident.incidentId, cluster: incident.cluster, userId: request.userId, action: 'raise-memory-refused', target: `${incident.namespace}/${incident.workload}/${container}`, before: '', after: outcome.reason.slice(0, 500), at });
+  }
+  return outcome;
+}
+
+async function check(deps: RaiseDeps, incident: Incident, userId: string): Promise<RaiseOutcome> {
+  const refuse = (reason: string): RaiseOutcome => ({ status: 'refused', reason });
   const verdict = JSON.parse(incident.verdict) as Verdict;
-  const wanted = verdict.recommendation?.memoryLimit;
-  if (verdict.cause !== 'limit' || !wanted || !verdict.container) return refuse('This incident was not its own memory limit, so raising it is not the fix: nothing was changed.');
+  const change = proposedChange(verdict);
+  if (!change || !verdict.container) return refuse('Raising memory is not the fix for this incident (it did not die at its own limit, nor was it evicted below its usage): nothing was changed.');
 
   const allowed = [...(deps.policy.allowed[incident.namespace] ?? []), ...(deps.policy.allowed['*'] ?? [])];
-  if (!allowed.includes(request.userId)) {
-    return refuse(`You may not change workloads in ${incident.namespace}.${deps.policy.contact ? ` Ask ${deps.policy.contact}.` : ''}${allowed.length ? ` Allowed: ${allowed.map((u) => `<@${u}>`).join(', ')}.` : ''}`);
+  if (!(await isAllowed(deps, allowed, userId))) {
+    const who = allowed.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`));
+    return refuse(`You may not change workloads in ${incident.namespace}.${deps.policy.contact ? ` Ask ${deps.policy.contact}.` : ''}${who.length ? ` Allowed: ${who.join(', ')}.` : ''}`);
   }
   const [kind, name] = incident.workload.split('/') as [string, string];
   const shape = WORKLOAD_PATHS[kind];
-  if (!shape) return refuse(`${incident.workload} is not a workload I can change (a ${kind}); change its owner's template instead.`);
+  if (!shape) return refuse(`${incident.workload} is not something I can change (a ${kind}'s pod template cannot be edited); change its owner's template instead.`);
   const api = deps.cluster(incident.cluster);
   if (!api) return refuse(`I cannot reach cluster ${incident.cluster}: nothing was changed.`);
 
   const path = shape.path.replace('%ns', encodeURIComponent(incident.namespace)).replace('%name', encodeURIComponent(name));
   const current = await api.get(path);
-  if (current.status === 404) return refuse(`${incident.workload} no longer exists in ${incident.namespace}.`);
+  if (current.status === 404) return refuse(`${incident.workload} no longer exists in ${incident.namespace}: nothing was changed.`);
   if (current.status !== 200) return refuse(`I could not read ${incident.workload}: ${statusMessage(current)}`);
-  const object = current.body as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } } & Record<string, unknown>;
+  const object = current.body as KubeObject;
+  const gitops = gitopsOwner(object);
+  if (gitops) return refuse(`${incident.workload} is managed by ${gitops.tool} (${gitops.mark}): change the ${change.field} in Git, or ${gitops.tool} will revert it.`);
+  const podSpec = shape.podSpec.reduce<Record<string, unknown> | undefined>((o, k) => o?.[k] as Record<string, unknown> | undefined, object);
+  const target = ((podSpec?.['containers'] ?? []) as ContainerSpec[]).find((c) => c.name === verdict.container);
+  if (!target) return refuse(`${incident.workload} has no container ${verdict.container} any more: nothing was changed.`);
+
+  const limit = target.resources?.limits?.['memory'];
+  const req = target.resources?.requests?.['memory'];
+  const limitBytes = tryParseQuantity(limit);
+  const requestBytes = tryParseQuantity(req);
+  const afterBytes = tryParseQuantity(change.value)!;
+  const before = change.field === 'limit' ? limit : req;
+  const beforeBytes = change.field === 'limit' ? limitBytes : requestBytes;
+  const maxFactor = deps.policy.maxFactor ?? 2;
+  if (beforeBytes !== undefined && afterBytes <= beforeBytes) return refuse(`The ${change.field} is already ${before} (someone raised it): nothing was changed.`);
+  // A request is sized from usage and may rightly be far above the old one; its cap is the limit and the node.
+  if (change.field === 'limit' && beforeBytes !== undefined && afterBytes > beforeBytes * maxFactor) return refuse(`${change.value} is more than ${maxFactor}× the current ${before}: change it by hand if you mean it.`);
+  if (change.field === 'request' && limitBytes !== undefined && afterBytes > limitBytes) return refuse(`A request of ${change.value} is above the limit ${limit}: raise the limit first, by hand.`);
+  const allocatable = tryParseQuantity(verdict.memory.nodeAllocatable);
+  if (allocatable !== undefined && afterBytes > allocatable) return refuse(`${change.value} is more than node ${verdict.node} can give (${formatBytes(allocatable)} allocatable): nothing was changed.`);
+
+  // That one container, and the request only when the new limit would otherwise be below it. A bare pod in the
+  // Guaranteed class keeps request = limit: its QoS class cannot change in place (KEP-1287).
+  const resources: Record<string, Record<string, string>> = {};
+  if (change.field === 'limit') {
+    resources['limits'] = { memory: change.value };
+    if (requestBytes !== undefined && (requestBytes > afterBytes || (kind === 'Pod' && requestBytes === limitBytes))) resources['requests'] = { memory: change.value };
+  } else {
+    resources['requests'] = { memory: change.value };
+  }
+  const how = kind === 'Pod' ? 'resize' : 'workload';
+  let patchPath = path;
+  if (how === 'resize') {
+    if (!(await supportsResize(api))) return refuse(`${incident.workload} is a bare pod and this API server has no pods/resize (Kubernetes 1.33 or later): change the pod's manifest and recreate it.`);
+    patchPath = `${path}/resize`;
+  }
+  const patch = nest(how === 'resize' ? ['spec'] : shape.podSpec, { containers: [{ name: verdict.container, resources }] });
+  for (const dryRun of [true, false]) {
+    const res = await api.request('PATCH', `${patchPath}?fieldManager=oombot${dryRun ? '&dryRun=All' : ''}`, { body: patch, contentType: 'application/strategic-merge-patch+json' });
+    if (res.status === 403) return refuse(`oombot may not change ${incident.workload} in ${incident.namespace} (403: ${statusMessage(res)}). Bind it the oombot-patcher role there.`);
+    if (res.status === 404) return refuse(`${incident.workload} no longer exists in ${incident.namespace}: nothing was changed.`);
+    if (res.status === 409) return refuse(`${incident.workload} changed while I was patching it: nothing was changed; try again.`);
+    // The API server refuses a resize while a running container's status has no `resources`: its kubelet is older
+    // than in-place resize (KEP-1287: the kubelet reports allocated resources there).
+    if (how === 'resize' && res.status === 422 && rawStatusMessage(res).includes('without support for resize')) return refuse(`The kubelet on node ${verdict.node ?? 'of this pod'} cannot resize pods in place: change the pod's manifest and recreate it.`);
+    if (res.status !== 200) return refuse(`The ${dryRun ? 'dry run' : 'patch'} of ${incident.workload} was refused by the API server: ${statusMessage(res)}`);
+  }
+  return { status: 'patched', target: `${incident.namespace}/${incident.workload}`, container: verdict.container, field: change.field, before: before ?? 'none', after: change.value, how };
+}
+
+async function isAllowed(deps: RaiseDeps, allowed: string[], userId: string): Promise<boolean> {
+  if (allowed.includes(userId)) return true;
+  for (const group of allowed.filter((id) => id.startsWith('S'))) {
+    if (deps.groupMembers && (await deps.groupMembers(group)).includes(userId)) return true;
+  }
+  return false;
+}
+
+function gitopsOwner(object: KubeObject): { tool: string; mark: string } | undefined {
   // The controllers' own field managers are the surest sign (Argo CD before 3.0 tracked by app.kubernetes.io/instance,
   // a label too common to trust alone).
-  const managers = ((object.metadata as { managedFields?: { manager?: string }[] } | undefined)?.managedFields ?? []).map((f) => f.manager);
-  const controller = managers.find((m) => m && GITOPS_MANAGERS[m]);
-  if (controller) return refuse(`${incident.workload} is managed by ${GITOPS_MANAGERS[controller]} (field manager ${controller}): change the limit in Git, or ${GITOPS_MANAGERS[controller]} will revert it.`);
+  const controller = (object.metadata?.managedFields ?? []).map((f) => f.manager).find((m) => m && GITOPS_MANAGERS[m]);
+  if (controller) return { tool: GITOPS_MANAGERS[controller]!, mark: `field manager ${controller}` };
   for (const [key, where, tool] of GITOPS_MARKS) {
     const marks = where === 'label' ? object.metadata?.labels : object.metadata?.annotations;
-    if (marks?.[key] !== undefined) return refuse(`${incident.workload} is managed by ${tool} (${where} ${key}): change the limit in Git, or ${tool} will revert it.`);
+    if (marks?.[key] !== undefined) return { tool, mark: `${where} ${key}` };
   }
-  const podSpec = shape.podSpec.reduce<Record<string, unknown> | undefined>((o, k) => o?.[k] as Record<string, unknown> | undefined, object);
-  const containers = (podSpec?.['containers'] ?? []) as { name: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[];
-  const target = containers.find((c) => c.name === verdict.container);
-  if (!target) return refuse(`${incident.workload} has no container ${verdict.container} any more.`);
+  return undefined;
+}
 
-  const before = target.resources?.limits?.['memory'];
-  const beforeBytes = tryParseQuantity(before);
-  const afterBytes = tryParseQuantity(wanted)!;
-  const maxFactor = deps.policy.maxFactor ?? 2;
-  if (beforeBytes !== undefined && afterBytes <= beforeBytes) return refuse(`The limit is already ${before} (someone raised it): nothing was changed.`);
-  if (beforeBytes !== undefined && afterBytes > beforeBytes * maxFactor) return refuse(`${wanted} is more than ${maxFactor}× the current ${before}: change it by hand if you mean it.`);
-  const allocatable = tryParseQuantity(verdict.memory.nodeAllocatable);
-  if (allocatable !== undefined && afterBytes > allocatable) return refuse(`${wanted} is more than node ${verdict.node} can give (${formatBytes(allocatable)} allocatable): nothing was changed.`);
-
-  // A strategic-merge patch of that one container; the request only if it would exceed the new limit.
-  const requestBytes = tryParseQuantity(target.resources?.requests?.['memory']);
-  const resources = { limits: { memory: wanted }, ...(requestBytes !== undefined && requestBytes > afterBytes ? { requests: { memory: wanted } } : {}) };
-  const patch = nest(shape.podSpec, { containers: [{ name: verdict.container, resources }] });
-  for (const dryRun of [true, false]) {
-    const res = await api.request('PATCH', `${path}?fieldManager=oombot${dryRun ? '&dryRun=All' : ''}`, { body: patch, contentType: 'application/strategic-merge-patch+json' });
-    if (res.status === 403) return refuse(`oombot may not change ${incident.workload} in ${incident.namespace} (403: ${statusMessage(res)}). Bind it the oombot-patcher role there.`);
-    if (res.status === 409) return refuse(`${incident.workload} changed while I was patching it: try again.`);
-    if (res.status !== 200) return refuse(`The ${dryRun ? 'dry run' : 'patch'} of ${incident.workload} failed: ${statusMessage(res)}`);
-  }
-  const at = new Date((deps.now ?? Date.now)()).toISOString();
-  const after = wanted;
-  await deps.store.recordAudit({ incidentId: incident.incidentId, cluster: incident.cluster, userId: request.userId, action: 'raise-memory-limit', target: `${incident.namespace}/${incident.workload}/${verdict.container}`, before: before ?? 'none', after, at });
-  return { status: 'patched', target: `${incident.namespace}/${incident.workload}`, container: verdict.container, before: before ?? 'none', after };
+/** Whether the API server serves pods/resize (discovery of the core group). */
+async function supportsResize(api: KubeTransport): Promise<boolean> {
+  const res = await api.get('/api/v1');
+  const resources = (res.body as { resources?: { name: string }[] } | undefined)?.resources ?? [];
+  return res.status === 200 && resources.some((r) => r.name === 'pods/resize');
 }
 
 function nest(keys: string[], leaf: unknown): Record<string, unknown> {

@@ -4,7 +4,7 @@
 import https from 'node:https';
 import { z } from 'zod';
 import { eksToken, type AwsCredentials } from './eks-token.ts';
-import { HttpsTransport, type KubeReader } from './rest.ts';
+import { HttpsTransport, type KubeTransport } from './rest.ts';
 
 const common = {
   name: z.string().min(1),
@@ -29,13 +29,13 @@ export interface RegistryDeps {
 /** EKS accepts a token for 15 minutes after it was signed; a fresh one every 10 leaves a margin. */
 const EKS_TOKEN_REFRESH_MS = 10 * 60_000;
 
-export function clusterRegistry(entries: ClusterEntry[], deps: RegistryDeps): (name: string) => KubeReader | undefined {
-  const readers = new Map<string, KubeReader>();
+export function clusterRegistry(entries: ClusterEntry[], deps: RegistryDeps): (name: string) => KubeTransport | undefined {
+  const readers = new Map<string, KubeTransport>();
   for (const entry of entries) readers.set(entry.name, readerFor(entry, deps));
   return (name) => readers.get(name);
 }
 
-function readerFor(entry: ClusterEntry, deps: RegistryDeps): KubeReader {
+function readerFor(entry: ClusterEntry, deps: RegistryDeps): KubeTransport {
   const agent = new https.Agent({ keepAlive: true, ca: Buffer.from(entry.caData, 'base64').toString('utf8') });
   const now = deps.now ?? Date.now;
   let cached: { token: Promise<string>; at: number } | undefined;

@@ -2,31 +2,10 @@
 // The Slack token is never a plain value here: only the name of the SSM SecureString parameter that holds it.
 import { z } from 'zod';
 import { ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
-import { parseDuration } from '../../shared/duration.ts';
+import { duration, json, loadEnv } from '../env.ts';
 
-const json = <T extends z.ZodType>(schema: T, example: string) =>
-  z.string().transform((text, ctx) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `is not JSON; write it like ${example}` });
-      return z.NEVER;
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      ctx.addIssue({ code: 'custom', message: `is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}` });
-      return z.NEVER;
-    }
-    return parsed.data as z.output<T>;
-  });
-
-const duration = (fallback: string) =>
-  z.string().default(fallback).transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like ${fallback}` });
-    return ms ?? 0;
-  });
+/** Runbook links by cause, or "default"; https only, as the alert's button opens them. */
+export const RunbooksSchema = z.partialRecord(z.enum(['limit', 'node-pressure', 'runtime', 'not-oom', 'unknown', 'default']), z.url({ protocol: /^https$/ }));
 
 export const AnalyzeEnvSchema = z.object({
   OOMBOT_TABLE: z.string({ error: 'is missing: the DynamoDB table name (serverless.yml sets it)' }).min(1),
@@ -39,11 +18,10 @@ export const AnalyzeEnvSchema = z.object({
   OOMBOT_SLACK_API_URL: z.url().optional(),
   OOMBOT_REPEAT_WINDOW: duration('60m'),
   OOMBOT_EVICTION_WINDOW: duration('10m'),
+  OOMBOT_RUNBOOKS: json(RunbooksSchema, '{"limit":"https://wiki.example.com/oom","default":"https://wiki.example.com/memory"}').default({}),
 });
 export type AnalyzeConfig = z.output<typeof AnalyzeEnvSchema>;
 
 export function loadAnalyzeConfig(env: NodeJS.ProcessEnv): AnalyzeConfig {
-  const parsed = AnalyzeEnvSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return loadEnv(AnalyzeEnvSchema, env);
 }

@@ -36,7 +36,7 @@ async function coldStart(env: NodeJS.ProcessEnv) {
       credentials: () => credentials(),
       secret: async (id) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '',
     }),
-    routing: { defaultChannel: config.OOMBOT_DEFAULT_CHANNEL, namespaceChannels: config.OOMBOT_NAMESPACE_CHANNELS },
+    routing: { defaultChannel: config.OOMBOT_DEFAULT_CHANNEL, namespaceChannels: config.OOMBOT_NAMESPACE_CHANNELS, runbooks: config.OOMBOT_RUNBOOKS as Record<string, string> },
     repeatWindowMs: config.OOMBOT_REPEAT_WINDOW,
     evictionWindowMs: config.OOMBOT_EVICTION_WINDOW,
   };

@@ -79,6 +79,29 @@ describe('postOccurrence', () => {
     expect(JSON.parse(incident!.verdict)).toMatchObject({ cause: 'limit', recommendation: { memoryLimit: '640Mi' } });
   });
 
+  it('offers Raise limit for a limit OOM, and the runbook configured for its cause when no annotation names one', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    await postOccurrence({ ...deps, routing: { ...deps.routing, runbooks: { limit: 'https://wiki.example.com/oom-limit', default: 'https://wiki.example.com/memory' } } }, envelopes(checkout(1))[0]!);
+    const [message] = posted('C-ALERTS', before);
+    const actions = message!.blocks!.find((b) => (b as { type: string }).type === 'actions') as { elements: { action_id: string; text: { text: string }; url?: string; value: string }[] };
+    expect(actions.elements.map((e) => [e.action_id, e.text.text])).toEqual([['oombot_raise', 'Raise limit to 640Mi'], ['oombot_runbook', 'Open runbook'], ['oombot_mute_1h', 'Mute 1 h'], ['oombot_mute_24h', 'Mute 24 h'], ['oombot_why', 'Why?']]);
+    expect(actions.elements[1]!.url).toBe('https://wiki.example.com/oom-limit');
+    // Values carry the incident id, never the context.
+    expect(new Set(actions.elements.map((e) => e.value))).toEqual(new Set([(await deps.store.recentIncidents('prod-eu'))[0]!.incidentId]));
+  });
+
+  it('prefers the workload’s runbook annotation over the configured one, and accepts only https', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    const runbooks = { routing: { ...deps.routing, runbooks: { default: 'https://wiki.example.com/memory' } } };
+    await postOccurrence({ ...deps, ...runbooks }, envelopes(checkout(1, 'checkout-7d9f8b6c5-aaaaa', { 'oombot.io/runbook': 'https://runbooks.example.com/checkout' }))[0]!);
+    await fresh();
+    await postOccurrence({ ...deps, ...runbooks }, envelopes(checkout(1, 'checkout-7d9f8b6c5-bbbbb', { 'oombot.io/runbook': 'javascript:alert(1)' }))[0]!);
+    const urls = posted('C-ALERTS', before).map((m) => JSON.stringify(m.blocks).match(/"url":"([^"]+)"/)?.[1]);
+    expect(urls).toEqual(['https://runbooks.example.com/checkout', 'https://wiki.example.com/memory']);
+  });
+
   it('posts the same envelope once, whether it comes twice or five times at once', async () => {
     await fresh();
     const before = slack.messages.length;

@@ -3,7 +3,7 @@
 // is refused with a reason and changes nothing.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AppsV1Api, KubernetesObjectApi, type KubernetesObject, type V1Deployment, type V1Node } from '@kubernetes/client-node';
+import { AppsV1Api, AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { raiseLimit, type RaiseDeps } from '../../bot/raise-limit.ts';
@@ -13,7 +13,7 @@ import type { Verdict } from '../../shared/verdict.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
-import { createNamespace, createNode, useControlPlane } from './harness.ts';
+import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
 const lambda = { user: 'oombot-lambda', groups: ['oombot:readers', 'system:authenticated'] };
@@ -38,6 +38,16 @@ async function incidentFor(namespace: string, name: string, id: string, tweak: (
   const p = pod({ namespace, deployment: name, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 3)] });
   const verdict = tweak(diagnose({ pod: p, node: node(), events: [] }));
   await deps.store.recordIncident({ incidentId: id, occurrenceId: `term-${id}`, cluster: 'prod-eu', namespace, workload: `Deployment/${name}`, container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.1' }, verdict: JSON.stringify(verdict) });
+}
+
+const rv = async (namespace: string, name: string) => (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace })).metadata!.resourceVersion;
+
+/** A refusal, and proof that it changed nothing: the object's resourceVersion did not move. */
+async function refusedUnchanged(incidentId: string, userId: string, namespace: string, name: string) {
+  const before = await rv(namespace, name);
+  const outcome = await raiseLimit(deps, { incidentId, userId });
+  expect(await rv(namespace, name)).toBe(before);
+  return outcome;
 }
 
 const limitOf = async (namespace: string, name: string, c = 'api') =>
@@ -74,7 +84,8 @@ afterAll(async () => {
 
 describe('raiseLimit', () => {
   it('refuses a user the namespace does not allow, saying who to ask, and changes nothing', async () => {
-    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0MALLORY' })).toEqual({ status: 'refused', reason: 'You may not change workloads in shop. Ask #platform. Allowed: <@U0ALICE>.' });
+    expect(await refusedUnchanged('inc-ok', 'U0MALLORY', 'shop', 'checkout')).toEqual({ status: 'refused', reason: 'You may not change workloads in shop. Ask #platform. Allowed: <@U0ALICE>.' });
+    expect(await deps.store.auditTrail('inc-ok')).toEqual([expect.objectContaining({ userId: 'U0MALLORY', action: 'raise-memory-refused', after: expect.stringMatching(/^You may not change workloads in shop/) })]);
     expect(await limitOf('shop', 'checkout')).toBe('512Mi');
   });
 
@@ -83,20 +94,20 @@ describe('raiseLimit', () => {
   });
 
   it('refuses more than the factor cap allows', async () => {
-    expect(await raiseLimit(deps, { incidentId: 'inc-huge', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: '4Gi is more than 2× the current 512Mi: change it by hand if you mean it.' });
+    expect(await refusedUnchanged('inc-huge', 'U0ALICE', 'shop', 'checkout')).toEqual({ status: 'refused', reason: '4Gi is more than 2× the current 512Mi: change it by hand if you mean it.' });
   });
 
   it('refuses a workload Argo CD manages', async () => {
-    expect(await raiseLimit(deps, { incidentId: 'inc-argo', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'Deployment/gitops is managed by Argo CD (label argocd.argoproj.io/instance): change the limit in Git, or Argo CD will revert it.' });
+    expect(await refusedUnchanged('inc-argo', 'U0ALICE', 'shop', 'gitops')).toEqual({ status: 'refused', reason: 'Deployment/gitops is managed by Argo CD (label argocd.argoproj.io/instance): change the limit in Git, or Argo CD will revert it.' });
     expect(await limitOf('shop', 'gitops')).toBe('512Mi');
   });
 
   it('refuses a workload Argo CD’s controller applied, by its field manager, even without Argo’s labels', async () => {
-    expect(await raiseLimit(deps, { incidentId: 'inc-argo-managed', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'Deployment/synced is managed by Argo CD (field manager argocd-controller): change the limit in Git, or Argo CD will revert it.' });
+    expect(await refusedUnchanged('inc-argo-managed', 'U0ALICE', 'shop', 'synced')).toEqual({ status: 'refused', reason: 'Deployment/synced is managed by Argo CD (field manager argocd-controller): change the limit in Git, or Argo CD will revert it.' });
   });
 
   it('says so when RBAC does not let oombot patch in that namespace', async () => {
-    const outcome = await raiseLimit(deps, { incidentId: 'inc-norbac', userId: 'U0ALICE' });
+    const outcome = await refusedUnchanged('inc-norbac', 'U0ALICE', 'other', 'elsewhere');
     expect(outcome.status).toBe('refused');
     // The reader role lets it read the Deployment everywhere; only the patch is forbidden outside `shop`.
     expect(outcome.status === 'refused' && outcome.reason).toMatch(/^oombot may not change Deployment\/elsewhere in other \(403: deployments\.apps "elsewhere" is forbidden: .*\)\. Bind it the oombot-patcher role there\.$/);
@@ -104,14 +115,80 @@ describe('raiseLimit', () => {
   });
 
   it('patches that one container’s limit as oombot, and records who, what, before and after', async () => {
-    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/checkout', container: 'api', before: '512Mi', after: '640Mi' });
+    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/checkout', container: 'api', field: 'limit', before: '512Mi', after: '640Mi', how: 'workload' });
     const d = await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'checkout', namespace: 'shop' });
     const [api, sidecar] = d.spec!.template.spec!.containers;
     expect(api!.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '256Mi' } });
     expect(sidecar!.resources ?? {}).toEqual({});
     expect(d.metadata!.managedFields!.some((f) => f.manager === 'oombot' && f.operation === 'Update')).toBe(true);
-    expect(await deps.store.auditTrail('inc-ok')).toEqual([{ incidentId: 'inc-ok', cluster: 'prod-eu', userId: 'U0ALICE', action: 'raise-memory-limit', target: 'shop/Deployment/checkout/api', before: '512Mi', after: '640Mi', at: expect.any(String) }]);
+    expect(await deps.store.auditTrail('inc-ok')).toContainEqual({ incidentId: 'inc-ok', cluster: 'prod-eu', userId: 'U0ALICE', action: 'raise-memory-limit', target: 'shop/Deployment/checkout/api', before: '512Mi', after: '640Mi', at: expect.any(String) });
     // A second click finds it already raised.
     expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'The limit is already 640Mi (someone raised it): nothing was changed.' });
+  });
+});
+
+describe('raiseLimit, beyond the Deployment limit', () => {
+  it('allows the members of a Slack user group named in the policy, and only them', async () => {
+    await deployment('shop', 'grouped');
+    await incidentFor('shop', 'grouped', 'inc-group');
+    const groupDeps: RaiseDeps = { ...deps, policy: { allowed: { shop: ['S0ONCALL'] } }, groupMembers: async (id) => (id === 'S0ONCALL' ? ['U0DAVE'] : []) };
+    expect(await raiseLimit(groupDeps, { incidentId: 'inc-group', userId: 'U0EVE' })).toEqual({ status: 'refused', reason: 'You may not change workloads in shop. Allowed: <!subteam^S0ONCALL>.' });
+    expect(await raiseLimit(groupDeps, { incidentId: 'inc-group', userId: 'U0DAVE' })).toMatchObject({ status: 'patched', after: '640Mi' });
+  });
+
+  it('sets a realistic request for a pod evicted far below its usage, leaving the limit alone', async () => {
+    await deployment('shop', 'evicted');
+    await incidentFor('shop', 'evicted', 'inc-evicted', (v) => ({ ...v, cause: 'node-pressure', kind: 'eviction', recommendation: { memoryRequest: '400Mi', capped: false, rationale: 'usage at eviction' } }));
+    expect(await raiseLimit(deps, { incidentId: 'inc-evicted', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/evicted', container: 'api', field: 'request', before: '256Mi', after: '400Mi', how: 'workload' });
+    const api = (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'evicted', namespace: 'shop' })).spec!.template.spec!.containers[0]!;
+    expect(api.resources).toEqual({ limits: { memory: '512Mi' }, requests: { memory: '400Mi' } });
+  });
+
+  it('refuses a request above the limit, changing nothing', async () => {
+    await deployment('shop', 'greedy');
+    await incidentFor('shop', 'greedy', 'inc-greedy', (v) => ({ ...v, cause: 'node-pressure', kind: 'eviction', recommendation: { memoryRequest: '1Gi', capped: false, rationale: 'usage at eviction' } }));
+    expect(await refusedUnchanged('inc-greedy', 'U0ALICE', 'shop', 'greedy')).toEqual({ status: 'refused', reason: 'A request of 1Gi is above the limit 512Mi: raise the limit first, by hand.' });
+  });
+
+  it('resizes a bare pod in place through pods/resize, and says it will not survive a rollout', async () => {
+    // A kubelet with in-place resize reports each running container's resources in its status (without them, the API
+    // server refuses the resize: "Pod running on node without support for resize").
+    const running = { ...restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1), resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } };
+    const bare = pod({ namespace: 'shop', name: 'solo', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [running] });
+    const { status, ...spec } = bare;
+    await createPodAsKubelet(cluster.admin, { ...spec, metadata: { name: 'solo', namespace: 'shop' } } as unknown as V1Pod, status as never);
+    const verdict = diagnose({ pod: bare, node: node(), events: [] });
+    expect(verdict.workload).toBeUndefined();
+    await deps.store.recordIncident({ incidentId: 'inc-bare', occurrenceId: 'term-bare', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/solo', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.2' }, verdict: JSON.stringify(verdict) });
+    expect(await raiseLimit(deps, { incidentId: 'inc-bare', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Pod/solo', container: 'api', field: 'limit', before: '512Mi', after: '640Mi', how: 'resize' });
+    const live = await cluster.admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'solo', namespace: 'shop' });
+    expect(live.spec!.containers[0]!.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '256Mi' } });
+    expect(live.metadata!.managedFields!.some((f) => f.manager === 'oombot' && f.subresource === 'resize')).toBe(true);
+  });
+
+  it('says so when the pod’s kubelet cannot resize in place, changing nothing', async () => {
+    const old = pod({ namespace: 'shop', name: 'legacy', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)] });
+    const { status, ...spec } = old;
+    const created = await createPodAsKubelet(cluster.admin, { ...spec, metadata: { name: 'legacy', namespace: 'shop' } } as unknown as V1Pod, status as never);
+    const verdict = diagnose({ pod: old, node: node(), events: [] });
+    await deps.store.recordIncident({ incidentId: 'inc-legacy', occurrenceId: 'term-legacy', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/legacy', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.3' }, verdict: JSON.stringify(verdict) });
+    expect(await raiseLimit(deps, { incidentId: 'inc-legacy', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: "The kubelet on node ip-10-0-12-7 cannot resize pods in place: change the pod's manifest and recreate it." });
+    const live = await cluster.admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'legacy', namespace: 'shop' });
+    expect(live.metadata!.resourceVersion).toBe(created.metadata!.resourceVersion);
+  });
+
+  it('gives the Lambda identity patch rights only where a RoleBinding of oombot-patcher exists, and never Secrets', async () => {
+    const authz = cluster.controlPlane.kubeConfigAs(lambda).makeApiClient(AuthorizationV1Api);
+    const can = async (namespace: string, verb: string, resource: string, group = '', subresource?: string) =>
+      (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, group, namespace, ...(subresource ? { subresource } : {}) } } } })).status?.allowed ?? false;
+    expect({
+      patchShop: await can('shop', 'patch', 'deployments', 'apps'),
+      resizeShop: await can('shop', 'patch', 'pods', '', 'resize'),
+      patchOther: await can('other', 'patch', 'deployments', 'apps'),
+      resizeOther: await can('other', 'patch', 'pods', '', 'resize'),
+      patchPodsShop: await can('shop', 'patch', 'pods'),
+      secretsShop: await can('shop', 'get', 'secrets'),
+      listSecrets: await can('', 'list', 'secrets'),
+    }).toEqual({ patchShop: true, resizeShop: true, patchOther: false, resizeOther: false, patchPodsShop: false, secretsShop: false, listSecrets: false });
   });
 });

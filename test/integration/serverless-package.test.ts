@@ -38,7 +38,7 @@ describe('serverless.yml, packaged', () => {
     expect(rule.Properties['EventBusName']).toEqual({ 'Fn::GetAtt': ['OombotBus', 'Name'] });
     const [target] = rule.Properties['Targets'] as Record<string, unknown>[];
     expect(target).toMatchObject({ RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['AnalyzeDeadLetterQueue', 'Arn'] } } });
-    const [[, invoke]] = ofType('AWS::Lambda::EventInvokeConfig') as [[string, Resource]];
+    const invoke = ofType('AWS::Lambda::EventInvokeConfig').find(([, r]) => JSON.stringify(r.Properties['FunctionName']).includes('Analyze'))![1];
     expect(invoke.Properties).toMatchObject({ MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['AnalyzeDeadLetterQueue', 'Arn'] } } } });
   });
 
@@ -51,7 +51,22 @@ describe('serverless.yml, packaged', () => {
     expect(slackZipListing).toContain('dist/functions/slack/index.mjs');
     expect(slackZipListing).not.toContain('dist/functions/analyze');
     const statements = ((resources['SlackRole']!.Properties['Policies'] as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[])[0]!.PolicyDocument.Statement);
-    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'ssm:GetParameter']);
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'ssm:GetParameter']);
+    for (const st of statements) expect(JSON.stringify(st.Resource)).not.toBe('"*"');
+    // It may start the actions function, and only that one.
+    expect(JSON.stringify(statements.find((s) => s.Action === 'lambda:InvokeFunction')!.Resource)).toMatch(/:function:oombot-test-actions"}$/);
+    expect((slack.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables['OOMBOT_ACTIONS_FUNCTION']).toBe('oombot-test-actions');
+  });
+
+  it('runs actions with its own role, the bot token by parameter name, and no retries (a patch never runs twice)', () => {
+    const fn = resources['ActionsLambdaFunction']!;
+    expect(fn.Properties['Role']).toEqual({ 'Fn::GetAtt': ['ActionsRole', 'Arn'] });
+    const env = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toMatchObject({ OOMBOT_SLACK_TOKEN_PARAMETER: '/oombot/slack/bot-token', OOMBOT_RAISE_POLICY: '{"allowed":{}}' });
+    const invoke = ofType('AWS::Lambda::EventInvokeConfig').find(([, r]) => JSON.stringify(r.Properties['FunctionName']).includes('Actions'))![1];
+    expect(invoke.Properties).toMatchObject({ MaximumRetryAttempts: 0 });
+    const statements = ((resources['ActionsRole']!.Properties['Policies'] as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[])[0]!.PolicyDocument.Statement);
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'ssm:GetParameter']);
     for (const st of statements) expect(JSON.stringify(st.Resource)).not.toBe('"*"');
   });
 

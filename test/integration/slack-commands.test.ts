@@ -1,9 +1,14 @@
-// `/oom` through the real `slack` handler (Bolt's AwsLambdaReceiver), with requests signed exactly as Slack signs
-// them, the store on dynalite, and a real API server registered as a cluster.
+// `/oom` and the alert's buttons through the real `slack` handler (Bolt's AwsLambdaReceiver), with requests signed
+// exactly as Slack signs them, the store on dynalite, a real API server registered as a cluster, and the real `actions`
+// handler behind an asynchronous Lambda invoke (the real Lambda SDK against a loopback Invoke endpoint).
 import { createHmac, randomUUID } from 'node:crypto';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
 import type { handler as slackHandler } from '../../functions/slack/index.ts';
+import { renderAlert } from '../../bot/alert.ts';
+import { proposedChange } from '../../bot/raise-limit.ts';
+import { startLambdaDouble, type LambdaDouble } from '../support/lambda-double.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-double.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
@@ -21,6 +26,8 @@ let aws: AwsJsonDouble;
 let handler: SlackHandler;
 let store: DynamoStore;
 let slack: SlackDouble;
+let lambda: LambdaDouble;
+const BOT_TOKEN = 'xoxb-test-token';
 const saved = { ...process.env };
 
 beforeAll(async () => {
@@ -29,7 +36,7 @@ beforeAll(async () => {
   store = new DynamoStore(dynamo.client, 'oombot');
   slack = await startSlackDouble();
   aws = await startAwsJsonDouble({
-    'AmazonSSM.GetParameter': (input) => ({ Parameter: { Name: input['Name'], Type: 'SecureString', Value: SIGNING_SECRET } }),
+    'AmazonSSM.GetParameter': (input) => ({ Parameter: { Name: input['Name'], Type: 'SecureString', Value: input['Name'] === '/oombot/slack/bot-token' ? BOT_TOKEN : SIGNING_SECRET } }),
     'secretsmanager.GetSecretValue': () => ({ SecretString: cluster.controlPlane.adminToken }),
   });
   await createNamespace(cluster.admin, 'shop');
@@ -39,31 +46,40 @@ beforeAll(async () => {
   await createPodAsKubelet(cluster.admin, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as never);
   Object.assign(process.env, lambdaTestEnv({ dynamoEndpoint: dynamo.endpoint, awsUrl: aws.url, controlPlane: cluster.controlPlane }), {
     OOMBOT_SLACK_SIGNING_SECRET_PARAMETER: '/oombot/slack/signing-secret',
+    OOMBOT_SLACK_TOKEN_PARAMETER: '/oombot/slack/bot-token',
+    OOMBOT_SLACK_API_URL: slack.apiUrl,
+    OOMBOT_ACTIONS_FUNCTION: 'oombot-prod-actions',
+    // Alice may change shop; the platform group (Carol) may change every namespace.
+    OOMBOT_RAISE_POLICY: JSON.stringify({ allowed: { shop: ['U0ALICE'], '*': ['S0PLATFORM'] }, contact: '#platform', maxFactor: 2 }),
   });
+  slack.userGroups['S0PLATFORM'] = ['U0CAROL'];
+  const actions = await import('../../functions/actions/index.ts');
+  lambda = await startLambdaDouble({ 'oombot-prod-actions': (event) => actions.handler(event) });
+  process.env['AWS_ENDPOINT_URL_LAMBDA'] = lambda.url;
   ({ handler } = await import('../../functions/slack/index.ts'));
 });
 afterAll(async () => {
   process.env = saved;
-  await Promise.all([aws?.close(), dynamo?.close(), slack?.close()]);
+  await Promise.all([aws?.close(), dynamo?.close(), slack?.close(), lambda?.close()]);
 });
 
 /** An API Gateway (HTTP API, payload 2.0) event carrying a slash command, signed as Slack signs it. */
 function slashCommand(text: string, options: { secret?: string; timestamp?: number } = {}) {
-  return signed(new URLSearchParams({ token: 'deprecated', team_id: 'T0TEAM', channel_id: 'C-ALERTS', user_id: 'U0ALICE', user_name: 'alice', command: '/oom', text, response_url: 'https://hooks.slack.invalid/commands/1', trigger_id: '1.2.3' }).toString(), options);
+  return signed(new URLSearchParams({ token: 'deprecated', team_id: 'T0TEAM', channel_id: 'C-ALERTS', user_id: 'U0ALICE', user_name: 'alice', command: '/oom', text, response_url: `${slack.url}/respond/${randomUUID()}`, trigger_id: '1.2.3' }).toString(), options);
 }
 
 /** A click on one of the alert's buttons (interactivity: block_actions), signed as Slack signs it. */
-function click(actionId: string, value: string, options: { secret?: string; timestamp?: number } = {}) {
+function click(actionId: string, value: string, options: { secret?: string; timestamp?: number; user?: string; message?: { ts: string; blocks: unknown[] } } = {}) {
   const payload = {
     type: 'block_actions',
-    user: { id: 'U0BOB', username: 'bob', team_id: 'T0TEAM' },
+    user: { id: options.user ?? 'U0BOB', username: 'bob', team_id: 'T0TEAM' },
     team: { id: 'T0TEAM', domain: 'acme' },
     api_app_id: 'A0OOMBOT',
     token: 'deprecated',
     trigger_id: '1.2.4',
-    container: { type: 'message', message_ts: '1.1', channel_id: 'C-ALERTS', is_ephemeral: false },
+    container: { type: 'message', message_ts: options.message?.ts ?? '1.1', channel_id: 'C-ALERTS', is_ephemeral: false },
     channel: { id: 'C-ALERTS', name: 'alerts' },
-    message: { ts: '1.1', type: 'message', text: 'alert' },
+    message: { ts: options.message?.ts ?? '1.1', type: 'message', text: 'alert', ...(options.message ? { blocks: options.message.blocks } : {}) },
     response_url: `${slack.url}/respond/${randomUUID()}`,
     actions: [{ type: 'button', action_id: actionId, block_id: 'oombot-actions', value, text: { type: 'plain_text', text: 'x' }, action_ts: '1.2' }],
   };
@@ -124,22 +140,36 @@ describe('the alert’s buttons through the slack handler', () => {
   });
 });
 
+/** A command whose answer comes later, from `actions`, at the command's response_url. */
+async function answeredLater(text: string) {
+  const before = slack.responses.length;
+  const ack = await run(slashCommand(text));
+  await lambda.idle();
+  return { ack, answer: slack.responses.slice(before)[0]?.body as { response_type?: string; text?: string; blocks?: { text?: { text: string } }[] } | undefined };
+}
+
 describe('/oom through the slack handler', () => {
-  it('answers `why` for a pod OOM-killed in the API server with the verdict, ephemerally', async () => {
-    const { status, body } = await run(slashCommand('why checkout-7d9f8b6c5-m4tzr -n shop'));
-    expect(status).toBe(200);
-    expect(body?.response_type).toBe('ephemeral');
-    expect(body?.blocks?.[0]?.text?.text).toBe('🔴 checkout › api was OOMKilled at its 512Mi memory limit');
+  it('acknowledges `why` at once and answers with the verdict of a pod OOM-killed in the API server, from actions', async () => {
+    const { ack, answer } = await answeredLater('why checkout-7d9f8b6c5-m4tzr -n shop');
+    expect(ack).toEqual({ status: 200, body: { response_type: 'ephemeral', text: '🔎 Looking at pod checkout-7d9f8b6c5-m4tzr in shop…' } });
+    expect(lambda.invocations.at(-1)).toMatchObject({ functionName: 'oombot-prod-actions', invocationType: 'Event', payload: { kind: 'why', userId: 'U0ALICE' } });
+    expect(answer?.response_type).toBe('ephemeral');
+    expect(answer?.blocks?.[0]?.text?.text).toBe('🔴 checkout › api was OOMKilled at its 512Mi memory limit');
   });
 
   it('says which pod was not found, where', async () => {
-    const { body } = await run(slashCommand('why nope -n shop'));
-    expect(body?.text).toBe('Pod nope not found in namespace shop of cluster prod-eu.');
+    expect((await answeredLater('why nope -n shop')).answer?.text).toBe('Pod nope not found in namespace shop of cluster prod-eu.');
   });
 
   it('lists the clusters it knows when asked about another', async () => {
-    const { body } = await run(slashCommand('why api-0 --cluster staging'));
-    expect(body?.text).toBe('I do not know the cluster "staging". Clusters I know: prod-eu.');
+    expect((await answeredLater('why api-0 --cluster staging')).answer?.text).toBe('I do not know the cluster "staging". Clusters I know: prod-eu.');
+  });
+
+  it('tells the user when the actions function cannot take the job, instead of going silent', async () => {
+    lambda.refuse(1, 400);
+    const { ack, answer } = await answeredLater('why checkout-7d9f8b6c5-m4tzr -n shop');
+    expect(ack.status).toBe(200);
+    expect(answer?.text).toBe('I could not start that just now (the actions function did not take it); try again in a minute.');
   });
 
   it.each(['mute checkout', 'why', 'explode', 'why a -n', 'unmute'])('answers %j with usage help', async (text) => {
@@ -165,5 +195,83 @@ describe('/oom through the slack handler', () => {
     expect((await run(slashCommand('mute deploy/stale 7d -n shop', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }))).status).toBe(401);
     expect(await store.muteUntil('prod-eu/shop/Deployment/forged', Date.now())).toBeUndefined();
     expect(await store.muteUntil('prod-eu/shop/Deployment/stale', Date.now())).toBeUndefined();
+  });
+});
+
+describe('the Raise limit button, end to end', () => {
+  const ROOT = { channel: 'C-ALERTS', ts: '1764238443.000100' };
+  let alertBlocks: unknown[];
+  const apps = () => cluster.admin.makeApiClient(AppsV1Api);
+  const cart = () => apps().readNamespacedDeployment({ name: 'cart', namespace: 'shop' });
+  const threadReplies = () => slack.messages.filter((m) => m.threadTs === ROOT.ts).map((m) => m.text);
+
+  beforeAll(async () => {
+    await apps().createNamespacedDeployment({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'cart' },
+        spec: {
+          selector: { matchLabels: { app: 'cart' } },
+          template: { metadata: { labels: { app: 'cart' } }, spec: { containers: [{ name: 'api', image: 'cart:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }, { name: 'sidecar', image: 'proxy:1', resources: { limits: { memory: '64Mi' } } }] } },
+        },
+      } as V1Deployment,
+    });
+    const p = pod({ namespace: 'shop', deployment: 'cart', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 2)] });
+    const v = diagnose({ pod: p, node: node(), events: [] });
+    await store.recordIncident({ incidentId: 'inc-raise', occurrenceId: 'term-raise', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/cart', container: 'api', cause: v.cause, kind: v.kind, headline: v.headline, occurredAt: T0, message: ROOT, verdict: JSON.stringify(v) });
+    const alert = renderAlert(v, { cluster: 'prod-eu', incidentId: 'inc-raise', occurredAt: T0, buttons: { raise: proposedChange(v)! } });
+    alertBlocks = alert.blocks;
+    slack.seed({ ...ROOT, text: alert.text, blocks: alert.blocks });
+  });
+
+  it('shows the button with a confirm dialog, and carries only the incident id', () => {
+    const actions = alertBlocks.find((b) => (b as { type: string }).type === 'actions') as { elements: Record<string, unknown>[] };
+    expect(actions.elements[0]).toMatchObject({ action_id: 'oombot_raise', style: 'primary', value: 'inc-raise', text: { text: 'Raise limit to 640Mi' }, confirm: { title: { text: 'Raise the memory limit?' }, confirm: { text: 'Yes, 640Mi' }, deny: { text: 'Cancel' } } });
+    expect(JSON.stringify(actions.elements[0]!['confirm'])).toContain('Container api of Deployment/cart (shop): memory limit 512Mi → 640Mi.');
+  });
+
+  it('refuses a user outside the policy in the thread, saying who may, and the Deployment does not move', async () => {
+    const before = (await cart()).metadata!.resourceVersion;
+    expect((await run(click('oombot_raise', 'inc-raise', { user: 'U0MALLORY', message: { ...ROOT, blocks: alertBlocks } }))).status).toBe(200);
+    await lambda.idle();
+    expect(threadReplies().at(-1)).toBe('⛔ <@U0MALLORY> asked to raise limit to 640Mi: refused. You may not change workloads in shop. Ask #platform. Allowed: <@U0ALICE>, <!subteam^S0PLATFORM>.');
+    expect((await cart()).metadata!.resourceVersion).toBe(before);
+  });
+
+  it('refuses a tampered incident id to the clicker alone, changing nothing', async () => {
+    const before = slack.responses.length;
+    const rv = (await cart()).metadata!.resourceVersion;
+    await run(click('oombot_raise', 'inc-raise-forged', { user: 'U0ALICE' }));
+    await lambda.idle();
+    expect(slack.responses.slice(before).map((r) => r.body['text'])).toEqual(['I have no incident inc-raise-forged: nothing was changed.']);
+    expect((await cart()).metadata!.resourceVersion).toBe(rv);
+  });
+
+  it('lets a member of an allowed user group raise it: one container patched as oombot, the audit line in the thread, the alert marked handled', async () => {
+    await run(click('oombot_raise', 'inc-raise', { user: 'U0CAROL', message: { ...ROOT, blocks: alertBlocks } }));
+    await lambda.idle();
+    const d = await cart();
+    const [api, sidecar] = d.spec!.template.spec!.containers;
+    expect(api!.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '256Mi' } });
+    expect(sidecar!.resources).toEqual({ limits: { memory: '64Mi' } });
+    expect(d.metadata!.managedFields!.filter((f) => f.manager === 'oombot').map((f) => f.operation)).toEqual(['Update']);
+    expect(threadReplies().at(-1)).toMatch(/^✅ <@U0CAROL> changed the memory limit of api in shop\/Deployment\/cart: 512Mi → 640Mi \(dry run passed; field manager oombot; \d\d:\d\d UTC\)\. Its pods roll out with the new value now\./);
+    const root = slack.messages.find((m) => m.ts === ROOT.ts)!;
+    expect(root.updates).toBe(1);
+    expect(JSON.stringify(root.blocks)).not.toContain('oombot_raise');
+    expect(JSON.stringify(root.blocks)).toMatch(/✅ Handled: memory limit 512Mi → 640Mi by <@U0CAROL> at \d\d:\d\d UTC/);
+    expect(JSON.stringify(root.blocks)).toContain('oombot_mute_1h'); // the other buttons stay
+    expect((await store.auditTrail('inc-raise')).map((a) => [a.userId, a.action, a.before, a.after.slice(0, 30)])).toEqual([
+      ['U0MALLORY', 'raise-memory-refused', '', 'You may not change workloads i'],
+      ['U0CAROL', 'raise-memory-limit', '512Mi', '640Mi'],
+    ]);
+  });
+
+  it('refuses a second click in the thread: someone already raised it', async () => {
+    const rv = (await cart()).metadata!.resourceVersion;
+    await run(click('oombot_raise', 'inc-raise', { user: 'U0ALICE', message: { ...ROOT, blocks: alertBlocks } }));
+    await lambda.idle();
+    expect(threadReplies().at(-1)).toBe('⛔ <@U0ALICE> asked to raise limit to 640Mi: refused. The limit is already 640Mi (someone raised it): nothing was changed.');
+    expect((await cart()).metadata!.resourceVersion).toBe(rv);
   });
 });

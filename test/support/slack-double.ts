@@ -32,6 +32,10 @@ export interface SlackDouble {
   force429(n: number, retryAfterSeconds?: number): void;
   /** Answer the next n calls with this 5xx status. */
   force5xx(n: number, status?: number): void;
+  /** Slack user groups (S…) and their members, for usergroups.users.list. */
+  userGroups: Record<string, string[]>;
+  /** A message already in a channel (an alert posted before the test), so chat.update can find it. */
+  seed(message: Omit<PostedMessage, 'updates'>): void;
   /** Enforce about one chat.postMessage per second per channel (on by default). */
   perChannelRateLimit: boolean;
   close(): Promise<void>;
@@ -92,6 +96,10 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
           messages.push({ channel, ts, ...(args['thread_ts'] ? { threadTs: String(args['thread_ts']) } : {}), ...(args['text'] ? { text: String(args['text']) } : {}), ...(args['blocks'] ? { blocks: blocksOf(args['blocks']) } : {}), updates: 0 });
           return json(200, { ok: true, channel, ts, message: { text: args['text'] } });
         }
+        case 'usergroups.users.list': {
+          const users = doubles.userGroups[String(args['usergroup'] ?? '')];
+          return json(200, users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' });
+        }
         case 'chat.update': {
           const m = messages.find((x) => x.channel === args['channel'] && x.ts === args['ts']);
           if (!m) return json(200, { ok: false, error: 'message_not_found' });
@@ -118,6 +126,8 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
     force429: (n, retryAfter = 1) => (forced429 = { n, retryAfter }),
     force5xx: (n, status = 503) => (forced5xx = { n, status }),
     perChannelRateLimit: true,
+    userGroups: {},
+    seed: (m) => messages.push({ ...m, updates: 0 }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return doubles;
@@ -136,7 +146,8 @@ function blocksOf(raw: unknown): unknown[] {
 /** Block Kit's limits, as Slack checks them; each breach named like Slack's `errors` array does. */
 function blockErrors(raw: unknown): string[] {
   if (raw === undefined) return [];
-  const blocks = blocksOf(raw) as { type?: string; text?: { text?: string }; elements?: { value?: string; type?: string }[] }[];
+  type Text = { text?: string };
+  const blocks = blocksOf(raw) as { type?: string; text?: Text; elements?: { value?: string; type?: string; text?: Text; confirm?: { title?: Text; text?: Text; confirm?: Text; deny?: Text } }[] }[];
   const errors: string[] = [];
   if (blocks.length > SLACK_LIMITS.blocks) errors.push(`must provide no more than ${SLACK_LIMITS.blocks} items [json-pointer:/blocks]`);
   blocks.forEach((b, i) => {
@@ -146,6 +157,15 @@ function blockErrors(raw: unknown): string[] {
     if (b.type === 'context' && (b.elements?.length ?? 0) > SLACK_LIMITS.contextElements) errors.push(`must provide no more than ${SLACK_LIMITS.contextElements} items [json-pointer:/blocks/${i}/elements]`);
     for (const [j, e] of (b.elements ?? []).entries()) {
       if (e.type === 'button' && (e.value?.length ?? 0) > SLACK_LIMITS.buttonValue) errors.push(`must be less than ${SLACK_LIMITS.buttonValue + 1} characters [json-pointer:/blocks/${i}/elements/${j}/value]`);
+      if (e.type === 'button' && (e.text?.text?.length ?? 0) > SLACK_LIMITS.buttonText) errors.push(`must be less than ${SLACK_LIMITS.buttonText + 1} characters [json-pointer:/blocks/${i}/elements/${j}/text/text]`);
+      const c = e.confirm;
+      const over = (t: Text | undefined, max: number, at: string) => (t?.text?.length ?? 0) > max && errors.push(`must be less than ${max + 1} characters [json-pointer:/blocks/${i}/elements/${j}/confirm/${at}/text]`);
+      if (c) {
+        over(c.title, SLACK_LIMITS.confirmTitle, 'title');
+        over(c.text, SLACK_LIMITS.confirmText, 'text');
+        over(c.confirm, SLACK_LIMITS.confirmButton, 'confirm');
+        over(c.deny, SLACK_LIMITS.confirmButton, 'deny');
+      }
     }
   });
   return errors;

@@ -1,0 +1,111 @@
+// The work that cannot finish inside Slack's 3 s: the limit patch and live diagnoses. The `slack` function acknowledges
+// first and hands a job here (the `actions` Lambda in AWS, a direct call in local mode). A job never fails silently:
+// whatever happens, the user gets an answer — in the alert's thread for a change (who, what, before → after), or at
+// the command's response_url.
+import type { Block, KnownBlock } from '@slack/types';
+import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
+import { z } from 'zod';
+import type { KubeTransport } from '../kube/rest.ts';
+import type { Verdict } from '../shared/verdict.ts';
+import type { Store } from '../store/port.ts';
+import { withHandled } from './alert.ts';
+import { answerOom, type CommandReply } from './oom-command.ts';
+import { proposedChange, raiseLimit, type RaisePolicy } from './raise-limit.ts';
+import { escapeMrkdwn } from './slack-limits.ts';
+
+export const ActionJobSchema = z.discriminatedUnion('kind', [
+  /** `/oom why …`, answered at the command's response_url. */
+  z.object({ kind: z.literal('why'), text: z.string().max(4000), userId: z.string().min(1), responseUrl: z.url() }),
+  /** The Raise limit / Set request button. The incident id is all that is trusted; the message is only redrawn. */
+  z.object({
+    kind: z.literal('raise'),
+    incidentId: z.string().min(1).max(200),
+    userId: z.string().min(1),
+    responseUrl: z.url().optional(),
+    message: z.object({ channel: z.string(), ts: z.string(), blocks: z.array(z.unknown()).optional() }).optional(),
+  }),
+]);
+export type ActionJob = z.infer<typeof ActionJobSchema>;
+
+export interface ActionDeps {
+  store: Store;
+  cluster(name: string): KubeTransport | undefined;
+  clusters: string[];
+  policy: RaisePolicy;
+  groupMembers?(groupId: string): Promise<string[]>;
+  slack: { postMessage(args: ChatPostMessageArguments): Promise<unknown>; update(args: ChatUpdateArguments): Promise<unknown> };
+  /** POSTs a message to a Slack response_url. */
+  respond(url: string, message: CommandReply & { replace_original?: boolean }): Promise<void>;
+  /** How long `why` may read the cluster here, outside Slack's 3 s (default 20 s). */
+  whyBudgetMs?: number;
+  now?: () => number;
+}
+
+export async function runActionJob(deps: ActionDeps, job: ActionJob): Promise<void> {
+  if (job.kind === 'why') {
+    let reply: CommandReply;
+    try {
+      reply = await answerOom({ ...deps, whyBudgetMs: deps.whyBudgetMs ?? 20_000 }, job.text, job.userId);
+    } catch (error) {
+      reply = { response_type: 'ephemeral', text: `I could not diagnose that: ${escapeMrkdwn((error as Error).message)}` };
+    }
+    await deps.respond(job.responseUrl, reply);
+    return;
+  }
+  await raise(deps, job);
+}
+
+async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }>): Promise<void> {
+  const incident = await deps.store.incident(job.incidentId);
+  if (!incident) {
+    // No incident, no thread to answer in: only the one who clicked hears of it.
+    if (job.responseUrl) await deps.respond(job.responseUrl, { response_type: 'ephemeral', replace_original: false, text: `I have no incident ${escapeMrkdwn(job.incidentId)}: nothing was changed.` });
+    return;
+  }
+  const thread = { channel: incident.message.channel, thread_ts: incident.message.ts };
+  const verdict = JSON.parse(incident.verdict) as Verdict;
+  const label = proposedChange(verdict)?.label ?? 'Change its memory';
+  const what = `${label[0]!.toLowerCase()}${label.slice(1)}`;
+  let outcome;
+  try {
+    outcome = await raiseLimit(deps, { incidentId: job.incidentId, userId: job.userId });
+  } catch (error) {
+    // A cluster that cannot be reached, a store that failed: said in the thread, never silence.
+    await deps.slack.postMessage({ ...thread, text: `⚠️ <@${job.userId}> asked to ${what}, and it failed: ${escapeMrkdwn((error as Error).message)}. Nothing was changed unless the cluster says otherwise; try again.` });
+    return;
+  }
+  if (outcome.status === 'refused') {
+    // The reason is oombot's own mrkdwn (mentions of who may do it); text from the cluster in it is escaped there.
+    await deps.slack.postMessage({ ...thread, text: `⛔ <@${job.userId}> asked to ${what}: refused. ${outcome.reason}` });
+    return;
+  }
+  const at = new Date((deps.now ?? Date.now)()).toISOString().slice(11, 16);
+  const line = `<@${job.userId}> changed the memory ${outcome.field} of ${escapeMrkdwn(`${outcome.container} in ${outcome.target}`)}: ${outcome.before} → ${outcome.after} (dry run passed; field manager oombot; ${at} UTC).`;
+  const followUp = outcome.how === 'resize'
+    ? ' Resized in place: this does not survive a rollout or the pod being recreated. Change its manifest too.'
+    : ' Its pods roll out with the new value now. Put the same change in its source (Helm values, manifests), or the next deploy undoes it.';
+  await deps.slack.postMessage({ ...thread, text: `✅ ${line}${followUp}` });
+  // The alert shows it was handled: the button would only be refused now.
+  if (job.message?.blocks && job.message.ts === incident.message.ts) {
+    const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: memory ${outcome.field} ${outcome.before} → ${outcome.after} by <@${job.userId}> at ${at} UTC`);
+    await deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: `${incident.headline} (handled)`, blocks });
+  }
+}
+
+/** A response_url POST (Slack accepts JSON; it answers 404 once the URL expired after 30 min / 5 uses). */
+export async function postToResponseUrl(url: string, message: unknown): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+  if (!res.ok) throw new Error(`Slack's response_url answered ${res.status}`);
+}
+
+/** Members of a Slack user group (usergroups.users.list, scope usergroups:read), kept a minute per warm instance. */
+export function slackGroupMembers(client: { usergroups: { users: { list(args: { usergroup: string }): Promise<{ users?: string[] }> } } }, ttlMs = 60_000): (groupId: string) => Promise<string[]> {
+  const cache = new Map<string, { at: number; users: string[] }>();
+  return async (groupId) => {
+    const hit = cache.get(groupId);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.users;
+    const users = (await client.usergroups.users.list({ usergroup: groupId })).users ?? [];
+    cache.set(groupId, { at: Date.now(), users });
+    return users;
+  };
+}

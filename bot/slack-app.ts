@@ -1,0 +1,59 @@
+// What the Slack app answers, wired onto a Bolt App whatever its receiver: AwsLambdaReceiver in AWS (functions/slack),
+// Socket Mode or the local console's HTTP receiver in local mode. Everything is acknowledged first (Slack's 3 s);
+// work that can take longer — the patch, a live diagnosis — is handed to `dispatch` (the async `actions` function).
+import type { App } from '@slack/bolt';
+import type { Store } from '../store/port.ts';
+import type { ActionJob } from './actions.ts';
+import { answerAlertAction } from './alert-actions.ts';
+import { ACTIONS } from './alert.ts';
+import { parseOomCommand } from './command.ts';
+import { answerOom, type CommandDeps } from './oom-command.ts';
+import { escapeMrkdwn } from './slack-limits.ts';
+
+export interface SlackAppDeps extends CommandDeps {
+  store: Store;
+  /** Starts a job outside the request (Lambda async invoke, or a call in-process); resolves once it is handed over. */
+  dispatch(job: ActionJob): Promise<void>;
+}
+
+export function registerOombot(app: App, deps: SlackAppDeps): void {
+  app.command('/oom', async ({ command, ack, respond }) => {
+    const parsed = parseOomCommand(command.text);
+    if (parsed.ok && parsed.command.kind === 'why') {
+      const { pod, namespace } = parsed.command;
+      await ack({ response_type: 'ephemeral', text: `🔎 Looking at pod ${escapeMrkdwn(pod)} in ${escapeMrkdwn(namespace)}…` });
+      await handOver(() => deps.dispatch({ kind: 'why', text: command.text, userId: command.user_id, responseUrl: command.response_url }), respond);
+      return;
+    }
+    // help, recent, mute, unmute and bad input read or write only the store: answered in the acknowledgement.
+    await ack(await answerOom(deps, command.text, command.user_id));
+  });
+
+  app.action(ACTIONS.raise, async ({ action, body, ack, respond }) => {
+    await ack();
+    const value = 'value' in action ? action.value : undefined;
+    if (!value || body.type !== 'block_actions') return;
+    const message = body.message && body.channel ? { channel: body.channel.id, ts: body.message.ts, blocks: body.message['blocks'] as unknown[] | undefined } : undefined;
+    await handOver(() => deps.dispatch({ kind: 'raise', incidentId: value, userId: body.user.id, responseUrl: body.response_url, ...(message ? { message } : {}) }), respond);
+  });
+
+  // The other buttons carry an incident id; what they act on comes from the store (bot/alert-actions.ts).
+  for (const actionId of [ACTIONS.mute1h, ACTIONS.mute24h, ACTIONS.why, ACTIONS.runbook]) {
+    app.action(actionId, async ({ action, body, ack, respond }) => {
+      await ack();
+      const value = 'value' in action ? action.value : undefined;
+      const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id) : undefined;
+      if (answer) await respond(answer);
+    });
+  }
+}
+
+/** A job that could not be handed over is said to the user, not lost in a log. */
+async function handOver(start: () => Promise<void>, respond: (message: { response_type: 'ephemeral'; replace_original: false; text: string }) => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ level: 'error', msg: 'could not start the action', error: (error as Error).message })}\n`);
+    await respond({ response_type: 'ephemeral', replace_original: false, text: 'I could not start that just now (the actions function did not take it); try again in a minute.' });
+  }
+}

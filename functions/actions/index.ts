@@ -1,0 +1,73 @@
+// The actions Lambda: invoked asynchronously by `slack` (InvocationType Event) for what cannot finish inside Slack's
+// 3 s — the limit patch and live diagnoses (bot/actions.ts). It only translates: validate the job, run it. A job that
+// does not parse is logged and dropped (only `slack` may invoke this function, so it is a bug, not an attack); Lambda
+// does not retry a job (serverless.yml: maximumRetryAttempts 0), because a patch must not run twice behind the user's
+// back: bot/actions.ts answers every failure in Slack instead.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { ActionJobSchema, postToResponseUrl, runActionJob, slackGroupMembers, type ActionDeps } from '../../bot/actions.ts';
+import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
+import { DynamoStore } from '../../store/dynamo.ts';
+import { json, loadEnv } from '../env.ts';
+
+/** Who may press Raise limit, per namespace: Slack user ids (U…/W…) or user group ids (S…). Default: nobody. */
+export const RaisePolicySchema = z.object({
+  allowed: z.record(z.string(), z.array(z.string().regex(/^[UWS][A-Z0-9]+$/, 'must be a Slack user id (U…, W…) or user group id (S…)'))).default({}),
+  contact: z.string().optional(),
+  maxFactor: z.number().min(1).max(10).default(2),
+});
+
+export const ActionsEnvSchema = z.object({
+  OOMBOT_TABLE: z.string({ error: 'is missing: the DynamoDB table name (serverless.yml sets it)' }).min(1),
+  OOMBOT_SLACK_TOKEN_PARAMETER: z.string({ error: 'is missing: the SSM SecureString parameter holding the Slack bot token, e.g. /oombot/slack/bot-token' }).min(1),
+  OOMBOT_CLUSTERS: json(ClusterRegistrySchema, '[{"name":"prod-eu","server":"https://...","caData":"...","auth":"eks","region":"eu-west-1"}]').default([]),
+  OOMBOT_RAISE_POLICY: json(RaisePolicySchema, '{"allowed":{"payments":["U0123ABCD","S0PLATFORM"]},"contact":"#platform","maxFactor":2}').default({ allowed: {}, maxFactor: 2 }),
+  OOMBOT_SLACK_API_URL: z.url().optional(),
+});
+
+let ready: Promise<ActionDeps> | undefined;
+
+async function coldStart(env: NodeJS.ProcessEnv): Promise<ActionDeps> {
+  const config = loadEnv(ActionsEnvSchema, env);
+  const token = (await new SSMClient({}).send(new GetParameterCommand({ Name: config.OOMBOT_SLACK_TOKEN_PARAMETER, WithDecryption: true }))).Parameter?.Value;
+  if (!token) throw new Error(`SSM parameter ${config.OOMBOT_SLACK_TOKEN_PARAMETER} has no value: put the Slack bot token there`);
+  const slack = new WebClient(token, { retryConfig: { retries: 5 }, ...(config.OOMBOT_SLACK_API_URL ? { slackApiUrl: config.OOMBOT_SLACK_API_URL } : {}) });
+  const secrets = new SecretsManagerClient({});
+  const credentials = defaultProvider();
+  return {
+    store: new DynamoStore(new DynamoDBClient({}), config.OOMBOT_TABLE),
+    cluster: clusterRegistry(config.OOMBOT_CLUSTERS, {
+      credentials: () => credentials(),
+      secret: async (id) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '',
+    }),
+    clusters: config.OOMBOT_CLUSTERS.map((c) => c.name),
+    policy: config.OOMBOT_RAISE_POLICY,
+    groupMembers: slackGroupMembers(slack),
+    slack: slack.chat,
+    respond: postToResponseUrl,
+  };
+}
+
+export async function handler(event: unknown, _context?: unknown): Promise<{ status: 'done' | 'rejected' }> {
+  ready ??= coldStart(process.env).catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
+  const deps = await ready;
+  const job = ActionJobSchema.safeParse(event);
+  if (!job.success) {
+    log('error', 'malformed action job dropped', { reason: z.prettifyError(job.error) });
+    return { status: 'rejected' };
+  }
+  await runActionJob(deps, job.data);
+  log('info', 'action done', { kind: job.data.kind, userId: job.data.userId, ...(job.data.kind === 'raise' ? { incidentId: job.data.incidentId } : {}) });
+  return { status: 'done' };
+}
+
+function log(level: 'info' | 'error', msg: string, fields: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ level, msg, ...fields })}\n`);
+}
