@@ -1,0 +1,423 @@
+// The Store for local mode (`npm start`): DynamoStore's semantics (store/dynamo.ts), held in memory and kept in one
+// JSON file, so a restart remembers claims, repeat groups, mutes, audit records and incidents.
+// Operations run one at a time on a promise chain: that is what makes DynamoDB's conditional writes hold here, so one
+// process must own the file. Each change is written to a temp file in the same directory, synced and renamed over the
+// store; rename(2) replaces a file atomically within a file system, so a crash leaves the old file or the new one.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
+import type { AuditRecord, Claim, GroupMessage, Incident, MessageRef, RepeatGroup, Store } from './port.ts';
+
+const FILE_VERSION = 1;
+const DAY_MS = 86_400_000;
+// The lifetimes of store/dynamo.ts, where DynamoDB's TTL enforces them; here they are dropped on the next write.
+const OCCURRENCE_TTL_MS = 14 * DAY_MS;
+/** A claim not marked posted after this long belongs to a run that died: it may be taken again (as in DynamoStore). */
+const STALE_CLAIM_MS = 120_000;
+const INCIDENT_TTL_MS = 90 * DAY_MS;
+
+// The file lists items as arrays of objects carrying their own key, not as objects keyed by id: a key such as
+// "__proto__" would not survive JSON objects parsed into plain objects.
+const messageRef = z.object({ channel: z.string(), ts: z.string() });
+const occurrenceSchema = z.object({ occurrenceId: z.string(), state: z.enum(['claimed', 'posted']), claimedAt: z.number().optional(), message: messageRef.optional(), expiresAt: z.number().optional() });
+const groupSchema = z.object({
+  groupKey: z.string(),
+  count: z.number(),
+  firstAt: z.number(),
+  lastAt: z.number(),
+  expiresAt: z.number(),
+  message: messageRef.extend({ blocks: z.string().optional(), text: z.string().optional() }).optional(),
+  counterAt: z.number().optional(),
+});
+const muteSchema = z.object({ key: z.string(), until: z.number(), by: z.string() });
+const incidentSchema = z.object({
+  incidentId: z.string(),
+  occurrenceId: z.string(),
+  cluster: z.string(),
+  namespace: z.string(),
+  workload: z.string(),
+  container: z.string().nullable(),
+  cause: z.string(),
+  kind: z.string(),
+  headline: z.string(),
+  occurredAt: z.string(),
+  message: messageRef,
+  verdict: z.string(),
+}) satisfies z.ZodType<Incident>;
+const auditSchema = z.object({ incidentId: z.string(), cluster: z.string(), userId: z.string(), action: z.string(), target: z.string(), before: z.string(), after: z.string(), at: z.string() }) satisfies z.ZodType<AuditRecord>;
+const storeFileSchema = z.object({
+  version: z.literal(FILE_VERSION),
+  occurrences: z.array(occurrenceSchema),
+  groups: z.array(groupSchema),
+  mutes: z.array(muteSchema),
+  incidents: z.array(z.object({ incident: incidentSchema, expiresAt: z.number() })),
+  audit: z.array(auditSchema),
+});
+
+type Occurrence = z.infer<typeof occurrenceSchema>;
+type Group = z.infer<typeof groupSchema>;
+type StoredIncident = z.infer<typeof storeFileSchema>['incidents'][number];
+interface State {
+  occurrences: Map<string, Occurrence>;
+  groups: Map<string, Group>;
+  mutes: Map<string, z.infer<typeof muteSchema>>;
+  incidents: Map<string, StoredIncident>;
+  /** Keyed by incident, then by `<at>#<userId>` (DynamoStore's sort key: a record with the same one replaces it). */
+  audit: Map<string, Map<string, AuditRecord>>;
+}
+
+export type StoreFileErrorCode = 'STORE_FILE_UNREADABLE' | 'STORE_FILE_CORRUPT' | 'STORE_FILE_VERSION' | 'STORE_FILE_UNWRITABLE';
+
+/** The store file cannot be read, understood or written: the message names the file and what to do about it. */
+export class StoreFileError extends Error {
+  override name = 'StoreFileError';
+  constructor(
+    readonly code: StoreFileErrorCode,
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface FileStoreOptions {
+  /** The clock that decides what has expired when the file is written (ms); Date.now unless a test fixes it. */
+  clock?: () => number;
+}
+
+export class FileStore implements Store {
+  private readonly clock: () => number;
+  private state: State | undefined;
+  /** The file's content as last read or written: what a failed write rolls the state back to. */
+  private persisted = '';
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    options: FileStoreOptions = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Opens the store at `path` (an empty one if the file does not exist yet), reporting a bad file now, not later. */
+  static async open(path: string, options?: FileStoreOptions): Promise<FileStore> {
+    const store = new FileStore(path, options);
+    await store.read(() => undefined);
+    return store;
+  }
+
+  claimOccurrence(occurrenceId: string, now: number): Promise<Claim> {
+    return this.update((s) => {
+      const held = s.occurrences.get(occurrenceId);
+      if (held && !(held.state === 'claimed' && (held.claimedAt ?? 0) < now - STALE_CLAIM_MS)) return 'duplicate';
+      s.occurrences.set(occurrenceId, { occurrenceId, state: 'claimed', claimedAt: now, expiresAt: now + OCCURRENCE_TTL_MS });
+      return 'claimed';
+    });
+  }
+
+  releaseOccurrence(occurrenceId: string): Promise<void> {
+    return this.update((s) => {
+      // Only an unposted claim is released: a posted occurrence stays posted whatever happens after.
+      if (s.occurrences.get(occurrenceId)?.state === 'claimed') s.occurrences.delete(occurrenceId);
+    });
+  }
+
+  markOccurrencePosted(occurrenceId: string, message: MessageRef): Promise<void> {
+    return this.update((s) => {
+      // Unconditional, like DynamoStore's UpdateCommand: without a claim it creates the item (which then never expires).
+      const held = s.occurrences.get(occurrenceId);
+      s.occurrences.set(occurrenceId, { ...held, occurrenceId, state: 'posted', message: { channel: message.channel, ts: message.ts } });
+    });
+  }
+
+  recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup> {
+    return this.update((s) => {
+      const expiresAt = now + windowMs + DAY_MS;
+      const group = s.groups.get(groupKey);
+      if (group && group.lastAt >= now - windowMs) {
+        Object.assign(group, { count: group.count + 1, lastAt: now, expiresAt });
+        return groupOf(group);
+      }
+      // A new group replaces the old one whole: its message and counter slot go with it.
+      s.groups.set(groupKey, { groupKey, count: 1, firstAt: now, lastAt: now, expiresAt });
+      return { count: 1, firstAt: now };
+    });
+  }
+
+  repeatMessage(groupKey: string): Promise<GroupMessage | undefined> {
+    return this.read((s) => {
+      const group = s.groups.get(groupKey);
+      return group ? groupOf(group).message : undefined;
+    });
+  }
+
+  setRepeatMessage(groupKey: string, message: GroupMessage): Promise<void> {
+    return this.update((s) => {
+      const group = s.groups.get(groupKey);
+      // The first one set stays: a later standalone alert must not move the thread. No group, nothing to set.
+      if (!group || group.message) return;
+      group.message = { channel: message.channel, ts: message.ts, ...(message.blocks ? { blocks: message.blocks } : {}), ...(message.text ? { text: message.text } : {}) };
+    });
+  }
+
+  claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean> {
+    return this.update((s) => {
+      const group = s.groups.get(groupKey);
+      if (!group || (group.counterAt !== undefined && group.counterAt > now - minIntervalMs)) return false;
+      group.counterAt = now;
+      return true;
+    });
+  }
+
+  recordIncident(incident: Incident): Promise<void> {
+    return this.update((s) => {
+      const expiresAt = (Date.parse(incident.occurredAt) || this.clock()) + INCIDENT_TTL_MS;
+      s.incidents.set(incident.incidentId, { incident: incidentOf(incident), expiresAt });
+    });
+  }
+
+  incident(incidentId: string): Promise<Incident | undefined> {
+    return this.read((s) => {
+      const stored = s.incidents.get(incidentId);
+      return stored ? incidentOf(stored.incident) : undefined;
+    });
+  }
+
+  recentIncidents(cluster: string, { namespace, limit = 10 }: { namespace?: string; limit?: number } = {}): Promise<Incident[]> {
+    return this.read((s) =>
+      [...s.incidents.values()]
+        .map(({ incident }) => incident)
+        .filter((i) => i.cluster === cluster && (!namespace || i.namespace === namespace))
+        // DynamoStore's index sort key, descending.
+        .sort((a, b) => compare(recentKey(b), recentKey(a)))
+        .slice(0, limit)
+        .map(incidentOf),
+    );
+  }
+
+  recordAudit(record: AuditRecord): Promise<void> {
+    return this.update((s) => {
+      // Audit records do not expire.
+      const trail = s.audit.get(record.incidentId) ?? new Map<string, AuditRecord>();
+      trail.set(auditKey(record), auditOf(record));
+      s.audit.set(record.incidentId, trail);
+    });
+  }
+
+  auditTrail(incidentId: string): Promise<AuditRecord[]> {
+    return this.read((s) =>
+      [...(s.audit.get(incidentId)?.entries() ?? [])]
+        .sort(([a], [b]) => compare(a, b))
+        .map(([, record]) => auditOf(record)),
+    );
+  }
+
+  muteUntil(key: string, now: number): Promise<number | undefined> {
+    return this.read((s) => {
+      const until = s.mutes.get(key)?.until;
+      return until !== undefined && until > now ? until : undefined;
+    });
+  }
+
+  mute(key: string, until: number, by: string): Promise<void> {
+    return this.update((s) => {
+      s.mutes.set(key, { key, until, by });
+    });
+  }
+
+  unmute(key: string): Promise<void> {
+    return this.update((s) => {
+      s.mutes.delete(key);
+    });
+  }
+
+  private read<T>(op: (state: State) => T): Promise<T> {
+    return this.serially(async () => op(await this.loaded()));
+  }
+
+  /** Applies a change and writes the file if it changed; a failed write undoes the change, as a failed PutItem would. */
+  private update<T>(op: (state: State) => T): Promise<T> {
+    return this.serially(async () => {
+      const state = await this.loaded();
+      const result = op(state);
+      const text = serialize(prune(state, this.clock()));
+      if (text !== this.persisted) {
+        try {
+          await this.write(text);
+        } catch (error) {
+          this.state = this.persisted ? deserialize(this.persisted) : emptyState();
+          throw error;
+        }
+        this.persisted = text;
+      }
+      return result;
+    });
+  }
+
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async loaded(): Promise<State> {
+    this.state ??= await this.load();
+    return this.state;
+  }
+
+  private async load(): Promise<State> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return emptyState();
+      throw new StoreFileError('STORE_FILE_UNREADABLE', this.path, `cannot read the local store ${this.path} (${errorCode(error) ?? String(error)}): make it a file this user can read, or ${this.startFresh()}`, { cause: error });
+    }
+    const state = this.parse(text);
+    this.persisted = text;
+    await this.removeLeftovers();
+    return state;
+  }
+
+  private parse(text: string): State {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new StoreFileError('STORE_FILE_CORRUPT', this.path, `the local store ${this.path} is not valid JSON (${(error as Error).message}); it was changed by something other than oombot: ${this.startFresh()}`, { cause: error });
+    }
+    const version = (json as { version?: unknown } | null)?.version;
+    if (typeof version === 'number' && version !== FILE_VERSION) {
+      throw new StoreFileError('STORE_FILE_VERSION', this.path, `the local store ${this.path} is version ${version}, and this oombot reads version ${FILE_VERSION}: run the oombot that wrote it, or ${this.startFresh()}`);
+    }
+    const parsed = storeFileSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `at ${issue.path.join('.')}: ` : '';
+      throw new StoreFileError('STORE_FILE_CORRUPT', this.path, `the local store ${this.path} is not an oombot store (${where}${issue?.message ?? 'unexpected content'}): ${this.startFresh()}`, { cause: parsed.error });
+    }
+    return stateOf(parsed.data);
+  }
+
+  private startFresh(): string {
+    return `move it away to start with an empty store (mv '${this.path}' '${this.path}.broken')`;
+  }
+
+  private tempPrefix(): string {
+    return `${basename(this.path)}.`;
+  }
+
+  private async write(text: string): Promise<void> {
+    const dir = dirname(this.path);
+    const temp = join(dir, `${this.tempPrefix()}${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await mkdir(dir, { recursive: true });
+      const file = await open(temp, 'w', 0o600);
+      try {
+        await file.writeFile(text, 'utf8');
+        // On disk before the rename makes it the store: otherwise a power cut could leave the new name on empty data.
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temp, this.path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw new StoreFileError('STORE_FILE_UNWRITABLE', this.path, `cannot write the local store ${this.path} (${errorCode(error) ?? String(error)}): check that its directory can be created and written and that the disk has room; the change was not kept`, { cause: error });
+    }
+  }
+
+  /** Temp files left by a process that died while writing: never the store, and nobody will rename them now. */
+  private async removeLeftovers(): Promise<void> {
+    const prefix = this.tempPrefix();
+    const names = await readdir(dirname(this.path)).catch(() => []);
+    for (const name of names) {
+      const pid = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+      // A temp file of this process may be another FileStore's write in progress.
+      if (pid === undefined || Number(pid) === process.pid || isRunning(Number(pid))) continue;
+      await unlink(join(dirname(this.path), name)).catch(() => undefined);
+    }
+  }
+}
+
+function emptyState(): State {
+  return { occurrences: new Map(), groups: new Map(), mutes: new Map(), incidents: new Map(), audit: new Map() };
+}
+
+function stateOf(data: z.infer<typeof storeFileSchema>): State {
+  const state = emptyState();
+  for (const o of data.occurrences) state.occurrences.set(o.occurrenceId, o);
+  for (const g of data.groups) state.groups.set(g.groupKey, g);
+  for (const m of data.mutes) state.mutes.set(m.key, m);
+  for (const i of data.incidents) state.incidents.set(i.incident.incidentId, i);
+  for (const a of data.audit) state.audit.set(a.incidentId, (state.audit.get(a.incidentId) ?? new Map<string, AuditRecord>()).set(auditKey(a), a));
+  return state;
+}
+
+function deserialize(text: string): State {
+  return stateOf(storeFileSchema.parse(JSON.parse(text)));
+}
+
+function serialize(state: State): string {
+  const file: z.infer<typeof storeFileSchema> = {
+    version: FILE_VERSION,
+    occurrences: [...state.occurrences.values()],
+    groups: [...state.groups.values()],
+    mutes: [...state.mutes.values()],
+    incidents: [...state.incidents.values()],
+    audit: [...state.audit.values()].flatMap((trail) => [...trail.values()]),
+  };
+  return JSON.stringify(file);
+}
+
+/** What DynamoDB's TTL would have deleted by `now`: keeps the file small. Audit records are kept. */
+function prune(state: State, now: number): State {
+  for (const [id, o] of state.occurrences) if (o.expiresAt !== undefined && o.expiresAt <= now) state.occurrences.delete(id);
+  for (const [key, g] of state.groups) if (g.expiresAt <= now) state.groups.delete(key);
+  for (const [key, m] of state.mutes) if (m.until <= now) state.mutes.delete(key);
+  for (const [id, i] of state.incidents) if (i.expiresAt <= now) state.incidents.delete(id);
+  return state;
+}
+
+function groupOf(group: Group): RepeatGroup {
+  return { count: group.count, firstAt: group.firstAt, ...(group.message ? { message: { ...group.message } } : {}) };
+}
+
+/** A copy with exactly the Incident fields, as DynamoStore returns: callers never hold the store's own objects. */
+function incidentOf(i: Incident): Incident {
+  const { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message, verdict } = i;
+  return { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message: { channel: message.channel, ts: message.ts }, verdict };
+}
+
+function auditOf({ incidentId, cluster, userId, action, target, before, after, at }: AuditRecord): AuditRecord {
+  return { incidentId, cluster, userId, action, target, before, after, at };
+}
+
+function recentKey(i: Incident): string {
+  return `${i.occurredAt}#${i.incidentId}`;
+}
+
+function auditKey(record: AuditRecord): string {
+  return `${record.at}#${record.userId}`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return errorCode(error) === 'EPERM';
+  }
+}

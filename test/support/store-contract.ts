@@ -1,0 +1,143 @@
+// What every Store must do (store/port.ts), run against each implementation: DynamoStore on dynalite and the local
+// mode's FileStore give the same answers, including when concurrent calls race for the same "only once".
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Incident, Store } from '../../store/port.ts';
+
+/** The time the contract's calls pass as `now`; a store with a clock of its own should be given this one. */
+export const contractNow = Date.parse('2026-11-27T10:14:03Z');
+const now = contractNow;
+const minute = 60_000;
+
+const incident = (n: number, namespace: string, overrides: Partial<Incident> = {}): Incident => ({
+  incidentId: `inc-${n}`,
+  occurrenceId: `term-${n}`,
+  cluster: 'prod-eu',
+  namespace,
+  workload: 'Deployment/checkout',
+  container: 'api',
+  cause: 'limit',
+  kind: 'container-limit',
+  headline: `checkout › api was OOMKilled (${n})`,
+  occurredAt: new Date(now + n * minute).toISOString(),
+  message: { channel: 'C1', ts: `1.00000${n}` },
+  verdict: JSON.stringify({ cause: 'limit' }),
+  ...overrides,
+});
+
+/** Runs the contract with a fresh, empty store per test from `makeStore`. */
+export function describeStoreContract(name: string, makeStore: () => Promise<Store>): void {
+  describe(`${name} keeps the Store contract`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    it('claims an occurrence once, even when ten invocations race for it', async () => {
+      const claims = await Promise.all(Array.from({ length: 10 }, () => store.claimOccurrence('term-race', now)));
+      expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
+      expect(await store.claimOccurrence('term-race', now + 1)).toBe('duplicate');
+    });
+
+    it('lets a claim left by an invocation that died be taken again after two minutes, but not before', async () => {
+      expect(await store.claimOccurrence('term-timed-out', now)).toBe('claimed');
+      expect(await store.claimOccurrence('term-timed-out', now + 60_000)).toBe('duplicate');
+      expect(await store.claimOccurrence('term-timed-out', now + 121_000)).toBe('claimed');
+      await store.markOccurrencePosted('term-timed-out', { channel: 'C1', ts: '1.000009' });
+      expect(await store.claimOccurrence('term-timed-out', now + 600_000)).toBe('duplicate');
+    });
+
+    it('gives an unposted claim back for the retry, but never a posted one', async () => {
+      expect(await store.claimOccurrence('term-failed-post', now)).toBe('claimed');
+      await store.releaseOccurrence('term-failed-post');
+      expect(await store.claimOccurrence('term-failed-post', now)).toBe('claimed');
+      await store.markOccurrencePosted('term-failed-post', { channel: 'C1', ts: '1.000001' });
+      await store.releaseOccurrence('term-failed-post');
+      expect(await store.claimOccurrence('term-failed-post', now)).toBe('duplicate');
+    });
+
+    it('counts repeats within the window into one group that remembers its first message', async () => {
+      const first = await store.recordRepeat('prod/shop/deploy/checkout/api/limit', now, 60 * minute);
+      expect(first).toEqual({ count: 1, firstAt: now });
+      await store.setRepeatMessage('prod/shop/deploy/checkout/api/limit', { channel: 'C1', ts: '1.000002' });
+      await store.setRepeatMessage('prod/shop/deploy/checkout/api/limit', { channel: 'C1', ts: '9.999999' }); // the first stays
+      const second = await store.recordRepeat('prod/shop/deploy/checkout/api/limit', now + 10 * minute, 60 * minute);
+      expect(second).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '1.000002' } });
+      // Quiet for longer than the window: the next one opens a new group (a new message, not a reply in an old thread).
+      const later = await store.recordRepeat('prod/shop/deploy/checkout/api/limit', now + 80 * minute, 60 * minute);
+      expect(later).toEqual({ count: 1, firstAt: now + 80 * minute });
+    });
+
+    it('keeps the blocks and text of a group\'s first message, to re-post it with a new counter', async () => {
+      await store.recordRepeat('with-blocks', now, 60 * minute);
+      expect(await store.repeatMessage('with-blocks')).toBeUndefined();
+      await store.setRepeatMessage('with-blocks', { channel: 'C1', ts: '1.000003', blocks: '[{"type":"section"}]', text: 'checkout › api was OOMKilled' });
+      expect(await store.repeatMessage('with-blocks')).toEqual({ channel: 'C1', ts: '1.000003', blocks: '[{"type":"section"}]', text: 'checkout › api was OOMKilled' });
+    });
+
+    it('forgets the old message and counter slot when a group that went quiet opens anew', async () => {
+      await store.recordRepeat('reopened', now, 60 * minute);
+      await store.setRepeatMessage('reopened', { channel: 'C1', ts: '1.000004' });
+      expect(await store.claimCounterUpdate('reopened', now, 10_000)).toBe(true);
+      expect(await store.recordRepeat('reopened', now + 80 * minute, 60 * minute)).toEqual({ count: 1, firstAt: now + 80 * minute });
+      expect(await store.repeatMessage('reopened')).toBeUndefined();
+      // A day-long interval would refuse the slot if the old group's last update were still remembered.
+      expect(await store.claimCounterUpdate('reopened', now + 80 * minute, 24 * 60 * minute)).toBe(true);
+      await store.setRepeatMessage('reopened', { channel: 'C2', ts: '2.000004' });
+      expect(await store.repeatMessage('reopened')).toEqual({ channel: 'C2', ts: '2.000004' });
+    });
+
+    it('sets no message and hands out no counter update for a group that was never opened', async () => {
+      await store.setRepeatMessage('never-opened', { channel: 'C1', ts: '1.000005' });
+      expect(await store.repeatMessage('never-opened')).toBeUndefined();
+      expect(await store.claimCounterUpdate('never-opened', now, 10_000)).toBe(false);
+    });
+
+    it('never gives two concurrent repeats the same count', async () => {
+      const counts = await Promise.all(Array.from({ length: 12 }, (_, i) => store.recordRepeat('storm', now + i, 60 * minute)));
+      expect(counts.map((g) => g.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    });
+
+    it('hands out one counter update per interval', async () => {
+      await store.recordRepeat('counter', now, 60 * minute);
+      const racers = await Promise.all(Array.from({ length: 5 }, () => store.claimCounterUpdate('counter', now, 10_000)));
+      expect(racers.filter(Boolean)).toHaveLength(1);
+      expect(await store.claimCounterUpdate('counter', now + 5_000, 10_000)).toBe(false);
+      expect(await store.claimCounterUpdate('counter', now + 10_000, 10_000)).toBe(true);
+    });
+
+    it('keeps incidents by id and lists the recent ones, newest first, per cluster or namespace', async () => {
+      for (const [n, ns] of [[1, 'shop'], [2, 'billing'], [3, 'shop']] as const) await store.recordIncident(incident(n, ns));
+      expect(await store.incident('inc-2')).toEqual(incident(2, 'billing'));
+      expect(await store.incident('inc-404')).toBeUndefined();
+      expect((await store.recentIncidents('prod-eu')).map((i) => i.incidentId)).toEqual(['inc-3', 'inc-2', 'inc-1']);
+      expect((await store.recentIncidents('prod-eu', { namespace: 'shop', limit: 1 })).map((i) => i.incidentId)).toEqual(['inc-3']);
+      expect(await store.recentIncidents('elsewhere')).toEqual([]);
+    });
+
+    it('lists ten recent incidents unless asked for more, and an incident recorded again only once', async () => {
+      for (let n = 1; n <= 12; n++) await store.recordIncident(incident(n, 'shop', { container: null }));
+      await store.recordIncident(incident(1, 'shop', { container: null, occurredAt: new Date(now + 60 * minute).toISOString(), headline: 'again' }));
+      const recent = await store.recentIncidents('prod-eu');
+      expect(recent.map((i) => i.incidentId)).toEqual(['inc-1', 'inc-12', 'inc-11', 'inc-10', 'inc-9', 'inc-8', 'inc-7', 'inc-6', 'inc-5', 'inc-4']);
+      expect(recent[0]).toEqual(incident(1, 'shop', { container: null, occurredAt: new Date(now + 60 * minute).toISOString(), headline: 'again' }));
+      expect(await store.recentIncidents('prod-eu', { limit: 20 })).toHaveLength(12);
+    });
+
+    it('keeps every audit record of an incident, oldest first', async () => {
+      const record = (at: string, userId: string, after: string) => ({ incidentId: 'inc-7', cluster: 'prod-eu', userId, action: 'raise-limit', target: 'Deployment/checkout api', before: '512Mi', after, at });
+      await store.recordAudit(record('2026-11-27T10:30:00.000Z', 'U2', '1Gi'));
+      await store.recordAudit(record('2026-11-27T10:20:00.000Z', 'U1', '768Mi'));
+      await store.recordAudit({ ...record('2026-11-27T10:20:00.000Z', 'U1', '768Mi'), incidentId: 'inc-8' });
+      expect(await store.auditTrail('inc-7')).toEqual([record('2026-11-27T10:20:00.000Z', 'U1', '768Mi'), record('2026-11-27T10:30:00.000Z', 'U2', '1Gi')]);
+      expect(await store.auditTrail('inc-404')).toEqual([]);
+    });
+
+    it('mutes until a time, treats an expired mute as none, and unmutes', async () => {
+      await store.mute('prod/shop/deploy/checkout', now + 60 * minute, 'U123');
+      expect(await store.muteUntil('prod/shop/deploy/checkout', now)).toBe(now + 60 * minute);
+      expect(await store.muteUntil('prod/shop/deploy/checkout', now + 61 * minute)).toBeUndefined();
+      await store.unmute('prod/shop/deploy/checkout');
+      expect(await store.muteUntil('prod/shop/deploy/checkout', now)).toBeUndefined();
+    });
+  });
+}
