@@ -1,0 +1,588 @@
+// The demo `oombot start` plays on the local control plane when there is no cluster: one Deployment per cause of
+// shared/DOMAIN.md §7, whose pods die the way a kubelet reports it, so that the forwarder, the engine and the Slack
+// alert all work on real API objects and a newcomer sees one real alert per cause (shared/MESSAGES.md). Nothing runs
+// here: this file writes what the Deployment and ReplicaSet controllers would, and sandbox/kubelet.ts what the kubelet
+// would (pod and node status through their status subresources, Events). A replay clears the previous run first.
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  type CoreV1Event,
+  type KubeConfig,
+  type V1Container,
+  type V1ContainerStateTerminated,
+  type V1ContainerStatus,
+  type V1Node,
+  type V1NodeCondition,
+  type V1ObjectReference,
+  type V1OwnerReference,
+  type V1Pod,
+  type V1PodCondition,
+  type V1PodStatus,
+} from '@kubernetes/client-node';
+import type { Cause, Kind } from '../shared/verdict.ts';
+import { DEFAULT_KUBERNETES_VERSION } from './binaries.ts'; // the demo's kubelets match the control plane
+import { createEvent, createNode, createPodAsKubelet, repeatEvent, updateNodeStatus, updatePodStatus } from './kubelet.ts';
+
+export type DemoScenarioName = 'limit' | 'eviction' | 'node-oom' | 'runtime' | 'liveness';
+
+export interface DemoScenario {
+  name: DemoScenarioName;
+  /** One line for the person watching: what happens and what the alert will say. */
+  story: string;
+  /** The verdict the engine should reach for each of its pods. */
+  cause: Cause;
+  kind: Kind;
+  /** The Deployment its pods belong to (Deployment → ReplicaSet → Pod, with controller owner references). */
+  workload: string;
+  node: string;
+  pods: readonly string[];
+  /** What the forwarder publishes for it: one per container termination, per eviction, per node OOM event. */
+  occurrences: number;
+}
+
+export interface DemoOptions {
+  /** Where the demo's workloads live (default `demo`); reused, and emptied, when it exists from a previous run. */
+  namespace?: string;
+  /** Stops the timeline between steps; `finished` then resolves with 'stopped'. */
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Plays this many times faster (default 1: about 40 s in all). */
+  speed?: number;
+}
+
+export interface DemoHandle {
+  readonly namespace: string;
+  readonly scenarios: readonly DemoScenario[];
+  /** Resolves once every scenario has played, or the signal stopped it; rejects when the API server refused a write. */
+  readonly finished: Promise<'played' | 'stopped'>;
+}
+
+// Names as the controllers make them, but fixed, so a replay writes the same objects and DEMO_SCENARIOS can list them.
+// The alphabet is apimachinery's rand.SafeEncodeString (no vowels, no 0, 1 or 3).
+const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
+
+const DEMO_LABELS = { 'app.kubernetes.io/part-of': 'oombot-demo' };
+
+// How long each step waits at speed 1, in ms. The kubelet's own rhythm is slower (back-offs of 10 s, 20 s, ...; one
+// eviction per 10 s housekeeping pass, DOMAIN.md §2): the demo keeps the order and shortens the waits.
+const PAUSE = { betweenScenarios: 2_000, running: 3_000, restart: 1_000, backOff: 2_500, eviction: 700, probe: 1_000, grace: 1_000 };
+
+interface NodeSpec {
+  name: string;
+  ip: string;
+  podCidr: string;
+  capacityMi: number;
+  allocatableMi: number;
+}
+
+// allocatable = capacity − kubeReserved − systemReserved − evictionHard (DOMAIN.md §3). demo-node-3 reserves almost
+// nothing for the system, so pods can use nearly all of it and a fast allocation reaches the kernel's OOM killer
+// before the kubelet's 10 s eviction check (DOMAIN.md §2).
+const NODES: readonly NodeSpec[] = [
+  { name: 'demo-node-1', ip: '10.0.1.11', podCidr: '10.244.1', capacityMi: 16 * 1024, allocatableMi: 14 * 1024 },
+  { name: 'demo-node-2', ip: '10.0.1.12', podCidr: '10.244.2', capacityMi: 8 * 1024, allocatableMi: 7 * 1024 },
+  { name: 'demo-node-3', ip: '10.0.1.13', podCidr: '10.244.3', capacityMi: 8 * 1024, allocatableMi: 8 * 1024 - 356 },
+];
+const [NODE_1, NODE_2, NODE_3] = NODES.map((n) => n.name) as [string, string, string];
+
+interface Stage {
+  kc: KubeConfig;
+  namespace: string;
+  log(line: string): void;
+  /** Waits `ms` divided by the speed; throws when the demo is stopped. */
+  pause(ms: number): Promise<void>;
+  /** Events already written, by key, so a repeat raises their count as the kubelet's correlator does. */
+  events: Map<string, CoreV1Event>;
+}
+
+interface Scenario extends DemoScenario {
+  containers: V1Container[];
+  play(stage: Stage, pods: V1Pod[]): Promise<void>;
+}
+
+/** The kubelet's terminated reasons come from the runtime: `OOMKilled` or `Error` (DOMAIN.md §1). */
+type Death = Pick<V1ContainerStateTerminated, 'reason' | 'exitCode' | 'message'>;
+
+// The kubelet's eviction order: usage above request first (DOMAIN.md §2), so the biggest offenders go first.
+const EVICTED_USAGE_MI = [1843, 1702, 1610, 1536, 1434, 1331];
+
+// What a JVM started with -XX:+ExitOnOutOfMemoryError prints before it exits 3 (DOMAIN.md §5); with
+// terminationMessagePolicy FallbackToLogsOnError the kubelet puts this log tail in terminated.message.
+const JVM_LOG_TAIL = [
+  'Picked up JAVA_TOOL_OPTIONS: -Xmx512m -XX:+ExitOnOutOfMemoryError',
+  'INFO  [main] c.e.ledger.LedgerApplication : Started LedgerApplication in 7.412 seconds',
+  'INFO  [reconcile-1] c.e.ledger.Reconciler : loading 2,418,113 entries for period 2025-12',
+  'Terminating due to java.lang.OutOfMemoryError: Java heap space',
+].join('\n');
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'limit',
+    story: 'checkout › api reaches its 512Mi limit and is OOMKilled three times: raise the limit (the button patches the Deployment)',
+    cause: 'limit',
+    kind: 'container-limit',
+    workload: 'checkout',
+    node: NODE_1,
+    pods: podNames('checkout', 1),
+    occurrences: 3,
+    containers: [
+      container('api', 'registry.example/checkout/api:2.3.1', { limit: '512Mi', request: '256Mi' }),
+      container('proxy', 'envoyproxy/envoy:v1.31.2', { limit: '128Mi', request: '64Mi' }),
+    ],
+    async play(stage, [pod]) {
+      for (let i = 1; i <= 3; i++) {
+        await stage.pause(PAUSE.running);
+        // A container-limit OOM: the runtime reports OOMKilled/137 and no SystemOOM is emitted (DOMAIN.md §2).
+        await crash(stage, pod!, 'api', { reason: 'OOMKilled', exitCode: 137 }, `OOMKilled at its limit (${i} of 3)`);
+      }
+    },
+  },
+  {
+    name: 'eviction',
+    story: `demo-node-2 runs low on memory and the kubelet evicts the 6 web pods one by one (a thread per node)`,
+    cause: 'node-pressure',
+    kind: 'eviction',
+    workload: 'web',
+    node: NODE_2,
+    pods: podNames('web', EVICTED_USAGE_MI.length),
+    occurrences: EVICTED_USAGE_MI.length,
+    containers: [container('web', 'registry.example/web:4.0.7', { limit: '2Gi', request: '512Mi' })],
+    async play(stage, pods) {
+      const at = clock();
+      // DOMAIN.md §2: MemoryPressure=True, reason KubeletHasInsufficientMemory; a Normal NodeHasInsufficientMemory and
+      // a Warning EvictionThresholdMet ("Attempting to reclaim memory") on the Node.
+      await updateNodeStatus(stage.kc, NODE_2, (n) => ({
+        ...n.status,
+        conditions: (n.status?.conditions ?? []).map((c) =>
+          c.type === 'MemoryPressure' ? nodeCondition('MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available', at) : c,
+        ),
+      }));
+      await emit(stage, 'node-pressure', nodeEvent(NODE_2, 'Normal', 'NodeHasInsufficientMemory', `Node ${NODE_2} status is now: NodeHasInsufficientMemory`, at));
+      for (const [i, pod] of pods.entries()) {
+        await emit(stage, 'threshold', nodeEvent(NODE_2, 'Warning', 'EvictionThresholdMet', 'Attempting to reclaim memory', clock()));
+        await stage.pause(PAUSE.eviction);
+        await evict(stage, pod, EVICTED_USAGE_MI[i]!, 96 - 4 * i);
+      }
+    },
+  },
+  {
+    name: 'node-oom',
+    story: 'demo-node-3 runs out of memory as a whole and the kernel kills reports, far below its 2Gi limit',
+    cause: 'node-pressure',
+    kind: 'node-oom',
+    workload: 'reports',
+    node: NODE_3,
+    pods: podNames('reports', 1),
+    occurrences: 2,
+    containers: [container('reports', 'registry.example/reports:1.9.0', { limit: '2Gi', request: '256Mi' }, { command: ['python3', '/app/reports.py'] })],
+    async play(stage, [pod]) {
+      await stage.pause(PAUSE.running);
+      // The kubelet's SystemOOM is emitted only for a node-wide (root cgroup) OOM, with the victim's process name
+      // (DOMAIN.md §2); its UID in the Node reference is the node's name, as the kubelet's nodeRef has it. A 256Mi request
+      // on 8Gi gives an oom_score_adj of 969 (DOMAIN.md §3): an early victim, whatever else grew.
+      await emit(stage, 'system-oom', nodeEvent(NODE_3, 'Warning', 'SystemOOM', 'System OOM encountered, victim process: python3, pid: 48213', clock()));
+      await crash(stage, pod!, 'reports', { reason: 'OOMKilled', exitCode: 137 }, 'OOMKilled by the node-wide OOM killer');
+    },
+  },
+  {
+    name: 'runtime',
+    story: 'ledger dies of java.lang.OutOfMemoryError at -Xmx512m with three quarters of its 2Gi limit unused',
+    cause: 'runtime',
+    kind: 'jvm-heap',
+    workload: 'ledger',
+    node: NODE_1,
+    pods: podNames('ledger', 1),
+    occurrences: 1,
+    containers: [
+      container('ledger', 'registry.example/ledger:5.2.0', { limit: '2Gi', request: '1Gi' }, {
+        env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx512m -XX:+ExitOnOutOfMemoryError' }],
+        // Without it the log tail, and the OutOfMemoryError line in it, never reaches terminated.message (DOMAIN.md §5).
+        terminationMessagePolicy: 'FallbackToLogsOnError',
+      }),
+    ],
+    async play(stage, [pod]) {
+      await stage.pause(PAUSE.running);
+      await crash(stage, pod!, 'ledger', { reason: 'Error', exitCode: 3, message: JVM_LOG_TAIL }, 'exited 3: java.lang.OutOfMemoryError: Java heap space');
+    },
+  },
+  {
+    name: 'liveness',
+    story: 'profile › app stops answering /healthz, the kubelet kills it (exit 137) after 3 failed liveness probes: not memory',
+    cause: 'not-oom',
+    kind: 'liveness-probe',
+    workload: 'profile',
+    node: NODE_1,
+    pods: podNames('profile', 1),
+    occurrences: 1,
+    containers: [
+      container('app', 'registry.example/profile:3.1.4', { limit: '1Gi', request: '512Mi' }, {
+        livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 },
+      }),
+    ],
+    async play(stage, [pod]) {
+      const p = pod!;
+      const probe = `Liveness probe failed: Get "http://${p.status?.podIP}:8080/healthz": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`;
+      for (let i = 0; i < 3; i++) {
+        await stage.pause(PAUSE.probe);
+        await emit(stage, 'unhealthy', podEvent(p, 'app', 'Warning', 'Unhealthy', probe, clock()));
+      }
+      // pkg/kubelet/kuberuntime: the probe kill's Killing event; the app ignores SIGTERM, so the runtime SIGKILLs it
+      // when the grace period ends: Error/137 (DOMAIN.md §1, "137 is SIGKILL, not OOM").
+      await emit(stage, 'killing', podEvent(p, 'app', 'Normal', 'Killing', 'Container app failed liveness probe, will be restarted', clock()));
+      await stage.pause(PAUSE.grace);
+      await crash(stage, p, 'app', { reason: 'Error', exitCode: 137 }, 'killed by the kubelet after failed liveness probes');
+    },
+  },
+];
+
+/** The scenarios, in the order they play. */
+export const DEMO_SCENARIOS: readonly DemoScenario[] = SCENARIOS.map(({ name, story, cause, kind, workload, node, pods, occurrences }) => ({ name, story, cause, kind, workload, node, pods, occurrences }));
+
+/**
+ * Sets the stage (namespace, nodes, Deployments with their ReplicaSets and running pods), then plays the scenarios
+ * one after the other in the background. Resolves once the stage is set; a failure to set it rejects.
+ */
+export async function playDemo(kc: KubeConfig, options: DemoOptions = {}): Promise<DemoHandle> {
+  const namespace = options.namespace ?? 'demo';
+  const speed = options.speed ?? 1;
+  if (!(speed > 0)) throw new RangeError(`playDemo: speed must be a positive number, not ${speed}`);
+  const signal = options.signal ?? new AbortController().signal;
+  const log = options.log ?? (() => {});
+  const stage: Stage = { kc, namespace, log, events: new Map(), pause: (ms) => delay(ms / speed, undefined, { signal }) };
+
+  await clearStage(kc, namespace, log);
+  for (const n of NODES) await createNode(kc, nodeObject(n, clock()));
+  const pods = new Map<DemoScenarioName, V1Pod[]>();
+  for (const s of SCENARIOS) pods.set(s.name, await createWorkload(stage, s));
+  log(`demo: ${SCENARIOS.length} Deployments running in namespace ${namespace} on ${NODES.map((n) => n.name).join(', ')}`);
+
+  const finished = (async () => {
+    try {
+      for (const s of SCENARIOS) {
+        await stage.pause(PAUSE.betweenScenarios);
+        log(`demo ${s.name}: ${s.story}`);
+        await s.play(stage, pods.get(s.name)!);
+      }
+      log('demo: every scenario has played');
+      return 'played' as const;
+    } catch (error) {
+      if (signal.aborted) return 'stopped' as const;
+      throw error;
+    }
+  })();
+  // A caller that never awaits `finished` still learns why the demo stopped, and gets no unhandled rejection.
+  finished.catch((error: unknown) => log(`demo failed: ${error instanceof Error ? error.message : String(error)}`));
+  return { namespace, scenarios: DEMO_SCENARIOS, finished };
+}
+
+/**
+ * Empties what a previous run left, so a replay starts clean. Without a controller-manager nothing cascades (no
+ * garbage collector) and a deleted namespace never finishes terminating (no namespace controller): both are done here.
+ */
+async function clearStage(kc: KubeConfig, namespace: string, log: (line: string) => void): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const existing = await unlessMissing(core.readNamespace({ name: namespace }));
+  if (existing) {
+    log(`demo: clearing namespace ${namespace} from a previous run`);
+    await apps.deleteCollectionNamespacedDeployment({ namespace });
+    await apps.deleteCollectionNamespacedReplicaSet({ namespace });
+    // Grace period 0: with no kubelet to confirm, a graceful delete of a pod bound to a node would never complete.
+    await core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 });
+    await core.deleteCollectionNamespacedEvent({ namespace });
+    if (existing.metadata?.deletionTimestamp) {
+      // What the namespace controller does once a namespace is empty: drop its finalizer, and the namespace goes.
+      await core.replaceNamespaceFinalize({ name: namespace, body: { ...existing, spec: { finalizers: [] } } });
+      while (await unlessMissing(core.readNamespace({ name: namespace }))) await delay(100);
+    }
+  }
+  if (!existing || existing.metadata?.deletionTimestamp) {
+    await core.createNamespace({ body: { metadata: { name: namespace, labels: DEMO_LABELS } } });
+  }
+  for (const { name } of NODES) {
+    await unlessMissing(core.deleteNode({ name }));
+    // Node events live in `default`, where the kubelet records them.
+    await core.deleteCollectionNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.kind=Node,involvedObject.name=${name}` });
+  }
+}
+
+/** The Deployment, the ReplicaSet its controller would make, and the pods, bound to the node and running. */
+async function createWorkload(stage: Stage, s: Scenario): Promise<V1Pod[]> {
+  const { kc, namespace } = stage;
+  const apps = kc.makeApiClient(AppsV1Api);
+  const labels = { app: s.workload };
+  const replicas = s.pods.length;
+  const spec = { containers: s.containers };
+  const deployment = await apps.createNamespacedDeployment({
+    namespace,
+    body: { metadata: { name: s.workload, labels: { ...labels, ...DEMO_LABELS } }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec } } },
+  });
+  // The Deployment controller names the ReplicaSet `<deployment>-<pod-template-hash>` and labels it and its pods with
+  // the hash (shared/pod-facts.ts workloadFromOwners relies on it).
+  const rsLabels = { ...labels, 'pod-template-hash': templateHash(s.workload) };
+  const rs = await apps.createNamespacedReplicaSet({
+    namespace,
+    body: {
+      metadata: { name: rsName(s.workload), labels: rsLabels, annotations: { 'deployment.kubernetes.io/revision': '1' }, ownerReferences: [ownerOf('Deployment', deployment)] },
+      spec: { replicas, selector: { matchLabels: rsLabels }, template: { metadata: { labels: rsLabels }, spec } },
+    },
+  });
+  const node = NODES.find((n) => n.name === s.node)!;
+  const at = clock();
+  const pods: V1Pod[] = [];
+  for (const [i, name] of s.pods.entries()) {
+    const pod: V1Pod = { metadata: { name, namespace, labels: rsLabels, ownerReferences: [ownerOf('ReplicaSet', rs)] }, spec: { ...spec, nodeName: s.node } };
+    const ip = `${node.podCidr}.${10 * (SCENARIOS.indexOf(s) + 1) + i}`;
+    pods.push(await createPodAsKubelet(kc, pod, runningPod(pod, node, ip, at)));
+  }
+  // What the two controllers would report once the pods run, so `kubectl get deploy` reads as a healthy workload.
+  const ready = { replicas, readyReplicas: replicas, availableReplicas: replicas, observedGeneration: 1 };
+  await apps.replaceNamespacedReplicaSetStatus({ name: rsName(s.workload), namespace, body: { ...rs, status: { ...ready, fullyLabeledReplicas: replicas } } });
+  await apps.replaceNamespacedDeploymentStatus({ name: s.workload, namespace, body: { ...deployment, status: { ...ready, updatedReplicas: replicas } } });
+  return pods;
+}
+
+/**
+ * One death of a container and its restart, in the kubelet's successive views (shared/occurrences.ts,
+ * terminationIndex): `state.terminated` with restartCount N; from the second death on, `state.waiting`
+ * CrashLoopBackOff with `lastState.terminated` and a BackOff event; then `state.running`, lastState kept, N+1.
+ */
+async function crash(stage: Stage, pod: V1Pod, container: string, death: Death, what: string): Promise<void> {
+  const { kc, namespace } = stage;
+  const name = pod.metadata!.name!;
+  const ref = `${name}_${namespace}(${pod.metadata!.uid})`; // the kubelet's format.Pod
+  const finishedAt = clock();
+  let terminated: V1ContainerStateTerminated | undefined;
+  let restarts = 0;
+  await updatePodStatus(kc, namespace, name, (p) =>
+    withContainer(p.status!, container, finishedAt, (cs) => {
+      restarts = cs.restartCount;
+      terminated = { ...death, startedAt: cs.state?.running?.startedAt, finishedAt, containerID: cs.containerID };
+      return { ...cs, ready: false, started: false, state: { terminated }, lastState: cs.lastState ?? {} };
+    }),
+  );
+  stage.log(`  ${name} › ${container} ${what}`);
+  if (restarts > 0) {
+    const backOff = `back-off ${Math.min(300, 10 * 2 ** (restarts - 1))}s restarting failed container=${container} pod=${ref}`;
+    await updatePodStatus(kc, namespace, name, (p) =>
+      withContainer(p.status!, container, finishedAt, (cs) => ({ ...cs, state: { waiting: { reason: 'CrashLoopBackOff', message: backOff } }, lastState: { terminated } })),
+    );
+    await emit(stage, `backoff/${container}`, podEvent(pod, container, 'Warning', 'BackOff', `Back-off restarting failed container ${container} in pod ${ref}`, clock()));
+    await stage.pause(PAUSE.backOff);
+  } else {
+    await stage.pause(PAUSE.restart);
+  }
+  const startedAt = clock();
+  await updatePodStatus(kc, namespace, name, (p) =>
+    withContainer(p.status!, container, startedAt, (cs) => ({
+      ...cs,
+      ready: true,
+      started: true,
+      restartCount: restarts + 1,
+      containerID: containerId(`${pod.metadata!.uid}/${container}/${restarts + 1}`),
+      state: { running: { startedAt } },
+      lastState: { terminated },
+    })),
+  );
+}
+
+/**
+ * The kubelet's eviction (DOMAIN.md §2): phase Failed, reason Evicted, the message in its current format, the
+ * DisruptionTarget condition, and a Warning Evicted event whose annotations name the offending containers. The
+ * containers, removed with the pod, get the kubelet's synthetic ContainerStatusUnknown/137 (DOMAIN.md §1), which
+ * carries no times.
+ */
+async function evict(stage: Stage, pod: V1Pod, usageMi: number, availableMi: number): Promise<void> {
+  const at = clock();
+  const usage = `${usageMi * 1024}Ki`; // the kubelet prints working sets in Ki
+  const message = `The node was low on resource: memory. Threshold quantity: 100Mi, available: ${availableMi * 1024}Ki. Container web was using ${usage}, request is 512Mi, has larger consumption of memory. `;
+  const name = pod.metadata!.name!;
+  await updatePodStatus(stage.kc, stage.namespace, name, (p) => ({
+    ...p.status,
+    phase: 'Failed',
+    reason: 'Evicted',
+    message,
+    conditions: [
+      ...readiness(p.status?.conditions ?? [], false, 'PodCompleted', at),
+      { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message, lastTransitionTime: at },
+    ],
+    containerStatuses: (p.status?.containerStatuses ?? []).map((cs) => ({
+      ...cs,
+      ready: false,
+      started: false,
+      state: { terminated: { reason: 'ContainerStatusUnknown', exitCode: 137, message: 'The container could not be located when the pod was terminated' } },
+    })),
+  }));
+  await emit(stage, 'evicted', {
+    ...podEvent(pod, undefined, 'Warning', 'Evicted', message, at),
+    metadata: { namespace: stage.namespace, annotations: { offending_containers: 'web', offending_containers_usage: usage, starved_resource: 'memory' } },
+  });
+  stage.log(`  ${name} evicted (web was using ${usageMi}Mi against a 512Mi request)`);
+}
+
+/** Writes an event, or raises the count of the one already written under `key` for this object. */
+async function emit(stage: Stage, key: string, event: CoreV1Event): Promise<void> {
+  const k = `${event.involvedObject.uid}/${key}`;
+  const known = stage.events.get(k);
+  stage.events.set(k, known ? await repeatEvent(stage.kc, known, event.lastTimestamp!) : await createEvent(stage.kc, event));
+}
+
+function kubeletEvent(on: V1ObjectReference, host: string, type: 'Normal' | 'Warning', reason: string, message: string, at: Date): CoreV1Event {
+  return {
+    metadata: { namespace: on.namespace ?? 'default' },
+    involvedObject: on,
+    type,
+    reason,
+    message,
+    count: 1,
+    firstTimestamp: at,
+    lastTimestamp: at,
+    source: { component: 'kubelet', host },
+    reportingComponent: 'kubelet',
+    reportingInstance: host,
+  };
+}
+
+function podEvent(pod: V1Pod, container: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string, at: Date): CoreV1Event {
+  const { name, namespace, uid } = pod.metadata!;
+  const on = { apiVersion: 'v1', kind: 'Pod', name, namespace, uid, ...(container ? { fieldPath: `spec.containers{${container}}` } : {}) };
+  return kubeletEvent(on, pod.spec!.nodeName!, type, reason, message, at);
+}
+
+function nodeEvent(node: string, type: 'Normal' | 'Warning', reason: string, message: string, at: Date): CoreV1Event {
+  return kubeletEvent({ kind: 'Node', name: node, uid: node }, node, type, reason, message, at);
+}
+
+function container(name: string, image: string, memory: { limit: string; request: string }, extra: Partial<V1Container> = {}): V1Container {
+  return { name, image, resources: { limits: { memory: memory.limit }, requests: { cpu: '100m', memory: memory.request } }, ...extra };
+}
+
+function runningPod(pod: V1Pod, node: NodeSpec, ip: string, at: Date): V1PodStatus {
+  const uidless = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
+  return {
+    phase: 'Running',
+    hostIP: node.ip,
+    hostIPs: [{ ip: node.ip }],
+    podIP: ip,
+    podIPs: [{ ip }],
+    startTime: at,
+    conditions: [
+      { type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: at },
+      { type: 'Initialized', status: 'True', lastTransitionTime: at },
+      ...readiness([], true, undefined, at),
+      { type: 'PodScheduled', status: 'True', lastTransitionTime: at },
+    ],
+    containerStatuses: pod.spec!.containers.map((c) => ({
+      name: c.name,
+      image: c.image!,
+      imageID: `${c.image!.split(':')[0]}@sha256:${sha256(c.image!)}`,
+      containerID: containerId(`${uidless}/${c.name}/0`),
+      ready: true,
+      started: true,
+      restartCount: 0,
+      state: { running: { startedAt: at } },
+      lastState: {},
+    })),
+  };
+}
+
+/** Changes one container's status and keeps the pod's Ready and ContainersReady conditions in step with it. */
+function withContainer(status: V1PodStatus, name: string, at: Date, change: (cs: V1ContainerStatus) => V1ContainerStatus): V1PodStatus {
+  const containerStatuses = (status.containerStatuses ?? []).map((cs) => (cs.name === name ? change(cs) : cs));
+  const ready = containerStatuses.every((cs) => cs.ready);
+  const unready = containerStatuses.filter((cs) => !cs.ready).map((cs) => cs.name);
+  return { ...status, containerStatuses, conditions: readiness(status.conditions ?? [], ready, ready ? undefined : 'ContainersNotReady', at, unready) };
+}
+
+function readiness(conditions: V1PodCondition[], ready: boolean, reason: string | undefined, at: Date, unready: string[] = []): V1PodCondition[] {
+  const others = conditions.filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady');
+  const message = reason === 'ContainersNotReady' ? `containers with unready status: [${unready.join(' ')}]` : undefined;
+  const make = (type: string): V1PodCondition => ({ type, status: ready ? 'True' : 'False', lastTransitionTime: at, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+  return [...others, make('ContainersReady'), make('Ready')];
+}
+
+function nodeObject(n: NodeSpec, at: Date): V1Node {
+  const resources = (memoryMi: number, cpu: string) => ({ cpu, memory: `${memoryMi * 1024}Ki`, pods: '110', 'ephemeral-storage': '101430960Ki' });
+  return {
+    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...DEMO_LABELS } },
+    spec: { podCIDR: `${n.podCidr}.0/24` },
+    status: {
+      capacity: resources(n.capacityMi, '4'),
+      allocatable: resources(n.allocatableMi, '3920m'),
+      conditions: [
+        nodeCondition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', at),
+        nodeCondition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', at),
+        nodeCondition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', at),
+        nodeCondition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status', at),
+      ],
+      // No addresses: the engine asks the API server for kubelet stats through nodes/proxy, which would dial a made-up
+      // IP and hang until its timeout; with none the proxy fails at once and the alert says the stats were unavailable.
+      nodeInfo: {
+        kubeletVersion: DEFAULT_KUBERNETES_VERSION,
+        kubeProxyVersion: DEFAULT_KUBERNETES_VERSION,
+        containerRuntimeVersion: 'containerd://2.1.4',
+        kernelVersion: '6.1.0-37-cloud-amd64',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+        machineID: sha256(`${n.name}/machine`).slice(0, 32),
+        systemUUID: uuidFrom(`${n.name}/system`),
+        bootID: uuidFrom(`${n.name}/boot`),
+      },
+    },
+  };
+}
+
+function nodeCondition(type: string, status: 'True' | 'False', reason: string, message: string, at: Date): V1NodeCondition {
+  return { type, status, reason, message, lastHeartbeatTime: at, lastTransitionTime: at };
+}
+
+function ownerOf(kind: 'Deployment' | 'ReplicaSet', o: { metadata?: { name?: string; uid?: string } }): V1OwnerReference {
+  return { apiVersion: 'apps/v1', kind, name: o.metadata!.name!, uid: o.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+function safeString(seed: string, length: number): string {
+  return Array.from(createHash('sha256').update(seed).digest().subarray(0, length), (b) => SAFE[b % SAFE.length]).join('');
+}
+
+function templateHash(deployment: string): string {
+  return safeString(`${deployment}/template`, 10);
+}
+
+function rsName(deployment: string): string {
+  return `${deployment}-${templateHash(deployment)}`;
+}
+
+function podNames(deployment: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${rsName(deployment)}-${safeString(`${deployment}/${i}`, 5)}`);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function containerId(seed: string): string {
+  return `containerd://${sha256(seed)}`;
+}
+
+function uuidFrom(seed: string): string {
+  const h = sha256(seed);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Now, to the second: API times have no finer resolution, and the engine compares them with event times. */
+function clock(): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000);
+}
+
+async function unlessMissing<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof ApiException && error.code === 404) return undefined;
+    throw error;
+  }
+}
