@@ -155,18 +155,19 @@ async function postInGroup(
   if (group.count === 1 || !group.message) {
     // The first of its group (or the first never appeared: then this one stands alone rather than be lost).
     const alert = render.first();
-    const ts = await postMessage(deps.slack, g.channel, alert);
-    await g.markPosted({ channel: g.channel, ts });
+    // Slack answers with the channel's id: a channel configured by name (#oom-alerts) must be updated by that id.
+    const { channel, ts } = await postMessage(deps.slack, g.channel, alert);
+    await g.markPosted({ channel, ts });
     // The group's first message is whichever alert is set first: a standalone alert posted because the first failed
     // becomes the root, so later repeats thread again.
-    await bestEffort('remembering the first alert', () => deps.store.setRepeatMessage(g.groupKey, { channel: g.channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }));
-    return { status: 'posted', channel: g.channel, ts };
+    await bestEffort('remembering the first alert', () => deps.store.setRepeatMessage(g.groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }));
+    return { status: 'posted', channel, ts };
   }
 
   const root = group.message;
   const threaded = group.count <= MAX_THREAD_REPLIES + 1;
   const reply = render.reply();
-  const ts = threaded ? await postMessage(deps.slack, root.channel, reply, root.ts) : root.ts;
+  const ts = threaded ? (await postMessage(deps.slack, root.channel, reply, root.ts)).ts : root.ts;
   await g.markPosted({ channel: root.channel, ts });
   if (root.blocks && (threaded || (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS)))) {
     const blocks = root.blocks;
@@ -229,10 +230,10 @@ async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: '
   return { ...outcome, occurrenceId: envelope.occurrenceId };
 }
 
-async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string): Promise<string> {
+async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string): Promise<{ channel: string; ts: string }> {
   const res = await slack.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
   if (!res.ts) throw new Error(`Slack accepted a message to ${channel} without a ts`);
-  return res.ts;
+  return { channel: res.channel ?? channel, ts: res.ts };
 }
 
 function incidentOf(envelope: Envelope, v: Verdict, message: { channel: string; ts: string }): Incident {

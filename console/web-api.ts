@@ -1,0 +1,148 @@
+// The subset of Slack's Web API that oombot calls, answered from the console's workspace, so the production
+// WebClient (slackApiUrl pointed here) runs unchanged. Answers have Slack's shapes and its error codes
+// (api.slack.com/methods/<method>#errors); Slack answers HTTP 200 with `ok: false` for a refused call. Arguments arrive
+// as @slack/web-api sends them: form fields, with blocks as a JSON string.
+import { checkMessage } from './message-checks.ts';
+import { isChannelId, type ConsoleMessage, type Workspace } from './workspace.ts';
+
+export interface WebApiContext {
+  workspace: Workspace;
+  /** The console's user: the only one who sees ephemeral messages here. */
+  userId: string;
+  userGroups: Record<string, string[]>;
+  bot: { userId: string; botId: string; appId: string; name: string };
+  team: { id: string; name: string; domain: string };
+  /** The console's base URL (auth.test's `url`). */
+  url: string;
+}
+
+export type WebApiAnswer = Record<string, unknown> & { ok: boolean };
+
+type Args = Record<string, unknown>;
+
+const METHODS: Record<string, (args: Args, ctx: WebApiContext) => WebApiAnswer> = {
+  'auth.test': (_args, ctx) => ({
+    ok: true,
+    url: `${ctx.url}/`,
+    team: ctx.team.name,
+    user: ctx.bot.name,
+    team_id: ctx.team.id,
+    user_id: ctx.bot.userId,
+    bot_id: ctx.bot.botId,
+    is_enterprise_install: false,
+  }),
+
+  'chat.postMessage': (args, ctx) => {
+    const channelArg = str(args['channel']);
+    if (!channelArg) return fail('channel_not_found');
+    const check = checkMessage(args);
+    if (!check.ok) return check;
+    const channel = ctx.workspace.resolveChannel(channelArg);
+    const threadTs = str(args['thread_ts']);
+    const posted = ctx.workspace.post({ channel: channel.id, ...(threadTs ? { threadTs } : {}), text: check.text ?? '', blocks: withSlackIds(check.blocks ?? []), ephemeral: false, author: 'app' });
+    return { ok: true, channel: channel.id, ts: posted.ts, message: messageObject(posted, ctx) };
+  },
+
+  'chat.update': (args, ctx) => {
+    const channel = str(args['channel']);
+    if (!channel || !isChannelId(channel) || !ctx.workspace.channel(channel)) return fail('channel_not_found');
+    const target = ctx.workspace.find(channel, str(args['ts']) ?? '');
+    if (!target || target.ephemeral) return fail('message_not_found');
+    const check = checkMessage(args);
+    if (!check.ok) return check;
+    // "If you don't include [blocks], the message's previous blocks will be retained" (chat.update).
+    const updated = ctx.workspace.update(target, { ...(check.text !== undefined ? { text: check.text } : {}), ...(check.blocks !== undefined ? { blocks: withSlackIds(check.blocks) } : {}) });
+    return { ok: true, channel, ts: updated.ts, text: updated.text, message: messageObject(updated, ctx) };
+  },
+
+  'chat.postEphemeral': (args, ctx) => {
+    const channelArg = str(args['channel']);
+    if (!channelArg) return fail('channel_not_found');
+    const user = str(args['user']);
+    if (!user || !knownUsers(ctx).has(user)) return fail('user_not_in_channel');
+    const check = checkMessage(args);
+    if (!check.ok) return check;
+    const channel = ctx.workspace.resolveChannel(channelArg);
+    const threadTs = str(args['thread_ts']);
+    if (user !== ctx.userId) return { ok: true, message_ts: ctx.workspace.nextTs() }; // someone else's screen
+    const posted = ctx.workspace.post({ channel: channel.id, ...(threadTs ? { threadTs } : {}), text: check.text ?? '', blocks: withSlackIds(check.blocks ?? []), ephemeral: true, author: 'app' });
+    return { ok: true, message_ts: posted.ts };
+  },
+
+  'usergroups.users.list': (args, ctx) => {
+    const group = str(args['usergroup']);
+    if (!group) return fail('invalid_arguments');
+    const users = ctx.userGroups[group];
+    return users ? { ok: true, users: [...users] } : fail('no_such_subteam');
+  },
+
+  'conversations.info': (args, ctx) => {
+    const id = str(args['channel']);
+    // conversations.info takes IDs only; the local workspace has every channel ID it is asked about.
+    if (!id || !isChannelId(id)) return fail('channel_not_found');
+    const channel = ctx.workspace.channel(id) ?? ctx.workspace.ensureChannel(id, id);
+    return { ok: true, channel: { id: channel.id, name: channel.name, is_channel: true, is_private: false, is_archived: false, is_member: true, is_general: false, created: 0 } };
+  },
+};
+
+export function callWebApi(method: string, args: Args, ctx: WebApiContext): WebApiAnswer {
+  const handler = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
+  return handler ? handler(args, ctx) : fail('unknown_method');
+}
+
+/**
+ * Slack generates a block_id for a block without one, and an action_id for a button without one ("If not specified,
+ * one will be generated"), and sends them back in block_actions payloads.
+ */
+export function withSlackIds(blocks: unknown[]): unknown[] {
+  return blocks.map((raw) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+    const block = { ...(raw as Record<string, unknown>) };
+    if (typeof block['block_id'] !== 'string') block['block_id'] = randomId();
+    if (Array.isArray(block['elements']) && block['type'] === 'actions') block['elements'] = block['elements'].map(withActionId);
+    if (block['accessory'] !== undefined) block['accessory'] = withActionId(block['accessory']);
+    return block;
+  });
+}
+
+function withActionId(element: unknown): unknown {
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) return element;
+  const e = element as Record<string, unknown>;
+  return e['type'] === 'button' && typeof e['action_id'] !== 'string' ? { ...e, action_id: randomId() } : e;
+}
+
+/** The `message` object Slack returns with a posted or updated message. */
+export function messageObject(m: ConsoleMessage, ctx: Pick<WebApiContext, 'bot' | 'team'>): Record<string, unknown> {
+  return {
+    type: 'message',
+    subtype: 'bot_message',
+    user: ctx.bot.userId,
+    bot_id: ctx.bot.botId,
+    app_id: ctx.bot.appId,
+    team: ctx.team.id,
+    text: m.text,
+    blocks: m.blocks,
+    ts: m.ts,
+    ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+  };
+}
+
+function knownUsers(ctx: WebApiContext): Set<string> {
+  return new Set([ctx.userId, ...Object.values(ctx.userGroups).flat()]);
+}
+
+function fail(error: string): WebApiAnswer {
+  return { ok: false, error };
+}
+
+function str(value: unknown): string | undefined {
+  if (typeof value === 'string') return value || undefined;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+// Slack's generated ids are a few random characters ("Vr3kb").
+const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+function randomId(): string {
+  return Array.from({ length: 5 }, () => ID_CHARS[Math.floor(Math.random() * ID_CHARS.length)]).join('');
+}
