@@ -13,6 +13,13 @@ import { answerOom, type CommandReply } from './oom-command.ts';
 import { proposedChange, raiseLimit, type RaisePolicy } from './raise-limit.ts';
 import { escapeMrkdwn } from './slack-limits.ts';
 
+/** Who may press Raise limit, per namespace: Slack user ids (U…/W…) or user group ids (S…). Default: nobody. */
+export const RaisePolicySchema = z.object({
+  allowed: z.record(z.string(), z.array(z.string().regex(/^[UWS][A-Z0-9]+$/, 'must be a Slack user id (U…, W…) or user group id (S…)'))).default({}),
+  contact: z.string().optional(),
+  maxFactor: z.number().min(1).max(10).default(2),
+});
+
 export const ActionJobSchema = z.discriminatedUnion('kind', [
   /** `/oom why …`, answered at the command's response_url. */
   z.object({ kind: z.literal('why'), text: z.string().max(4000), userId: z.string().min(1), responseUrl: z.url() }),

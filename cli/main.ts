@@ -4,12 +4,13 @@ import { CliError, reportError } from './errors.ts';
 import { EXPLAIN_USAGE, explainCommand } from './explain-command.ts';
 import type { Io } from './io.ts';
 
-const USAGE = `usage: oombot <command> [options]
+const USAGE = `usage: oombot <command> [options]   (or, as a kubectl plugin: kubectl oom <command> [options])
 
 commands:
-  explain <namespace>/<pod>   why did this container die? (live, or offline with --from-file)
+  explain <namespace>/<pod>   why did this container die? (live, or offline with --from-file); also: why
   forwarder                   watch the cluster and publish memory deaths to EventBridge (configured from the environment)
   sandbox                     run a local Kubernetes control plane (etcd + kube-apiserver) until interrupted
+  start                       the whole product on this machine: the local console (or Slack over Socket Mode), the demo
 
 Run oombot <command> --help for a command's options.`;
 
@@ -18,6 +19,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   try {
     switch (command) {
       case 'explain':
+      case 'why': // as in `/oom why` and `kubectl oom why <pod> -n <ns>`
         return await explainCommand(rest, io);
       case 'forwarder': {
         const { forwarderCommand } = await import('./forwarder-command.ts');
@@ -27,6 +29,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         const { sandboxCommand } = await import('./sandbox-command.ts');
         return await sandboxCommand(rest, io);
       }
+      case 'start': {
+        const { startCommand } = await import('./start-command.ts');
+        return await startCommand(rest, io);
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -34,10 +40,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         io.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new CliError('USAGE', `unknown command "${command}"; commands: explain, forwarder, sandbox`);
+        throw new CliError('USAGE', `unknown command "${command}"; commands: explain, forwarder, sandbox, start`);
     }
   } catch (error) {
-    if (error instanceof CliError && error.code === 'USAGE' && command === 'explain') {
+    if (error instanceof CliError && error.code === 'USAGE' && (command === 'explain' || command === 'why')) {
       io.stderr.write(`oombot: ${error.message}\n${EXPLAIN_USAGE.split('\n')[0]}\n`);
       return error.exitCode;
     }

@@ -9,17 +9,10 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { ActionJobSchema, postToResponseUrl, runActionJob, slackGroupMembers, type ActionDeps } from '../../bot/actions.ts';
+import { ActionJobSchema, postToResponseUrl, RaisePolicySchema, runActionJob, slackGroupMembers, type ActionDeps } from '../../bot/actions.ts';
 import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { json, loadEnv } from '../env.ts';
-
-/** Who may press Raise limit, per namespace: Slack user ids (U…/W…) or user group ids (S…). Default: nobody. */
-export const RaisePolicySchema = z.object({
-  allowed: z.record(z.string(), z.array(z.string().regex(/^[UWS][A-Z0-9]+$/, 'must be a Slack user id (U…, W…) or user group id (S…)'))).default({}),
-  contact: z.string().optional(),
-  maxFactor: z.number().min(1).max(10).default(2),
-});
 
 export const ActionsEnvSchema = z.object({
   OOMBOT_TABLE: z.string({ error: 'is missing: the DynamoDB table name (serverless.yml sets it)' }).min(1),

@@ -1,0 +1,68 @@
+// `oombot start` (what `npm start` runs): local mode (local/start.ts) in the foreground until Ctrl-C. It prints what it
+// is connected to first, then one line per thing worth a person's attention; the JSON logs of the parts go to
+// OOMBOT_LOG_FILE when set, else only their warnings and errors reach stderr.
+import { appendFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Level, Log } from '../forwarder/log.ts';
+import { LocalModeError, startLocal } from '../local/start.ts';
+import { stateDir } from '../local/state.ts';
+import { StoreFileError } from '../store/file.ts';
+import { CliError } from './errors.ts';
+import type { Io } from './io.ts';
+
+export const START_USAGE = `usage: oombot start [--port N] [--sandbox] [--state-dir DIR]
+
+The whole of oombot on this machine: the forwarder watches your current kubeconfig context (or, when no cluster
+answers, a local control plane where demo scenarios play), the alerts are diagnosed and posted, and the Slack app
+answers /oom and the buttons — in your workspace over Socket Mode when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set
+(alerts to OOMBOT_DEFAULT_CHANNEL), else in the local console, a web page on 127.0.0.1.
+
+options:
+  --port N          the console's port (default 8780; 0 picks a free one)
+  --sandbox         use the local control plane and its demo even when a kubeconfig names a cluster
+  --state-dir DIR   where incidents, mutes, the audit log and console messages are kept
+                    (default OOMBOT_STATE_DIR, else $XDG_STATE_HOME/oombot, else ~/.local/state/oombot)
+environment: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, OOMBOT_DEFAULT_CHANNEL, OOMBOT_RAISE_POLICY, OOMBOT_RUNBOOKS,
+  OOMBOT_LOG_FILE (the parts' JSON logs).`;
+
+export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEnv = process.env, until?: Promise<unknown>): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { port: { type: 'string' }, sandbox: { type: 'boolean' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new CliError('USAGE', `${(error as Error).message.split('. ')[0]} (see oombot start --help)`);
+  }
+  if (values.help) {
+    io.stdout.write(`${START_USAGE}\n`);
+    return 0;
+  }
+  const port = values.port === undefined ? 8780 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError('USAGE', `--port must be a port number from 0 to 65535, not "${values.port}"`);
+
+  const say = (line: string) => io.stdout.write(`${line}\n`);
+  const logFile = env['OOMBOT_LOG_FILE'];
+  const log: Log = (level: Level, msg: string, fields: Record<string, unknown> = {}) => {
+    const line = `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
+    if (logFile) appendFileSync(logFile, line);
+    else if (level !== 'info') io.stderr.write(line);
+  };
+
+  say('oombot local mode: starting…');
+  const stopRequested = new Promise<NodeJS.Signals | 'until'>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    void until?.then(() => resolve('until'));
+  });
+  let local;
+  try {
+    local = await startLocal({ port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), say, log });
+  } catch (error) {
+    if (error instanceof LocalModeError || error instanceof StoreFileError) throw new CliError('USAGE', error.message);
+    throw error;
+  }
+  say(`ready      ${local.consoleUrl ?? 'connected to Slack'}`);
+  await stopRequested;
+  say('stopping…');
+  await local.stop();
+  return 0;
+}

@@ -1,0 +1,258 @@
+// Local mode (`oombot start`, DESIGN.md "Local mode"): the whole product in one process, wired from the production
+// parts through local ports — the forwarder against the current kubeconfig context (or the local control plane, with
+// the demo scenarios, when there is no cluster), an in-process bus instead of EventBridge, the analyze step
+// (postOccurrence), the embedded store (store/file.ts) instead of DynamoDB, and the Slack app (bot/slack-app.ts) in
+// Socket Mode when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, else behind the local console.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import bolt from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { postToResponseUrl, RaisePolicySchema, runActionJob, slackGroupMembers, type ActionDeps, type ActionJob } from '../bot/actions.ts';
+import { postOccurrence, type PostDeps } from '../bot/post-occurrence.ts';
+import type { RaisePolicy } from '../bot/raise-limit.ts';
+import { registerOombot } from '../bot/slack-app.ts';
+import { startConsole, type LocalConsole } from '../console/server.ts';
+import { loadConfig } from '../forwarder/config.ts';
+import { Forwarder } from '../forwarder/forwarder.ts';
+import type { Log } from '../forwarder/log.ts';
+import { forwarderMetrics } from '../forwarder/metrics.ts';
+import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
+import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
+import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
+import { safeParseEnvelope } from '../shared/envelope.ts';
+import { FileStore } from '../store/file.ts';
+import { localBus, type LocalBus } from './bus.ts';
+
+const { App, HTTPReceiver, LogLevel } = bolt;
+
+/** Where local alerts go: one channel, named in the console. */
+const CONSOLE_CHANNEL = { id: 'C0ALERTS', name: 'oom-alerts' };
+const CONSOLE_USER = 'U0LOCAL';
+
+/** Runbooks the demo's buttons open when no annotation or OOMBOT_RUNBOOKS names one: the Kubernetes docs per cause. */
+const DEFAULT_RUNBOOKS: Record<string, string> = {
+  limit: 'https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/',
+  'node-pressure': 'https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/',
+  runtime: 'https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/',
+  default: 'https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/',
+};
+
+export interface LocalOptions {
+  /** The console's port (0 picks a free one). */
+  port: number;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Start the local control plane and play the demo even when a kubeconfig names a cluster. */
+  sandbox?: boolean;
+  /** How much faster the demo plays (tests). */
+  demoSpeed?: number;
+  /** Human-readable progress lines. */
+  say: (line: string) => void;
+  log: Log;
+}
+
+export interface LocalMode {
+  cluster: { name: string; server: string; sandbox: boolean };
+  /** The console's URL, when there is no Slack workspace. */
+  consoleUrl?: string;
+  demo?: DemoHandle;
+  /** The local control plane's admin kubeconfig, when oombot started one. */
+  sandboxKubeConfig?: KubeConfig;
+  bus: LocalBus;
+  /** Waits until jobs handed to actions and occurrences on the bus are done (tests). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class LocalModeError extends Error {
+  override readonly name = 'LocalModeError';
+}
+
+const EnvSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().optional(),
+  SLACK_APP_TOKEN: z.string().optional(),
+  OOMBOT_DEFAULT_CHANNEL: z.string().optional(),
+  OOMBOT_RAISE_POLICY: z.string().optional(),
+  OOMBOT_RUNBOOKS: z.string().optional(),
+});
+
+export async function startLocal(o: LocalOptions): Promise<LocalMode> {
+  const env = EnvSchema.parse(o.env);
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => o.log('warn', 'stopping a part failed', { error: (error as Error).message }));
+  };
+  try {
+    await mkdir(o.stateDir, { recursive: true });
+    const store = await FileStore.open(path.join(o.stateDir, 'store.json'));
+
+    // The Slack side: a real workspace over Socket Mode, or the console standing in for Slack.
+    const socketMode = Boolean(env.SLACK_BOT_TOKEN && env.SLACK_APP_TOKEN);
+    if ((env.SLACK_BOT_TOKEN || env.SLACK_APP_TOKEN) && !socketMode) throw new LocalModeError(`Socket Mode needs both SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…, scope connections:write); only ${env.SLACK_BOT_TOKEN ? 'SLACK_BOT_TOKEN' : 'SLACK_APP_TOKEN'} is set`);
+    if (socketMode && !env.OOMBOT_DEFAULT_CHANNEL) throw new LocalModeError('with Slack tokens set, OOMBOT_DEFAULT_CHANNEL must name the channel id alerts go to (invite the app there), e.g. C0123456789');
+    const policy: RaisePolicy = env.OOMBOT_RAISE_POLICY
+      ? parseJson('OOMBOT_RAISE_POLICY', env.OOMBOT_RAISE_POLICY, RaisePolicySchema)
+      : socketMode
+        ? { allowed: {}, contact: 'whoever runs oombot start (set OOMBOT_RAISE_POLICY)' }
+        : // The console's only user is whoever ran `oombot start`, with their own kubeconfig: the button may do what they may.
+          { allowed: { '*': [CONSOLE_USER] } };
+    const runbooks = env.OOMBOT_RUNBOOKS ? parseJson('OOMBOT_RUNBOOKS', env.OOMBOT_RUNBOOKS, z.record(z.string(), z.url())) : DEFAULT_RUNBOOKS;
+
+    let app: InstanceType<typeof App>;
+    let web: WebClient;
+    let consoleHandle: LocalConsole | undefined;
+    if (socketMode) {
+      app = new App({ token: env.SLACK_BOT_TOKEN!, appToken: env.SLACK_APP_TOKEN!, socketMode: true, logLevel: LogLevel.WARN });
+      web = new WebClient(env.SLACK_BOT_TOKEN, { retryConfig: { retries: 5 } });
+    } else {
+      // The console signs its requests as Slack does, with a secret made for this run; Bolt checks them as in AWS.
+      const signingSecret = randomBytes(24).toString('hex');
+      const botToken = `xoxb-local-${randomBytes(12).toString('hex')}`;
+      const receiver = new HTTPReceiver({ signingSecret, endpoints: '/slack/events', processBeforeResponse: true, logLevel: LogLevel.WARN });
+      app = new App({ receiver, authorize: async () => ({}), logLevel: LogLevel.WARN });
+      const appServer = http.createServer(receiver.requestListener);
+      await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+      stops.push(() => new Promise((resolve) => appServer.close(resolve)));
+      const appUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/slack/events`;
+      try {
+        consoleHandle = await startConsole({ port: o.port, botToken, signingSecret, appUrl, userId: CONSOLE_USER, stateFile: path.join(o.stateDir, 'console.json'), channels: { [CONSOLE_CHANNEL.id]: CONSOLE_CHANNEL.name } });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new LocalModeError(`port ${o.port} is in use: start with --port <another port> (or --port 0 for any free one)`);
+        throw error;
+      }
+      stops.push(() => consoleHandle!.close());
+      web = new WebClient(botToken, { slackApiUrl: consoleHandle.slackApiUrl, retryConfig: { retries: 5 } });
+      o.say(`console    ${consoleHandle.url}  (alerts, buttons and the /oom box; no Slack workspace needed)`);
+    }
+
+    // The cluster: the current kubeconfig context when it answers, else the local control plane and the demo.
+    let kc: KubeConfig | undefined;
+    let controlPlane: ControlPlane | undefined;
+    let clusterName = 'sandbox';
+    if (!o.sandbox) {
+      const reachable = await currentCluster();
+      if (reachable) ({ kc, name: clusterName } = reachable);
+    }
+    if (!kc) {
+      o.say('cluster    none reachable in your kubeconfig: starting a local control plane (etcd + kube-apiserver) for the demo…');
+      controlPlane = await startControlPlane({ log: (line) => o.log('info', line) });
+      stops.push(() => controlPlane!.stop());
+      kc = controlPlane.adminKubeConfig();
+    }
+    const api: KubeTransport = kubeConfigTransport(kc);
+    const server = kc.getCurrentCluster()!.server;
+    const cluster = (name: string) => (name === clusterName ? api : undefined);
+    const channel = socketMode ? env.OOMBOT_DEFAULT_CHANNEL! : CONSOLE_CHANNEL.id;
+
+    // analyze, as the Lambda does it, fed by the in-process bus.
+    const postDeps: PostDeps = { store, slack: web.chat, cluster, routing: { defaultChannel: channel, runbooks } };
+    const bus = localBus({
+      log: o.log,
+      analyze: async (detail) => {
+        const parsed = safeParseEnvelope(detail);
+        if (!parsed.success) return o.log('error', 'malformed envelope rejected', { reason: parsed.error });
+        const outcome = await postOccurrence(postDeps, parsed.data);
+        o.log('info', 'occurrence handled', { occurrenceId: parsed.data.occurrenceId, status: outcome.status });
+      },
+    });
+
+    // actions, as the Lambda does it, started in-process instead of by an asynchronous invoke.
+    const actionDeps: ActionDeps = { store, cluster, clusters: [clusterName], policy, groupMembers: slackGroupMembers(web), slack: web.chat, respond: postToResponseUrl };
+    const jobs = new Set<Promise<void>>();
+    const dispatch = async (job: ActionJob) => {
+      const run = runActionJob(actionDeps, job)
+        .catch((error: unknown) => o.log('error', 'action failed', { kind: job.kind, error: (error as Error).message }))
+        .finally(() => jobs.delete(run));
+      jobs.add(run);
+    };
+    registerOombot(app, { store, cluster, clusters: [clusterName], dispatch });
+    if (socketMode) {
+      await app.start();
+      stops.push(() => app.stop());
+    }
+
+    // The forwarder, watching that cluster, delivering to the bus.
+    const config = loadConfig({ OOMBOT_CLUSTER: clusterName, OOMBOT_SINK: 'stdout', OOMBOT_LEADER_ELECTION: 'false', OOMBOT_HTTP_PORT: '0' });
+    const forwarder = new Forwarder({ config, api, sink: bus, log: o.log, metrics: forwarderMetrics() });
+    const stopForwarder = new AbortController();
+    const forwarding = forwarder.run(stopForwarder.signal);
+    stops.push(async () => {
+      stopForwarder.abort();
+      await forwarding;
+    });
+    await until(() => forwarder.unready() === undefined, 30_000, 'the forwarder did not start watching within 30 s');
+
+    o.say(`cluster    ${clusterName} (${server})${controlPlane ? ', the local control plane, with demo scenarios' : ', from your kubeconfig'}`);
+    o.say(`slack      ${socketMode ? `your workspace over Socket Mode, alerts to ${channel}` : `none: the console above stands in for it`}`);
+    o.say(`state      ${o.stateDir} (incidents, mutes, audit log${consoleHandle ? ', console messages' : ''})`);
+    o.say('stop       Ctrl-C');
+
+    let demo: DemoHandle | undefined;
+    if (controlPlane) {
+      demo = await playDemo(kc, { log: (line) => o.say(`demo       ${line.replace(/^demo:? /, '')}`), ...(o.demoSpeed ? { speed: o.demoSpeed } : {}) });
+      demo.finished.then(
+        (how) => how === 'played' && o.say('demo       all scenarios played; press the buttons, or try /oom why in the console'),
+        (error: unknown) => o.log('error', 'the demo stopped', { error: (error as Error).message }),
+      );
+    }
+    return {
+      cluster: { name: clusterName, server, sandbox: Boolean(controlPlane) },
+      ...(consoleHandle ? { consoleUrl: consoleHandle.url } : {}),
+      ...(demo ? { demo } : {}),
+      ...(controlPlane ? { sandboxKubeConfig: kc } : {}),
+      bus,
+      idle: async () => {
+        await bus.idle();
+        while (jobs.size) await Promise.all(jobs);
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** The current kubeconfig context, if it names a cluster that answers within 3 s. */
+async function currentCluster(): Promise<{ kc: KubeConfig; name: string } | undefined> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch {
+    return undefined;
+  }
+  if (!kc.getCurrentCluster()) return undefined;
+  try {
+    const res = await Promise.race([kubeConfigTransport(kc).get('/version'), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 3_000).unref())]);
+    if (res.status !== 200) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { kc, name: kc.getCurrentContext() || kc.getCurrentCluster()!.name };
+}
+
+function parseJson<T extends z.ZodType>(name: string, text: string, schema: T): z.output<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new LocalModeError(`${name} is not JSON`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new LocalModeError(`${name} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+async function until(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new LocalModeError(message);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
