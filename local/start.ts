@@ -143,6 +143,8 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       controlPlane = await startControlPlane({ log: (line) => o.log('info', line) });
       stops.push(() => controlPlane!.stop());
       kc = controlPlane.adminKubeConfig();
+      // For a person (and a test) to look at the demo with kubectl while it runs.
+      await controlPlane.writeKubeconfig(path.join(o.stateDir, 'sandbox.kubeconfig'));
     }
     const api: KubeTransport = kubeConfigTransport(kc);
     const server = kc.getCurrentCluster()!.server;
@@ -187,7 +189,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     });
     await until(() => forwarder.unready() === undefined, 30_000, 'the forwarder did not start watching within 30 s');
 
-    o.say(`cluster    ${clusterName} (${server})${controlPlane ? ', the local control plane, with demo scenarios' : ', from your kubeconfig'}`);
+    o.say(`cluster    ${clusterName} (${server})${controlPlane ? `, the local control plane, with demo scenarios; kubectl --kubeconfig ${path.join(o.stateDir, 'sandbox.kubeconfig')} get pods -n demo` : ', from your kubeconfig'}`);
     o.say(`slack      ${socketMode ? `your workspace over Socket Mode, alerts to ${channel}` : `none: the console above stands in for it`}`);
     o.say(`state      ${o.stateDir} (incidents, mutes, audit log${consoleHandle ? ', console messages' : ''})`);
     o.say('stop       Ctrl-C');
