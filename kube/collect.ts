@@ -71,6 +71,8 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     if (r.status === 200) return { ok: true, value: parse(r.body) };
     if (r.status === 403) return { ok: false, why: `forbidden (${statusMessage(r)})` };
     if (r.status === 404) return { ok: false, why: 'not served by this cluster' };
+    // The API server's proxy to a node whose status lists no address: no kubelet to ask (a node object alone).
+    if (r.status === 500 && statusMessage(r).startsWith('no preferred addresses found')) return { ok: false, why: 'the node lists no kubelet address to ask' };
     return { ok: false, why: `${statusMessage(r)} (HTTP ${r.status})` };
   };
   const list = <T>(path: string, parse: (b: unknown) => T) =>
