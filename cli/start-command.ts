@@ -4,7 +4,7 @@
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Level, Log } from '../forwarder/log.ts';
-import { LocalModeError, startLocal } from '../local/start.ts';
+import { LocalModeError, startLocal, type LocalMode } from '../local/start.ts';
 import { stateDir } from '../local/state.ts';
 import { StoreFileError } from '../store/file.ts';
 import { CliError } from './errors.ts';
@@ -48,21 +48,33 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   };
 
   say('oombot local mode: starting…');
-  const stopRequested = new Promise<NodeJS.Signals | 'until'>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    void until?.then(() => resolve('until'));
-  });
-  let local;
+  let local: LocalMode | undefined;
+  let requestStop: () => void = () => {};
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+  // Ctrl-C while starting (the first control-plane build takes minutes) exits at once: the control plane's children
+  // are killed by its exit handler. Once running, it stops the parts in order.
+  const onSignal = () => {
+    if (local) return requestStop();
+    io.stderr.write('oombot: interrupted while starting\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  void until?.then(() => requestStop());
   try {
-    local = await startLocal({ port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), say, log });
-  } catch (error) {
-    if (error instanceof LocalModeError || error instanceof StoreFileError) throw new CliError('USAGE', error.message);
-    throw error;
+    try {
+      local = await startLocal({ port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), say, log });
+    } catch (error) {
+      if (error instanceof LocalModeError || error instanceof StoreFileError) throw new CliError('USAGE', error.message);
+      throw error;
+    }
+    say(`ready      ${local.consoleUrl ?? 'connected to Slack'}`);
+    await stopRequested;
+    say('stopping…');
+    await local.stop();
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  say(`ready      ${local.consoleUrl ?? 'connected to Slack'}`);
-  await stopRequested;
-  say('stopping…');
-  await local.stop();
-  return 0;
 }

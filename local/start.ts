@@ -39,6 +39,7 @@ const DEFAULT_RUNBOOKS: Record<string, string> = {
   limit: 'https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/',
   'node-pressure': 'https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/',
   runtime: 'https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/',
+  'not-oom': 'https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/',
   default: 'https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/',
 };
 
