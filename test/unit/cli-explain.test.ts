@@ -112,7 +112,7 @@ describe('oombot explain: bad input gets one line and an exit code', () => {
     ],
     ['a pod not in the input', async () => ['explain', 'shop/nope', '-f', fixture('limit-oom')], 3, /^oombot: pod shop\/nope not found in the input files \(pods there: shop\/checkout-7d9f8b6c5-m4tzr\)\n$/],
     ['a container not in the pod', async () => ['explain', 'shop/checkout-7d9f8b6c5-m4tzr', '-f', fixture('limit-oom'), '--container', 'nope'], 3, /^oombot: container "nope" not found in pod shop\/checkout-7d9f8b6c5-m4tzr; it has: api\n$/],
-    ['an unknown command', async () => ['explode'], 2, /^oombot: unknown command "explode"; commands: explain, forwarder, sandbox\n$/],
+    ['an unknown command', async () => ['explode'], 2, /^oombot: unknown command "explode"; commands: explain, forwarder, sandbox, start\n$/],
   ];
   it.each(cases)('%s', async (_name, args, exitCode, message) => {
     const { code, stdout, stderr } = await runCli(...(await args()));
