@@ -7,7 +7,7 @@ import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-a
 import { z } from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { Verdict } from '../shared/verdict.ts';
-import type { Store } from '../store/port.ts';
+import type { Incident, Store } from '../store/port.ts';
 import { withHandled } from './alert.ts';
 import { answerOom, type CommandReply } from './oom-command.ts';
 import { proposedChange, raiseLimit, type RaisePolicy } from './raise-limit.ts';
@@ -28,6 +28,8 @@ export const ActionJobSchema = z.discriminatedUnion('kind', [
     kind: z.literal('raise'),
     incidentId: z.string().min(1).max(200),
     userId: z.string().min(1),
+    /** Slack's action_ts of the click ("1764238443.000100"): one click is applied once, and only while fresh. */
+    actionTs: z.string().regex(/^\d+(\.\d+)?$/),
     responseUrl: z.url().optional(),
     message: z.object({ channel: z.string(), ts: z.string(), blocks: z.array(z.unknown()).optional() }).optional(),
   }),
@@ -43,6 +45,8 @@ export interface ActionDeps {
   slack: { postMessage(args: ChatPostMessageArguments): Promise<unknown>; update(args: ChatUpdateArguments): Promise<unknown> };
   /** POSTs a message to a Slack response_url. */
   respond(url: string, message: CommandReply & { replace_original?: boolean }): Promise<void>;
+  /** Remembers a group's root message as redrawn (the handled alert), so later counter updates keep it. */
+  groupKeyOf?(incident: Incident): string;
   /** How long `why` may read the cluster here, outside Slack's 3 s (default 20 s). */
   whyBudgetMs?: number;
   now?: () => number;
@@ -62,11 +66,26 @@ export async function runActionJob(deps: ActionDeps, job: ActionJob): Promise<vo
   await raise(deps, job);
 }
 
+/** A click older than this is not applied: Lambda may deliver an asynchronous event late, or twice. */
+export const MAX_CLICK_AGE_MS = 2 * 60_000;
+
 async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }>): Promise<void> {
+  const toClicker = async (text: string) => {
+    if (job.responseUrl) await deps.respond(job.responseUrl, { response_type: 'ephemeral', replace_original: false, text });
+  };
+  const now = (deps.now ?? Date.now)();
+  const clickedAt = Number(job.actionTs) * 1000;
+  if (now - clickedAt > MAX_CLICK_AGE_MS) {
+    await toClicker(`Your click on ${escapeMrkdwn(job.incidentId)} reached me ${Math.round((now - clickedAt) / 60_000)} min late, so I did not apply it: nothing was changed. Click again if it is still needed.`);
+    return;
+  }
+  // At-least-once delivery must not patch twice: the click is claimed once, like an occurrence.
+  const clickId = `click/${job.incidentId}/${job.actionTs}/${job.userId}`;
+  if ((await deps.store.claimOccurrence(clickId, now)) === 'duplicate') return;
   const incident = await deps.store.incident(job.incidentId);
   if (!incident) {
     // No incident, no thread to answer in: only the one who clicked hears of it.
-    if (job.responseUrl) await deps.respond(job.responseUrl, { response_type: 'ephemeral', replace_original: false, text: `I have no incident ${escapeMrkdwn(job.incidentId)}: nothing was changed.` });
+    await toClicker(`I have no incident ${escapeMrkdwn(job.incidentId)}: nothing was changed.`);
     return;
   }
   const thread = { channel: incident.message.channel, thread_ts: incident.message.ts };
@@ -80,30 +99,40 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
     // A cluster that cannot be reached, a store that failed: said in the thread, never silence.
     await deps.slack.postMessage({ ...thread, text: `⚠️ <@${job.userId}> asked to ${what}, and it failed: ${escapeMrkdwn((error as Error).message)}. Nothing was changed unless the cluster says otherwise; try again.` });
     return;
+  } finally {
+    await deps.store.markOccurrencePosted(clickId, incident.message).catch(() => undefined);
   }
   if (outcome.status === 'refused') {
-    // The reason is oombot's own mrkdwn (mentions of who may do it); text from the cluster in it is escaped there.
-    await deps.slack.postMessage({ ...thread, text: `⛔ <@${job.userId}> asked to ${what}: refused. ${outcome.reason}` });
+    // The reason is oombot's own text; what came from the cluster in it was escaped there.
+    if (outcome.audience === 'user') await toClicker(`⛔ ${outcome.reason}`);
+    else await deps.slack.postMessage({ ...thread, text: `⛔ <@${job.userId}> asked to ${what}: refused. ${outcome.reason}` });
     return;
   }
-  const at = new Date((deps.now ?? Date.now)()).toISOString().slice(11, 16);
+  const at = new Date(now).toISOString().slice(11, 16);
   const line = `<@${job.userId}> changed the memory ${outcome.field} of ${escapeMrkdwn(`${outcome.container} in ${outcome.target}`)}: ${outcome.before} → ${outcome.after} (dry run passed; field manager oombot; ${at} UTC).`;
-  const followUp = outcome.how === 'resize'
-    ? ' Resized in place: this does not survive a rollout or the pod being recreated. Change its manifest too.'
-    : ' Its pods roll out with the new value now. Put the same change in its source (Helm values, manifests), or the next deploy undoes it.';
-  await deps.slack.postMessage({ ...thread, text: `✅ ${line}${followUp}` });
-  // The alert shows it was handled: the button would only be refused now.
+  const source = outcome.how === 'workload' ? ' Put the same change in its source (Helm values, manifests), or the next deploy undoes it.' : '';
+  const audit = outcome.auditError ? ` ⚠️ The audit record could not be written (${escapeMrkdwn(outcome.auditError)}): this message is the record.` : '';
+  await deps.slack.postMessage({ ...thread, text: `✅ ${line} ${outcome.next}${source}${audit}` });
+  // The alert shows it was handled: the button would only be refused now. Later repeats redraw it from the store.
   if (job.message?.blocks && job.message.ts === incident.message.ts) {
     const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: memory ${outcome.field} ${outcome.before} → ${outcome.after} by <@${job.userId}> at ${at} UTC`);
     await deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: `${incident.headline} (handled)`, blocks });
+    if (deps.groupKeyOf) await deps.store.replaceRepeatBlocks(deps.groupKeyOf(incident), JSON.stringify(blocks));
   }
 }
 
-/** A response_url POST (Slack accepts JSON; it answers 404 once the URL expired after 30 min / 5 uses). */
-export async function postToResponseUrl(url: string, message: unknown): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
-  if (!res.ok) throw new Error(`Slack's response_url answered ${res.status}`);
+/** Posts to a response_url (Slack accepts JSON; it answers 404 once the URL expired after 30 min / 5 uses). */
+export function responseUrlPoster(allowedOrigins: string[]): (url: string, message: unknown) => Promise<void> {
+  return async (url, message) => {
+    // Only Slack's own hosts (or the local console): the URL travels in a job, and a job must not aim oombot elsewhere.
+    if (!allowedOrigins.includes(new URL(url).origin)) throw new Error(`refusing to post to ${new URL(url).origin}: not a Slack response_url`);
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message), signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) throw new Error(`Slack's response_url answered ${res.status}`);
+  };
 }
+
+/** Where Slack's response_urls point (api.slack.com/interactivity/handling), GovSlack's included. */
+export const SLACK_RESPONSE_ORIGINS = ['https://hooks.slack.com', 'https://hooks.slack-gov.com'];
 
 /** Members of a Slack user group (usergroups.users.list, scope usergroups:read), kept a minute per warm instance. */
 export function slackGroupMembers(client: { usergroups: { users: { list(args: { usergroup: string }): Promise<{ users?: string[] }> } } }, ttlMs = 60_000): (groupId: string) => Promise<string[]> {

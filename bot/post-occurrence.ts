@@ -107,12 +107,11 @@ async function post(deps: PostDeps, envelope: Envelope, now: number, markPosted:
 
   const channel = annotation(CHANNEL_ANNOTATION) ?? deps.routing.namespaceChannels?.[verdict.pod.namespace] ?? deps.routing.defaultChannel;
   // Only https links become a button: an annotation is written by whoever may edit the workload.
-  const runbook = [annotation(RUNBOOK_ANNOTATION), deps.routing.runbooks?.[verdict.cause], deps.routing.runbooks?.['default']].find((u) => u?.startsWith('https://'));
+  const runbook = [annotation(RUNBOOK_ANNOTATION), deps.routing.runbooks?.[verdict.cause], deps.routing.runbooks?.['default']].find(isButtonUrl);
   const raise = proposedChange(verdict);
   const ctx = { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, buttons: { ...(runbook ? { runbookUrl: runbook } : {}), ...(raise ? { raise } : {}) } };
-  // Many evictions from one node are one story (the node ran out); repeats of one container's death are another.
   const eviction = verdict.kind === 'eviction' && verdict.node;
-  const groupKey = eviction ? `evict/${envelope.cluster}/${verdict.node}` : `repeat/${envelope.cluster}/${verdict.pod.namespace}/${workload}/${verdict.container}/${verdict.cause}`;
+  const groupKey = groupKeyOf(envelope.cluster, verdict);
   const windowMs = eviction ? (deps.evictionWindowMs ?? 10 * 60_000) : (deps.repeatWindowMs ?? 60 * 60_000);
   const minutesSince = (firstAt: number) => Math.max(1, Math.round((now - firstAt) / 60_000));
   const outcome = await postInGroup(deps, { groupKey, windowMs, now, channel, markPosted }, {
@@ -124,6 +123,18 @@ async function post(deps: PostDeps, envelope: Envelope, now: number, markPosted:
         : `${verdict.termination?.reason ?? verdict.kind} ${count}× in ${minutesSince(firstAt)} min · latest ${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC · see thread`,
   });
   return { ...outcome, occurrenceId: id, verdict };
+}
+
+/** A URL a Slack button may open: https, parseable, and within Slack's 3,000 characters for a button's url. */
+function isButtonUrl(url: string | undefined): url is string {
+  if (!url?.startsWith('https://') || url.length > 3000) return false;
+  return URL.canParse(url);
+}
+
+/** Many evictions from one node are one story (the node ran out); repeats of one container's death are another. */
+export function groupKeyOf(cluster: string, verdict: Verdict): string {
+  const workload = verdict.workload ? `${verdict.workload.kind}/${verdict.workload.name}` : `Pod/${verdict.pod.name}`;
+  return verdict.kind === 'eviction' && verdict.node ? `evict/${cluster}/${verdict.node}` : `repeat/${cluster}/${verdict.pod.namespace}/${workload}/${verdict.container}/${verdict.cause}`;
 }
 
 interface GroupPost {

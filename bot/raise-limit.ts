@@ -52,8 +52,21 @@ export function proposedChange(v: Verdict): ProposedChange | undefined {
 }
 
 export type RaiseOutcome =
-  | { status: 'patched'; target: string; container: string; field: 'limit' | 'request'; before: string; after: string; how: 'workload' | 'resize' }
-  | { status: 'refused'; reason: string };
+  | {
+      status: 'patched';
+      target: string;
+      container: string;
+      field: 'limit' | 'request';
+      before: string;
+      after: string;
+      how: 'workload' | 'resize';
+      /** What happens next, for this kind of workload (a rollout, the next run, a resize the kubelet applies). */
+      next: string;
+      /** Set when the change was made but its audit record could not be written. */
+      auditError?: string;
+    }
+  /** `user`: only the one who clicked needs to hear it (the policy said no); `thread`: everyone watching the alert. */
+  | { status: 'refused'; reason: string; audience: 'user' | 'thread' };
 
 const WORKLOAD_PATHS: Record<string, { path: string; podSpec: string[] }> = {
   Deployment: { path: '/apis/apps/v1/namespaces/%ns/deployments/%name', podSpec: ['spec', 'template', 'spec'] },
@@ -75,16 +88,21 @@ const GITOPS_MARKS: [string, 'label' | 'annotation', string][] = [
 const GITOPS_MANAGERS: Record<string, string> = { 'argocd-controller': 'Argo CD', 'argocd-application-controller': 'Argo CD', 'kustomize-controller': 'Flux', 'helm-controller': 'Flux' };
 
 type ContainerSpec = { name: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } };
-type KubeObject = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: { manager?: string }[] } } & Record<string, unknown>;
+type KubeObject = { metadata?: { resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: { manager?: string }[] } } & Record<string, unknown>;
 
 export async function raiseLimit(deps: RaiseDeps, request: { incidentId: string; userId: string }): Promise<RaiseOutcome> {
   const incident = await deps.store.incident(request.incidentId);
-  if (!incident) return { status: 'refused', reason: `I have no incident ${request.incidentId}: nothing was changed.` };
+  if (!incident) return { status: 'refused', reason: `I have no incident ${request.incidentId}: nothing was changed.`, audience: 'user' };
   const outcome = await check(deps, incident, request.userId);
   const at = new Date((deps.now ?? Date.now)()).toISOString();
   const container = incident.container ?? '';
   if (outcome.status === 'patched') {
-    await deps.store.recordAudit({ incidentId: incident.incidentId, cluster: incident.cluster, userId: request.userId, action: `raise-memory-${outcome.field}`, target: `${incident.namespace}/${incident.workload}/${outcome.container}`, before: outcome.before, after: outcome.after, at });
+    try {
+      await deps.store.recordAudit({ incidentId: incident.incidentId, cluster: incident.cluster, userId: request.userId, action: `raise-memory-${outcome.field}`, target: `${incident.namespace}/${incident.workload}/${outcome.container}`, before: outcome.before, after: outcome.after, at });
+    } catch (error) {
+      // The change is made: say so, and that its record is missing, rather than report a failure that did not happen.
+      return { ...outcome, auditError: (error as Error).message };
+    }
   } else {
     // A refused click is on the record too: who tried what on which incident, and why it was refused.
     await deps.store.recordAudit({ incidentId: incident.incidentId, cluster: incident.cluster, userId: request.userId, action: 'raise-memory-refused', target: `${incident.namespace}/${incident.workload}/${container}`, before: '', after: outcome.reason.slice(0, 500), at });
@@ -93,15 +111,18 @@ export async function raiseLimit(deps: RaiseDeps, request: { incidentId: string;
 }
 
 async function check(deps: RaiseDeps, incident: Incident, userId: string): Promise<RaiseOutcome> {
-  const refuse = (reason: string): RaiseOutcome => ({ status: 'refused', reason });
+  const refuse = (reason: string, audience: 'user' | 'thread' = 'thread'): RaiseOutcome => ({ status: 'refused', reason, audience });
   const verdict = JSON.parse(incident.verdict) as Verdict;
   const change = proposedChange(verdict);
   if (!change || !verdict.container) return refuse('Raising memory is not the fix for this incident (it did not die at its own limit, nor was it evicted below its usage): nothing was changed.');
 
-  const allowed = [...(deps.policy.allowed[incident.namespace] ?? []), ...(deps.policy.allowed['*'] ?? [])];
+  // Own keys only: a namespace named "constructor" must not find Object's.
+  const entry = (key: string) => (Object.hasOwn(deps.policy.allowed, key) ? (deps.policy.allowed[key] ?? []) : []);
+  const allowed = [...entry(incident.namespace), ...entry('*')];
   if (!(await isAllowed(deps, allowed, userId))) {
-    const who = allowed.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`));
-    return refuse(`You may not change workloads in ${incident.namespace}.${deps.policy.contact ? ` Ask ${deps.policy.contact}.` : ''}${who.length ? ` Allowed: ${who.join(', ')}.` : ''}`);
+    // Said to the clicker alone, and naming who may without mentioning them: a refusal must not page the platform team.
+    const who = allowed.map((id) => (id.startsWith('S') ? `a member of user group ${id}` : id));
+    return refuse(`You may not change workloads in ${incident.namespace}.${deps.policy.contact ? ` Ask ${deps.policy.contact}.` : ''}${who.length ? ` Allowed: ${who.join(', ')}.` : ''}`, 'user');
   }
   const [kind, name] = incident.workload.split('/') as [string, string];
   const shape = WORKLOAD_PATHS[kind];
@@ -117,11 +138,14 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   const gitops = gitopsOwner(object);
   if (gitops) return refuse(`${incident.workload} is managed by ${gitops.tool} (${gitops.mark}): change the ${change.field} in Git, or ${gitops.tool} will revert it.`);
   const podSpec = shape.podSpec.reduce<Record<string, unknown> | undefined>((o, k) => o?.[k] as Record<string, unknown> | undefined, object);
-  const target = ((podSpec?.['containers'] ?? []) as ContainerSpec[]).find((c) => c.name === verdict.container);
+  // Init containers (native sidecars among them) live in their own list; strategic merge patches it by name too.
+  const list = verdict.containerType === 'init' ? 'initContainers' : 'containers';
+  const target = ((podSpec?.[list] ?? []) as ContainerSpec[]).find((c) => c.name === verdict.container);
   if (!target) return refuse(`${incident.workload} has no container ${verdict.container} any more: nothing was changed.`);
 
-  const limit = target.resources?.limits?.['memory'];
-  const req = target.resources?.requests?.['memory'];
+  // A value the template does not set may come from a LimitRange: the diagnosed pod shows what applied.
+  const limit = target.resources?.limits?.['memory'] ?? verdict.memory.limit;
+  const req = target.resources?.requests?.['memory'] ?? verdict.memory.request;
   const limitBytes = tryParseQuantity(limit);
   const requestBytes = tryParseQuantity(req);
   const afterBytes = tryParseQuantity(change.value)!;
@@ -135,12 +159,13 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   const allocatable = tryParseQuantity(verdict.memory.nodeAllocatable);
   if (allocatable !== undefined && afterBytes > allocatable) return refuse(`${change.value} is more than node ${verdict.node} can give (${formatBytes(allocatable)} allocatable): nothing was changed.`);
 
-  // That one container, and the request only when the new limit would otherwise be below it. A bare pod in the
-  // Guaranteed class keeps request = limit: its QoS class cannot change in place (KEP-1287).
+  // That one container, and the request only when needed: when the new limit would be below it, or when request and
+  // limit were equal (the Guaranteed class; a bare pod's QoS class cannot change in place, KEP-1287, and a workload's
+  // should not change behind its owners' back: it decides eviction order and CPU pinning).
   const resources: Record<string, Record<string, string>> = {};
   if (change.field === 'limit') {
     resources['limits'] = { memory: change.value };
-    if (requestBytes !== undefined && (requestBytes > afterBytes || (kind === 'Pod' && requestBytes === limitBytes))) resources['requests'] = { memory: change.value };
+    if (requestBytes !== undefined && (requestBytes > afterBytes || requestBytes === limitBytes)) resources['requests'] = { memory: change.value };
   } else {
     resources['requests'] = { memory: change.value };
   }
@@ -150,18 +175,39 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
     if (!(await supportsResize(api))) return refuse(`${incident.workload} is a bare pod and this API server has no pods/resize (Kubernetes 1.33 or later): change the pod's manifest and recreate it.`);
     patchPath = `${path}/resize`;
   }
-  const patch = nest(how === 'resize' ? ['spec'] : shape.podSpec, { containers: [{ name: verdict.container, resources }] });
+  // The resourceVersion read above is a precondition: if anyone changed the object since it was checked, the API
+  // server answers 409 and nothing is changed (a concurrent raise to more is never undone by this one).
+  const patch = { metadata: { resourceVersion: object.metadata?.resourceVersion }, ...nest(how === 'resize' ? ['spec'] : shape.podSpec, { [list]: [{ name: verdict.container, resources }] }) };
   for (const dryRun of [true, false]) {
     const res = await api.request('PATCH', `${patchPath}?fieldManager=oombot${dryRun ? '&dryRun=All' : ''}`, { body: patch, contentType: 'application/strategic-merge-patch+json' });
     if (res.status === 403) return refuse(`oombot may not change ${incident.workload} in ${incident.namespace} (403: ${statusMessage(res)}). Bind it the oombot-patcher role there.`);
     if (res.status === 404) return refuse(`${incident.workload} no longer exists in ${incident.namespace}: nothing was changed.`);
-    if (res.status === 409) return refuse(`${incident.workload} changed while I was patching it: nothing was changed; try again.`);
+    if (res.status === 409) return refuse(`${incident.workload} changed while I was checking it: nothing was changed. Look at its ${change.field} now, and click again if it still needs it.`);
     // The API server refuses a resize while a running container's status has no `resources`: its kubelet is older
     // than in-place resize (KEP-1287: the kubelet reports allocated resources there).
     if (how === 'resize' && res.status === 422 && rawStatusMessage(res).includes('without support for resize')) return refuse(`The kubelet on node ${verdict.node ?? 'of this pod'} cannot resize pods in place: change the pod's manifest and recreate it.`);
     if (res.status !== 200) return refuse(`The ${dryRun ? 'dry run' : 'patch'} of ${incident.workload} was refused by the API server: ${statusMessage(res)}`);
   }
-  return { status: 'patched', target: `${incident.namespace}/${incident.workload}`, container: verdict.container, field: change.field, before: before ?? 'none', after: change.value, how };
+  return { status: 'patched', target: `${incident.namespace}/${incident.workload}`, container: verdict.container, field: change.field, before: before ?? 'none', after: change.value, how, next: whatNext(kind, object, incident.namespace, verdict.pod.name) };
+}
+
+/** What the change does next, by kind and update strategy: not every workload rolls on its own. */
+function whatNext(kind: string, object: KubeObject, namespace: string, pod: string): string {
+  const spec = (object['spec'] ?? {}) as { updateStrategy?: { type?: string }; podManagementPolicy?: string };
+  switch (kind) {
+    case 'Pod':
+      return `Resize requested: the kubelet applies it in place (\`kubectl get pod -n ${namespace} ${pod}\` shows any PodResizePending condition). It does not survive a rollout or the pod being recreated: change its manifest too.`;
+    case 'CronJob':
+      return 'The next run uses it; a Job already running keeps the old value.';
+    case 'DaemonSet':
+      return spec.updateStrategy?.type === 'OnDelete' ? `Its update strategy is OnDelete: delete its pods to apply it (\`kubectl delete pod -n ${namespace} ${pod}\` first).` : 'Its pods roll out with the new value now, node by node.';
+    case 'StatefulSet':
+      if (spec.updateStrategy?.type === 'OnDelete') return `Its update strategy is OnDelete: delete its pods to apply it (\`kubectl delete pod -n ${namespace} ${pod}\` first).`;
+      // Kubernetes docs, StatefulSet "Forced rollback": a rolling update waits for a broken pod to become Ready.
+      return `Its pods roll out one by one; if ${pod} keeps crash-looping the rollout waits on it: \`kubectl delete pod -n ${namespace} ${pod}\` lets it move.`;
+    default:
+      return 'Its pods roll out with the new value now.';
+  }
 }
 
 async function isAllowed(deps: RaiseDeps, allowed: string[], userId: string): Promise<boolean> {

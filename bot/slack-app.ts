@@ -25,16 +25,26 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
       await handOver(() => deps.dispatch({ kind: 'why', text: command.text, userId: command.user_id, responseUrl: command.response_url }), respond);
       return;
     }
-    // help, recent, mute, unmute and bad input read or write only the store: answered in the acknowledgement.
-    await ack(await answerOom(deps, command.text, command.user_id));
+    // help, recent, mute, unmute and bad input read or write only the store: answered in the acknowledgement, which
+    // goes out whatever happens (a store that fails gets its error said, not a Slack timeout).
+    let answer;
+    try {
+      answer = await answerOom(deps, command.text, command.user_id);
+    } catch (error) {
+      logError('/oom failed', error);
+      answer = { response_type: 'ephemeral' as const, text: `That failed on my side: ${escapeMrkdwn((error as Error).message)}. Try again in a minute.` };
+    }
+    await ack(answer);
   });
 
   app.action(ACTIONS.raise, async ({ action, body, ack, respond }) => {
     await ack();
     const value = 'value' in action ? action.value : undefined;
     if (!value || body.type !== 'block_actions') return;
+    // Slack stamps every block action with action_ts; it makes the click's identity (applied once, only while fresh).
+    const actionTs = 'action_ts' in action && typeof action.action_ts === 'string' ? action.action_ts : (Date.now() / 1000).toFixed(6);
     const message = body.message && body.channel ? { channel: body.channel.id, ts: body.message.ts, blocks: body.message['blocks'] as unknown[] | undefined } : undefined;
-    await handOver(() => deps.dispatch({ kind: 'raise', incidentId: value, userId: body.user.id, responseUrl: body.response_url, ...(message ? { message } : {}) }), respond);
+    await handOver(() => deps.dispatch({ kind: 'raise', incidentId: value, userId: body.user.id, actionTs, responseUrl: body.response_url, ...(message ? { message } : {}) }), respond);
   });
 
   // The other buttons carry an incident id; what they act on comes from the store (bot/alert-actions.ts).
@@ -42,8 +52,13 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
     app.action(actionId, async ({ action, body, ack, respond }) => {
       await ack();
       const value = 'value' in action ? action.value : undefined;
-      const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id) : undefined;
-      if (answer) await respond(answer);
+      try {
+        const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id) : undefined;
+        if (answer) await respond(answer);
+      } catch (error) {
+        logError(`${actionId} failed`, error);
+        await respond({ response_type: 'ephemeral', replace_original: false, text: `That failed on my side: ${escapeMrkdwn((error as Error).message)}. Try again in a minute.` });
+      }
     });
   }
 }
@@ -53,7 +68,11 @@ async function handOver(start: () => Promise<void>, respond: (message: { respons
   try {
     await start();
   } catch (error) {
-    process.stdout.write(`${JSON.stringify({ level: 'error', msg: 'could not start the action', error: (error as Error).message })}\n`);
+    logError('could not start the action', error);
     await respond({ response_type: 'ephemeral', replace_original: false, text: 'I could not start that just now (the actions function did not take it); try again in a minute.' });
   }
+}
+
+function logError(msg: string, error: unknown): void {
+  process.stdout.write(`${JSON.stringify({ level: 'error', msg, error: (error as Error).message })}\n`);
 }

@@ -53,13 +53,18 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
   // Ctrl-C while starting (the first control-plane build takes minutes) exits at once: the control plane's children
   // are killed by its exit handler. Once running, it stops the parts in order.
+  let stopping = false;
   const onSignal = () => {
-    if (local) return requestStop();
-    io.stderr.write('oombot: interrupted while starting\n');
+    if (local && !stopping) {
+      stopping = true;
+      return requestStop();
+    }
+    // A second Ctrl-C, or one while starting: exit now; the control plane's exit handler still kills its children.
+    io.stderr.write(`oombot: ${local ? 'stopped before the parts finished' : 'interrupted while starting'}\n`);
     process.exit(130);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   void until?.then(() => requestStop());
   try {
     try {

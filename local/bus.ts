@@ -20,6 +20,8 @@ export interface LocalBus extends Sink {
   idle(): Promise<void>;
   /** Entries given up on after the retries, kept for the operator as a dead-letter queue would. */
   readonly deadLetters: { id: string; error: string }[];
+  /** Stops taking entries and retrying; what is still queued is refused, so the forwarder keeps it for next time. */
+  close(): void;
 }
 
 export function localBus(o: BusOptions): LocalBus {
@@ -27,6 +29,7 @@ export function localBus(o: BusOptions): LocalBus {
   const deadLetters: LocalBus['deadLetters'] = [];
   const concurrency = o.concurrency ?? 4;
   let active = 0;
+  let closed = false;
   let waiters: (() => void)[] = [];
 
   const settle = () => {
@@ -55,7 +58,7 @@ export function localBus(o: BusOptions): LocalBus {
         return;
       } catch (error) {
         const message = (error as Error).message;
-        if (attempt >= retries) {
+        if (attempt >= retries || closed) {
           deadLetters.push({ id: entry.id, error: message });
           o.log('error', 'analyze failed; occurrence kept as a dead letter', { id: entry.id, error: message });
           return;
@@ -70,9 +73,15 @@ export function localBus(o: BusOptions): LocalBus {
     name: 'local-bus',
     deadLetters,
     async put(entries: OutboundEntry[]): Promise<PutOutcome> {
+      if (closed) throw new Error('the local bus is closed');
       queue.push(...entries);
       pump();
       return { failed: [] };
+    },
+    close: () => {
+      closed = true;
+      queue.length = 0;
+      settle();
     },
     idle: () => new Promise<void>((resolve) => {
       waiters.push(resolve);

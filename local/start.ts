@@ -12,8 +12,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import bolt from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { postToResponseUrl, RaisePolicySchema, runActionJob, slackGroupMembers, type ActionDeps, type ActionJob } from '../bot/actions.ts';
-import { postOccurrence, type PostDeps } from '../bot/post-occurrence.ts';
+import { RaisePolicySchema, responseUrlPoster, runActionJob, SLACK_RESPONSE_ORIGINS, slackGroupMembers, type ActionDeps, type ActionJob } from '../bot/actions.ts';
+import { groupKeyOf, postOccurrence, type PostDeps } from '../bot/post-occurrence.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
 import { registerOombot } from '../bot/slack-app.ts';
 import { startConsole, type LocalConsole } from '../console/server.ts';
@@ -25,6 +25,7 @@ import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
 import { safeParseEnvelope } from '../shared/envelope.ts';
+import type { Verdict } from '../shared/verdict.ts';
 import { FileStore } from '../store/file.ts';
 import { localBus, type LocalBus } from './bus.ts';
 
@@ -165,7 +166,16 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     });
 
     // actions, as the Lambda does it, started in-process instead of by an asynchronous invoke.
-    const actionDeps: ActionDeps = { store, cluster, clusters: [clusterName], policy, groupMembers: slackGroupMembers(web), slack: web.chat, respond: postToResponseUrl };
+    const actionDeps: ActionDeps = {
+      store,
+      cluster,
+      clusters: [clusterName],
+      policy,
+      groupMembers: slackGroupMembers(web),
+      slack: web.chat,
+      respond: responseUrlPoster(consoleHandle ? [new URL(consoleHandle.url).origin] : SLACK_RESPONSE_ORIGINS),
+      groupKeyOf: (incident) => groupKeyOf(incident.cluster, JSON.parse(incident.verdict) as Verdict),
+    };
     const jobs = new Set<Promise<void>>();
     const dispatch = async (job: ActionJob) => {
       const run = runActionJob(actionDeps, job)
@@ -184,6 +194,12 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     const forwarder = new Forwarder({ config, api, sink: bus, log: o.log, metrics: forwarderMetrics() });
     const stopForwarder = new AbortController();
     const forwarding = forwarder.run(stopForwarder.signal);
+    // Stopped in reverse: the demo, then the forwarder, then what is in flight on the bus and in actions gets a few
+    // seconds to finish before the console and the cluster go away.
+    stops.push(async () => {
+      bus.close();
+      await withTimeout(Promise.all([bus.idle(), ...jobs]), 5_000);
+    });
     stops.push(async () => {
       stopForwarder.abort();
       await forwarding;
@@ -197,11 +213,16 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
 
     let demo: DemoHandle | undefined;
     if (controlPlane) {
-      demo = await playDemo(kc, { log: (line) => o.say(`demo       ${line.replace(/^demo:? /, '')}`), ...(o.demoSpeed ? { speed: o.demoSpeed } : {}) });
-      demo.finished.then(
+      const stopDemo = new AbortController();
+      demo = await playDemo(kc, { signal: stopDemo.signal, log: (line) => o.say(`demo       ${line.replace(/^demo:? /, '')}`), ...(o.demoSpeed ? { speed: o.demoSpeed } : {}) });
+      const finished = demo.finished.then(
         (how) => how === 'played' && o.say('demo       all scenarios played; press the buttons, or try /oom why in the console'),
         (error: unknown) => o.log('error', 'the demo stopped', { error: (error as Error).message }),
       );
+      stops.push(async () => {
+        stopDemo.abort();
+        await finished;
+      });
     }
     return {
       cluster: { name: clusterName, server, sandbox: Boolean(controlPlane) },
@@ -250,6 +271,11 @@ function parseJson<T extends z.ZodType>(name: string, text: string, schema: T): 
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new LocalModeError(`${name} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
   return parsed.data;
+}
+
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 async function until(check: () => boolean, timeoutMs: number, message: string): Promise<void> {

@@ -122,6 +122,15 @@ export class DynamoStore implements Store {
     });
   }
 
+  async replaceRepeatBlocks(groupKey: string, blocks: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.table, Key: { PK: `GRP#${groupKey}`, SK: 'GRP' }, UpdateExpression: 'SET blocks = :b', ConditionExpression: 'attribute_exists(ts)', ExpressionAttributeValues: { ':b': blocks } }),
+    ).catch((error: unknown) => {
+      // The group ended (or never had a message): nothing to keep in sync.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
+  }
+
   async claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean> {
     try {
       await this.db.send(

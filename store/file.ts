@@ -162,6 +162,14 @@ export class FileStore implements Store {
     });
   }
 
+  replaceRepeatBlocks(groupKey: string, blocks: string): Promise<void> {
+    return this.update((s) => {
+      const group = s.groups.get(groupKey);
+      // The group ended (or never had a message): nothing to keep in sync.
+      if (group?.message) group.message = { ...group.message, blocks };
+    });
+  }
+
   claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean> {
     return this.update((s) => {
       const group = s.groups.get(groupKey);

@@ -72,6 +72,8 @@ export interface Store {
   repeatMessage(groupKey: string): Promise<GroupMessage | undefined>;
   /** Remembers where the group's first alert was posted, for thread replies and counter updates. */
   setRepeatMessage(groupKey: string, message: GroupMessage): Promise<void>;
+  /** Replaces the group's root blocks once it was redrawn (a handled alert), so counter updates keep what it shows. */
+  replaceRepeatBlocks(groupKey: string, blocks: string): Promise<void>;
   /**
    * Takes the group's counter-update slot when the last update is at least `minIntervalMs` old: a storm updates its
    * root message every few seconds, not once per occurrence (chat.update is rate-limited too).

@@ -9,7 +9,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { ActionJobSchema, postToResponseUrl, RaisePolicySchema, runActionJob, slackGroupMembers, type ActionDeps } from '../../bot/actions.ts';
+import { ActionJobSchema, RaisePolicySchema, responseUrlPoster, runActionJob, SLACK_RESPONSE_ORIGINS, slackGroupMembers, type ActionDeps } from '../../bot/actions.ts';
+import { groupKeyOf } from '../../bot/post-occurrence.ts';
+import type { Verdict } from '../../shared/verdict.ts';
 import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { json, loadEnv } from '../env.ts';
@@ -41,24 +43,41 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<ActionDeps> {
     policy: config.OOMBOT_RAISE_POLICY,
     groupMembers: slackGroupMembers(slack),
     slack: slack.chat,
-    respond: postToResponseUrl,
+    // Slack's hosts, and the Web API's own host when OOMBOT_SLACK_API_URL points elsewhere (GovSlack, a test double).
+    respond: responseUrlPoster([...SLACK_RESPONSE_ORIGINS, ...(config.OOMBOT_SLACK_API_URL ? [new URL(config.OOMBOT_SLACK_API_URL).origin] : [])]),
+    groupKeyOf: (incident) => groupKeyOf(incident.cluster, JSON.parse(incident.verdict) as Verdict),
   };
 }
 
-export async function handler(event: unknown, _context?: unknown): Promise<{ status: 'done' | 'rejected' }> {
-  ready ??= coldStart(process.env).catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
-  const deps = await ready;
+export async function handler(event: unknown, _context?: unknown): Promise<{ status: 'done' | 'rejected' | 'failed' }> {
   const job = ActionJobSchema.safeParse(event);
   if (!job.success) {
     log('error', 'malformed action job dropped', { reason: z.prettifyError(job.error) });
     return { status: 'rejected' };
   }
-  await runActionJob(deps, job.data);
+  ready ??= coldStart(process.env).catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
+  try {
+    await runActionJob(await ready, job.data);
+  } catch (error) {
+    // No retry (a patch must not run twice): the user hears of the failure instead. The message is oombot's own or the
+    // SDK's; no secret is in it.
+    const message = (error as Error).message;
+    log('error', 'action failed', { kind: job.data.kind, userId: job.data.userId, error: message });
+    await tellUser(job.data.responseUrl, `oombot could not finish that: ${message}. Nothing was changed unless a thread reply says so; try again in a minute.`);
+    return { status: 'failed' };
+  }
   log('info', 'action done', { kind: job.data.kind, userId: job.data.userId, ...(job.data.kind === 'raise' ? { incidentId: job.data.incidentId } : {}) });
   return { status: 'done' };
+}
+
+/** The last word when the function itself failed (even before its configuration loaded). */
+async function tellUser(responseUrl: string | undefined, text: string): Promise<void> {
+  if (!responseUrl) return;
+  const allowed = [...SLACK_RESPONSE_ORIGINS, ...(process.env['OOMBOT_SLACK_API_URL'] ? [new URL(process.env['OOMBOT_SLACK_API_URL']).origin] : [])];
+  await responseUrlPoster(allowed)(responseUrl, { response_type: 'ephemeral', replace_original: false, text }).catch((error: unknown) => log('error', 'could not tell the user', { error: (error as Error).message }));
 }
 
 function log(level: 'info' | 'error', msg: string, fields: Record<string, unknown>): void {

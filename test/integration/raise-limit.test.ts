@@ -3,11 +3,11 @@
 // is refused with a reason and changes nothing.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AppsV1Api, AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { raiseLimit, type RaiseDeps } from '../../bot/raise-limit.ts';
-import { kubeConfigTransport } from '../../kube/rest.ts';
+import { kubeConfigTransport, type KubeTransport } from '../../kube/rest.ts';
 import { diagnose } from '../../shared/diagnose.ts';
 import type { Verdict } from '../../shared/verdict.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
@@ -84,26 +84,26 @@ afterAll(async () => {
 
 describe('raiseLimit', () => {
   it('refuses a user the namespace does not allow, saying who to ask, and changes nothing', async () => {
-    expect(await refusedUnchanged('inc-ok', 'U0MALLORY', 'shop', 'checkout')).toEqual({ status: 'refused', reason: 'You may not change workloads in shop. Ask #platform. Allowed: <@U0ALICE>.' });
+    expect(await refusedUnchanged('inc-ok', 'U0MALLORY', 'shop', 'checkout')).toEqual({ status: 'refused', reason: 'You may not change workloads in shop. Ask #platform. Allowed: U0ALICE.', audience: 'user' });
     expect(await deps.store.auditTrail('inc-ok')).toEqual([expect.objectContaining({ userId: 'U0MALLORY', action: 'raise-memory-refused', after: expect.stringMatching(/^You may not change workloads in shop/) })]);
     expect(await limitOf('shop', 'checkout')).toBe('512Mi');
   });
 
   it('refuses an incident it does not have (a tampered button value)', async () => {
-    expect(await raiseLimit(deps, { incidentId: 'inc-forged', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'I have no incident inc-forged: nothing was changed.' });
+    expect(await raiseLimit(deps, { incidentId: 'inc-forged', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'I have no incident inc-forged: nothing was changed.', audience: 'user' });
   });
 
   it('refuses more than the factor cap allows', async () => {
-    expect(await refusedUnchanged('inc-huge', 'U0ALICE', 'shop', 'checkout')).toEqual({ status: 'refused', reason: '4Gi is more than 2× the current 512Mi: change it by hand if you mean it.' });
+    expect(await refusedUnchanged('inc-huge', 'U0ALICE', 'shop', 'checkout')).toEqual({ status: 'refused', reason: '4Gi is more than 2× the current 512Mi: change it by hand if you mean it.', audience: 'thread' });
   });
 
   it('refuses a workload Argo CD manages', async () => {
-    expect(await refusedUnchanged('inc-argo', 'U0ALICE', 'shop', 'gitops')).toEqual({ status: 'refused', reason: 'Deployment/gitops is managed by Argo CD (label argocd.argoproj.io/instance): change the limit in Git, or Argo CD will revert it.' });
+    expect(await refusedUnchanged('inc-argo', 'U0ALICE', 'shop', 'gitops')).toEqual({ status: 'refused', reason: 'Deployment/gitops is managed by Argo CD (label argocd.argoproj.io/instance): change the limit in Git, or Argo CD will revert it.', audience: 'thread' });
     expect(await limitOf('shop', 'gitops')).toBe('512Mi');
   });
 
   it('refuses a workload Argo CD’s controller applied, by its field manager, even without Argo’s labels', async () => {
-    expect(await refusedUnchanged('inc-argo-managed', 'U0ALICE', 'shop', 'synced')).toEqual({ status: 'refused', reason: 'Deployment/synced is managed by Argo CD (field manager argocd-controller): change the limit in Git, or Argo CD will revert it.' });
+    expect(await refusedUnchanged('inc-argo-managed', 'U0ALICE', 'shop', 'synced')).toEqual({ status: 'refused', reason: 'Deployment/synced is managed by Argo CD (field manager argocd-controller): change the limit in Git, or Argo CD will revert it.', audience: 'thread' });
   });
 
   it('says so when RBAC does not let oombot patch in that namespace', async () => {
@@ -115,7 +115,7 @@ describe('raiseLimit', () => {
   });
 
   it('patches that one container’s limit as oombot, and records who, what, before and after', async () => {
-    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/checkout', container: 'api', field: 'limit', before: '512Mi', after: '640Mi', how: 'workload' });
+    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/checkout', container: 'api', field: 'limit', before: '512Mi', after: '640Mi', how: 'workload', next: 'Its pods roll out with the new value now.' });
     const d = await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'checkout', namespace: 'shop' });
     const [api, sidecar] = d.spec!.template.spec!.containers;
     expect(api!.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '256Mi' } });
@@ -123,7 +123,7 @@ describe('raiseLimit', () => {
     expect(d.metadata!.managedFields!.some((f) => f.manager === 'oombot' && f.operation === 'Update')).toBe(true);
     expect(await deps.store.auditTrail('inc-ok')).toContainEqual({ incidentId: 'inc-ok', cluster: 'prod-eu', userId: 'U0ALICE', action: 'raise-memory-limit', target: 'shop/Deployment/checkout/api', before: '512Mi', after: '640Mi', at: expect.any(String) });
     // A second click finds it already raised.
-    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'The limit is already 640Mi (someone raised it): nothing was changed.' });
+    expect(await raiseLimit(deps, { incidentId: 'inc-ok', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'The limit is already 640Mi (someone raised it): nothing was changed.', audience: 'thread' });
   });
 });
 
@@ -132,14 +132,14 @@ describe('raiseLimit, beyond the Deployment limit', () => {
     await deployment('shop', 'grouped');
     await incidentFor('shop', 'grouped', 'inc-group');
     const groupDeps: RaiseDeps = { ...deps, policy: { allowed: { shop: ['S0ONCALL'] } }, groupMembers: async (id) => (id === 'S0ONCALL' ? ['U0DAVE'] : []) };
-    expect(await raiseLimit(groupDeps, { incidentId: 'inc-group', userId: 'U0EVE' })).toEqual({ status: 'refused', reason: 'You may not change workloads in shop. Allowed: <!subteam^S0ONCALL>.' });
+    expect(await raiseLimit(groupDeps, { incidentId: 'inc-group', userId: 'U0EVE' })).toEqual({ status: 'refused', reason: 'You may not change workloads in shop. Allowed: a member of user group S0ONCALL.', audience: 'user' });
     expect(await raiseLimit(groupDeps, { incidentId: 'inc-group', userId: 'U0DAVE' })).toMatchObject({ status: 'patched', after: '640Mi' });
   });
 
   it('sets a realistic request for a pod evicted far below its usage, leaving the limit alone', async () => {
     await deployment('shop', 'evicted');
     await incidentFor('shop', 'evicted', 'inc-evicted', (v) => ({ ...v, cause: 'node-pressure', kind: 'eviction', recommendation: { memoryRequest: '400Mi', capped: false, rationale: 'usage at eviction' } }));
-    expect(await raiseLimit(deps, { incidentId: 'inc-evicted', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/evicted', container: 'api', field: 'request', before: '256Mi', after: '400Mi', how: 'workload' });
+    expect(await raiseLimit(deps, { incidentId: 'inc-evicted', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/evicted', container: 'api', field: 'request', before: '256Mi', after: '400Mi', how: 'workload', next: 'Its pods roll out with the new value now.' });
     const api = (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'evicted', namespace: 'shop' })).spec!.template.spec!.containers[0]!;
     expect(api.resources).toEqual({ limits: { memory: '512Mi' }, requests: { memory: '400Mi' } });
   });
@@ -147,7 +147,7 @@ describe('raiseLimit, beyond the Deployment limit', () => {
   it('refuses a request above the limit, changing nothing', async () => {
     await deployment('shop', 'greedy');
     await incidentFor('shop', 'greedy', 'inc-greedy', (v) => ({ ...v, cause: 'node-pressure', kind: 'eviction', recommendation: { memoryRequest: '1Gi', capped: false, rationale: 'usage at eviction' } }));
-    expect(await refusedUnchanged('inc-greedy', 'U0ALICE', 'shop', 'greedy')).toEqual({ status: 'refused', reason: 'A request of 1Gi is above the limit 512Mi: raise the limit first, by hand.' });
+    expect(await refusedUnchanged('inc-greedy', 'U0ALICE', 'shop', 'greedy')).toEqual({ status: 'refused', reason: 'A request of 1Gi is above the limit 512Mi: raise the limit first, by hand.', audience: 'thread' });
   });
 
   it('resizes a bare pod in place through pods/resize, and says it will not survive a rollout', async () => {
@@ -160,7 +160,7 @@ describe('raiseLimit, beyond the Deployment limit', () => {
     const verdict = diagnose({ pod: bare, node: node(), events: [] });
     expect(verdict.workload).toBeUndefined();
     await deps.store.recordIncident({ incidentId: 'inc-bare', occurrenceId: 'term-bare', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/solo', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.2' }, verdict: JSON.stringify(verdict) });
-    expect(await raiseLimit(deps, { incidentId: 'inc-bare', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Pod/solo', container: 'api', field: 'limit', before: '512Mi', after: '640Mi', how: 'resize' });
+    expect(await raiseLimit(deps, { incidentId: 'inc-bare', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Pod/solo', container: 'api', field: 'limit', before: '512Mi', after: '640Mi', how: 'resize', next: expect.stringMatching(/^Resize requested: the kubelet applies it in place .* It does not survive a rollout or the pod being recreated: change its manifest too\.$/) });
     const live = await cluster.admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'solo', namespace: 'shop' });
     expect(live.spec!.containers[0]!.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '256Mi' } });
     expect(live.metadata!.managedFields!.some((f) => f.manager === 'oombot' && f.subresource === 'resize')).toBe(true);
@@ -172,7 +172,7 @@ describe('raiseLimit, beyond the Deployment limit', () => {
     const created = await createPodAsKubelet(cluster.admin, { ...spec, metadata: { name: 'legacy', namespace: 'shop' } } as unknown as V1Pod, status as never);
     const verdict = diagnose({ pod: old, node: node(), events: [] });
     await deps.store.recordIncident({ incidentId: 'inc-legacy', occurrenceId: 'term-legacy', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/legacy', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.3' }, verdict: JSON.stringify(verdict) });
-    expect(await raiseLimit(deps, { incidentId: 'inc-legacy', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: "The kubelet on node ip-10-0-12-7 cannot resize pods in place: change the pod's manifest and recreate it." });
+    expect(await raiseLimit(deps, { incidentId: 'inc-legacy', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: "The kubelet on node ip-10-0-12-7 cannot resize pods in place: change the pod's manifest and recreate it.", audience: 'thread' });
     const live = await cluster.admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'legacy', namespace: 'shop' });
     expect(live.metadata!.resourceVersion).toBe(created.metadata!.resourceVersion);
   });
@@ -190,5 +190,43 @@ describe('raiseLimit, beyond the Deployment limit', () => {
       secretsShop: await can('shop', 'get', 'secrets'),
       listSecrets: await can('', 'list', 'secrets'),
     }).toEqual({ patchShop: true, resizeShop: true, patchOther: false, resizeOther: false, patchPodsShop: false, secretsShop: false, listSecrets: false });
+  });
+});
+
+describe('raiseLimit, when things change under it', () => {
+  it('refuses with 409 when the workload changed between its check and its patch, keeping the other change', async () => {
+    await deployment('shop', 'raced');
+    await incidentFor('shop', 'raced', 'inc-raced');
+    const real = kubeConfigTransport(cluster.controlPlane.kubeConfigAs(lambda));
+    // Someone raises the limit to 1Gi right after oombot read the Deployment: a real write, between the real calls.
+    const racing: KubeTransport = Object.assign(Object.create(real) as KubeTransport, {
+      get: async (path: string, options?: object) => {
+        const res = await real.get(path, options);
+        if (path.endsWith('/deployments/raced')) {
+          await cluster.admin.makeApiClient(AppsV1Api).patchNamespacedDeployment({ name: 'raced', namespace: 'shop', body: { spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '1Gi' } } }] } } } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+        }
+        return res;
+      },
+    });
+    expect(await raiseLimit({ ...deps, cluster: () => racing }, { incidentId: 'inc-raced', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'Deployment/raced changed while I was checking it: nothing was changed. Look at its limit now, and click again if it still needs it.', audience: 'thread' });
+    expect(await limitOf('shop', 'raced')).toBe('1Gi');
+  });
+
+  it('keeps a Guaranteed container Guaranteed: request follows the limit when they were equal', async () => {
+    await cluster.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: 'shop',
+      body: { metadata: { name: 'steady' }, spec: { selector: { matchLabels: { app: 'steady' } }, template: { metadata: { labels: { app: 'steady' } }, spec: { containers: [{ name: 'api', image: 'api:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '512Mi' } } }] } } } } as V1Deployment,
+    });
+    await incidentFor('shop', 'steady', 'inc-steady');
+    expect(await raiseLimit(deps, { incidentId: 'inc-steady', userId: 'U0ALICE' })).toMatchObject({ status: 'patched', before: '512Mi', after: '640Mi' });
+    const api = (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'steady', namespace: 'shop' })).spec!.template.spec!.containers[0]!;
+    expect(api.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '640Mi' } });
+  });
+
+  it('finds no policy entry in a namespace named like an Object property', async () => {
+    await createNamespace(cluster.admin, 'constructor');
+    await deployment('constructor', 'odd');
+    await incidentFor('constructor', 'odd', 'inc-odd');
+    expect(await raiseLimit({ ...deps, policy: { allowed: {} } }, { incidentId: 'inc-odd', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'You may not change workloads in constructor.', audience: 'user' });
   });
 });

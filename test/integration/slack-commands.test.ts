@@ -69,7 +69,7 @@ function slashCommand(text: string, options: { secret?: string; timestamp?: numb
 }
 
 /** A click on one of the alert's buttons (interactivity: block_actions), signed as Slack signs it. */
-function click(actionId: string, value: string, options: { secret?: string; timestamp?: number; user?: string; message?: { ts: string; blocks: unknown[] } } = {}) {
+function click(actionId: string, value: string, options: { secret?: string; timestamp?: number; user?: string; message?: { ts: string; blocks: unknown[] }; actionTs?: string } = {}) {
   const payload = {
     type: 'block_actions',
     user: { id: options.user ?? 'U0BOB', username: 'bob', team_id: 'T0TEAM' },
@@ -81,7 +81,7 @@ function click(actionId: string, value: string, options: { secret?: string; time
     channel: { id: 'C-ALERTS', name: 'alerts' },
     message: { ts: options.message?.ts ?? '1.1', type: 'message', text: 'alert', ...(options.message ? { blocks: options.message.blocks } : {}) },
     response_url: `${slack.url}/respond/${randomUUID()}`,
-    actions: [{ type: 'button', action_id: actionId, block_id: 'oombot-actions', value, text: { type: 'plain_text', text: 'x' }, action_ts: '1.2' }],
+    actions: [{ type: 'button', action_id: actionId, block_id: 'oombot-actions', value, text: { type: 'plain_text', text: 'x' }, action_ts: options.actionTs ?? (Date.now() / 1000).toFixed(6) }],
   };
   return signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), options);
 }
@@ -230,12 +230,24 @@ describe('the Raise limit button, end to end', () => {
     expect(JSON.stringify(actions.elements[0]!['confirm'])).toContain('Container api of Deployment/cart (shop): memory limit 512Mi → 640Mi.');
   });
 
-  it('refuses a user outside the policy in the thread, saying who may, and the Deployment does not move', async () => {
+  it('refuses a user outside the policy, to that user alone and without paging the allowed ones, and the Deployment does not move', async () => {
     const before = (await cart()).metadata!.resourceVersion;
+    const answers = slack.responses.length;
+    const replies = threadReplies().length;
     expect((await run(click('oombot_raise', 'inc-raise', { user: 'U0MALLORY', message: { ...ROOT, blocks: alertBlocks } }))).status).toBe(200);
     await lambda.idle();
-    expect(threadReplies().at(-1)).toBe('⛔ <@U0MALLORY> asked to raise limit to 640Mi: refused. You may not change workloads in shop. Ask #platform. Allowed: <@U0ALICE>, <!subteam^S0PLATFORM>.');
+    expect(slack.responses.slice(answers).map((r) => r.body['text'])).toEqual(['⛔ You may not change workloads in shop. Ask #platform. Allowed: U0ALICE, a member of user group S0PLATFORM.']);
+    expect(threadReplies()).toHaveLength(replies);
     expect((await cart()).metadata!.resourceVersion).toBe(before);
+  });
+
+  it('does not apply a click that arrives minutes late, and says so', async () => {
+    const answers = slack.responses.length;
+    const rv = (await cart()).metadata!.resourceVersion;
+    await run(click('oombot_raise', 'inc-raise', { user: 'U0CAROL', actionTs: ((Date.now() - 5 * 60_000) / 1000).toFixed(6) }));
+    await lambda.idle();
+    expect(slack.responses.slice(answers).map((r) => r.body['text'])).toEqual(['Your click on inc-raise reached me 5 min late, so I did not apply it: nothing was changed. Click again if it is still needed.']);
+    expect((await cart()).metadata!.resourceVersion).toBe(rv);
   });
 
   it('refuses a tampered incident id to the clicker alone, changing nothing', async () => {
@@ -255,7 +267,7 @@ describe('the Raise limit button, end to end', () => {
     expect(api!.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '256Mi' } });
     expect(sidecar!.resources).toEqual({ limits: { memory: '64Mi' } });
     expect(d.metadata!.managedFields!.filter((f) => f.manager === 'oombot').map((f) => f.operation)).toEqual(['Update']);
-    expect(threadReplies().at(-1)).toMatch(/^✅ <@U0CAROL> changed the memory limit of api in shop\/Deployment\/cart: 512Mi → 640Mi \(dry run passed; field manager oombot; \d\d:\d\d UTC\)\. Its pods roll out with the new value now\./);
+    expect(threadReplies().at(-1)).toMatch(/^✅ <@U0CAROL> changed the memory limit of api in shop\/Deployment\/cart: 512Mi → 640Mi \(dry run passed; field manager oombot; \d\d:\d\d UTC\)\. Its pods roll out with the new value now\. Put the same change in its source/);
     const root = slack.messages.find((m) => m.ts === ROOT.ts)!;
     expect(root.updates).toBe(1);
     expect(JSON.stringify(root.blocks)).not.toContain('oombot_raise');
@@ -265,6 +277,15 @@ describe('the Raise limit button, end to end', () => {
       ['U0MALLORY', 'raise-memory-refused', '', 'You may not change workloads i'],
       ['U0CAROL', 'raise-memory-limit', '512Mi', '640Mi'],
     ]);
+  });
+
+  it('applies a click Lambda delivers twice only once', async () => {
+    const replies = threadReplies().length;
+    const { handler: actions } = await import('../../functions/actions/index.ts');
+    const job = { kind: 'raise', incidentId: 'inc-raise', userId: 'U0ALICE', actionTs: (Date.now() / 1000).toFixed(6), responseUrl: `${slack.url}/respond/${randomUUID()}` };
+    await Promise.all([actions(job), actions(job)]);
+    // One answer (the limit is already raised), not two.
+    expect(threadReplies().slice(replies)).toEqual(['⛔ <@U0ALICE> asked to raise limit to 640Mi: refused. The limit is already 640Mi (someone raised it): nothing was changed.']);
   });
 
   it('refuses a second click in the thread: someone already raised it', async () => {

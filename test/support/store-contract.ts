@@ -74,6 +74,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.repeatMessage('with-blocks')).toEqual({ channel: 'C1', ts: '1.000003', blocks: '[{"type":"section"}]', text: 'checkout › api was OOMKilled' });
     });
 
+    it('replaces the root blocks of a group once redrawn, and nothing for a group without a message', async () => {
+      await store.recordRepeat('handled', now, 60 * minute);
+      await store.setRepeatMessage('handled', { channel: 'C1', ts: '1.000006', blocks: '[{"type":"actions"}]', text: 'alert' });
+      await store.replaceRepeatBlocks('handled', '[{"type":"context"}]');
+      expect(await store.repeatMessage('handled')).toEqual({ channel: 'C1', ts: '1.000006', blocks: '[{"type":"context"}]', text: 'alert' });
+      await store.recordRepeat('no-message', now, 60 * minute);
+      await store.replaceRepeatBlocks('no-message', '[]');
+      expect(await store.repeatMessage('no-message')).toBeUndefined();
+    });
+
     it('forgets the old message and counter slot when a group that went quiet opens anew', async () => {
       await store.recordRepeat('reopened', now, 60 * minute);
       await store.setRepeatMessage('reopened', { channel: 'C1', ts: '1.000004' });
