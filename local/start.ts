@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import bolt from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { RaisePolicySchema, responseUrlPoster, runActionJob, SLACK_RESPONSE_ORIGINS, slackGroupMembers, type ActionDeps, type ActionJob } from '../bot/actions.ts';
@@ -29,7 +29,6 @@ import type { Verdict } from '../shared/verdict.ts';
 import { FileStore } from '../store/file.ts';
 import { localBus, type LocalBus } from './bus.ts';
 
-const { App, HTTPReceiver, LogLevel } = bolt;
 
 /** Where local alerts go: one channel, named in the console. */
 const CONSOLE_CHANNEL = { id: 'C0ALERTS', name: 'oom-alerts' };
@@ -81,6 +80,8 @@ const EnvSchema = z.object({
   OOMBOT_DEFAULT_CHANNEL: z.string().optional(),
   OOMBOT_RAISE_POLICY: z.string().optional(),
   OOMBOT_RUNBOOKS: z.string().optional(),
+  /** Slack's Web API base URL: only for GovSlack or a test double. */
+  OOMBOT_SLACK_API_URL: z.url().optional(),
 });
 
 export async function startLocal(o: LocalOptions): Promise<LocalMode> {
@@ -109,8 +110,9 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     let web: WebClient;
     let consoleHandle: LocalConsole | undefined;
     if (socketMode) {
-      app = new App({ token: env.SLACK_BOT_TOKEN!, appToken: env.SLACK_APP_TOKEN!, socketMode: true, logLevel: LogLevel.WARN });
-      web = new WebClient(env.SLACK_BOT_TOKEN, { retryConfig: { retries: 5 } });
+      const slackApi = env.OOMBOT_SLACK_API_URL ? { slackApiUrl: env.OOMBOT_SLACK_API_URL } : {};
+      app = new App({ token: env.SLACK_BOT_TOKEN!, appToken: env.SLACK_APP_TOKEN!, socketMode: true, logLevel: LogLevel.WARN, clientOptions: slackApi });
+      web = new WebClient(env.SLACK_BOT_TOKEN, { retryConfig: { retries: 5 }, ...slackApi });
     } else {
       // The console signs its requests as Slack does, with a secret made for this run; Bolt checks them as in AWS.
       const signingSecret = randomBytes(24).toString('hex');
@@ -173,7 +175,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       policy,
       groupMembers: slackGroupMembers(web),
       slack: web.chat,
-      respond: responseUrlPoster(consoleHandle ? [new URL(consoleHandle.url).origin] : SLACK_RESPONSE_ORIGINS),
+      respond: responseUrlPoster(consoleHandle ? [new URL(consoleHandle.url).origin] : [...SLACK_RESPONSE_ORIGINS, ...(env.OOMBOT_SLACK_API_URL ? [new URL(env.OOMBOT_SLACK_API_URL).origin] : [])]),
       groupKeyOf: (incident) => groupKeyOf(incident.cluster, JSON.parse(incident.verdict) as Verdict),
     };
     const jobs = new Set<Promise<void>>();

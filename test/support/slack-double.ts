@@ -32,6 +32,8 @@ export interface SlackDouble {
   force429(n: number, retryAfterSeconds?: number): void;
   /** Answer the next n calls with this 5xx status. */
   force5xx(n: number, status?: number): void;
+  /** Socket Mode: the app-level token and the WebSocket URL apps.connections.open hands out. */
+  socketMode?: { appToken: string; url: string };
   /** Slack user groups (S…) and their members, for usergroups.users.list. */
   userGroups: Record<string, string[]>;
   /** A message already in a channel (an alert posted before the test), so chat.update can find it. */
@@ -75,6 +77,11 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
         return json(429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(forced429.retryAfter) });
       }
       const auth = req.headers['authorization'] ?? (typeof args['token'] === 'string' ? `Bearer ${args['token']}` : '');
+      // Socket Mode: the app-level token (xapp-, scope connections:write) opens a WebSocket URL; nothing else.
+      if (method === 'apps.connections.open') {
+        if (!doubles.socketMode || auth !== `Bearer ${doubles.socketMode.appToken}`) return json(200, { ok: false, error: auth ? 'invalid_auth' : 'not_authed' });
+        return json(200, { ok: true, url: doubles.socketMode.url });
+      }
       if (auth !== `Bearer ${token}`) return json(200, { ok: false, error: auth ? 'invalid_auth' : 'not_authed' });
 
       switch (method) {
