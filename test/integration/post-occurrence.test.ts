@@ -125,6 +125,18 @@ describe('postOccurrence', () => {
     expect(JSON.stringify(root!.blocks)).toMatch(/OOMKilled 3× in \d+ min · latest 10:17 UTC · see thread/);
   });
 
+  it('updates the counter of an alert posted to a channel named, not by id (Slack answers with the id)', async () => {
+    await fresh();
+    const named = { ...deps, routing: { defaultChannel: '#oom-alerts' } };
+    const before = slack.messages.length;
+    for (const restarts of [1, 2]) await postOccurrence(named, envelopes(checkout(restarts, 'checkout-7d9f8b6c5-named'))[0]!);
+    const [root, reply] = slack.messages.slice(before);
+    expect(root!.channel).toMatch(/^C[0-9A-F]+$/);
+    expect(reply!.threadTs).toBe(root!.ts);
+    expect(root!.updates).toBe(1);
+    expect((await deps.store.recentIncidents('prod-eu'))[0]!.message.channel).toBe(root!.channel);
+  });
+
   it('collapses 30 evictions from one node in a minute into one message and its thread', async () => {
     await fresh();
     slack.perChannelRateLimit = false; // 30 posts at Slack's 1/s would take 30 s; the 429 path is tested separately

@@ -88,7 +88,9 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
         case 'auth.test':
           return json(200, { ok: true, user_id: 'U0BOT', team_id: 'T0TEAM', bot_id: 'B0BOT' });
         case 'chat.postMessage': {
-          const channel = String(args['channel'] ?? '');
+          // Slack takes a channel's name (#alerts) here and answers with its id; chat.update takes only the id.
+          const named = String(args['channel'] ?? '');
+          const channel = named.startsWith('#') ? channelIdOf(named) : named;
           if (!channel) return json(200, { ok: false, error: 'channel_not_found' });
           const invalid = blockErrors(args['blocks']);
           if (invalid.length) return json(200, { ok: false, error: 'invalid_blocks', errors: invalid });
@@ -138,6 +140,11 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return doubles;
+}
+
+/** A stable channel id for a channel name, as Slack has one per channel. */
+function channelIdOf(name: string): string {
+  return `C${Buffer.from(name.slice(1)).toString('hex').toUpperCase().slice(0, 10)}`;
 }
 
 function parseBody(text: string, contentType: string): Record<string, unknown> {
