@@ -114,7 +114,7 @@ async function post(deps: PostDeps, envelope: Envelope, now: number, markPosted:
   const groupKey = groupKeyOf(envelope.cluster, verdict);
   const windowMs = eviction ? (deps.evictionWindowMs ?? 10 * 60_000) : (deps.repeatWindowMs ?? 60 * 60_000);
   const minutesSince = (firstAt: number) => Math.max(1, Math.round((now - firstAt) / 60_000));
-  const outcome = await postInGroup(deps, { groupKey, windowMs, now, channel, markPosted }, {
+  const outcome = await postInGroup(deps, { groupKey, occurrenceId: id, windowMs, now, channel, markPosted }, {
     first: () => renderAlert(verdict, ctx),
     reply: () => renderRepeat(verdict, ctx),
     counter: (count, firstAt) =>
@@ -139,6 +139,8 @@ export function groupKeyOf(cluster: string, verdict: Verdict): string {
 
 interface GroupPost {
   groupKey: string;
+  /** Counts the occurrence once into its group, even when a retry comes back after a failed post. */
+  occurrenceId?: string;
   windowMs: number;
   now: number;
   channel: string;
@@ -154,7 +156,7 @@ async function postInGroup(
   g: GroupPost,
   render: { first: () => AlertMessage; reply: () => AlertMessage; counter: (count: number, firstAt: number) => string },
 ): Promise<{ status: 'posted' | 'threaded' | 'counted'; channel: string; ts: string }> {
-  const group = await deps.store.recordRepeat(g.groupKey, g.now, g.windowMs);
+  const group = await deps.store.recordRepeat(g.groupKey, g.now, g.windowMs, g.occurrenceId);
   // A repeat that arrived while a concurrent invocation is still posting the first waits for it, briefly — many pods of
   // one workload often die together.
   for (let waited = 0; group.count > 1 && !group.message && waited < FIRST_POST_WAIT_MS; waited += 250) {
@@ -233,7 +235,7 @@ async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: '
     ],
   });
   // A node that keeps running out of memory is one story: its OOMs within the eviction window share a thread.
-  const outcome = await postInGroup(deps, { groupKey: `nodeoom/${envelope.cluster}/${node}`, windowMs: deps.evictionWindowMs ?? 10 * 60_000, now, channel: deps.routing.defaultChannel, markPosted }, {
+  const outcome = await postInGroup(deps, { groupKey: `nodeoom/${envelope.cluster}/${node}`, occurrenceId: envelope.occurrenceId, windowMs: deps.evictionWindowMs ?? 10 * 60_000, now, channel: deps.routing.defaultChannel, markPosted }, {
     first: () => message(`🟠 Node ${node} ran out of memory (${envelope.cluster})`),
     reply: () => message(`Node ${node} ran out of memory again at ${when}`),
     counter: (count, firstAt) => `node-wide OOM ${count}× in ${Math.max(1, Math.round((now - firstAt) / 60_000))} min · latest ${when} · see thread`,

@@ -62,9 +62,24 @@ export class DynamoStore implements Store {
     );
   }
 
-  async recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup> {
+  async recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup> {
     const key = { PK: `GRP#${groupKey}`, SK: 'GRP' };
     const expiresAt = seconds(now + windowMs) + DAY_S;
+    if (occurrenceId === undefined) return this.countInto(key, now, windowMs, expiresAt);
+    // An occurrence counted before (its post failed, the retry is here) gets its earlier place back. Only the
+    // claim holder gets here, so one occurrence is never counted by two invocations at once.
+    const member = { PK: key.PK, SK: `MEM#${occurrenceId}` };
+    const seen = (await this.db.send(new GetCommand({ TableName: this.table, Key: member, ConsistentRead: true }))).Item;
+    if (seen) {
+      const group = (await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item;
+      return { ...groupOf(group), count: Number(seen['count']), firstAt: Number(seen['firstAt']) };
+    }
+    const counted = await this.countInto(key, now, windowMs, expiresAt);
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...member, count: counted.count, firstAt: counted.firstAt, expiresAt } }));
+    return counted;
+  }
+
+  private async countInto(key: { PK: string; SK: string }, now: number, windowMs: number, expiresAt: number): Promise<RepeatGroup> {
     for (let attempt = 0; attempt < 5; attempt++) {
       // Join the open group: only if it exists and its last occurrence is within the window.
       try {
@@ -98,7 +113,7 @@ export class DynamoStore implements Store {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     }
-    throw new Error(`recording a repeat in group ${groupKey} kept conflicting; retry the invocation`);
+    throw new Error(`recording a repeat in ${key.PK} kept conflicting; retry the invocation`);
   }
 
   async repeatMessage(groupKey: string): Promise<GroupMessage | undefined> {

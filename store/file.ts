@@ -29,6 +29,8 @@ const groupSchema = z.object({
   expiresAt: z.number(),
   message: messageRef.extend({ blocks: z.string().optional(), text: z.string().optional() }).optional(),
   counterAt: z.number().optional(),
+  /** Each counted occurrence's place in the group, so a retry is not counted twice. */
+  members: z.record(z.string(), z.number()).optional(),
 });
 const muteSchema = z.object({ key: z.string(), until: z.number(), by: z.string() });
 const incidentSchema = z.object({
@@ -132,16 +134,19 @@ export class FileStore implements Store {
     });
   }
 
-  recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup> {
+  recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup> {
     return this.update((s) => {
       const expiresAt = now + windowMs + DAY_MS;
       const group = s.groups.get(groupKey);
+      const seen = occurrenceId !== undefined && group?.members ? group.members[occurrenceId] : undefined;
+      if (group && seen !== undefined) return { ...groupOf(group), count: seen };
       if (group && group.lastAt >= now - windowMs) {
         Object.assign(group, { count: group.count + 1, lastAt: now, expiresAt });
+        if (occurrenceId !== undefined) group.members = { ...group.members, [occurrenceId]: group.count };
         return groupOf(group);
       }
-      // A new group replaces the old one whole: its message and counter slot go with it.
-      s.groups.set(groupKey, { groupKey, count: 1, firstAt: now, lastAt: now, expiresAt });
+      // A new group replaces the old one whole: its message, counter slot and members go with it.
+      s.groups.set(groupKey, { groupKey, count: 1, firstAt: now, lastAt: now, expiresAt, ...(occurrenceId !== undefined ? { members: { [occurrenceId]: 1 } } : {}) });
       return { count: 1, firstAt: now };
     });
   }

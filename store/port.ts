@@ -65,9 +65,10 @@ export interface Store {
   markOccurrencePosted(occurrenceId: string, message: MessageRef): Promise<void>;
   /**
    * Counts an occurrence into its repeat group (same workload, container and cause) within a window: the first opens a
-   * group, later ones within `windowMs` of the last join it. Atomic under concurrency: counts are never shared.
+   * group, later ones within `windowMs` of the last join it. Atomic under concurrency: counts are never shared. With
+   * an occurrence id, an occurrence counted before (a retry after a failed post) gets its earlier place again.
    */
-  recordRepeat(groupKey: string, now: number, windowMs: number): Promise<RepeatGroup>;
+  recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup>;
   /** The group's first message, once set (for a repeat that arrived while the first was being posted). */
   repeatMessage(groupKey: string): Promise<GroupMessage | undefined>;
   /** Remembers where the group's first alert was posted, for thread replies and counter updates. */

@@ -261,6 +261,20 @@ describe('postOccurrence', () => {
     expect(slack.messages.length - before).toBe(1);
   });
 
+  it('does not count a retried occurrence twice: the next one is the 2nd, not the 3rd', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    const [first] = envelopes(checkout(1, 'checkout-7d9f8b6c5-retry'));
+    slack.force5xx(10);
+    await expect(postOccurrence(deps, first!)).rejects.toThrow();
+    slack.force5xx(0);
+    await postOccurrence(deps, first!);
+    await postOccurrence(deps, envelopes(checkout(2, 'checkout-7d9f8b6c5-retry'))[0]!);
+    const [root, reply] = slack.messages.slice(before);
+    expect(reply!.threadTs).toBe(root!.ts);
+    expect(JSON.stringify(root!.blocks)).toMatch(/OOMKilled 2× in \d+ min/);
+  });
+
   it('still explains an occurrence from a cluster it cannot read, and says so', async () => {
     await fresh();
     const [envelope] = envelopes(checkout(1, 'checkout-d'));

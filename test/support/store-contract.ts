@@ -102,6 +102,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.claimCounterUpdate('never-opened', now, 10_000)).toBe(false);
     });
 
+    it('counts an occurrence once into its group, even when a retry records it again', async () => {
+      expect((await store.recordRepeat('retried', now, 60 * minute, 'occ-1')).count).toBe(1);
+      expect((await store.recordRepeat('retried', now + 1_000, 60 * minute, 'occ-2')).count).toBe(2);
+      await store.setRepeatMessage('retried', { channel: 'C1', ts: '1.000007' });
+      expect(await store.recordRepeat('retried', now + 2_000, 60 * minute, 'occ-2')).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '1.000007' } });
+      expect((await store.recordRepeat('retried', now + 3_000, 60 * minute, 'occ-3')).count).toBe(3);
+    });
+
     it('never gives two concurrent repeats the same count', async () => {
       const counts = await Promise.all(Array.from({ length: 12 }, (_, i) => store.recordRepeat('storm', now + i, 60 * minute)));
       expect(counts.map((g) => g.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
