@@ -26,6 +26,7 @@ import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.t
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
 import { safeParseEnvelope } from '../shared/envelope.ts';
 import type { Verdict } from '../shared/verdict.ts';
+import { json, loadEnv } from '../functions/env.ts';
 import { FileStore } from '../store/file.ts';
 import { localBus, type LocalBus } from './bus.ts';
 
@@ -78,14 +79,19 @@ const EnvSchema = z.object({
   SLACK_BOT_TOKEN: z.string().optional(),
   SLACK_APP_TOKEN: z.string().optional(),
   OOMBOT_DEFAULT_CHANNEL: z.string().optional(),
-  OOMBOT_RAISE_POLICY: z.string().optional(),
-  OOMBOT_RUNBOOKS: z.string().optional(),
+  OOMBOT_RAISE_POLICY: json(RaisePolicySchema, '{"allowed":{"demo":["U0123ABCD"]},"contact":"#platform"}').optional(),
+  OOMBOT_RUNBOOKS: json(z.record(z.string(), z.url({ protocol: /^https$/ })), '{"limit":"https://wiki.example.com/oom"}').optional(),
   /** Slack's Web API base URL: only for GovSlack or a test double. */
   OOMBOT_SLACK_API_URL: z.url().optional(),
 });
 
 export async function startLocal(o: LocalOptions): Promise<LocalMode> {
-  const env = EnvSchema.parse(o.env);
+  let env: z.output<typeof EnvSchema>;
+  try {
+    env = loadEnv(EnvSchema, o.env);
+  } catch (error) {
+    throw new LocalModeError((error as Error).message);
+  }
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => o.log('warn', 'stopping a part failed', { error: (error as Error).message }));
@@ -99,12 +105,12 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     if ((env.SLACK_BOT_TOKEN || env.SLACK_APP_TOKEN) && !socketMode) throw new LocalModeError(`Socket Mode needs both SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…, scope connections:write); only ${env.SLACK_BOT_TOKEN ? 'SLACK_BOT_TOKEN' : 'SLACK_APP_TOKEN'} is set`);
     if (socketMode && !env.OOMBOT_DEFAULT_CHANNEL) throw new LocalModeError('with Slack tokens set, OOMBOT_DEFAULT_CHANNEL must name the channel id alerts go to (invite the app there), e.g. C0123456789');
     const policy: RaisePolicy = env.OOMBOT_RAISE_POLICY
-      ? parseJson('OOMBOT_RAISE_POLICY', env.OOMBOT_RAISE_POLICY, RaisePolicySchema)
+      ? env.OOMBOT_RAISE_POLICY
       : socketMode
         ? { allowed: {}, contact: 'whoever runs oombot start (set OOMBOT_RAISE_POLICY)' }
         : // The console's only user is whoever ran `oombot start`, with their own kubeconfig: the button may do what they may.
           { allowed: { '*': [CONSOLE_USER] } };
-    const runbooks = env.OOMBOT_RUNBOOKS ? parseJson('OOMBOT_RUNBOOKS', env.OOMBOT_RUNBOOKS, z.record(z.string(), z.url())) : DEFAULT_RUNBOOKS;
+    const runbooks = env.OOMBOT_RUNBOOKS ?? DEFAULT_RUNBOOKS;
 
     let app: InstanceType<typeof App>;
     let web: WebClient;
@@ -261,18 +267,6 @@ async function currentCluster(): Promise<{ kc: KubeConfig; name: string } | unde
     return undefined;
   }
   return { kc, name: kc.getCurrentContext() || kc.getCurrentCluster()!.name };
-}
-
-function parseJson<T extends z.ZodType>(name: string, text: string, schema: T): z.output<T> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new LocalModeError(`${name} is not JSON`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new LocalModeError(`${name} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
-  return parsed.data;
 }
 
 async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {

@@ -31,7 +31,7 @@ describe('oombot start, given bad input', () => {
   });
 
   it('refuses a raise policy that is not valid, saying where', async () => {
-    await expect(startCommand(['--state-dir', dir, '--port', '0'], io(), { OOMBOT_RAISE_POLICY: '{"allowed":{"shop":["alice"]}}' })).rejects.toThrow(/^OOMBOT_RAISE_POLICY is not valid: allowed\.shop\.0 must be a Slack user id \(U…, W…\) or user group id \(S…\)$/);
+    await expect(startCommand(['--state-dir', dir, '--port', '0'], io(), { OOMBOT_RAISE_POLICY: '{"allowed":{"shop":["alice"]}}' })).rejects.toThrow(/^invalid configuration: OOMBOT_RAISE_POLICY is not valid: allowed\.shop\.0 must be a Slack user id \(U…, W…\) or user group id \(S…\)$/);
   });
 
   it('names a corrupt state file and how to start fresh', async () => {
