@@ -106,6 +106,13 @@ describe('oombot start, with nothing configured', () => {
     expect(containers.find((c) => c.name === 'api')!.resources!.limits!['memory']).toBe('640Mi');
     expect(deployment.metadata!.managedFields!.some((f) => f.manager === 'oombot')).toBe(true);
 
+    // The other buttons: Why? answers with the evidence, only to the clicker; Mute 1 h mutes that workload.
+    await alert.getByRole('button', { name: 'Why?' }).click();
+    await page.getByText(/checkout › api was OOMKilled at its 512Mi memory limit — limit \/ container-limit, confidence high/).first().waitFor({ timeout: 15_000 });
+    const ledger = page.locator('article[data-testid="message"]', { hasText: 'ledger › ledger died of a JVM memory limit' }).first();
+    await ledger.getByRole('button', { name: 'Mute 1 h' }).click();
+    await page.getByText(/Muted Deployment\/ledger in demo \(sandbox\) for 1 h/).first().waitFor({ timeout: 15_000 });
+
     await command(page, 'why checkout-94mxlzqwtf-vq789 -n demo');
     await page.locator('[data-testid="message"]', { has: page.getByTestId('ephemeral-note') }).filter({ hasText: 'checkout › api was OOMKilled at its 512Mi memory limit' }).first().waitFor({ timeout: 30_000 });
 
