@@ -4,7 +4,7 @@
 // the command's response_url.
 import type { Block, KnownBlock } from '@slack/types';
 import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';

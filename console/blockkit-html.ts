@@ -6,7 +6,7 @@
 // Slack facts relied on (api.slack.com/reference/block-kit): a button's text is plain_text; `style` is primary or
 // danger; a `confirm` object has title, text, confirm and deny; a url button opens the link and still sends the app a
 // block_actions payload.
-import { z } from 'zod';
+import * as z from 'zod';
 import { escapeHtml, linkHtml, mrkdwnToHtml, plainTextToHtml, safeUrl, type MrkdwnOptions } from './mrkdwn-html.ts';
 
 export type RenderOptions = MrkdwnOptions;

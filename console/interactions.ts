@@ -5,7 +5,7 @@
 // message the click came from; `response_type: in_channel` posts for everyone, and the default (`ephemeral`) shows the
 // answer to the user only; a command's acknowledgement body is an answer like one sent to its response_url.
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkMessage } from './message-checks.ts';
 import { ConsoleRequestError } from './request-error.ts';
 import { blockActionsBody, sendToApp, slashCommandBody, type AppReply, type Identity } from './slack-requests.ts';

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Interactions } from './interactions.ts';
 import { LiveEvents } from './live-events.ts';
 import { contentSecurityPolicy, messageHtml, pageHtml } from './page.ts';

@@ -4,7 +4,7 @@
 // channel and increases, written "seconds.microseconds" with six digits ("1764238443.000100"); a reply's thread_ts is
 // its root's ts, and a reply posted with a reply's ts as thread_ts lands in the root's thread; chat.postMessage takes a
 // channel ID or a name ("#oom-alerts") while chat.update needs the ID (a name is channel_not_found).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ConsoleMessageSchema = z.object({
   channel: z.string(),

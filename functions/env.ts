@@ -1,6 +1,6 @@
 // Reading a function's environment: zod schemas for JSON and duration values, and one error naming every variable that
 // is wrong and how to write it (a cold start that fails says what to fix, not a stack trace).
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../shared/duration.ts';
 
 export const json = <T extends z.ZodType>(schema: T, example: string) =>

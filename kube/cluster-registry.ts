@@ -2,7 +2,7 @@
 // the Lambda's own IAM role (a token made here, see eks-token.ts); others with a ServiceAccount token kept in Secrets
 // Manager. Configured once, as JSON, in OOMBOT_CLUSTERS.
 import https from 'node:https';
-import { z } from 'zod';
+import * as z from 'zod';
 import { eksToken, type AwsCredentials } from './eks-token.ts';
 import { HttpsTransport, type KubeTransport } from './rest.ts';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RaisePolicySchema, responseUrlPoster, runActionJob, SLACK_RESPONSE_ORIGINS, slackGroupMembers, type ActionDeps, type ActionJob } from '../bot/actions.ts';
 import { groupKeyOf, postOccurrence, type PostDeps } from '../bot/post-occurrence.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';

@@ -1,6 +1,6 @@
 // What the engine diagnoses from: a pod and whatever else could be read about it. Every source but the pod is
 // optional; `unavailable` says which were missing and why, and ends up in the verdict's `missing`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventSchema, KubeletConfigzSchema, KubeletSummarySchema, NodeSchema, PodMetricsSchema, PodSchema } from './k8s-objects.ts';
 
 export const DiagnosisInputSchema = z.object({

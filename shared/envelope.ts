@@ -1,6 +1,6 @@
 // The wire contract on EventBridge (DESIGN.md, "Contracts"): one versioned envelope, written once, into which each
 // occurrence kind plugs its own fields. `Detail` carries it; `DetailType` names the kind; `Time` is when it happened.
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventSchema, PodSchema } from './k8s-objects.ts';
 
 export const ENVELOPE_VERSION = 1;

@@ -2,7 +2,7 @@
 // API, a kubelet). Loose on purpose: unknown fields pass through, and every field Kubernetes may omit is optional.
 // Times stay strings (RFC 3339), as in JSON; @kubernetes/client-node's model classes turn them into Dates, which is
 // why the engine takes wire objects, not client-node models.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const quantities = z.record(z.string(), z.union([z.string(), z.number()])).optional();
 const labels = z.record(z.string(), z.string()).optional();

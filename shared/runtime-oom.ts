@@ -1,7 +1,7 @@
 // Language runtimes that die of their own heap limit before the cgroup's (DOMAIN.md §5). Recognised by the text the
 // runtime prints, which reaches `terminated.message` with `terminationMessagePolicy: FallbackToLogsOnError` — not by
 // exit codes, which a runtime running as PID 1 may turn into 139 or 133.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const RuntimeSchema = z.enum(['jvm', 'node', 'dotnet', 'go', 'python']);
 export type Runtime = z.infer<typeof RuntimeSchema>;

@@ -1,6 +1,6 @@
 // The diagnosis result: a closed vocabulary (STYLE.md: causes, kinds and confidence are enums, never free text) that
 // the CLI prints, the alert renders and the store keeps. The JSON contract in DESIGN.md reads from this schema.
-import { z } from 'zod';
+import * as z from 'zod';
 import { RuntimeSchema } from './runtime-oom.ts';
 
 export const CauseSchema = z.enum(['limit', 'node-pressure', 'runtime', 'not-oom', 'unknown']);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditRecord, Claim, GroupMessage, Incident, MessageRef, RepeatGroup, Store } from './port.ts';
 
 const FILE_VERSION = 1;

@@ -8,7 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { WebClient } from '@slack/web-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionJobSchema, RaisePolicySchema, responseUrlPoster, runActionJob, SLACK_RESPONSE_ORIGINS, slackGroupMembers, type ActionDeps } from '../../bot/actions.ts';
 import { groupKeyOf } from '../../bot/post-occurrence.ts';
 import type { Verdict } from '../../shared/verdict.ts';

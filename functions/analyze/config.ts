@@ -1,6 +1,6 @@
 // The analyze function's configuration, from its environment (serverless.yml sets it), validated once at cold start.
 // The Slack token is never a plain value here: only the name of the SSM SecureString parameter that holds it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
 import { duration, json, loadEnv } from '../env.ts';
 

@@ -8,7 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
-import { z } from 'zod';
+import * as z from 'zod';
 import { registerOombot } from '../../bot/slack-app.ts';
 import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
 import { DynamoStore } from '../../store/dynamo.ts';

@@ -6,6 +6,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { handler as analyzeHandler } from '../../functions/analyze/index.ts';
+import { bundledHandler } from '../support/bundles.ts';
 import { buildEnvelope } from '../../forwarder/envelopes.ts';
 import { trimPod } from '../../forwarder/trim.ts';
 import { DETAIL_TYPES } from '../../shared/envelope.ts';
@@ -44,7 +45,7 @@ beforeAll(async () => {
     OOMBOT_DEAD_LETTER_QUEUE_URL: `${aws.url}/000000000000/oombot-analyze-dlq`,
   });
   process.env['OOMBOT_SLACK_API_URL'] = slack.apiUrl;
-  ({ handler } = await import('../../functions/analyze/index.ts'));
+  handler = await bundledHandler<AnalyzeHandler>('analyze');
 });
 afterAll(async () => {
   process.env = saved;

@@ -5,7 +5,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
+import type { handler as actionsHandler } from '../../functions/actions/index.ts';
 import type { handler as slackHandler } from '../../functions/slack/index.ts';
+import { bundledHandler } from '../support/bundles.ts';
 import { renderAlert } from '../../bot/alert.ts';
 import { proposedChange } from '../../bot/raise-limit.ts';
 import { startLambdaDouble, type LambdaDouble } from '../support/lambda-double.ts';
@@ -53,10 +55,10 @@ beforeAll(async () => {
     OOMBOT_RAISE_POLICY: JSON.stringify({ allowed: { shop: ['U0ALICE'], '*': ['S0PLATFORM'] }, contact: '#platform', maxFactor: 2 }),
   });
   slack.userGroups['S0PLATFORM'] = ['U0CAROL'];
-  const actions = await import('../../functions/actions/index.ts');
-  lambda = await startLambdaDouble({ 'oombot-prod-actions': (event) => actions.handler(event) });
+  const actions = await bundledHandler<typeof actionsHandler>('actions');
+  lambda = await startLambdaDouble({ 'oombot-prod-actions': (event) => actions(event) });
   process.env['AWS_ENDPOINT_URL_LAMBDA'] = lambda.url;
-  ({ handler } = await import('../../functions/slack/index.ts'));
+  handler = await bundledHandler<SlackHandler>('slack');
 });
 afterAll(async () => {
   process.env = saved;
@@ -281,7 +283,7 @@ describe('the Raise limit button, end to end', () => {
 
   it('applies a click Lambda delivers twice only once', async () => {
     const replies = threadReplies().length;
-    const { handler: actions } = await import('../../functions/actions/index.ts');
+    const actions = await bundledHandler<typeof actionsHandler>('actions');
     const job = { kind: 'raise', incidentId: 'inc-raise', userId: 'U0ALICE', actionTs: (Date.now() / 1000).toFixed(6), responseUrl: `${slack.url}/respond/${randomUUID()}` };
     await Promise.all([actions(job), actions(job)]);
     // One answer (the limit is already raised), not two.
