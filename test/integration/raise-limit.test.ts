@@ -230,3 +230,29 @@ describe('raiseLimit, when things change under it', () => {
     expect(await raiseLimit({ ...deps, policy: { allowed: {} } }, { incidentId: 'inc-odd', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'You may not change workloads in constructor.', audience: 'user' });
   });
 });
+
+describe('raiseLimit, for an init container', () => {
+  it('patches the init container (a native sidecar here) by name, not a container of the same list', async () => {
+    await cluster.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'meshed' },
+        spec: {
+          selector: { matchLabels: { app: 'meshed' } },
+          template: {
+            metadata: { labels: { app: 'meshed' } },
+            spec: {
+              initContainers: [{ name: 'mesh', image: 'mesh:1', restartPolicy: 'Always', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }],
+              containers: [{ name: 'api', image: 'api:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }],
+            },
+          },
+        },
+      } as V1Deployment,
+    });
+    await incidentFor('shop', 'meshed', 'inc-init', (v) => ({ ...v, container: 'mesh', containerType: 'init' }));
+    expect(await raiseLimit(deps, { incidentId: 'inc-init', userId: 'U0ALICE' })).toMatchObject({ status: 'patched', container: 'mesh', before: '512Mi', after: '640Mi' });
+    const spec = (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'meshed', namespace: 'shop' })).spec!.template.spec!;
+    expect(spec.initContainers![0]!.resources!.limits!['memory']).toBe('640Mi');
+    expect(spec.containers[0]!.resources!.limits!['memory']).toBe('512Mi');
+  });
+});
