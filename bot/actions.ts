@@ -131,8 +131,13 @@ export function responseUrlPoster(allowedOrigins: string[]): (url: string, messa
   };
 }
 
-/** Where Slack's response_urls point (api.slack.com/interactivity/handling), GovSlack's included. */
-export const SLACK_RESPONSE_ORIGINS = ['https://hooks.slack.com', 'https://hooks.slack-gov.com'];
+/**
+ * Where Slack's response_urls point (api.slack.com/interactivity/handling), GovSlack's included, and the Web API's
+ * own host when OOMBOT_SLACK_API_URL points elsewhere (a test double).
+ */
+export function slackResponseOrigins(slackApiUrl?: string): string[] {
+  return ['https://hooks.slack.com', 'https://hooks.slack-gov.com', ...(slackApiUrl ? [new URL(slackApiUrl).origin] : [])];
+}
 
 /** Members of a Slack user group (usergroups.users.list, scope usergroups:read), kept a minute per warm instance. */
 export function slackGroupMembers(client: { usergroups: { users: { list(args: { usergroup: string }): Promise<{ users?: string[] }> } } }, ttlMs = 60_000): (groupId: string) => Promise<string[]> {

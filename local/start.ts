@@ -12,7 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import * as z from 'zod';
-import { RaisePolicySchema, responseUrlPoster, runActionJob, SLACK_RESPONSE_ORIGINS, slackGroupMembers, type ActionDeps, type ActionJob } from '../bot/actions.ts';
+import { RaisePolicySchema, responseUrlPoster, runActionJob, slackGroupMembers, slackResponseOrigins, type ActionDeps, type ActionJob } from '../bot/actions.ts';
 import { groupKeyOf, postOccurrence, type PostDeps } from '../bot/post-occurrence.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
 import { registerOombot } from '../bot/slack-app.ts';
@@ -21,6 +21,7 @@ import { loadConfig } from '../forwarder/config.ts';
 import { Forwarder } from '../forwarder/forwarder.ts';
 import type { Log } from '../forwarder/log.ts';
 import { forwarderMetrics } from '../forwarder/metrics.ts';
+import { loadCurrentKubeConfig } from '../cli/kubeconfig.ts';
 import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
@@ -181,7 +182,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       policy,
       groupMembers: slackGroupMembers(web),
       slack: web.chat,
-      respond: responseUrlPoster(consoleHandle ? [new URL(consoleHandle.url).origin] : [...SLACK_RESPONSE_ORIGINS, ...(env.OOMBOT_SLACK_API_URL ? [new URL(env.OOMBOT_SLACK_API_URL).origin] : [])]),
+      respond: responseUrlPoster(consoleHandle ? [new URL(consoleHandle.url).origin] : slackResponseOrigins(env.OOMBOT_SLACK_API_URL)),
       groupKeyOf: (incident) => groupKeyOf(incident.cluster, JSON.parse(incident.verdict) as Verdict),
     };
     const jobs = new Set<Promise<void>>();
@@ -252,20 +253,10 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
 
 /** The current kubeconfig context, if it names a cluster that answers within 3 s. */
 async function currentCluster(): Promise<{ kc: KubeConfig; name: string } | undefined> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromDefault();
-  } catch {
-    return undefined;
-  }
-  if (!kc.getCurrentCluster()) return undefined;
-  try {
-    const res = await Promise.race([kubeConfigTransport(kc).get('/version'), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 3_000).unref())]);
-    if (res.status !== 200) return undefined;
-  } catch {
-    return undefined;
-  }
+  const kc = await loadCurrentKubeConfig('no current context').catch(() => undefined);
+  if (!kc) return undefined;
+  const answer = await kubeConfigTransport(kc).get('/version', { timeoutMs: 3_000 }).catch(() => undefined);
+  if (answer?.status !== 200) return undefined;
   return { kc, name: kc.getCurrentContext() || kc.getCurrentCluster()!.name };
 }
 

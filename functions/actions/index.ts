@@ -9,7 +9,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { WebClient } from '@slack/web-api';
 import * as z from 'zod';
-import { ActionJobSchema, RaisePolicySchema, responseUrlPoster, runActionJob, SLACK_RESPONSE_ORIGINS, slackGroupMembers, type ActionDeps } from '../../bot/actions.ts';
+import { ActionJobSchema, RaisePolicySchema, responseUrlPoster, runActionJob, slackGroupMembers, slackResponseOrigins, type ActionDeps } from '../../bot/actions.ts';
 import { groupKeyOf } from '../../bot/post-occurrence.ts';
 import type { Verdict } from '../../shared/verdict.ts';
 import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
@@ -43,8 +43,7 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<ActionDeps> {
     policy: config.OOMBOT_RAISE_POLICY,
     groupMembers: slackGroupMembers(slack),
     slack: slack.chat,
-    // Slack's hosts, and the Web API's own host when OOMBOT_SLACK_API_URL points elsewhere (GovSlack, a test double).
-    respond: responseUrlPoster([...SLACK_RESPONSE_ORIGINS, ...(config.OOMBOT_SLACK_API_URL ? [new URL(config.OOMBOT_SLACK_API_URL).origin] : [])]),
+    respond: responseUrlPoster(slackResponseOrigins(config.OOMBOT_SLACK_API_URL)),
     groupKeyOf: (incident) => groupKeyOf(incident.cluster, JSON.parse(incident.verdict) as Verdict),
   };
 }
@@ -76,8 +75,7 @@ export async function handler(event: unknown, _context?: unknown): Promise<{ sta
 /** The last word when the function itself failed (even before its configuration loaded). */
 async function tellUser(responseUrl: string | undefined, text: string): Promise<void> {
   if (!responseUrl) return;
-  const allowed = [...SLACK_RESPONSE_ORIGINS, ...(process.env['OOMBOT_SLACK_API_URL'] ? [new URL(process.env['OOMBOT_SLACK_API_URL']).origin] : [])];
-  await responseUrlPoster(allowed)(responseUrl, { response_type: 'ephemeral', replace_original: false, text }).catch((error: unknown) => log('error', 'could not tell the user', { error: (error as Error).message }));
+  await responseUrlPoster(slackResponseOrigins(process.env['OOMBOT_SLACK_API_URL']))(responseUrl, { response_type: 'ephemeral', replace_original: false, text }).catch((error: unknown) => log('error', 'could not tell the user', { error: (error as Error).message }));
 }
 
 function log(level: 'info' | 'error', msg: string, fields: Record<string, unknown>): void {
