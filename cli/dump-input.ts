@@ -16,7 +16,7 @@ import {
   type Pod,
   type PodMetrics,
 } from '../shared/k8s-objects.ts';
-import { resolveWorkload, type OwnerObject } from '../kube/owners.ts';
+import { attributeOwnerFromFiles, type OwnerObject } from '../kube/owners.ts';
 import { CliError } from './errors.ts';
 
 export interface Dump {
@@ -147,7 +147,7 @@ export function inputFromDump(dump: Dump, namespace: string | undefined, name: s
   }
   if (!dump.sawEvents) unavailable.push(`events: not in the input files (add kubectl get events -n ${pod.metadata.namespace ?? 'default'} -o json)`);
   if (!summary) unavailable.push('kubelet stats (Summary API): not in the input files');
-  const workload = resolveWorkload(pod, (kind, ns, n) => dump.owners.find((o) => o.kind === kind && o.metadata?.name === n && (o.metadata?.namespace ?? ns) === ns));
+  const workload = attributeOwnerFromFiles(pod, (kind, ns, n) => dump.owners.find((o) => o.kind === kind && o.metadata?.name === n && (o.metadata?.namespace ?? ns) === ns));
   const podMetrics = dump.podMetrics.find((m) => m.metadata.name === pod.metadata.name && m.metadata.namespace === pod.metadata.namespace);
   return {
     pod,

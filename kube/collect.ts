@@ -12,7 +12,7 @@ import {
   PodSchema,
   type Pod,
 } from '../shared/k8s-objects.ts';
-import { resolveWorkloadAsync, type OwnerObject } from './owners.ts';
+import { attributeOwner, type OwnerAnswer, type OwnerObject } from './owners.ts';
 import { statusMessage, type KubeReader, type KubeResponse } from './rest.ts';
 
 export class PodNotFoundError extends Error {
@@ -36,6 +36,8 @@ const OWNER_PATHS: Record<string, string> = {
   Job: '/apis/batch/v1/namespaces/%ns/jobs/%name',
   StatefulSet: '/apis/apps/v1/namespaces/%ns/statefulsets/%name',
   DaemonSet: '/apis/apps/v1/namespaces/%ns/daemonsets/%name',
+  Deployment: '/apis/apps/v1/namespaces/%ns/deployments/%name',
+  CronJob: '/apis/batch/v1/namespaces/%ns/cronjobs/%name',
 };
 
 export async function collectDiagnosisInput(api: KubeReader, namespace: string, name: string): Promise<DiagnosisInput> {
@@ -79,7 +81,7 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     fetchJson(path, (b) => ((b as { items?: unknown[] }).items ?? []).map(parse));
 
   const uidSelector = pod.metadata.uid ? `involvedObject.uid=${pod.metadata.uid}` : `involvedObject.name=${pod.metadata.name}`;
-  const [podEvents, node, nodeEvents, nodePods, podMetrics, workload] = await Promise.all([
+  const [podEvents, node, nodeEvents, nodePods, podMetrics, owner] = await Promise.all([
     list(`/api/v1/namespaces/${enc(namespace)}/events?fieldSelector=${enc(uidSelector)}`, (e) => EventSchema.parse(e)),
     nodeName ? fetchJson(`/api/v1/nodes/${enc(nodeName)}`, (b) => NodeSchema.parse(b)) : Promise.resolve(undefined),
     nodeName
@@ -87,11 +89,11 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
       : Promise.resolve(undefined),
     nodeName ? list(`/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${nodeName}`)}`, (p) => PodSchema.parse(p)) : Promise.resolve(undefined),
     fetchJson(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(namespace)}/pods/${enc(name)}`, (b) => PodMetricsSchema.parse(b)),
-    resolveWorkloadAsync(pod, async (kind, ns, n) => {
+    attributeOwner(pod, async (kind, ns, n): Promise<OwnerAnswer> => {
       const path = OWNER_PATHS[kind];
-      if (!path) return undefined;
+      if (!path) return { why: `oombot does not read ${kind} objects, so it cannot check the reference` };
       const o = await fetchJson(path.replace('%ns', enc(ns)).replace('%name', enc(n)), (b) => b as OwnerObject);
-      return o.ok ? o.value : undefined;
+      return o.ok ? { object: o.value } : { why: o.why === 'not served by this cluster' ? 'not found' : o.why };
     }),
   ]);
 
@@ -102,6 +104,7 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
   const metrics = keep('metrics.k8s.io (current working set)', podMetrics);
   const kubelet = nodeName ? await kubeletData(fetchJson, nodeName) : { summary: undefined, configz: undefined, unavailable: [] };
   unavailable.push(...kubelet.unavailable);
+  if (owner.note) unavailable.push(owner.note);
 
   return {
     pod,
@@ -111,7 +114,8 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     ...(metrics ? { podMetrics: metrics } : {}),
     ...(kubelet.summary ? { kubeletSummary: kubelet.summary } : {}),
     ...(kubelet.configz ? { kubeletConfig: kubelet.configz } : {}),
-    ...(workload ? { workload } : {}),
+    // Checked against the API: a pod whose owner does not hold is a bare pod, not its named owner's (kube/owners.ts).
+    workload: owner.workload ?? null,
     unavailable,
   };
 }

@@ -64,7 +64,7 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
   const advice = oom ? runtimeAdvice(oom, findHeapSetting(findContainerSpec(pod, container), oom.runtime), limitBytes, raised?.bytes) : undefined;
   const runtimeLimit = advice?.raiseLimit ? raised : undefined;
 
-  const workload = input.workload ?? workloadFromOwners(pod);
+  const workload = input.workload === undefined ? workloadFromOwners(pod) : (input.workload ?? undefined);
   const c: Case = { ...observed, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes };
   const words = explain(c);
   const t = termination?.terminated;

@@ -13,8 +13,11 @@ export const DiagnosisInputSchema = z.object({
   kubeletSummary: KubeletSummarySchema.optional(),
   kubeletConfig: KubeletConfigzSchema.optional(),
   podMetrics: PodMetricsSchema.optional(),
-  /** The pod's top-level owner when the caller resolved the owner chain. */
-  workload: z.object({ kind: z.string(), name: z.string() }).optional(),
+  /**
+   * The pod's top-level owner when the caller checked the owner chain; null when it checked and the pod has none that
+   * holds (a bare pod, or a forged reference). Absent: the owner is inferred from the pod's references, for display.
+   */
+  workload: z.object({ kind: z.string(), name: z.string() }).nullable().optional(),
   /** Sources the caller could not read, each with the reason: "node object: forbidden (get nodes)". */
   unavailable: z.array(z.string()).default([]),
 });

@@ -1,6 +1,6 @@
 // Envelope in → enrichment from the real API server → DynamoDB (dynalite) → Slack (the double, through the real
 // @slack/web-api client): each occurrence is posted once; repeats and eviction storms go into one thread.
-import { AppsV1Api, CoreV1Api, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Node } from '@kubernetes/client-node';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postOccurrence, type PostDeps } from '../../bot/post-occurrence.ts';
@@ -14,6 +14,7 @@ import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, downStatus, event, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
@@ -21,12 +22,15 @@ let dynamo: LocalDynamo;
 let slack: SlackDouble;
 let deps: PostDeps;
 let table = 0;
+/** The real checkout Deployment's ReplicaSet: its pods are attributed to it only with this uid (kube/owners.ts). */
+let checkoutRs = '';
 
 beforeAll(async () => {
   dynamo = await startDynalite();
   slack = await startSlackDouble();
   await createNamespace(cluster.admin, 'shop');
   await createNode(cluster.admin, node() as unknown as V1Node);
+  checkoutRs = (await createDeploymentChain(cluster.admin, 'shop', 'checkout')).rsUid;
 });
 afterAll(async () => {
   await slack?.close();
@@ -54,6 +58,7 @@ const checkout = (restarts: number, name = 'checkout-7d9f8b6c5-m4tzr', annotatio
   pod({
     name,
     deployment: 'checkout',
+    rsUid: checkoutRs,
     containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })],
     statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: at(restarts * 60) }, restarts)],
     ...(annotations ? { metadata: { annotations } } : {}),
@@ -212,15 +217,9 @@ describe('postOccurrence', () => {
     const core = cluster.admin.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'billing', annotations: { 'oombot.io/slack-channel': 'C-BILLING' } } } });
     await core.createNamespace({ body: { metadata: { name: 'sandbox', annotations: { 'oombot.io/alerts': 'off' } } } });
-    await cluster.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace: 'billing',
-      body: {
-        metadata: { name: 'invoicer', annotations: { 'oombot.io/slack-channel': 'C-INVOICES' } },
-        spec: { selector: { matchLabels: { app: 'invoicer' } }, template: { metadata: { labels: { app: 'invoicer' } }, spec: { containers: [{ name: 'api', image: 'api:1' }] } } },
-      },
-    });
+    const invoicer = await createDeploymentChain(cluster.admin, 'billing', 'invoicer', { annotations: { 'oombot.io/slack-channel': 'C-INVOICES' } });
     const inNamespace = (namespace: string, deployment: string, n: number) =>
-      pod({ namespace, deployment, uid: `8f0c6d4a-0000-4000-8000-${String(n).padStart(12, '0')}`, containers: [container({ name: 'api', limit: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)] });
+      pod({ namespace, deployment, ...(deployment === 'invoicer' ? { rsUid: invoicer.rsUid } : {}), uid: `8f0c6d4a-0000-4000-8000-${String(n).padStart(12, '0')}`, containers: [container({ name: 'api', limit: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)] });
     await postOccurrence(deps, envelopes(inNamespace('billing', 'invoicer', 1))[0]!);
     await postOccurrence(deps, envelopes(inNamespace('billing', 'ledger', 2))[0]!);
     expect(await postOccurrence(deps, envelopes(inNamespace('sandbox', 'toy', 3))[0]!)).toMatchObject({ status: 'opted-out' });

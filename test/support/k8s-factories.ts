@@ -74,12 +74,17 @@ export interface PodOptions {
   statuses: object[];
   initStatuses?: object[];
   deployment?: string;
+  /** The uid of the deployment's ReplicaSet (createDeploymentChain's answer, when the chain exists in an API server). */
+  rsUid?: string;
   status?: DeepPartial<Pod['status']>;
   metadata?: DeepPartial<Pod['metadata']>;
 }
 
+/** The pod-template-hash the factories' Deployment pods and ReplicaSets carry. */
+export const TEMPLATE_HASH = '7d9f8b6c5';
+
 export function pod(o: PodOptions): Pod {
-  const hash = '7d9f8b6c5';
+  const hash = TEMPLATE_HASH;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -91,7 +96,7 @@ export function pod(o: PodOptions): Pod {
       ...(o.deployment
         ? {
             labels: { app: o.deployment, 'pod-template-hash': hash },
-            ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${o.deployment}-${hash}`, uid: 'rs-uid', controller: true }],
+            ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${o.deployment}-${hash}`, uid: o.rsUid ?? 'rs-uid', controller: true }],
           }
         : {}),
       ...o.metadata,
@@ -168,7 +173,8 @@ export function event(o: EventOptions): KubeEvent {
     count: o.count ?? 1,
     firstTimestamp: o.firstAt ?? o.at ?? T0,
     lastTimestamp: o.at ?? T0,
-    source: { component: o.source ?? 'kubelet', host: 'ip-10-0-12-7' },
+    // node-problem-detector's kernel monitor writes OOMKilling; the kubelet everything else these tests use.
+    source: { component: o.source ?? (o.reason === 'OOMKilling' ? 'kernel-monitor' : 'kubelet'), host: 'ip-10-0-12-7' },
   } as KubeEvent;
 }
 
