@@ -16,7 +16,9 @@ import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factor
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
-const lambda = { user: 'oombot-lambda', groups: ['oombot:readers', 'system:authenticated'] };
+// The actions function's identity: its role is mapped to both groups; analyze's only to the readers (infra/rbac).
+const lambda = { user: 'oombot-actions', groups: ['oombot:readers', 'oombot:patchers', 'system:authenticated'] };
+const analyze = { user: 'oombot-analyze', groups: ['oombot:readers', 'system:authenticated'] };
 let dynamo: LocalDynamo;
 let deps: RaiseDeps;
 
@@ -190,6 +192,23 @@ describe('raiseLimit, beyond the Deployment limit', () => {
       secretsShop: await can('shop', 'get', 'secrets'),
       listSecrets: await can('', 'list', 'secrets'),
     }).toEqual({ patchShop: true, resizeShop: true, patchOther: false, resizeOther: false, patchPodsShop: false, secretsShop: false, listSecrets: false });
+  });
+});
+
+describe('who may patch, by SubjectAccessReview', () => {
+  it('binds the patch right to the actions identity alone: analyze, in the readers group, may patch nothing even where oombot-patcher is bound', async () => {
+    const authz = cluster.admin.makeApiClient(AuthorizationV1Api);
+    const can = async (who: { user: string; groups: string[] }, verb: string, resource: string, group = '', subresource?: string) =>
+      (await authz.createSubjectAccessReview({ body: { spec: { user: who.user, groups: who.groups, resourceAttributes: { namespace: 'shop', verb, resource, group, ...(subresource ? { subresource } : {}) } } } })).status?.allowed ?? false;
+    expect({
+      analyzePatch: await can(analyze, 'patch', 'deployments', 'apps'),
+      analyzeResize: await can(analyze, 'patch', 'pods', '', 'resize'),
+      analyzeCronJobs: await can(analyze, 'patch', 'cronjobs', 'batch'),
+      analyzeRead: await can(analyze, 'get', 'deployments', 'apps'),
+      actionsPatch: await can(lambda, 'patch', 'deployments', 'apps'),
+      actionsResize: await can(lambda, 'patch', 'pods', '', 'resize'),
+      actionsRead: await can(lambda, 'get', 'pods'),
+    }).toEqual({ analyzePatch: false, analyzeResize: false, analyzeCronJobs: false, analyzeRead: true, actionsPatch: true, actionsResize: true, actionsRead: true });
   });
 });
 
