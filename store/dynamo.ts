@@ -1,4 +1,5 @@
 // The Store on DynamoDB. Every "only once" is a conditional write, so concurrent Lambda invocations agree without locks.
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord, Claim, GroupMessage, Incident, MessageRef, RepeatGroup, Store } from './port.ts';
@@ -12,6 +13,17 @@ const OCCURRENCE_TTL_S = 14 * DAY_S;
 const STALE_CLAIM_MS = 120_000;
 const INCIDENT_TTL_S = 90 * DAY_S;
 const INCIDENT_FIELDS = ['incidentId', 'occurrenceId', 'cluster', 'namespace', 'workload', 'container', 'cause', 'kind', 'headline', 'occurredAt', 'message', 'verdict'] as const;
+
+/**
+ * A key part within DynamoDB's limits (a partition key at most 2,048 bytes, a sort key 1,024): the text itself when
+ * short — keys stay readable in the console — else its start and a SHA-256 of the whole. Names from a cluster have no
+ * length a table can rely on (an event's involvedObject name, an ownerReference's name).
+ */
+export function keyPart(text: string): string {
+  if (Buffer.byteLength(text, 'utf8') <= KEY_PART_MAX_BYTES) return text;
+  return `${text.slice(0, 64)}~sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+const KEY_PART_MAX_BYTES = 512;
 
 export class DynamoStore implements Store {
   private readonly db: DynamoDBDocumentClient;
@@ -28,7 +40,7 @@ export class DynamoStore implements Store {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { PK: `OCC#${occurrenceId}`, SK: 'OCC', state: 'claimed', claimedAt: now, expiresAt: seconds(now) + OCCURRENCE_TTL_S },
+          Item: { PK: `OCC#${keyPart(occurrenceId)}`, SK: 'OCC', state: 'claimed', claimedAt: now, expiresAt: seconds(now) + OCCURRENCE_TTL_S },
           ConditionExpression: 'attribute_not_exists(PK) OR (#s = :claimed AND claimedAt < :stale)',
           ExpressionAttributeNames: { '#s': 'state' },
           ExpressionAttributeValues: { ':claimed': 'claimed', ':stale': now - STALE_CLAIM_MS },
@@ -44,7 +56,7 @@ export class DynamoStore implements Store {
   async releaseOccurrence(occurrenceId: string): Promise<void> {
     // Only an unposted claim is released: a posted occurrence stays posted whatever happens after.
     try {
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { PK: `OCC#${occurrenceId}`, SK: 'OCC' }, ConditionExpression: '#s = :claimed', ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':claimed': 'claimed' } }));
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { PK: `OCC#${keyPart(occurrenceId)}`, SK: 'OCC' }, ConditionExpression: '#s = :claimed', ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':claimed': 'claimed' } }));
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
@@ -54,7 +66,7 @@ export class DynamoStore implements Store {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: { PK: `OCC#${occurrenceId}`, SK: 'OCC' },
+        Key: { PK: `OCC#${keyPart(occurrenceId)}`, SK: 'OCC' },
         UpdateExpression: 'SET #s = :posted, channel = :c, ts = :ts',
         ExpressionAttributeNames: { '#s': 'state' },
         ExpressionAttributeValues: { ':posted': 'posted', ':c': message.channel, ':ts': message.ts },
@@ -63,12 +75,12 @@ export class DynamoStore implements Store {
   }
 
   async recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup> {
-    const key = { PK: `GRP#${groupKey}`, SK: 'GRP' };
+    const key = { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' };
     const expiresAt = seconds(now + windowMs) + DAY_S;
     if (occurrenceId === undefined) return this.countInto(key, now, windowMs, expiresAt);
     // An occurrence counted before (its post failed, the retry is here) gets its earlier place back. Only the
     // claim holder gets here, so one occurrence is never counted by two invocations at once.
-    const member = { PK: key.PK, SK: `MEM#${occurrenceId}` };
+    const member = { PK: key.PK, SK: `MEM#${keyPart(occurrenceId)}` };
     const seen = (await this.db.send(new GetCommand({ TableName: this.table, Key: member, ConsistentRead: true }))).Item;
     if (seen) {
       const group = (await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item;
@@ -117,7 +129,7 @@ export class DynamoStore implements Store {
   }
 
   async repeatMessage(groupKey: string): Promise<GroupMessage | undefined> {
-    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `GRP#${groupKey}`, SK: 'GRP' }, ConsistentRead: true }));
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' }, ConsistentRead: true }));
     return groupOf(res.Item).message;
   }
 
@@ -125,7 +137,7 @@ export class DynamoStore implements Store {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: { PK: `GRP#${groupKey}`, SK: 'GRP' },
+        Key: { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' },
         UpdateExpression: 'SET channel = :c, ts = :ts, blocks = :b, #t = :t',
         // The first one set stays: a later standalone alert must not move the thread.
         ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(ts)',
@@ -139,7 +151,7 @@ export class DynamoStore implements Store {
 
   async replaceRepeatBlocks(groupKey: string, blocks: string): Promise<void> {
     await this.db.send(
-      new UpdateCommand({ TableName: this.table, Key: { PK: `GRP#${groupKey}`, SK: 'GRP' }, UpdateExpression: 'SET blocks = :b', ConditionExpression: 'attribute_exists(ts)', ExpressionAttributeValues: { ':b': blocks } }),
+      new UpdateCommand({ TableName: this.table, Key: { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' }, UpdateExpression: 'SET blocks = :b', ConditionExpression: 'attribute_exists(ts)', ExpressionAttributeValues: { ':b': blocks } }),
     ).catch((error: unknown) => {
       // The group ended (or never had a message): nothing to keep in sync.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -151,7 +163,7 @@ export class DynamoStore implements Store {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { PK: `GRP#${groupKey}`, SK: 'GRP' },
+          Key: { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' },
           UpdateExpression: 'SET counterAt = :now',
           ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(counterAt) OR counterAt <= :cutoff)',
           ExpressionAttributeValues: { ':now': now, ':cutoff': now - minIntervalMs },
@@ -165,17 +177,17 @@ export class DynamoStore implements Store {
   }
 
   async recordIncident(incident: Incident): Promise<void> {
-    const sort = `${incident.occurredAt}#${incident.incidentId}`;
+    const sort = `${incident.occurredAt}#${keyPart(incident.incidentId)}`;
     await this.db.send(
       new PutCommand({
         TableName: this.table,
         Item: {
-          PK: `INC#${incident.incidentId}`,
+          PK: `INC#${keyPart(incident.incidentId)}`,
           SK: 'INC',
           ...incident,
-          GSI1PK: `RECENT#${incident.cluster}`,
+          GSI1PK: `RECENT#${keyPart(incident.cluster)}`,
           GSI1SK: sort,
-          GSI2PK: `RECENT#${incident.cluster}#${incident.namespace}`,
+          GSI2PK: `RECENT#${keyPart(incident.cluster)}#${keyPart(incident.namespace)}`,
           GSI2SK: sort,
           expiresAt: seconds(Date.parse(incident.occurredAt) || Date.now()) + INCIDENT_TTL_S,
         },
@@ -184,12 +196,12 @@ export class DynamoStore implements Store {
   }
 
   async incident(incidentId: string): Promise<Incident | undefined> {
-    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `INC#${incidentId}`, SK: 'INC' }, ConsistentRead: true }));
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `INC#${keyPart(incidentId)}`, SK: 'INC' }, ConsistentRead: true }));
     return res.Item ? incidentOf(res.Item) : undefined;
   }
 
   async recentIncidents(cluster: string, { namespace, limit = 10 }: { namespace?: string; limit?: number } = {}): Promise<Incident[]> {
-    const [index, key] = namespace ? ['GSI2', `RECENT#${cluster}#${namespace}`] : ['GSI1', `RECENT#${cluster}`];
+    const [index, key] = namespace ? ['GSI2', `RECENT#${keyPart(cluster)}#${keyPart(namespace)}`] : ['GSI1', `RECENT#${keyPart(cluster)}`];
     const res = await this.db.send(
       new QueryCommand({ TableName: this.table, IndexName: index, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': `${index}PK` }, ExpressionAttributeValues: { ':pk': key }, ScanIndexForward: false, Limit: limit }),
     );
@@ -198,27 +210,27 @@ export class DynamoStore implements Store {
 
   async recordAudit(record: AuditRecord): Promise<void> {
     // Audit records do not expire: no expiresAt.
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `AUDIT#${record.incidentId}`, SK: `${record.at}#${record.userId}`, ...record } }));
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `AUDIT#${keyPart(record.incidentId)}`, SK: `${record.at}#${keyPart(record.userId)}`, ...record } }));
   }
 
   async auditTrail(incidentId: string): Promise<AuditRecord[]> {
-    const res = await this.db.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${incidentId}` }, ConsistentRead: true }));
+    const res = await this.db.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${keyPart(incidentId)}` }, ConsistentRead: true }));
     return (res.Items ?? []).map(({ incidentId: i, cluster, userId, action, target, before, after, at }) => ({ incidentId: i, cluster, userId, action, target, before, after, at }) as AuditRecord);
   }
 
   async muteUntil(key: string, now: number): Promise<number | undefined> {
     // TTL deletion lags by up to days: an expired mute still in the table is no mute.
-    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `MUTE#${key}`, SK: 'MUTE' }, ConsistentRead: true }));
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `MUTE#${keyPart(key)}`, SK: 'MUTE' }, ConsistentRead: true }));
     const until = res.Item?.['until'] as number | undefined;
     return until !== undefined && until > now ? until : undefined;
   }
 
   async mute(key: string, until: number, by: string): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `MUTE#${key}`, SK: 'MUTE', until, by, expiresAt: seconds(until) } }));
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `MUTE#${keyPart(key)}`, SK: 'MUTE', until, by, expiresAt: seconds(until) } }));
   }
 
   async unmute(key: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { PK: `MUTE#${key}`, SK: 'MUTE' } }));
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { PK: `MUTE#${keyPart(key)}`, SK: 'MUTE' } }));
   }
 }
 

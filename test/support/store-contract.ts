@@ -150,6 +150,29 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.auditTrail('inc-404')).toEqual([]);
     });
 
+    it('keeps groups, mutes, incidents and audit records apart whose names are far over the size of a key, and finds them again', async () => {
+      // Cluster text has no length a table can rely on: DynamoDB refuses a partition key over 2,048 bytes.
+      const node = (c: string) => `ip-${c.repeat(3200)}`;
+      const [a, b] = [`evict/prod-eu/${node('a')}`, `evict/prod-eu/${node('a')}x`];
+      expect(await store.recordRepeat(a, now, 60 * minute, 'evict-1')).toEqual({ count: 1, firstAt: now });
+      expect(await store.recordRepeat(b, now, 60 * minute, 'evict-2')).toEqual({ count: 1, firstAt: now });
+      expect(await store.recordRepeat(a, now + 1, 60 * minute, 'evict-3')).toMatchObject({ count: 2 });
+      await store.setRepeatMessage(a, { channel: 'C1', ts: '1.000100' });
+      expect(await store.repeatMessage(a)).toMatchObject({ channel: 'C1', ts: '1.000100' });
+      expect(await store.repeatMessage(b)).toBeUndefined();
+      const workload = `prod-eu/shop/Deployment/${'w'.repeat(3000)}`;
+      await store.mute(workload, now + minute, 'U1');
+      expect(await store.muteUntil(workload, now)).toBe(now + minute);
+      expect(await store.muteUntil(`${workload}x`, now)).toBeUndefined();
+      const long = { ...incident(40, 'n'.repeat(2100)), incidentId: `inc-${'i'.repeat(2100)}` };
+      await store.recordIncident(long);
+      expect(await store.incident(long.incidentId)).toEqual(long);
+      expect((await store.recentIncidents('prod-eu', { namespace: long.namespace })).map((i) => i.incidentId)).toEqual([long.incidentId]);
+      const audit = { incidentId: `workload/${workload}`, cluster: 'prod-eu', userId: 'U1', action: 'mute-1h', target: workload, before: 'alerting', after: 'muted', at: '2026-11-27T10:20:00.000Z' };
+      await store.recordAudit(audit);
+      expect(await store.auditTrail(audit.incidentId)).toEqual([audit]);
+    });
+
     it('mutes until a time, treats an expired mute as none, and unmutes', async () => {
       await store.mute('prod/shop/deploy/checkout', now + 60 * minute, 'U123');
       expect(await store.muteUntil('prod/shop/deploy/checkout', now)).toBe(now + 60 * minute);
