@@ -1,7 +1,10 @@
 // The work that cannot finish inside Slack's 3 s: the limit patch and live diagnoses. The `slack` function acknowledges
 // first and hands a job here (the `actions` Lambda in AWS, a direct call in local mode). A job never fails silently:
 // whatever happens, the user gets an answer — in the alert's thread for a change (who, what, before → after), or at
-// the command's response_url.
+// the command's response_url. A failure is said with a reference, never with the error itself (an AWS refusal names
+// the role's ARN; other errors say what only the operator needs): the full error is in the log under that reference.
+// Once the patch went through, the change is made: what follows is best-effort and never reported as its failure.
+import { randomUUID } from 'node:crypto';
 import type { Block, KnownBlock } from '@slack/types';
 import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
 import * as z from 'zod';
@@ -52,24 +55,29 @@ export interface ActionDeps {
   now?: () => number;
 }
 
-export async function runActionJob(deps: ActionDeps, job: ActionJob): Promise<void> {
+/**
+ * Runs a job. `reference` names this run in the log and in what the user is told when something fails (the actions
+ * function passes its Lambda request id).
+ */
+export async function runActionJob(deps: ActionDeps, job: ActionJob, reference: string = randomUUID()): Promise<void> {
   if (job.kind === 'why') {
     let reply: CommandReply;
     try {
       reply = await answerOom({ ...deps, whyBudgetMs: deps.whyBudgetMs ?? 20_000 }, job.text, job.userId);
     } catch (error) {
-      reply = { response_type: 'ephemeral', text: `I could not diagnose that: ${escapeMrkdwn((error as Error).message)}` };
+      logFailure('why failed', error, reference);
+      reply = { response_type: 'ephemeral', text: `I could not diagnose that: something failed on my side. Try again in a minute; if it keeps failing, give your oombot operator this reference: \`${reference}\`.` };
     }
     await deps.respond(job.responseUrl, reply);
     return;
   }
-  await raise(deps, job);
+  await raise(deps, job, reference);
 }
 
 /** A click older than this is not applied: Lambda may deliver an asynchronous event late, or twice. */
 export const MAX_CLICK_AGE_MS = 2 * 60_000;
 
-async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }>): Promise<void> {
+async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }>, reference: string): Promise<void> {
   const toClicker = async (text: string) => {
     if (job.responseUrl) await deps.respond(job.responseUrl, { response_type: 'ephemeral', replace_original: false, text });
   };
@@ -96,11 +104,13 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   try {
     outcome = await raiseLimit(deps, { incidentId: job.incidentId, userId: job.userId });
   } catch (error) {
-    // A cluster that cannot be reached, a store that failed: said in the thread, never silence.
-    await deps.slack.postMessage({ ...thread, text: `⚠️ <@${job.userId}> asked to ${what}, and it failed: ${escapeMrkdwn((error as Error).message)}. Nothing was changed unless the cluster says otherwise; try again.` });
+    // A cluster that cannot be reached, a store that failed: said in the thread, never silence. It may have failed
+    // while the patch was on its way, so whether the workload changed is not claimed either way.
+    logFailure('raise failed', error, reference, { incidentId: job.incidentId });
+    await deps.slack.postMessage({ ...thread, text: `⚠️ <@${job.userId}> asked to ${what}, and it failed on my side before I could confirm the change (reference \`${reference}\`). Check the workload's memory before trying again.` });
     return;
   } finally {
-    await deps.store.markOccurrencePosted(clickId, incident.message).catch(() => undefined);
+    await bestEffort(reference, 'could not mark the click as handled', () => deps.store.markOccurrencePosted(clickId, incident.message));
   }
   if (outcome.status === 'refused') {
     // The reason is oombot's own text; what came from the cluster in it was escaped there.
@@ -111,14 +121,37 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   const at = new Date(now).toISOString().slice(11, 16);
   const line = `<@${job.userId}> changed the memory ${outcome.field} of ${escapeMrkdwn(`${outcome.container} in ${outcome.target}`)}: ${outcome.before} → ${outcome.after} (dry run passed; field manager oombot; ${at} UTC).`;
   const source = outcome.how === 'workload' ? ' Put the same change in its source (Helm values, manifests), or the next deploy undoes it.' : '';
-  const audit = outcome.auditError ? ` ⚠️ The audit record could not be written (${escapeMrkdwn(outcome.auditError)}): this message is the record.` : '';
-  await deps.slack.postMessage({ ...thread, text: `✅ ${line} ${outcome.next}${source}${audit}` });
+  if (outcome.auditError) logFailure('the audit record of a change could not be written', outcome.auditError, reference, { incidentId: job.incidentId });
+  const audit = outcome.auditError ? ` ⚠️ The audit record could not be written (reference \`${reference}\`): this message is the record.` : '';
+  // The change is made. Every step from here is best-effort: logged when it fails, never reported as a failure of the
+  // change (nor thrown, which would tell the clicker it failed).
+  const text = `✅ ${line} ${outcome.next}${source}${audit}`;
+  const replied = await bestEffort(reference, 'the change was made, but the thread reply failed', () => deps.slack.postMessage({ ...thread, text }));
+  // Without the thread reply, the clicker is the one left to tell.
+  if (!replied) await bestEffort(reference, 'the change was made, but telling the clicker failed too', () => toClicker(`${text} (I could not post this in the alert's thread.)`));
   // The alert shows it was handled: the button would only be refused now. Later repeats redraw it from the store.
   if (job.message?.blocks && job.message.ts === incident.message.ts) {
     const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: memory ${outcome.field} ${outcome.before} → ${outcome.after} by <@${job.userId}> at ${at} UTC`);
-    await deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: `${incident.headline} (handled)`, blocks });
-    if (deps.groupKeyOf) await deps.store.replaceRepeatBlocks(deps.groupKeyOf(incident), JSON.stringify(blocks));
+    await bestEffort(reference, 'the change was made, but redrawing the alert as handled failed', () => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: `${incident.headline} (handled)`, blocks }));
+    const groupKeyOf = deps.groupKeyOf;
+    if (groupKeyOf) await bestEffort(reference, "the change was made, but keeping the handled alert for its group's counter updates failed", () => deps.store.replaceRepeatBlocks(groupKeyOf(incident), JSON.stringify(blocks)));
   }
+}
+
+/** A step whose failure must not undo what was said: logged (with the run's reference), reported false, never thrown. */
+async function bestEffort(reference: string, failure: string, step: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await step();
+    return true;
+  } catch (error) {
+    logFailure(failure, error, reference);
+    return false;
+  }
+}
+
+/** The full error goes to the log only, under the reference the user was given. */
+function logFailure(msg: string, error: unknown, reference: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ level: 'error', msg, reference, ...fields, error: error instanceof Error ? error.message : String(error) })}\n`);
 }
 
 /** Posts to a response_url (Slack accepts JSON; it answers 404 once the URL expired after 30 min / 5 uses). */

@@ -1,6 +1,7 @@
 // What the Slack app answers, wired onto a Bolt App whatever its receiver: AwsLambdaReceiver in AWS (functions/slack),
 // Socket Mode or the local console's HTTP receiver in local mode. Everything is acknowledged first (Slack's 3 s);
 // work that can take longer — the patch, a live diagnosis — is handed to `dispatch` (the async `actions` function).
+import { randomUUID } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import type { Store } from '../store/port.ts';
 import type { ActionJob } from './actions.ts';
@@ -31,8 +32,7 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
     try {
       answer = await answerOom(deps, command.text, command.user_id);
     } catch (error) {
-      logError('/oom failed', error);
-      answer = { response_type: 'ephemeral' as const, text: `That failed on my side: ${escapeMrkdwn((error as Error).message)}. Try again in a minute.` };
+      answer = { response_type: 'ephemeral' as const, text: failedOnMySide(logError('/oom failed', error)) };
     }
     await ack(answer);
   });
@@ -56,8 +56,7 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
         const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id) : undefined;
         if (answer) await respond(answer);
       } catch (error) {
-        logError(`${actionId} failed`, error);
-        await respond({ response_type: 'ephemeral', replace_original: false, text: `That failed on my side: ${escapeMrkdwn((error as Error).message)}. Try again in a minute.` });
+        await respond({ response_type: 'ephemeral', replace_original: false, text: failedOnMySide(logError(`${actionId} failed`, error)) });
       }
     });
   }
@@ -73,6 +72,17 @@ async function handOver(start: () => Promise<void>, respond: (message: { respons
   }
 }
 
-function logError(msg: string, error: unknown): void {
-  process.stdout.write(`${JSON.stringify({ level: 'error', msg, error: (error as Error).message })}\n`);
+/**
+ * What the user is told when answering failed: not the error, which may carry an ARN (an AWS refusal names the role)
+ * or other internals, but a reference to the log line that has it.
+ */
+function failedOnMySide(reference: string): string {
+  return `That failed on my side; try again in a minute. If it keeps failing, give your oombot operator this reference: \`${reference}\`.`;
+}
+
+/** Logs the error in full, under a new reference; returns the reference. */
+function logError(msg: string, error: unknown): string {
+  const reference = randomUUID();
+  process.stdout.write(`${JSON.stringify({ level: 'error', msg, reference, error: (error as Error).message })}\n`);
+  return reference;
 }

@@ -2,7 +2,9 @@
 // 3 s — the limit patch and live diagnoses (bot/actions.ts). It only translates: validate the job, run it. A job that
 // does not parse is logged and dropped (only `slack` may invoke this function, so it is a bug, not an attack); Lambda
 // does not retry a job (serverless.yml: maximumRetryAttempts 0), because a patch must not run twice behind the user's
-// back: bot/actions.ts answers every failure in Slack instead.
+// back: bot/actions.ts answers every failure in Slack instead. What Slack is told of a failure is a reference (the
+// invocation's request id), never the error: an AWS refusal names the role's ARN. The error is in the log under it.
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -48,10 +50,11 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<ActionDeps> {
   };
 }
 
-export async function handler(event: unknown, _context?: unknown): Promise<{ status: 'done' | 'rejected' | 'failed' }> {
+export async function handler(event: unknown, context?: { awsRequestId?: string }): Promise<{ status: 'done' | 'rejected' | 'failed' }> {
+  const reference = context?.awsRequestId ?? randomUUID();
   const job = ActionJobSchema.safeParse(event);
   if (!job.success) {
-    log('error', 'malformed action job dropped', { reason: z.prettifyError(job.error) });
+    log('error', 'malformed action job dropped', { reference, reason: z.prettifyError(job.error) });
     return { status: 'rejected' };
   }
   ready ??= coldStart(process.env).catch((error: unknown) => {
@@ -59,17 +62,24 @@ export async function handler(event: unknown, _context?: unknown): Promise<{ sta
     throw error;
   });
   try {
-    await runActionJob(await ready, job.data);
+    await runActionJob(await ready, job.data, reference);
   } catch (error) {
-    // No retry (a patch must not run twice): the user hears of the failure instead. The message is oombot's own or the
-    // SDK's; no secret is in it.
-    const message = (error as Error).message;
-    log('error', 'action failed', { kind: job.data.kind, userId: job.data.userId, error: message });
-    await tellUser(job.data.responseUrl, `oombot could not finish that: ${message}. Nothing was changed unless a thread reply says so; try again in a minute.`);
+    // No retry (a patch must not run twice): the user hears of the failure instead — that it failed and its reference,
+    // not the error. After a change, bot/actions.ts reports it and swallows what fails later, so what reaches here
+    // failed before the patch or while it was on its way: whether anything changed is not claimed either way.
+    log('error', 'action failed', { reference, kind: job.data.kind, userId: job.data.userId, error: (error as Error).message });
+    await tellUser(job.data.responseUrl, failureText(job.data.kind, reference));
     return { status: 'failed' };
   }
-  log('info', 'action done', { kind: job.data.kind, userId: job.data.userId, ...(job.data.kind === 'raise' ? { incidentId: job.data.incidentId } : {}) });
+  log('info', 'action done', { reference, kind: job.data.kind, userId: job.data.userId, ...(job.data.kind === 'raise' ? { incidentId: job.data.incidentId } : {}) });
   return { status: 'done' };
+}
+
+function failureText(kind: 'why' | 'raise', reference: string): string {
+  const ask = `if it keeps failing, give your oombot operator this reference: \`${reference}\`.`;
+  return kind === 'why'
+    ? `I could not answer that: something failed on my side. Try again in a minute; ${ask}`
+    : `Something failed on my side before I could confirm how your click ended. Look at the alert's thread and the workload's memory before clicking again; ${ask}`;
 }
 
 /** The last word when the function itself failed (even before its configuration loaded). */
