@@ -1,16 +1,15 @@
 // The Slack app over HTTP (API Gateway → this Lambda), through Bolt's AwsLambdaReceiver, which checks Slack's request
 // signature and its 5-minute timestamp window (a forged or stale request gets 401). It only translates: what it
 // answers is bot/slack-app.ts; what takes longer than Slack's 3 s is handed to the `actions` function by an
-// asynchronous invoke (InvocationType Event: Lambda queues it and answers 202 at once).
+// asynchronous invoke (InvocationType Event: Lambda queues it and answers 202 at once). It never reads a cluster —
+// `/oom why` is diagnosed in `actions` — so it holds no cluster credentials (serverless.yml: no Secrets Manager).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import * as z from 'zod';
 import { registerOombot } from '../../bot/slack-app.ts';
-import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
+import { ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { json, loadEnv } from '../env.ts';
 
@@ -32,15 +31,12 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<LambdaHandler> {
   const receiver = new AwsLambdaReceiver({ signingSecret, logLevel: LogLevel.WARN });
   // The bot token is not needed here: answers are the HTTP response or go to response_url; `actions` posts in threads.
   const app = new App({ receiver, authorize: async () => ({}), processBeforeResponse: true, logLevel: LogLevel.WARN });
-  const secrets = new SecretsManagerClient({});
-  const credentials = defaultProvider();
   const lambda = new LambdaClient({});
   registerOombot(app, {
     store: new DynamoStore(new DynamoDBClient({}), config.OOMBOT_TABLE),
-    cluster: clusterRegistry(config.OOMBOT_CLUSTERS, {
-      credentials: () => credentials(),
-      secret: async (id: string) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '',
-    }),
+    // The cluster names only (for --cluster and /oom recent); no reader: registerOombot hands `why`, the one command
+    // that reads a cluster, to `dispatch` before anything could ask for one.
+    cluster: () => undefined,
     clusters: config.OOMBOT_CLUSTERS.map((c) => c.name),
     dispatch: async (job) => {
       const res = await lambda.send(new InvokeCommand({ FunctionName: config.OOMBOT_ACTIONS_FUNCTION, InvocationType: 'Event', Payload: JSON.stringify(job) }));

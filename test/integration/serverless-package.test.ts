@@ -51,7 +51,7 @@ describe('serverless.yml, packaged', () => {
     expect(slackZipListing).toContain('dist/functions/slack/index.mjs');
     expect(slackZipListing).not.toContain('dist/functions/analyze');
     const statements = ((resources['SlackRole']!.Properties['Policies'] as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[])[0]!.PolicyDocument.Statement);
-    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'ssm:GetParameter']);
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameter']);
     for (const st of statements) expect(JSON.stringify(st.Resource)).not.toBe('"*"');
     // It may start the actions function, and only that one.
     expect(JSON.stringify(statements.find((s) => s.Action === 'lambda:InvokeFunction')!.Resource)).toMatch(/:function:oombot-test-actions"}$/);
@@ -66,7 +66,7 @@ describe('serverless.yml, packaged', () => {
     const invoke = ofType('AWS::Lambda::EventInvokeConfig').find(([, r]) => JSON.stringify(r.Properties['FunctionName']).includes('Actions'))![1];
     expect(invoke.Properties).toMatchObject({ MaximumRetryAttempts: 0 });
     const statements = ((resources['ActionsRole']!.Properties['Policies'] as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[])[0]!.PolicyDocument.Statement);
-    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'ssm:GetParameter']);
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'ssm:GetParameter']);
     for (const st of statements) expect(JSON.stringify(st.Resource)).not.toBe('"*"');
   });
 

@@ -7,10 +7,15 @@ import { pathToFileURL } from 'node:url';
 const root = path.join(import.meta.dirname, '../..');
 let built = false;
 
-export async function bundledHandler<T>(name: 'analyze' | 'slack' | 'actions'): Promise<T> {
+/** The bundle's file, built first if this test process has not built them yet. */
+export function bundlePath(name: 'analyze' | 'slack' | 'actions'): string {
   if (!built) {
     execFileSync('npm', ['run', '--silent', 'build:functions'], { cwd: root, stdio: 'ignore' });
     built = true;
   }
-  return ((await import(pathToFileURL(path.join(root, 'dist/functions', name, 'index.mjs')).href)) as { handler: T }).handler;
+  return path.join(root, 'dist/functions', name, 'index.mjs');
+}
+
+export async function bundledHandler<T>(name: 'analyze' | 'slack' | 'actions'): Promise<T> {
+  return ((await import(pathToFileURL(bundlePath(name)).href)) as { handler: T }).handler;
 }
