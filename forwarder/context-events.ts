@@ -2,6 +2,7 @@
 // evictions, node OOMs): a few per pod or node, for a limited time, for a limited number of pods and nodes — so a
 // cluster with 10,000 pods and a noisy event stream cannot grow it.
 import { eventTime, type KubeEvent } from '../shared/k8s-objects.ts';
+import { NODE_EVENT_NAMESPACE } from '../shared/node-signals.ts';
 
 export interface ContextLimits {
   perObject: number;
@@ -58,6 +59,8 @@ export class ContextEvents {
 function keyOf(e: KubeEvent): string | undefined {
   const o = e.involvedObject;
   if (o.kind === 'Pod' && o.uid) return `pod/${o.uid}`;
-  if (o.kind === 'Node' && o.name) return `node/${o.name}`;
+  // A Node event counts only where node components write them (shared/node-signals.ts); one a tenant wrote in its own
+  // namespace must not take the place of the kubelet's in the node's few slots.
+  if (o.kind === 'Node' && o.name && e.metadata.namespace === NODE_EVENT_NAMESPACE) return `node/${o.name}`;
   return undefined;
 }

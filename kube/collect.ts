@@ -12,6 +12,7 @@ import {
   PodSchema,
   type Pod,
 } from '../shared/k8s-objects.ts';
+import { NODE_EVENT_NAMESPACE } from '../shared/node-signals.ts';
 import { attributeOwner, type OwnerAnswer, type OwnerObject } from './owners.ts';
 import { statusMessage, type KubeReader, type KubeResponse } from './rest.ts';
 
@@ -85,7 +86,9 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     list(`/api/v1/namespaces/${enc(namespace)}/events?fieldSelector=${enc(uidSelector)}`, (e) => EventSchema.parse(e)),
     nodeName ? fetchJson(`/api/v1/nodes/${enc(nodeName)}`, (b) => NodeSchema.parse(b)) : Promise.resolve(undefined),
     nodeName
-      ? list(`/api/v1/events?fieldSelector=${enc(`involvedObject.kind=Node,involvedObject.name=${nodeName}`)}`, (e) => EventSchema.parse(e))
+      ? // Only where the kubelet and node-problem-detector write them (shared/node-signals.ts): a Node-kind event in any
+        // other namespace is whatever someone allowed to create events there wrote.
+        list(`/api/v1/namespaces/${NODE_EVENT_NAMESPACE}/events?fieldSelector=${enc(`involvedObject.kind=Node,involvedObject.name=${nodeName}`)}`, (e) => EventSchema.parse(e))
       : Promise.resolve(undefined),
     nodeName ? list(`/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${nodeName}`)}`, (p) => PodSchema.parse(p)) : Promise.resolve(undefined),
     fetchJson(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(namespace)}/pods/${enc(name)}`, (b) => PodMetricsSchema.parse(b)),

@@ -2,8 +2,8 @@
 // the evidence missing. Texts for people are written in explain.ts; sizes in recommend.ts.
 import type { KubeEvent, Node, Pod } from './k8s-objects.ts';
 import { isMemoryPressureRejection, parseEvictionMessage, evictionFromEventAnnotations, type EvictionMessage } from './eviction-message.ts';
-import { isNodeWide, nodeOomSignals, type NodeOomSignal } from './node-signals.ts';
-import { expectedOomScoreAdj, parseSystemOom } from './kernel-oom.ts';
+import { ignoredNodeOomEvents, isNodeWide, nodeOomSignals, whoseKill, type ContainerIdentity, type IgnoredNodeEvent, type KillAttribution, type NodeOomSignal } from './node-signals.ts';
+import { expectedOomScoreAdj } from './kernel-oom.ts';
 import { findContainerSpec, nodeMemory, qosClass } from './pod-facts.ts';
 import { evictedEvent, killExplanation, type KillExplanation } from './pod-events.ts';
 import { formatBytes } from './quantity.ts';
@@ -109,14 +109,22 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
       missing: [],
     };
   }
-  const signals = o.events ? nodeOomSignals(o.events, o.nodeName, o.pod.metadata.uid, t.terminated.finishedAt ?? undefined) : [];
+  // Only the kubelet's and node-problem-detector's own events about this node count; look-alikes are named, not used.
+  const node = { name: o.nodeName, uid: o.node?.metadata.uid };
+  const signals = o.events ? nodeOomSignals(o.events, node, o.pod.metadata.uid, t.terminated.finishedAt ?? undefined) : [];
+  evidence.push(...(o.events ? ignoredNodeOomEvents(o.events, node, t.terminated.finishedAt ?? undefined) : []).map((i) => ignoredEvidence(i, o.nodeName)));
   if (t.terminated.reason === 'OOMKilled') return oomKilled(o, t, evidence, signals);
   return sigkill(o, t, evidence, signals);
 }
 
 function oomKilled(o: Observed, t: Termination, evidence: string[], signals: NodeOomSignal[]): Finding {
-  const nodeWide = signals.find(isNodeWide);
   const { limitBytes } = o.resources;
+  // A node-wide OOM near the kill is evidence of a given strength, not the verdict (DOMAIN.md §7 rule 3): whose process
+  // it took is read from its own numbers. One that took another container's process leaves a limit kill a limit kill
+  // (less sure: several processes can die in one node OOM, and the kubelet's event recorder drops repeats); for a
+  // container without a limit, only a parent cgroup can have killed it, so the node OOM stays the likely killer.
+  const kills = nodeWideKills(o, signals);
+  const nodeWide = kills.find((k) => k.by.whose === 'this') ?? kills.find((k) => k.by.whose === 'unknown') ?? (limitBytes === undefined ? kills[0] : undefined);
   // A kernel line is this container's when its cgroup path names the pod. node-problem-detector's lines rarely carry
   // the path; then the victim's oom_score_adj, which the kubelet derives from the container's QoS and request, tells
   // whose process it was, and failing that its size must fit this limit — never time alone, or another process's
@@ -138,18 +146,18 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
   const unmatched = otherKernelLines.map((s) => `${signalEvidence(s)} — not matched to this container (neither its cgroup, its oom_score_adj nor its size points to it)`);
 
   if (nodeWide) {
-    // A node-wide OOM near the kill is the likely killer; a named victim that is not this container's process
-    // (the kubelet names one, this container's command may not) leaves room for doubt.
-    const victim = nodeWide.source === 'SystemOOM' ? parseSystemOom(nodeWide.event.message)?.victimProcess : nodeWide.kernel?.process;
-    const ours = victim === undefined || processOfContainer(o).some((p) => p === victim);
+    // Its own process, or a container without a limit and a victim left unnamed: the node OOM is the killer.
+    const sure = nodeWide.by.whose === 'this' || (limitBytes === undefined && nodeWide.by.whose === 'unknown' && nodeWide.by.victim === undefined);
+    const kernel = nodeWide.by.whose === 'this' ? nodeWide.by.kernel : undefined;
+    const rss = kernel?.anonRssBytes !== undefined ? { usage: { bytes: kernel.anonRssBytes, source: `kernel OOM line (anon-rss of ${kernel.process ?? 'the victim'})` } } : withUsage;
     return {
       cause: 'node-pressure',
       kind: 'node-oom',
-      confidence: ours ? 'high' : 'medium',
-      evidence: [...evidence, signalEvidence(nodeWide), ...(ours ? [] : [`the node OOM's victim was "${victim}", which is not named in this container's command; several processes can die in one node OOM`]), ...unmatched, ...nodeEvidence(o)],
+      confidence: sure ? 'high' : 'medium',
+      evidence: [...evidence, ...killEvidence(kills), ...unmatched, ...nodeEvidence(o)],
       missing,
-      nodeSignal: nodeWide,
-      ...withUsage,
+      nodeSignal: nodeWide.s,
+      ...rss,
     };
   }
   if (limitBytes === undefined) {
@@ -182,7 +190,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
   const kind: Kind = t.terminated.exitCode === SIGKILL_EXIT ? 'container-limit' : 'child-process';
   const pressure = nodeCondition(o.node, 'MemoryPressure');
   const nodeSeen = !!o.node && !!o.events;
-  const confidence: Confidence = pressure?.status === 'True' ? 'medium' : nodeSeen ? 'high' : 'medium';
+  const confidence: Confidence = pressure?.status === 'True' || kills.length ? 'medium' : nodeSeen ? 'high' : 'medium';
   return {
     cause: 'limit',
     kind,
@@ -192,7 +200,11 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
       ...(kind === 'child-process' ? [`reason OOMKilled with exit ${t.terminated.exitCode}: a child process was killed at the limit and PID 1 exited afterwards`] : []),
       ...(ownKernelLine ? [signalEvidence(ownKernelLine)] : []),
       ...unmatched,
-      ...(o.events ? [`no SystemOOM or node-wide kernel OOM event on node ${o.nodeName ?? '(unknown)'} within 2 min of the kill`] : []),
+      ...(kills.length
+        ? [...killEvidence(kills), "a node-wide OOM took another container's process within 2 min of the kill; several processes can die in one, but none logged was this container's, so its own limit is the likelier killer"]
+        : o.events
+          ? [`no SystemOOM or node-wide kernel OOM event on node ${o.nodeName ?? '(unknown)'} within 2 min of the kill`]
+          : []),
       ...nodeEvidence(o),
     ],
     missing,
@@ -238,9 +250,10 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
   if (own && own.kernel?.scope !== 'node') {
     return { cause: 'limit', kind: 'container-limit', confidence: 'medium', evidence: [...evidence, signalEvidence(own), 'the runtime did not report OOMKilled, but the kernel killed a process in this pod\'s cgroup'], missing, nodeSignal: own };
   }
-  const nodeWide = signals.find(isNodeWide);
+  const kills = nodeWideKills(o, signals);
+  const nodeWide = kills.find((k) => k.by.whose === 'this') ?? kills.find((k) => k.by.whose === 'unknown');
   if (nodeWide) {
-    return { cause: 'node-pressure', kind: 'node-oom', confidence: 'medium', evidence: [...evidence, signalEvidence(nodeWide), 'the runtime did not report OOMKilled; a node-wide OOM at the same time is the likely killer'], missing, nodeSignal: nodeWide };
+    return { cause: 'node-pressure', kind: 'node-oom', confidence: 'medium', evidence: [...evidence, ...killEvidence(kills), 'the runtime did not report OOMKilled; a node-wide OOM at the same time is the likely killer'], missing, nodeSignal: nodeWide.s };
   }
   const runtime = o.node?.status.nodeInfo?.containerRuntimeVersion;
   return {
@@ -251,6 +264,7 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
       ...evidence,
       `exit ${terminated.exitCode} is SIGKILL; the runtime reported "${terminated.reason ?? 'no reason'}", not OOMKilled`,
       ...(o.events ? ['no probe kill, deletion, preemption or eviction event explains it'] : []),
+      ...killEvidence(kills),
       ...(runtime ? [`node runtime ${runtime}`] : []),
     ],
     missing: [
@@ -259,6 +273,32 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
       ...(runtime ? [] : ['the container runtime version (old runtimes reported OOM kills as Error/137)']),
     ],
   };
+}
+
+interface NodeWideKill {
+  s: NodeOomSignal;
+  by: KillAttribution;
+}
+
+/** The node-wide OOM kills near this one, each with whose process it took (node-signals.ts whoseKill). */
+function nodeWideKills(o: Observed, signals: NodeOomSignal[]): NodeWideKill[] {
+  const c: ContainerIdentity = {
+    podUid: o.pod.metadata.uid,
+    processes: processOfContainer(o),
+    oomScoreAdj: expectedOomScoreAdj(qosClass(o.pod), o.resources.requestBytes, nodeMemory(o.node).capacityBytes),
+    limitBytes: o.resources.limitBytes,
+  };
+  return signals.filter(isNodeWide).map((s) => ({ s, by: whoseKill(s, signals, c) }));
+}
+
+/** Each node-wide kill's event, then whose process it took and why (once for a SystemOOM and its kernel line). */
+function killEvidence(kills: NodeWideKill[]): string[] {
+  const whose = { this: "it took this container's process", other: "it took another container's process", unknown: 'whose process it took is not known' };
+  return [...new Set([...kills.map((k) => signalEvidence(k.s)), ...kills.map((k) => `${whose[k.by.whose]}: ${k.by.why}`)])];
+}
+
+function ignoredEvidence(i: IgnoredNodeEvent, nodeName: string | undefined): string {
+  return `not counted: a ${i.event.reason === 'OOMKilling' ? 'kernel OOM' : 'SystemOOM'} event about node ${nodeName}, because ${i.why} (only the kubelet's and node-problem-detector's own events in namespace default count)`;
 }
 
 /** Process names this container may run: the basenames in its command and args, and its image's name. */

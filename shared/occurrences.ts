@@ -4,6 +4,7 @@ import type { KubeEvent, Pod } from './k8s-objects.ts';
 import { eventTime } from './k8s-objects.ts';
 import { parseKernelOomLine, parseSystemOom } from './kernel-oom.ts';
 import { evictionId, nodeEventId, terminationId } from './occurrence-id.ts';
+import { untrustedBecause } from './node-signals.ts';
 import { containerStatuses, memoryTerminations, type Termination } from './terminations.ts';
 import type { OccurrenceKind } from './envelope.ts';
 
@@ -83,9 +84,13 @@ export const NODE_OOM_REASONS = ['SystemOOM', 'OOMKilling'] as const;
 /** Events kept as context for occurrences: what the diagnosis reads besides the pod (probe kills, evictions). */
 export const CONTEXT_REASONS = ['Evicted', 'Killing', 'Unhealthy', 'Preempting', 'EvictionThresholdMet'] as const;
 
+/**
+ * A node OOM the kubelet or node-problem-detector reported: a Node event written anywhere else, or under another name,
+ * is not one (anyone who may create Events in a namespace can write a Node-kind event there; node-signals.ts).
+ */
 export function nodeEventOccurrence(cluster: string, event: KubeEvent): Occurrence | undefined {
-  if (event.involvedObject.kind !== 'Node') return undefined;
-  const isOom = event.reason === 'SystemOOM' || parseSystemOom(event.message) || (event.reason === 'OOMKilling' && parseKernelOomLine(event.message));
+  if (event.involvedObject.kind !== 'Node' || untrustedBecause(event, { name: event.involvedObject.name })) return undefined;
+  const isOom = (event.reason === 'SystemOOM' && parseSystemOom(event.message)) || (event.reason === 'OOMKilling' && parseKernelOomLine(event.message));
   const uid = event.metadata.uid;
   const at = eventTime(event);
   if (!isOom || !uid || !at) return undefined;
@@ -93,7 +98,7 @@ export function nodeEventOccurrence(cluster: string, event: KubeEvent): Occurren
     kind: 'node-oom',
     occurrenceId: nodeEventId(cluster, uid, event.series?.count ?? event.count ?? 1),
     occurredAt: at,
-    node: event.involvedObject.name ?? event.source?.host,
+    node: event.involvedObject.name,
     event,
   };
 }

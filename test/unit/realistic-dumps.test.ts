@@ -30,6 +30,11 @@ const rows: [string, string, string[], Record<string, unknown>][] = [
   ['eviction for ephemeral storage', 'analytics/report-worker-84c6d5b7f9-vn5sx', ['17-evicted-ephemeral-storage.json'], { cause: 'not-oom', kind: 'other-eviction' }],
   ['an unrelated kernel OOM line on the node is not blamed on this container', 'payments/checkout-api-6b8d9c7f54-qz7lw', ['18-limit-plus-unrelated-kernel-line.json'], { cause: 'limit', kind: 'container-limit', recommendation: { memoryLimit: '960Mi' } }],
   ['a SystemOOM aggregated over days is not near this kill', 'payments/checkout-api-6b8d9c7f54-qz7lw', ['19-limit-plus-stale-aggregated-systemoom.json'], { cause: 'limit', kind: 'container-limit' }],
+  // Node signals count only from the kubelet and node-problem-detector, in `default`, about this node (issue 10, item 1).
+  ['a SystemOOM about the node forged in the tenant namespace does not overturn a limit OOM', 'storefront/cart-api-5d7f9c8b6-xw2pl', ['20-limit-plus-tenant-forged-systemoom.json'], { cause: 'limit', kind: 'container-limit', confidence: 'high', container: 'cart', recommendation: { memoryLimit: '960Mi' } }],
+  // The node OOM's victim (postgres, 7Gi resident, oom_score_adj 900) cannot be this 1Gi Burstable container's process.
+  ['a genuine node OOM of another process at the same minute leaves a limit OOM, less sure', 'billing/invoice-renderer-1', ['21-limit-plus-node-oom-of-another-process.json'], { cause: 'limit', kind: 'container-limit', confidence: 'medium', container: 'renderer', recommendation: { memoryLimit: '1280Mi' } }],
+  ['a node OOM whose kernel line is this container’s, events with reportingComponent set', 'crawl/scraper-7c8d9f6b5-d4k7p', ['22-node-oom-reporting-fields.json'], { cause: 'node-pressure', kind: 'node-oom', confidence: 'high', container: 'scraper', memory: { usage: '1.8Gi' }, recommendation: { memoryLimit: '2176Mi' } }],
 ];
 
 describe('oombot explain on realistic kubectl dumps', () => {
