@@ -2,6 +2,7 @@
 // problem it is, the numbers, one sized action, the evidence and what could not be seen, and the context line last.
 // Pure: the same blocks in Slack, in the local console and in tests.
 import type { Block, KnownBlock } from '@slack/types';
+import { displayQuantity, parseQuantity } from '../shared/quantity.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { ProposedChange } from './raise-limit.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
@@ -131,12 +132,23 @@ function factsLine(v: Verdict): string {
   return escapeMrkdwn(parts.filter(Boolean).join(' · '));
 }
 
+/**
+ * What the recommendation adds to the action: the action already says "raise the limit to 640Mi (+25 %; fits the
+ * node)", so a value it names is not said again; the line stays for what it does not name.
+ */
 function recommendationText(v: Verdict): string {
   const r = v.recommendation;
   if (!r) return '';
-  const what = [r.memoryLimit && `limit ${r.memoryLimit}`, r.memoryRequest && `request ${r.memoryRequest}`, r.runtimeSetting && `\`${r.runtimeSetting.name}=${r.runtimeSetting.value}\``].filter(Boolean).join(', ');
-  return `\n*Recommendation:* ${escapeMrkdwn(what)}${r.capped ? ' (capped by the node)' : ''}.`;
+  const said = (value: string, bytes: number | undefined) => v.action.includes(value) || (bytes !== undefined && v.action.includes(displayQuantity(value, bytes)));
+  const what = [
+    r.memoryLimit && !said(r.memoryLimit, r.memoryLimitBytes) && `limit ${displayQuantity(r.memoryLimit, r.memoryLimitBytes ?? parseQuantity(r.memoryLimit))}`,
+    r.memoryRequest && !said(r.memoryRequest, r.memoryRequestBytes) && `request ${displayQuantity(r.memoryRequest, r.memoryRequestBytes ?? parseQuantity(r.memoryRequest))}`,
+    r.runtimeSetting && !v.action.includes(r.runtimeSetting.value) && `\`${r.runtimeSetting.name}=${r.runtimeSetting.value}\``,
+  ].filter(Boolean);
+  if (!what.length) return '';
+  return `\n*Recommendation:* ${escapeMrkdwn(what.join(', '))}${r.capped && !/capped/.test(v.action) ? ' (capped by the node)' : ''}.`;
 }
+
 
 function repeatText(repeat: AlertContext['repeat']): string {
   if (!repeat || repeat.count < 2) return '';

@@ -1,5 +1,6 @@
 // The verdict for a terminal: the headline first, then aligned facts, what to do, evidence and what was not seen.
 // Colour only on a TTY (and never with NO_COLOR set).
+import { displayQuantity } from '../shared/quantity.ts';
 import type { Verdict } from '../shared/verdict.ts';
 
 export interface Style {
@@ -34,7 +35,7 @@ export function renderText(v: Verdict, style: Style): string {
   rows.push(['pod', `${v.pod.namespace}/${v.pod.name}${v.workload ? ` (${v.workload.kind} ${v.workload.name})` : ''}`]);
   if (v.container) {
     const t = v.termination;
-    const how = t ? ` · exit ${t.exitCode}${t.signal ? ` ${t.signal}` : ''}${t.reason ? ` (${t.reason})` : ''} · ${t.restartCount} restarts${t.finishedAt ? ` · ${t.finishedAt}` : ''}` : '';
+    const how = t ? ` · exit ${t.exitCode}${t.signal ? ` ${t.signal}` : ''}${t.reason ? ` (${t.reason})` : ''} · ${t.restartCount} restart${t.restartCount === 1 ? '' : 's'}${t.finishedAt ? ` · ${t.finishedAt}` : ''}` : '';
     rows.push(['container', `${v.container}${v.containerType === 'container' ? '' : ` (${v.containerType})`}${how}`]);
   }
   if (v.node) rows.push(['node', `${v.node}${v.memory.nodeAllocatable ? ` · ${v.memory.nodeAllocatable} allocatable of ${v.memory.nodeCapacity ?? '?'}` : ''}`]);
@@ -43,7 +44,9 @@ export function renderText(v: Verdict, style: Style): string {
   rows.push(['verdict', `${v.cause} / ${v.kind} · confidence ${v.confidence}${v.runtime ? ` · runtime ${v.runtime}` : ''}`]);
   const r = v.recommendation;
   if (r) {
-    const what = [r.memoryLimit && `memory limit ${r.memoryLimit}`, r.memoryRequest && `memory request ${r.memoryRequest}`, r.runtimeSetting && `${r.runtimeSetting.name}=${r.runtimeSetting.value}`].filter(Boolean).join(', ');
+    // The largest unit when exact (24.5Gi, not 25088Mi); the JSON output keeps the manifest quantity.
+    const q = (text: string, bytes: number | undefined) => (bytes === undefined ? text : displayQuantity(text, bytes));
+    const what = [r.memoryLimit && `memory limit ${q(r.memoryLimit, r.memoryLimitBytes)}`, r.memoryRequest && `memory request ${q(r.memoryRequest, r.memoryRequestBytes)}`, r.runtimeSetting && `${r.runtimeSetting.name}=${r.runtimeSetting.value}`].filter(Boolean).join(', ');
     rows.push(['recommend', `${what}${r.capped ? ' (capped)' : ''} — ${r.rationale}`]);
   }
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -2,7 +2,7 @@
 import { DiagnosisInputSchema, type DiagnosisInput } from './diagnosis-input.ts';
 import { DiagnosisError } from './errors.ts';
 import { explain, type Case } from './explain.ts';
-import { evictionFinding, terminationFinding, type Finding, type Observed } from './findings.ts';
+import { evictionFinding, MISSING_EVENTS, MISSING_NODE, terminationFinding, type Finding, type Observed } from './findings.ts';
 import type { Pod } from './k8s-objects.ts';
 import { findContainerSpec, memoryResources, nodeMemory, podMemoryRequests, qosClass, workloadFromOwners } from './pod-facts.ts';
 import { formatBytes } from './quantity.ts';
@@ -68,8 +68,10 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
   const c: Case = { ...observed, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes };
   const words = explain(c);
   const t = termination?.terminated;
-  // The caller's reasons are more specific than the engine's generic lines about the same source.
-  const covered = (line: string) => ['the node object', 'events of the pod'].some((p) => line.startsWith(p) && input.unavailable.some((u) => u.startsWith(p.split(' ').slice(0, 2).join(' '))));
+  // The caller's reasons are more specific than the engine's generic lines about the same source, whatever their
+  // wording ("events: not in the input files", "events of the pod: forbidden", "the node object (n): ...").
+  const said = (source: RegExp) => input.unavailable.some((u) => source.test(u));
+  const covered = (line: string) => (line === MISSING_EVENTS && said(/^events\b/)) || (line === MISSING_NODE && said(/^the node object\b/));
   const missing = [...new Set([...input.unavailable, ...finding.missing.filter((m) => !covered(m))])];
 
   return {
@@ -142,7 +144,9 @@ function recommendation(c: Case): { recommendation?: Recommendation } {
   const setting = c.runtime?.setting;
   if (!limit && !request && !setting) return {};
   const capped = !!(limit?.capped || request?.capped);
-  const rationale = [request?.rationale, limit?.rationale, setting ? `${setting.name}: ${setting.value}` : undefined].filter(Boolean).join('; ');
+  // The setting itself is the recommendation's own line; its rationale says what it was sized to, not the setting again.
+  const sizedTo = limit ? `the new ${limit.display} limit` : c.resources.limitText ? `the ${c.resources.limitText} container limit` : 'the container limit';
+  const rationale = [request?.rationale, limit?.rationale, setting ? `${setting.name} sized to ${sizedTo}` : undefined].filter(Boolean).join('; ');
   return {
     recommendation: {
       ...(limit ? { memoryLimit: limit.quantity, memoryLimitBytes: limit.bytes } : {}),

@@ -69,3 +69,33 @@ export function evictionFromEventAnnotations(annotations: Record<string, string>
 export function isMemoryPressureRejection(text: string | undefined): boolean {
   return !!text && /node had condition: \[[^\]]*MemoryPressure/.test(text);
 }
+
+/**
+ * An eviction for the pod's own ephemeral-storage limits, not node pressure: the kubelet's local-storage limit checks
+ * (pkg/kubelet/eviction/eviction_manager.go: podEphemeralStorageMessageFmt, containerEphemeralStorageMessageFmt,
+ * emptyDirMessageFmt), which write no "The node was low on resource" and no threshold:
+ *   "Pod ephemeral local storage usage exceeds the total limit of containers 3Gi. "
+ *   "Container app exceeded its local ephemeral storage limit "1Gi". "
+ *   "Usage of EmptyDir volume "data" exceeds the limit "1Gi". "
+ */
+export type StorageLimitEviction =
+  | { scope: 'pod'; limit: string }
+  | { scope: 'container'; limit: string; container: string }
+  | { scope: 'emptyDir'; limit: string; volume: string };
+
+export function parseStorageLimitEviction(text: string | undefined): StorageLimitEviction | undefined {
+  if (!text) return undefined;
+  const pod = new RegExp(String.raw`Pod ephemeral local storage usage exceeds the total limit of containers ${Q}`).exec(text);
+  if (pod) return { scope: 'pod', limit: pod[1]! };
+  const container = /Container (\S+) exceeded its local ephemeral storage limit "([^"]+)"/.exec(text);
+  if (container) return { scope: 'container', limit: container[2]!, container: container[1]! };
+  const emptyDir = /Usage of EmptyDir volume "([^"]+)" exceeds the limit "([^"]+)"/.exec(text);
+  if (emptyDir) return { scope: 'emptyDir', limit: emptyDir[2]!, volume: emptyDir[1]! };
+  return undefined;
+}
+
+/** The node conditions in a kubelet admission rejection: `Pod was rejected: The node had condition: [DiskPressure]. ` */
+export function rejectionConditions(text: string | undefined): string[] | undefined {
+  const list = /node had condition: \[([^\]]*)\]/.exec(text ?? '')?.[1];
+  return list === undefined ? undefined : list.split(/[\s,]+/).filter(Boolean);
+}

@@ -4,6 +4,7 @@ import type { Finding, Observed } from './findings.ts';
 import { formatBytes } from './quantity.ts';
 import { RUNTIME_NAMES, type RuntimeAdvice } from './runtime-advice.ts';
 import type { Sizing } from './recommend-limit.ts';
+import { admissionAmount } from './admission.ts';
 import { nodeCondition, type Workload } from './pod-facts.ts';
 
 export interface Case extends Observed {
@@ -28,7 +29,10 @@ export function explain(c: Case): Explanation {
   const node = c.nodeName ?? 'its node';
   const limit = c.resources.limitText;
   const exit = c.termination?.terminated.exitCode;
-  const e = (headline: string, summary: string, action: string): Explanation => ({ headline: clip(headline, 150), summary, action });
+  // Long object names give way before the clause does: a header cut mid-sentence no longer says why.
+  const names = [c.workload?.name, c.pod.metadata.name, c.container, c.nodeName].filter((n): n is string => !!n);
+  const e = (headline: string, summary: string, action: string): Explanation => ({ headline: fitHeadline(headline, names), summary, action });
+
 
   switch (f.kind) {
     case 'container-limit':
@@ -50,7 +54,7 @@ export function explain(c: Case): Explanation {
         `${pod} was evicted: node ${node} ran low on memory`,
         `Not this pod's limit${limit ? ` (${limit})` : ''}: the node's available memory fell${threshold}${usage}.`,
         c.requestSizing
-          ? `Set the request closer to real usage (${c.requestSizing.quantity}) so the scheduler stops over-packing this node; or add capacity.`
+          ? `Set the request closer to real usage (${c.requestSizing.display}) so the scheduler stops over-packing this node; or add capacity.`
           : 'Set memory requests close to real usage on the pods of this node so the scheduler stops over-packing it; or add capacity.',
       );
     }
@@ -66,7 +70,7 @@ export function explain(c: Case): Explanation {
         `The node ran out of memory${f.nodeSignal ? ` (${f.nodeSignal.source === 'SystemOOM' ? 'kubelet' : 'kernel'}: "${f.nodeSignal.event.message}")` : ''}${limit ? '' : `; \`${c.container}\` has no memory limit${c.resources.requestText ? ` and a ${c.resources.requestText} request` : ''}, which makes it an early victim`}.`,
         limit
           ? `Not this container's fault: find what else on ${node} grew, set realistic requests there, or add capacity.`
-          : `Give it a limit${sized(c.limitSizing)} and a realistic request; check what else on ${node} grew.`,
+          : `Give it a memory limit${sizedOf(c.limitSizing)} and a realistic request; check what else on ${node} grew.`,
       );
     case 'kubepods-oom':
       return e(
@@ -76,7 +80,7 @@ export function explain(c: Case): Explanation {
           : `Without a limit only the node's memory bounds it, and the pods on ${node} together ran out of what they may use.`,
         limit
           ? `Set requests close to real usage on the pods of ${node} so they are not over-packed; raising this container's limit is unlikely to help.`
-          : `Give it a limit${sized(c.limitSizing)} and a realistic request so the scheduler and the OOM killer know its size.`,
+          : `Give it a memory limit${sizedOf(c.limitSizing)} and a realistic request so the scheduler and the OOM killer know its size.`,
       );
     case 'jvm-heap':
     case 'node-heap':
@@ -94,9 +98,14 @@ export function explain(c: Case): Explanation {
     case 'liveness-probe': {
       const probe = f.kill?.kind === 'liveness-probe' ? f.kill.probe : 'liveness';
       const timeout = c.pod.spec.containers.find((x) => x.name === c.container)?.livenessProbe?.timeoutSeconds;
+      const failure = f.kill?.kind === 'liveness-probe' && f.kill.failure ? ` ("${f.kill.failure.message}")` : '';
+      // 143: it honoured the kubelet's SIGTERM; an OOMKilled beside it is stale (DOMAIN.md §7 rule 3).
+      const stale = c.termination?.terminated.reason === 'OOMKilled' ? "; the runtime's OOMKilled can come from an earlier kill in its cgroup, not from this exit" : '';
       return e(
         `${who} exited ${exit}, but not from memory: the ${probe} probe killed it`,
-        `Exit ${exit} is SIGKILL from the kubelet after failed ${probe} probes, not the OOM killer${f.kill?.kind === 'liveness-probe' && f.kill.failure ? ` ("${f.kill.failure.message}")` : ''}.`,
+        exit === 143
+          ? `Exit 143 is SIGTERM from the kubelet restarting it after failed ${probe} probes${failure}, not the OOM killer${stale}.`
+          : `Exit ${exit} is SIGKILL from the kubelet after failed ${probe} probes, not the OOM killer${failure}.`,
         `Look at the probe's timeout${timeout ? ` (${timeout} s)` : ''} and what makes the endpoint slow; do not raise the memory limit.`,
       );
     }
@@ -112,14 +121,46 @@ export function explain(c: Case): Explanation {
         'The kubelet could not find the container when the pod was deleted or its node went away, and wrote ContainerStatusUnknown/137 for it.',
         'Nothing to change in memory; look at why the pod or its node went away.',
       );
-    case 'other-eviction':
+    case 'other-eviction': {
+      const starved = resourceWords(f.eviction?.resource);
       return e(
-        `${pod} was evicted for ${f.eviction?.resource ?? 'another resource'}, not memory`,
-        `Node ${node} ran low on ${f.eviction?.resource ?? 'a resource other than memory'}, and the kubelet evicted this pod to reclaim it.`,
+        `${pod} was evicted: node ${node} ran low on ${starved}, not memory`,
+        `Node ${node} ran low on ${starved}, and the kubelet evicted this pod to reclaim it; memory was not the problem.`,
         f.eviction?.resource === 'ephemeral-storage'
-          ? 'Set ephemeral-storage requests and limits, and clean up what the pods write to local disk.'
-          : `Find what consumes ${f.eviction?.resource ?? 'that resource'} on the node; the memory limit is not the fix.`,
+          ? 'Set ephemeral-storage requests and limits, and clean up what the pods write to local disk (logs, temp files, image layers); the memory limit is not the fix.'
+          : f.eviction?.resource === 'pids'
+            ? "Find what forks or starts threads without bound on the node, or set the kubelet's podPidsLimit; the memory limit is not the fix."
+            : `Find what consumes ${starved} on the node; the memory limit is not the fix.`,
       );
+    }
+    case 'storage-limit': {
+      const s = f.storageLimit!;
+      const what =
+        s.scope === 'pod'
+          ? `its containers' ${s.limit} ephemeral-storage limits were used up`
+          : s.scope === 'container'
+            ? `${s.container} passed its ${s.limit} ephemeral-storage limit`
+            : `emptyDir ${s.volume} passed its ${s.limit} sizeLimit`;
+      return e(
+        `${pod} was evicted: ${what}, not memory`,
+        `The kubelet evicts a pod whose local disk use (writable layers, logs, emptyDir volumes) passes its own limit, whatever the node has left: this was disk, not memory, and not node pressure.`,
+        s.scope === 'emptyDir'
+          ? `Find what fills volume ${s.volume} and clean it up, or raise its sizeLimit; the memory limit is not the fix.`
+          : 'Find what writes to local disk (logs to files, temp files, caches) and clean it up or move it to a volume, or raise the ephemeral-storage limit; the memory limit is not the fix.',
+      );
+    }
+    case 'node-shutdown': {
+      const refused = f.shutdown?.how === 'refused';
+      return e(
+        refused ? `${pod} was refused: node ${node} was shutting down, not memory` : `${pod} was stopped for a node shutdown, not memory`,
+        refused
+          ? `The kubelet on ${node} refuses new pods while the node shuts down; nothing ran.`
+          : `The kubelet on ${node} stopped its pods because the node was shutting down (graceful node shutdown)${exit === 137 ? '; exit 137 is its SIGKILL when the grace period ran out, not the OOM killer' : ''}.`,
+        'Nothing to change in memory: a controller recreates the pod on another node. If it needs longer to stop cleanly, raise the kubelet\'s shutdownGracePeriod (and shutdownGracePeriodCriticalPods).',
+      );
+    }
+    case 'not-admitted':
+      return notAdmitted(c, e, pod, node);
     case 'unexplained-sigkill': {
       const plausible = limit ? ` With a ${limit} limit a memory kill is plausible (older runtimes reported OOM kills as "Error").` : '';
       return e(
@@ -140,8 +181,53 @@ function nodeWasFine(c: Case): string {
 }
 
 function sized(s: Sizing | undefined): string {
-  return s ? ` to ${s.quantity} (${s.short})` : '';
+  return s ? ` to ${s.display} (${s.short})` : '';
 }
+
+function sizedOf(s: Sizing | undefined): string {
+  return s ? ` of ${s.display} (${s.short})` : '';
+}
+
+/** The starved resource of an eviction in words (pkg/kubelet/eviction: nodefs and imagefs signals starve ephemeral-storage). */
+function resourceWords(resource: string | undefined): string {
+  const words: Record<string, string> = {
+    'ephemeral-storage': 'disk (ephemeral storage)',
+    inodes: 'inodes',
+    pids: 'process IDs (PIDs)',
+  };
+  return resource ? (words[resource] ?? resource) : 'a resource other than memory';
+}
+
+const ADMISSION_WORDS: Record<string, string> = { memory: 'memory', cpu: 'CPU', pods: 'pod slots', 'ephemeral-storage': 'ephemeral storage' };
+
+/** Refused at the kubelet's admission (admission.ts): nothing ran, and it is the scheduler's or the node's story. */
+function notAdmitted(c: Case, e: (h: string, s: string, a: string) => Explanation, pod: string, node: string): Explanation {
+  const r = c.finding.refusal!;
+  const short = r.insufficient;
+  if (short) {
+    const words = ADMISSION_WORDS[short.resource] ?? short.resource;
+    const n = (v: number) => admissionAmount(short.resource, v);
+    return e(
+      `${pod} never ran: node ${node}'s allocatable ${words} could not fit it`,
+      `The pod never ran: the kubelet on node ${node} refused it because the node's allocatable ${words} could not fit its request (${n(short.requested)} requested, ${n(short.used)} already requested by other pods, ${n(short.capacity)} allocatable): a scheduling or node problem, not an OOM.`,
+      "Nothing ran out of memory. A kubelet refuses what the scheduler would not have placed: a pod bound with spec.nodeName or a static pod, or a node whose allocatable shrank or took other pods first. Let the scheduler place it, free room on the node, or add capacity; a controller creates a replacement.",
+    );
+  }
+  if (r.conditions?.length) {
+    const conditions = r.conditions.join(', ');
+    return e(
+      `${pod} never ran: node ${node} had ${conditions}, not memory`,
+      `The pod never ran: the kubelet on node ${node} refused it because the node had ${conditions}; memory was not the problem.`,
+      `Find what fills node ${node} (${conditions}) and free it, or add capacity; a controller creates a replacement elsewhere. The memory limit is not the fix.`,
+    );
+  }
+  return e(
+    `${pod} never ran: the kubelet on ${node} refused it (${r.reason}), not memory`,
+    `The pod never ran: the kubelet on node ${node} refused it at admission (${r.reason}: "${r.detail}"): a node problem, not an OOM.`,
+    'Nothing ran out of memory: fix what the kubelet refused it for (a device plugin, node labels or affinity, the node itself); a controller creates a replacement.',
+  );
+}
+
 
 function timeOfDay(iso: string | null | undefined): string {
   const d = new Date(iso ?? '');
@@ -150,4 +236,32 @@ function timeOfDay(iso: string | null | undefined): string {
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Names in a headline are shortened at most to this many characters before their ellipsis. */
+const MIN_NAME = 8;
+
+/**
+ * The headline within `max` (MESSAGES.md: under 150 characters): the longest object name in it is shortened first,
+ * with an ellipsis, then the next, so the clause that says why stays whole; clipping the end is the last resort.
+ */
+export function fitHeadline(headline: string, names: string[], max = 150): string {
+  let text = headline;
+  const tried = new Set<string>();
+  while (text.length > max) {
+    // A whole name only: not a workload's name inside its pod's.
+    const inText = [...new Set(names)].filter((n) => !tried.has(n) && n.length > MIN_NAME + 1 && wholeName(n).test(text)).sort((a, b) => b.length - a.length);
+    const name = inText[0];
+    if (!name) break;
+    tried.add(name);
+    const count = text.match(wholeName(name, 'g'))!.length;
+    const keep = Math.max(MIN_NAME, name.length - Math.ceil((text.length - max) / count) - 1);
+    text = text.replace(wholeName(name, 'g'), `${name.slice(0, keep)}…`);
+  }
+  return clip(text, max);
+}
+
+function wholeName(name: string, flags = ''): RegExp {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w.-])${escaped}(?![\\w.-])`, flags);
 }

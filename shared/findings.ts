@@ -1,12 +1,14 @@
 // The verdict rules (DOMAIN.md §7), from what was observed to a cause, a kind, a confidence, the evidence used and
 // the evidence missing. Texts for people are written in explain.ts; sizes in recommend.ts.
 import type { KubeEvent, Node, Pod } from './k8s-objects.ts';
-import { isMemoryPressureRejection, parseEvictionMessage, evictionFromEventAnnotations, type EvictionMessage } from './eviction-message.ts';
+import { admissionAmount, admissionRefusal, type AdmissionRefusal } from './admission.ts';
+import { isMemoryPressureRejection, parseEvictionMessage, parseStorageLimitEviction, evictionFromEventAnnotations, type EvictionMessage, type StorageLimitEviction } from './eviction-message.ts';
+import { kubeletPreemption, nodeShutdown, type NodeShutdown } from './kubelet-stops.ts';
 import { ignoredNodeOomEvents, isNodeWide, nodeOomSignals, whoseKill, type ContainerIdentity, type IgnoredNodeEvent, type KillAttribution, type NodeOomSignal } from './node-signals.ts';
 import { expectedOomScoreAdj } from './kernel-oom.ts';
 import { findContainerSpec, nodeMemory, qosClass } from './pod-facts.ts';
-import { evictedEvent, killExplanation, type KillExplanation } from './pod-events.ts';
-import { formatBytes } from './quantity.ts';
+import { evictedEvent, isPodEvent, killExplanation, type KillExplanation } from './pod-events.ts';
+import { formatBytes, tryParseQuantity } from './quantity.ts';
 import { signalName, SIGKILL_EXIT, type Termination } from './terminations.ts';
 import type { MemoryResources } from './pod-facts.ts';
 import { nodeCondition } from './pod-facts.ts';
@@ -33,17 +35,27 @@ export interface Finding {
   eviction?: EvictionMessage;
   kill?: KillExplanation;
   nodeSignal?: NodeOomSignal;
+  /** For storage-limit: which ephemeral-storage limit the pod passed. */
+  storageLimit?: StorageLimitEviction;
+  /** For node-shutdown: whether it was stopped or refused, in the kubelet's words. */
+  shutdown?: NodeShutdown;
+  /** For not-admitted: what the kubelet's admission said. */
+  refusal?: AdmissionRefusal;
 }
 
 /** How far below its limit a kernel-reported victim must be for the OOM to have come from a parent cgroup. */
 const WELL_BELOW_LIMIT = 0.75;
 /** A kernel line that does not name the pod's cgroup is taken as this container's only when its size says so. */
 const AT_LIMIT = { min: 0.75, max: 1.05 };
+/** 128 + SIGTERM(15): how a process that honours the kubelet's stop request exits. */
+const SIGTERM_EXIT = 143;
 
 /** An eviction (DOMAIN.md §2 and §7 rule 1), or undefined when the pod was not evicted by its kubelet. */
 export function evictionFinding(o: Observed): Finding | undefined {
   const { pod } = o;
   const events = o.events ?? [];
+  const stopped = kubeletStop(o);
+  if (stopped) return stopped;
   const condition = pod.status.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True' && c.reason === 'TerminationByKubelet');
   const event = evictedEvent(events, pod);
   const evicted = pod.status.reason === 'Evicted' || !!condition || !!event;
@@ -65,6 +77,19 @@ export function evictionFinding(o: Observed): Finding | undefined {
     ...(condition ? [`condition DisruptionTarget=True (TerminationByKubelet): ${quote(condition.message)}`] : []),
     ...(event ? [`event Evicted (${event.type ?? 'Warning'}): ${quote(event.message)}`] : []),
   ];
+  // Its own ephemeral-storage limit, not the node: the kubelet's limit checks evict without any node pressure.
+  const storage = texts.map(parseStorageLimitEviction).find(Boolean);
+  if (storage) {
+    return {
+      cause: 'not-oom',
+      kind: 'storage-limit',
+      confidence: 'high',
+      evidence: [...evidence, 'the kubelet evicts a pod whose local disk use (writable layers, logs, emptyDir) passes its ephemeral-storage limit, whatever the node has left', ...nodeEvidence(o)],
+      missing: [],
+      eviction: { resource: 'ephemeral-storage', thresholdBytes: undefined, availableBytes: undefined, containers: storage.scope === 'container' ? [{ name: storage.container, usageBytes: undefined, requestBytes: undefined }] : [] },
+      storageLimit: storage,
+    };
+  }
   if (!eviction) {
     return {
       cause: 'node-pressure',
@@ -108,6 +133,12 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
       evidence: [...evidence, `termination message: ${quote(t.runtimeOom.line)}`],
       missing: [],
     };
+  }
+  // Exit 143 right after a liveness or startup probe's Killing: the probe restarted it, and an OOMKilled beside it can
+  // be stale (DOMAIN.md §7 rule 3's exception).
+  if (t.terminated.exitCode === SIGTERM_EXIT && o.events) {
+    const kill = killExplanation(o.events, o.pod, o.container, t.terminated.finishedAt ?? undefined);
+    if (kill?.kind === 'liveness-probe') return probeKill(o, t, evidence, kill);
   }
   // Only the kubelet's and node-problem-detector's own events about this node count; look-alikes are named, not used.
   const node = { name: o.nodeName, uid: o.node?.metadata.uid };
@@ -225,16 +256,7 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
     };
   }
   const kill = o.events ? killExplanation(o.events, o.pod, o.container, terminated.finishedAt ?? undefined) : undefined;
-  if (kill?.kind === 'liveness-probe') {
-    return {
-      cause: 'not-oom',
-      kind: 'liveness-probe',
-      confidence: 'high',
-      evidence: [...evidence, `event Killing: ${quote(kill.event.message)}${countText(kill.event)}`, ...(kill.failure ? [`event Unhealthy: ${quote(kill.failure.message)}${countText(kill.failure)}`] : [])],
-      missing,
-      kill,
-    };
-  }
+  if (kill?.kind === 'liveness-probe') return probeKill(o, t, evidence, kill);
   if (kill) {
     return {
       cause: 'not-oom',
@@ -273,6 +295,79 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
       ...(runtime ? [] : ['the container runtime version (old runtimes reported OOM kills as Error/137)']),
     ],
   };
+}
+
+function probeKill(o: Observed, t: Termination, evidence: string[], kill: Extract<KillExplanation, { kind: 'liveness-probe' }>): Finding {
+  const stale =
+    t.terminated.exitCode === SIGTERM_EXIT && t.terminated.reason === 'OOMKilled'
+      ? [`exit ${SIGTERM_EXIT} is SIGTERM: the kubelet stopped it for the failed ${kill.probe} probe and it exited; the runtime's OOMKilled can be stale (containerd reports it while the cgroup's oom_kill counter is above 0, which also counts a child process killed earlier)`]
+      : [];
+  return {
+    cause: 'not-oom',
+    kind: 'liveness-probe',
+    confidence: 'high',
+    evidence: [...evidence, `event Killing: ${quote(kill.event.message)}${countText(kill.event)}`, ...(kill.failure ? [`event Unhealthy: ${quote(kill.failure.message)}${countText(kill.failure)}`] : []), ...stale],
+    missing: missingNodeSources(o),
+    kill,
+  };
+}
+
+/**
+ * Stopped or refused by the kubelet for something the pod's status names and memory does not explain: a graceful
+ * node shutdown, an admission refusal (the node's allocatable could not fit it, a node condition other than
+ * MemoryPressure, a device), or the kubelet preempting it for a critical pod (kubelet-stops.ts, admission.ts).
+ */
+function kubeletStop(o: Observed): Finding | undefined {
+  const { pod } = o;
+  const status = `pod status: phase ${pod.status.phase ?? '(none)'}, reason ${pod.status.reason ?? '(none)'}, ${quote(pod.status.message)}`;
+  const shutdown = nodeShutdown(pod);
+  if (shutdown) {
+    return {
+      cause: 'not-oom',
+      kind: 'node-shutdown',
+      confidence: 'high',
+      evidence: [
+        pod.status.message ? status : `condition DisruptionTarget=True (TerminationByKubelet): ${quote(shutdown.text)}`,
+        shutdown.how === 'stopped'
+          ? 'the kubelet stops every pod on a node that is shutting down (graceful node shutdown); a SIGKILL exit then means the grace period ran out, not the OOM killer'
+          : 'the kubelet refuses new pods while its node shuts down: nothing ran',
+        ...nodeEvidence(o),
+      ],
+      missing: [],
+      shutdown,
+    };
+  }
+  const refusal = admissionRefusal(pod);
+  if (refusal && !isMemoryPressureRejection(pod.status.message)) {
+    const r = refusal.insufficient;
+    const event = (o.events ?? []).find((e) => isPodEvent(e, pod) && e.reason === refusal.reason);
+    return {
+      cause: 'not-oom',
+      kind: 'not-admitted',
+      confidence: 'high',
+      evidence: [
+        status,
+        ...(event ? [`event ${refusal.reason}: ${quote(event.message)}`] : []),
+        ...(r ? [`kubelet admission on node ${o.nodeName}: ${admissionAmount(r.resource, r.requested)} ${r.resource} requested, ${admissionAmount(r.resource, r.used)} already requested by the pods admitted there, ${admissionAmount(r.resource, r.capacity)} allocatable`] : []),
+        'a pod refused at admission never started a container',
+        ...nodeEvidence(o),
+      ],
+      missing: [],
+      refusal,
+    };
+  }
+  const preempted = kubeletPreemption(pod);
+  if (preempted) {
+    return {
+      cause: 'not-oom',
+      kind: 'external-kill',
+      confidence: 'high',
+      evidence: [status, `the kubelet preempted it: ${quote(preempted)}`],
+      missing: [],
+      kill: { kind: 'external-kill', event: undefined, how: 'preempted by the kubelet to admit a critical pod' },
+    };
+  }
+  return undefined;
 }
 
 interface NodeWideKill {
@@ -327,16 +422,26 @@ function nodeEvidence(o: Observed): string[] {
   const pressure = nodeCondition(o.node, 'MemoryPressure');
   const alloc = o.node.status.allocatable?.['memory'];
   const details = [
-    alloc !== undefined ? `allocatable ${alloc}` : undefined,
+    alloc !== undefined ? `allocatable ${forPeople(alloc)}` : undefined,
     pressure ? `MemoryPressure=${pressure.status}${pressure.lastTransitionTime ? ` since ${pressure.lastTransitionTime}` : ''}` : undefined,
   ].filter(Boolean);
   return [`node ${o.nodeName}${details.length ? `: ${details.join(', ')}` : ''}`];
 }
 
+/** A node quantity in the largest unit ("14.5Gi", not "15207124Ki"): context, where one decimal is enough. */
+function forPeople(q: string | number): string {
+  const bytes = tryParseQuantity(q);
+  return bytes === undefined ? String(q) : formatBytes(bytes);
+}
+
+/** The engine's own lines for a source it was not given; a caller's reason for the same source replaces them. */
+export const MISSING_NODE = 'the node object (allocatable, MemoryPressure)';
+export const MISSING_EVENTS = 'events of the pod and its node';
+
 function missingNodeSources(o: Observed): string[] {
   const missing: string[] = [];
-  if (!o.node) missing.push('the node object (allocatable, MemoryPressure)');
-  if (!o.events) missing.push('events of the pod and its node');
+  if (!o.node) missing.push(MISSING_NODE);
+  if (!o.events) missing.push(MISSING_EVENTS);
   return missing;
 }
 

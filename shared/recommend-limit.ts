@@ -2,11 +2,13 @@
 //  - VPA's OOM rule: new = max(basis + 100Mi, basis × 1.2), basis = max(request, observed peak);
 //  - krr's floor: max(peak working set × 1.15, OOM-killed limit × 1.25);
 //  - never more than the node can give, and say so when capped; never below what the container has now.
-import { formatBytes, GiB, MiB, toMemoryQuantity } from './quantity.ts';
+import { displayQuantity, formatBytes, GiB, MiB, toMemoryQuantity } from './quantity.ts';
 
 export interface Sizing {
   bytes: number;
   quantity: string;
+  /** The same for people: the largest unit when exact ("24.5Gi" for 25088Mi; displayQuantity). */
+  display: string;
   capped: boolean;
   /** Why this size, in full: the rule and the cap. */
   rationale: string;
@@ -72,12 +74,16 @@ export function recommendRequest(input: RequestInput): Sizing {
 
 function cap(wanted: number, current: number, input: { capBytes: number | undefined; capSource?: string }, rule: string, short: string): Sizing {
   const source = input.capSource ?? 'what the node can give';
-  const sizing = (bytes: number, capped: boolean, rationale: string, note: string): Sizing => ({ bytes, quantity: toMemoryQuantity(bytes), capped, rationale, short: `${short}; ${note}` });
+  const sizing = (bytes: number, capped: boolean, rationale: string, note: string): Sizing => ({ bytes, quantity: toMemoryQuantity(bytes), display: forPeople(bytes), capped, rationale, short: `${short}; ${note}` });
   if (input.capBytes === undefined) return sizing(wanted, false, `${rule}; the node was not seen, so check it fits`, 'check it fits the node');
   if (wanted <= input.capBytes) return sizing(wanted, false, `${rule}; fits ${source}`, 'fits the node');
   const bytes = Math.max(roundDownToStep(input.capBytes), current);
   if (bytes <= current) {
     return { ...sizing(bytes, true, `the node cannot give more than the current ${formatBytes(current)} (${source}): move it to a larger node or shrink its use`, ''), short: 'the node has no room to give more' };
   }
-  return { ...sizing(bytes, true, `capped at ${source} (${toMemoryQuantity(wanted)} wanted: ${rule})`, ''), short: `capped at what the node can give (${toMemoryQuantity(wanted)} wanted)` };
+  return { ...sizing(bytes, true, `capped at ${source} (${forPeople(wanted)} wanted: ${rule})`, ''), short: `capped at what the node can give (${forPeople(wanted)} wanted)` };
+}
+
+function forPeople(bytes: number): string {
+  return displayQuantity(toMemoryQuantity(bytes), bytes);
 }

@@ -26,6 +26,9 @@ export const KindSchema = z.enum([
   'external-kill', // deletion, grace-period timeout, preemption or an API eviction
   'status-unknown', // the kubelet's synthetic ContainerStatusUnknown/137: no signal at all
   'other-eviction', // evicted for disk, inodes or PIDs, not memory
+  'storage-limit', // evicted for its own ephemeral-storage limit (pod, container or emptyDir sizeLimit), not memory
+  'node-shutdown', // stopped, or refused, by the kubelet for a graceful node shutdown
+  'not-admitted', // refused at the kubelet's admission (node allocatable could not fit it, a node condition, a device): it never ran
   // unknown
   'unexplained-sigkill',
 ]);

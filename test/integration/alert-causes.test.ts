@@ -65,7 +65,7 @@ const rows: { name: string; pod: Pod; events?: KubeEvent[]; header: string; summ
     pod: pod({ name: 'reports-28473-x7kq2', uid: uid(3), containers: [container({ name: 'reports', request: '256Mi', command: ['python3', '/app/reports.py'] })], statuses: [restartedStatus('reports', { reason: 'OOMKilled', exitCode: 137, finishedAt: at(300) }, 1)] }),
     header: '🟠 reports-28473-x7kq2 › reports was killed by a node-wide OOM, not by its own limit',
     summary: 'The node ran out of memory (kubelet: "System OOM encountered, victim process: python3, pid: 4242"); `reports` has no memory limit and a 256Mi request, which makes it an early victim.',
-    action: /Give it a limit/,
+    action: /Give it a memory limit of/,
   },
   {
     name: 'runtime',

@@ -370,6 +370,84 @@ const rows: Row[] = [
     container: 'api',
     want: { container: 'api', cause: 'limit' },
   },
+  // Stopped or refused for what is not memory (DOMAIN.md §7 rule 1), in the shapes kubelets of several versions write.
+  {
+    name: "an eviction for a container's ephemeral-storage limit known only from the Evicted event",
+    input: (() => {
+      const p = pod({ name: 'web-1', containers: [container({ name: 'web', limit: '1Gi' })], statuses: [downStatus('web', { reason: 'Error', exitCode: 137 })], status: { phase: 'Failed', reason: 'Evicted' } });
+      return { pod: p, events: [podEvent(p, { reason: 'Evicted', message: 'Container web exceeded its local ephemeral storage limit "1Gi". ' })] };
+    })(),
+    want: { cause: 'not-oom', kind: 'storage-limit', confidence: 'high', container: 'web', headline: 'web-1 was evicted: web passed its 1Gi ephemeral-storage limit, not memory', recommendation: undefined },
+  },
+  {
+    name: 'an eviction for an emptyDir sizeLimit in the DisruptionTarget condition',
+    input: {
+      pod: pod({
+        name: 'etl-1',
+        containers: [container({ name: 'etl', limit: '2Gi' })],
+        statuses: [downStatus('etl', { reason: 'Error', exitCode: 137 })],
+        status: { phase: 'Failed', reason: 'Evicted', message: 'Usage of EmptyDir volume "data" exceeds the limit "1Gi". ', conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: 'Usage of EmptyDir volume "data" exceeds the limit "1Gi". ' }] },
+      }),
+      events: [],
+    },
+    want: { cause: 'not-oom', kind: 'storage-limit', headline: 'etl-1 was evicted: emptyDir data passed its 1Gi sizeLimit, not memory' },
+  },
+  {
+    name: 'an eviction for PIDs names the resource, not memory pressure',
+    input: { pod: evictedPod('The node was low on resource: pids. '), events: [] },
+    want: { cause: 'not-oom', kind: 'other-eviction', confidence: 'high', headline: 'web-5c7d8f6b9-m4tzr was evicted: node ip-10-0-12-7 ran low on process IDs (PIDs), not memory' },
+  },
+  {
+    name: 'a node shutdown known only from the DisruptionTarget condition',
+    input: {
+      pod: pod({
+        name: 'api-1',
+        containers: [api()],
+        statuses: [downStatus('api', { reason: 'Error', exitCode: 137 })],
+        status: { phase: 'Failed', conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: 'Pod was terminated in response to imminent node shutdown.' }] },
+      }),
+      node: node(),
+      events: [],
+    },
+    want: { cause: 'not-oom', kind: 'node-shutdown', confidence: 'high', container: 'api', headline: 'api-1 was stopped for a node shutdown, not memory' },
+  },
+  {
+    name: 'preempted by the kubelet for a critical pod is not an eviction',
+    input: {
+      pod: pod({
+        name: 'batch-7',
+        containers: [api()],
+        statuses: [downStatus('api', { reason: 'Error', exitCode: 137 })],
+        status: { phase: 'Failed', reason: 'Preempting', message: 'Preempted in order to admit critical pod', conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: 'Pod was preempted by Kubelet to accommodate a critical pod.' }] },
+      }),
+      events: [],
+    },
+    want: { cause: 'not-oom', kind: 'external-kill', confidence: 'high', headline: 'batch-7 › api exited 137, but not from memory: it was preempted by the kubelet to admit a critical pod' },
+  },
+  {
+    name: 'OutOfpods at admission: nothing ran, no memory-related termination needed',
+    input: { pod: pod({ name: 'job-1', containers: [api()], statuses: [], status: { phase: 'Failed', reason: 'OutOfpods', message: "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 110, capacity: 110" } }), events: [] },
+    want: { cause: 'not-oom', kind: 'not-admitted', confidence: 'high', container: 'api', summary: "The pod never ran: the kubelet on node ip-10-0-12-7 refused it because the node's allocatable pod slots could not fit its request (1 requested, 110 already requested by other pods, 110 allocatable): a scheduling or node problem, not an OOM." },
+  },
+  {
+    name: 'rejected at admission for DiskPressure: not memory pressure',
+    input: { pod: pod({ name: 'batch-2', containers: [api()], statuses: [], status: { phase: 'Failed', reason: 'Evicted', message: 'Pod was rejected: The node had condition: [DiskPressure]. ' } }), events: [] },
+    want: { cause: 'not-oom', kind: 'not-admitted', confidence: 'high', headline: 'batch-2 never ran: node ip-10-0-12-7 had DiskPressure, not memory' },
+  },
+  {
+    name: 'OOMKilled with exit 143 and no probe kill stays a memory kill of a child process',
+    input: { pod: pod({ deployment: 'render', containers: [api('1Gi', '1Gi')], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 143 }, 3)] }), node: node(), events: [] },
+    want: { cause: 'limit', kind: 'child-process', confidence: 'high' },
+  },
+  {
+    name: 'OOMKilled with exit 143 right after a liveness-probe kill is the probe',
+    input: {
+      pod: pod({ deployment: 'profile', containers: [container({ name: 'app', limit: '1Gi' })], statuses: [restartedStatus('app', { reason: 'OOMKilled', exitCode: 143 }, 6)] }),
+      node: node(),
+      events: [podEvent(profilePod, { reason: 'Killing', message: 'Container app failed liveness probe, will be restarted', type: 'Normal', container: 'app', at: at(-3) })],
+    },
+    want: { cause: 'not-oom', kind: 'liveness-probe', confidence: 'high', headline: 'profile › app exited 143, but not from memory: the liveness probe killed it', recommendation: undefined },
+  },
 ];
 
 /** The fields of `actual` that `wanted` names; all of `actual` when nothing is wanted (so an unwanted value shows). */
@@ -424,6 +502,42 @@ describe('diagnose', () => {
     const verdict = diagnose({ pod: p, node: node(), events: [] });
     expect(verdict.memory).toMatchObject({ limit: '2G', request: '2G' });
     expect(verdict.headline).toBe('worker › redis was OOMKilled at its 2G memory limit'.replace('worker', 'redis-0'));
+  });
+
+  it("lists a source it could not read once, in the caller's words", () => {
+    const offline = diagnose({ pod: limitPod, unavailable: ['events: not in the input files (add kubectl get events -n shop -o json)', 'the node object (ip-10-0-12-7): not in the input files'] });
+    expect(offline.missing).toEqual(['events: not in the input files (add kubectl get events -n shop -o json)', 'the node object (ip-10-0-12-7): not in the input files']);
+    const live = diagnose({ pod: limitPod, unavailable: ['events of the pod: forbidden (events is forbidden)'] });
+    expect(live.missing).toEqual(['events of the pod: forbidden (events is forbidden)', 'the node object (allocatable, MemoryPressure)']);
+  });
+
+  it('asks for a memory limit of a size, not "a limit to" one', () => {
+    const v = diagnose({ pod: noLimitPod, node: node(), events: [event({ reason: 'SystemOOM', message: 'System OOM encountered, victim process: python3, pid: 31337', at: at(2) })] });
+    expect(v.action).toBe('Give it a memory limit of 384Mi (from what it was using; fits the node) and a realistic request; check what else on ip-10-0-12-7 grew.');
+  });
+
+  it('does not repeat a runtime setting in its own rationale', () => {
+    const v = diagnose({ pod: runtimePod('gw', 134, 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory', { env: { NODE_OPTIONS: '--max-old-space-size=2048' } }, '4Gi'), events: [] });
+    expect(v.recommendation).toMatchObject({ runtimeSetting: { name: 'NODE_OPTIONS', value: '--max-old-space-size=3072' }, rationale: 'NODE_OPTIONS sized to the 4Gi container limit' });
+  });
+
+  it('says a recommended size in the largest unit where it is exact, and keeps the manifest quantity', () => {
+    const p = pod({ deployment: 'olap', containers: [container({ name: 'db', limit: '19968Mi', request: '16Gi' })], statuses: [restartedStatus('db', oomKilled, 1)] });
+    const v = diagnose({ pod: p, node: node({ capacity: '64Gi', allocatable: '62Gi' }), events: [] });
+    expect(v.memory.limit).toBe('19.5Gi');
+    expect(v.recommendation?.memoryLimit).toBe('25088Mi');
+    expect(v.action).toContain('raise the limit to 24.5Gi (+26 %; fits the node)');
+  });
+
+  it('fits a headline by shortening the names in it, never the clause', () => {
+    const long = 'tenant-analytics-streaming-aggregation-worker-with-a-very-long-name';
+    const p = evictedPod(EVICTION_NOW);
+    p.metadata.name = `${long}-5c7d8f6b9-m4tzr`;
+    p.spec.nodeName = `ip-10-0-12-7.${'x'.repeat(60)}.compute.internal`;
+    const v = diagnose({ pod: p, events: [] });
+    expect(v.headline.length).toBeLessThanOrEqual(150);
+    // The longest name (the node's) gives way first, and only as much as needed.
+    expect(v.headline).toBe(`${long}-5c7d8f6b9-m4tzr was evicted: node ip-10-0-12-7.${'x'.repeat(16)}… ran low on memory`);
   });
 
   it('passes what the caller could not read into missing', () => {

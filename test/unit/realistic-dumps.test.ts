@@ -35,6 +35,33 @@ const rows: [string, string, string[], Record<string, unknown>][] = [
   // The node OOM's victim (postgres, 7Gi resident, oom_score_adj 900) cannot be this 1Gi Burstable container's process.
   ['a genuine node OOM of another process at the same minute leaves a limit OOM, less sure', 'billing/invoice-renderer-1', ['21-limit-plus-node-oom-of-another-process.json'], { cause: 'limit', kind: 'container-limit', confidence: 'medium', container: 'renderer', recommendation: { memoryLimit: '1280Mi' } }],
   ['a node OOM whose kernel line is this container’s, events with reportingComponent set', 'crawl/scraper-7c8d9f6b5-d4k7p', ['22-node-oom-reporting-fields.json'], { cause: 'node-pressure', kind: 'node-oom', confidence: 'high', container: 'scraper', memory: { usage: '1.8Gi' }, recommendation: { memoryLimit: '2176Mi' } }],
+  // Evictions that are not memory (DOMAIN.md §7 rule 1).
+  ["evicted for the pod's ephemeral-storage limit", 'ci/build-runner-7b9c6d5f4-2hq8z', ['23-evicted-pod-ephemeral-storage-limit.json'], { cause: 'not-oom', kind: 'storage-limit', confidence: 'high', container: 'runner' }],
+  ["evicted for a container's ephemeral-storage limit, no node in the dump", 'media/thumbnail-worker-0', ['24-evicted-container-ephemeral-storage-limit.json'], { cause: 'not-oom', kind: 'storage-limit', confidence: 'high', container: 'thumbnailer' }],
+  ['evicted for an emptyDir sizeLimit, the container exited 143', 'ml/feature-extract-28999520-k7t4b', ['25-evicted-emptydir-sizelimit.json'], { cause: 'not-oom', kind: 'storage-limit', confidence: 'high', container: 'extract' }],
+  ['evicted for PIDs', 'frontend/ssr-renderer-6f8b7c9d5-jz5tq', ['26-evicted-pids.json'], { cause: 'not-oom', kind: 'other-eviction', confidence: 'high', container: 'ssr', headline: 'ssr-renderer-6f8b7c9d5-jz5tq was evicted: node worker-pool-b-7 ran low on process IDs (PIDs), not memory' }],
+  ['evicted for inodes on an old cluster', 'logging/fluentd-buffer-2xk8v', ['27-evicted-inodes-old-cluster.json'], { cause: 'not-oom', kind: 'other-eviction', confidence: 'high', container: 'fluentd', headline: 'fluentd-buffer-2xk8v was evicted: node node-03.dc1.acme.internal ran low on inodes, not memory' }],
+  // Graceful node shutdown (pkg/kubelet/nodeshutdown).
+  ['terminated for a graceful node shutdown', 'payments/ledger-api-6c9d8f7b5-tq4mz', ['28-node-shutdown-terminated.json'], { cause: 'not-oom', kind: 'node-shutdown', confidence: 'high', container: 'api' }],
+  ['terminated for a node shutdown by a 1.21 kubelet', 'reports/report-api-58d9c7b6f4-vw6xn', ['29-node-shutdown-old-kubelet.json'], { cause: 'not-oom', kind: 'node-shutdown', confidence: 'high', container: 'app' }],
+  ['refused while its node was shutting down', 'payments/ledger-api-6c9d8f7b5-9xmpl', ['30-rejected-node-shutting-down.json'], { cause: 'not-oom', kind: 'node-shutdown', confidence: 'high', container: 'api' }],
+  // Refused at the kubelet's admission: nothing ran (pkg/kubelet/lifecycle/predicate.go).
+  ['OutOfmemory at admission', 'search/reindex-manual-8w2kq', ['31-admission-outofmemory.json'], { cause: 'not-oom', kind: 'not-admitted', confidence: 'high', container: 'reindex', summary: expect.stringContaining('(8Gi requested, 11.5Gi already requested by other pods, 15.1Gi allocatable)') }],
+  ['OutOfcpu at admission, old kubelet message', 'etl/loader-0', ['32-admission-outofcpu-old-kubelet.json'], { cause: 'not-oom', kind: 'not-admitted', confidence: 'high', container: 'loader', summary: expect.stringContaining('(2000m requested, 7340m already requested by other pods, 7910m allocatable)') }],
+  ['UnexpectedAdmissionError', 'research/train-llm-7f9c8b6d5-lq2vx', ['33-admission-unexpected-error.json'], { cause: 'not-oom', kind: 'not-admitted', confidence: 'high', container: 'trainer' }],
+  // DOMAIN.md §7 rule 3's exception: exit 143 right after a probe kill.
+  ['OOMKilled with exit 143 right after a liveness-probe kill', 'search/search-api-65f7d9c8b4-rq7nm', ['34-oomkilled-143-after-liveness-kill.json'], { cause: 'not-oom', kind: 'liveness-probe', confidence: 'high', container: 'api', headline: 'search-api › api exited 143, but not from memory: the liveness probe killed it' }],
+  ['OOMKilled with exit 143 after a startup-probe kill, new-style events', 'pricing/pricing-engine-5b8c7d6f9-hh3xz', ['35-oomkilled-143-after-startup-probe-new-events.json'], { cause: 'not-oom', kind: 'liveness-probe', confidence: 'high', container: 'jvm', headline: 'pricing-engine › jvm exited 143, but not from memory: the startup probe killed it' }],
+  // Headlines fit by shortening names, never the clause; a limit in Mi reads in Gi.
+  ['long names and a 19968Mi limit', 'analytics/clickhouse-analytics-events-ingestion-replica-shard-eu-west-1-primary-0', ['36-limit-long-names-mi-limit.json'], {
+    cause: 'limit',
+    kind: 'container-limit',
+    confidence: 'high',
+    headline: 'clickhouse-analytics-events-ingestion-replica-shard-eu-w… › clickhouse-server-with-query-log-exporter-sidecar was OOMKilled at its 19.5Gi memory limit',
+    memory: { limit: '19.5Gi' },
+    recommendation: { memoryLimit: '25088Mi' },
+    action: expect.stringContaining('raise the limit to 24.5Gi (+26 %; fits the node)'),
+  }],
 ];
 
 describe('oombot explain on realistic kubectl dumps', () => {

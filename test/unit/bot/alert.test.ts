@@ -50,7 +50,7 @@ describe('renderAlert', () => {
       { type: 'section', text: { type: 'mrkdwn', text: 'Limit 512Mi · request 256Mi · Burstable · restarts 4 · exit 137 (OOMKilled) · node 14Gi allocatable' } },
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: 'If load grew, raise the limit to 640Mi (+25 %; fits the node); if memory climbs steadily after each restart, suspect a leak first.\n*Recommendation:* limit 640Mi.' },
+        text: { type: 'mrkdwn', text: 'If load grew, raise the limit to 640Mi (+25 %; fits the node); if memory climbs steadily after each restart, suspect a leak first.' },
       },
       {
         type: 'section',

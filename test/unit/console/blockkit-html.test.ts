@@ -194,7 +194,10 @@ describe('blocksToHtml', () => {
     const alert = renderAlert(verdict, { cluster: 'prod-eu', incidentId: 'inc-7f3a', occurredAt: T0, buttons: { runbookUrl: 'https://wiki.example/oom' } });
     const html = blocksToHtml(alert.blocks);
     expect(html).toContain('<h3 class="bk-header-text">🔴 checkout › api was OOMKilled at its 512Mi memory limit</h3>');
-    expect(html).toContain('<b>Recommendation:</b> limit 640Mi.');
+    // The action names the size; no second line repeats it.
+    expect(html).toContain('raise the limit to 640Mi (+25 %; fits the node)');
+    expect(html).not.toContain('Recommendation:');
+    expect(html).toContain('<b>Evidence</b>');
     expect(html).toContain('<button type="button" class="bk-button" data-testid="action-button" data-action-id="oombot_why" data-block-id="oombot-actions" data-value="inc-7f3a">Why?</button>');
     expect(html).toContain('data-action-id="oombot_runbook" data-block-id="oombot-actions" data-value="inc-7f3a" data-url="https://wiki.example/oom">Open runbook');
     expect(html).toContain('prod-eu · shop · deploy/checkout · ip-10-0-12-7 · 10:14 UTC · inc-7f3a');
