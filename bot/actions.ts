@@ -119,7 +119,8 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
     return;
   }
   const at = new Date(now).toISOString().slice(11, 16);
-  const line = `<@${job.userId}> changed the memory ${outcome.field} of ${escapeMrkdwn(`${outcome.container} in ${outcome.target}`)}: ${outcome.before} → ${outcome.after} (dry run passed; field manager oombot; ${at} UTC).`;
+  const changed = outcome.field === 'pod-limit' ? `the pod-level memory limit of ${escapeMrkdwn(`${outcome.target} (it bounds ${outcome.container})`)}` : `the memory ${outcome.field} of ${escapeMrkdwn(`${outcome.container} in ${outcome.target}`)}`;
+  const line = `<@${job.userId}> changed ${changed}: ${outcome.before} → ${outcome.after} (dry run passed; field manager oombot; ${at} UTC).`;
   const source = outcome.how === 'workload' ? ' Put the same change in its source (Helm values, manifests), or the next deploy undoes it.' : '';
   if (outcome.auditError) logFailure('the audit record of a change could not be written', outcome.auditError, reference, { incidentId: job.incidentId });
   const audit = outcome.auditError ? ` ⚠️ The audit record could not be written (reference \`${reference}\`): this message is the record.` : '';
@@ -131,7 +132,7 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   if (!replied) await bestEffort(reference, 'the change was made, but telling the clicker failed too', () => toClicker(`${text} (I could not post this in the alert's thread.)`));
   // The alert shows it was handled: the button would only be refused now. Later repeats redraw it from the store.
   if (job.message?.blocks && job.message.ts === incident.message.ts) {
-    const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: memory ${outcome.field} ${outcome.before} → ${outcome.after} by <@${job.userId}> at ${at} UTC`);
+    const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: ${outcome.field === 'pod-limit' ? 'pod-level memory limit' : `memory ${outcome.field}`} ${outcome.before} → ${outcome.after} by <@${job.userId}> at ${at} UTC`);
     await bestEffort(reference, 'the change was made, but redrawing the alert as handled failed', () => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: `${incident.headline} (handled)`, blocks }));
     const groupKeyOf = deps.groupKeyOf;
     if (groupKeyOf) await bestEffort(reference, "the change was made, but keeping the handled alert for its group's counter updates failed", () => deps.store.replaceRepeatBlocks(groupKeyOf(incident), JSON.stringify(blocks)));

@@ -74,7 +74,9 @@ function buttons(v: Verdict, incidentId: string, { runbookUrl, raise }: NonNulla
 function raiseButton(v: Verdict, incidentId: string, raise: ProposedChange) {
   const where = `${v.workload ? `${v.workload.kind}/${v.workload.name}` : `pod ${v.pod.name}`} (${v.pod.namespace})`;
   const effect = !v.workload ? 'The pod is resized in place; a rollout or recreation undoes it.' : 'Its pods roll out with the new value.';
-  const was = raise.field === 'limit' ? v.memory.limit : v.memory.request;
+  const was = raise.field === 'limit' ? v.memory.limit : raise.field === 'pod-limit' ? v.memory.podLimit : v.memory.request;
+  // A pod-level limit bounds every container of the pod (KEP-2837): say so, not "container x".
+  const what = raise.field === 'pod-limit' ? `The pod-level memory limit of ${where}, which bounds ${v.container} and the pod's other containers:` : `Container ${v.container} of ${where}: memory ${raise.field}`;
   return {
     type: 'button' as const,
     style: 'primary' as const,
@@ -82,9 +84,9 @@ function raiseButton(v: Verdict, incidentId: string, raise: ProposedChange) {
     action_id: ACTIONS.raise,
     value: incidentId,
     confirm: {
-      title: { type: 'plain_text' as const, text: raise.field === 'limit' ? 'Raise the memory limit?' : 'Set the memory request?' }, // within confirmTitle
-      text: { type: 'mrkdwn' as const, text: clip(escapeMrkdwn(`Container ${v.container} of ${where}: memory ${raise.field} ${was ?? 'none'} → ${raise.value}. ${effect} oombot checks your permission and the caps, and dry-runs it first.`), SLACK_LIMITS.confirmText) },
-      confirm: { type: 'plain_text' as const, text: clip(raise.label.replace(/^Raise limit to|^Set request to/, 'Yes,'), SLACK_LIMITS.confirmButton) },
+      title: { type: 'plain_text' as const, text: raise.field === 'request' ? 'Set the memory request?' : raise.field === 'pod-limit' ? "Raise the pod's limit?" : 'Raise the memory limit?' }, // within confirmTitle
+      text: { type: 'mrkdwn' as const, text: clip(escapeMrkdwn(`${what} ${was ?? 'none'} → ${raise.value}. ${effect} oombot checks your permission and the caps, and dry-runs it first.`), SLACK_LIMITS.confirmText) },
+      confirm: { type: 'plain_text' as const, text: clip(raise.label.replace(/^Raise (?:pod )?limit to|^Set request to/, 'Yes,'), SLACK_LIMITS.confirmButton) },
       deny: { type: 'plain_text' as const, text: 'Cancel' },
     },
   };
@@ -121,8 +123,9 @@ function factsLine(v: Verdict): string {
   const m = v.memory;
   const t = v.termination;
   const parts = [
-    `Limit ${m.limit ?? 'none'}`,
+    `Limit ${m.limit ?? 'none'}${m.limitScope === 'pod' ? ' (pod-level)' : ''}`,
     `request ${m.request ?? 'none'}`,
+    m.podLimit && m.limitScope !== 'pod' ? `pod limit ${m.podLimit}` : undefined,
     m.qosClass,
     m.usage ? `using ${m.usage} (${m.usageSource})` : undefined,
     t ? `restarts ${t.restartCount}` : undefined,
@@ -141,7 +144,7 @@ function recommendationText(v: Verdict): string {
   if (!r) return '';
   const said = (value: string, bytes: number | undefined) => v.action.includes(value) || (bytes !== undefined && v.action.includes(displayQuantity(value, bytes)));
   const what = [
-    r.memoryLimit && !said(r.memoryLimit, r.memoryLimitBytes) && `limit ${displayQuantity(r.memoryLimit, r.memoryLimitBytes ?? parseQuantity(r.memoryLimit))}`,
+    r.memoryLimit && !said(r.memoryLimit, r.memoryLimitBytes) && `${v.kind === 'pod-limit' ? 'pod limit' : 'limit'} ${displayQuantity(r.memoryLimit, r.memoryLimitBytes ?? parseQuantity(r.memoryLimit))}`,
     r.memoryRequest && !said(r.memoryRequest, r.memoryRequestBytes) && `request ${displayQuantity(r.memoryRequest, r.memoryRequestBytes ?? parseQuantity(r.memoryRequest))}`,
     r.runtimeSetting && !v.action.includes(r.runtimeSetting.value) && `\`${r.runtimeSetting.name}=${r.runtimeSetting.value}\``,
   ].filter(Boolean);

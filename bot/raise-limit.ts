@@ -34,17 +34,23 @@ export interface RaiseDeps {
   now?: () => number;
 }
 
-/** What the button offers for a verdict: the limit it died at (cause limit), or a realistic request (an eviction). */
+/**
+ * What the button offers for a verdict: the limit it died at (cause limit), the pod-level limit when that is what ran
+ * out (KEP-2837: it bounds all the pod's containers), or a realistic request (an eviction).
+ */
 export interface ProposedChange {
-  field: 'limit' | 'request';
+  field: 'limit' | 'request' | 'pod-limit';
   value: string;
-  /** The button's text: "Raise limit to 640Mi", "Set request to 1Gi". */
+  /** The button's text: "Raise limit to 640Mi", "Raise pod limit to 2560Mi", "Set request to 1Gi". */
   label: string;
 }
 
 export function proposedChange(v: Verdict): ProposedChange | undefined {
   if (!v.container || v.containerType === 'ephemeral') return undefined;
   const r = v.recommendation;
+  // An injected sidecar's resources come from its injector's annotations: a patch to the template would not stick.
+  if (v.kind === 'injected-sidecar') return undefined;
+  if (v.kind === 'pod-limit' && r?.memoryLimit) return { field: 'pod-limit', value: r.memoryLimit, label: `Raise pod limit to ${r.memoryLimit}` };
   if (v.cause === 'limit' && r?.memoryLimit) return { field: 'limit', value: r.memoryLimit, label: `Raise limit to ${r.memoryLimit}` };
   // DOMAIN.md: the kubelet evicts by usage above request first, so a request far below what the pod uses is the fix.
   if (v.kind === 'eviction' && r?.memoryRequest) return { field: 'request', value: r.memoryRequest, label: `Set request to ${r.memoryRequest}` };
@@ -56,7 +62,7 @@ export type RaiseOutcome =
       status: 'patched';
       target: string;
       container: string;
-      field: 'limit' | 'request';
+      field: 'limit' | 'request' | 'pod-limit';
       before: string;
       after: string;
       how: 'workload' | 'resize';
@@ -114,6 +120,7 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   const refuse = (reason: string, audience: 'user' | 'thread' = 'thread'): RaiseOutcome => ({ status: 'refused', reason, audience });
   const verdict = JSON.parse(incident.verdict) as Verdict;
   const change = proposedChange(verdict);
+  if (verdict.kind === 'injected-sidecar') return refuse(`${verdict.container} is injected by a webhook that sets its resources in every new pod: a change to the workload's template would not stick. Use the injector's annotation named in the alert: nothing was changed.`);
   if (!change || !verdict.container) return refuse('Raising memory is not the fix for this incident (it did not die at its own limit, nor was it evicted below its usage): nothing was changed.');
 
   // Own keys only: a namespace named "constructor" must not find Object's.
@@ -140,21 +147,26 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   const podSpec = shape.podSpec.reduce<Record<string, unknown> | undefined>((o, k) => o?.[k] as Record<string, unknown> | undefined, object);
   // Init containers (native sidecars among them) live in their own list; strategic merge patches it by name too.
   const list = verdict.containerType === 'init' ? 'initContainers' : 'containers';
-  const target = ((podSpec?.[list] ?? []) as ContainerSpec[]).find((c) => c.name === verdict.container);
+  const podLevel = change.field === 'pod-limit';
+  // The pod-level limit lives in the pod spec's own resources (spec.resources, KEP-2837), not in a container.
+  const target: ContainerSpec | undefined = podLevel ? { name: '', ...(podSpec?.['resources'] ? { resources: podSpec['resources'] as ContainerSpec['resources'] } : {}) } : ((podSpec?.[list] ?? []) as ContainerSpec[]).find((c) => c.name === verdict.container);
   if (!target) return refuse(`${incident.workload} has no container ${verdict.container} any more: nothing was changed.`);
+  if (podLevel && target.resources?.limits?.['memory'] === undefined) return refuse(`${incident.workload} no longer sets a pod-level memory limit: nothing was changed.`);
 
   // A value the template does not set may come from a LimitRange: the diagnosed pod shows what applied.
-  const limit = target.resources?.limits?.['memory'] ?? verdict.memory.limit;
-  const req = target.resources?.requests?.['memory'] ?? verdict.memory.request;
+  const limit = podLevel ? target.resources!.limits!['memory'] : (target.resources?.limits?.['memory'] ?? verdict.memory.limit);
+  const req = podLevel ? target.resources?.requests?.['memory'] : (target.resources?.requests?.['memory'] ?? verdict.memory.request);
   const limitBytes = tryParseQuantity(limit);
   const requestBytes = tryParseQuantity(req);
   const afterBytes = tryParseQuantity(change.value)!;
-  const before = change.field === 'limit' ? limit : req;
-  const beforeBytes = change.field === 'limit' ? limitBytes : requestBytes;
+  const raisesLimit = change.field !== 'request';
+  const before = raisesLimit ? limit : req;
+  const beforeBytes = raisesLimit ? limitBytes : requestBytes;
   const maxFactor = deps.policy.maxFactor ?? 2;
-  if (beforeBytes !== undefined && afterBytes <= beforeBytes) return refuse(`The ${change.field} is already ${before} (someone raised it): nothing was changed.`);
+  const what = podLevel ? 'pod-level limit' : change.field;
+  if (beforeBytes !== undefined && afterBytes <= beforeBytes) return refuse(`The ${what} is already ${before} (someone raised it): nothing was changed.`);
   // A request is sized from usage and may rightly be far above the old one; its cap is the limit and the node.
-  if (change.field === 'limit' && beforeBytes !== undefined && afterBytes > beforeBytes * maxFactor) return refuse(`${change.value} is more than ${maxFactor}× the current ${before}: change it by hand if you mean it.`);
+  if (raisesLimit && beforeBytes !== undefined && afterBytes > beforeBytes * maxFactor) return refuse(`${change.value} is more than ${maxFactor}× the current ${before}: change it by hand if you mean it.`);
   if (change.field === 'request' && limitBytes !== undefined && afterBytes > limitBytes) return refuse(`A request of ${change.value} is above the limit ${limit}: raise the limit first, by hand.`);
   const allocatable = tryParseQuantity(verdict.memory.nodeAllocatable);
   if (allocatable !== undefined && afterBytes > allocatable) return refuse(`${change.value} is more than node ${verdict.node} can give (${formatBytes(allocatable)} allocatable): nothing was changed.`);
@@ -163,7 +175,7 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   // limit were equal (the Guaranteed class; a bare pod's QoS class cannot change in place, KEP-1287, and a workload's
   // should not change behind its owners' back: it decides eviction order and CPU pinning).
   const resources: Record<string, Record<string, string>> = {};
-  if (change.field === 'limit') {
+  if (raisesLimit) {
     resources['limits'] = { memory: change.value };
     if (requestBytes !== undefined && (requestBytes > afterBytes || requestBytes === limitBytes)) resources['requests'] = { memory: change.value };
   } else {
@@ -177,15 +189,19 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   }
   // The resourceVersion read above is a precondition: if anyone changed the object since it was checked, the API
   // server answers 409 and nothing is changed (a concurrent raise to more is never undone by this one).
-  const patch = { metadata: { resourceVersion: object.metadata?.resourceVersion }, ...nest(how === 'resize' ? ['spec'] : shape.podSpec, { [list]: [{ name: verdict.container, resources }] }) };
+  const leaf = podLevel ? { resources } : { [list]: [{ name: verdict.container, resources }] };
+  const patch = { metadata: { resourceVersion: object.metadata?.resourceVersion }, ...nest(how === 'resize' ? ['spec'] : shape.podSpec, leaf) };
   for (const dryRun of [true, false]) {
     const res = await api.request('PATCH', `${patchPath}?fieldManager=oombot${dryRun ? '&dryRun=All' : ''}`, { body: patch, contentType: 'application/strategic-merge-patch+json' });
     if (res.status === 403) return refuse(`oombot may not change ${incident.workload} in ${incident.namespace} (403: ${statusMessage(res)}). Bind it the oombot-patcher role there.`);
     if (res.status === 404) return refuse(`${incident.workload} no longer exists in ${incident.namespace}: nothing was changed.`);
-    if (res.status === 409) return refuse(`${incident.workload} changed while I was checking it: nothing was changed. Look at its ${change.field} now, and click again if it still needs it.`);
+    if (res.status === 409) return refuse(`${incident.workload} changed while I was checking it: nothing was changed. Look at its ${what} now, and click again if it still needs it.`);
     // The API server refuses a resize while a running container's status has no `resources`: its kubelet is older
     // than in-place resize (KEP-1287: the kubelet reports allocated resources there).
     if (how === 'resize' && res.status === 422 && rawStatusMessage(res).includes('without support for resize')) return refuse(`The kubelet on node ${verdict.node ?? 'of this pod'} cannot resize pods in place: change the pod's manifest and recreate it.`);
+    // Resizing a pod that has pod-level resources needs InPlacePodLevelResourcesVerticalScaling (KEP-5419: alpha and
+    // off by default in 1.35); without it the API server forbids any resize of such a pod, container limits included.
+    if (how === 'resize' && res.status === 422 && rawStatusMessage(res).includes('pod-level resources')) return refuse(`${incident.workload} has pod-level resources, and this API server cannot resize such a pod in place (the InPlacePodLevelResourcesVerticalScaling feature gate is off; alpha since Kubernetes 1.35): change the pod's manifest and recreate it. Nothing was changed.`);
     if (res.status !== 200) return refuse(`The ${dryRun ? 'dry run' : 'patch'} of ${incident.workload} was refused by the API server: ${statusMessage(res)}`);
   }
   return { status: 'patched', target: `${incident.namespace}/${incident.workload}`, container: verdict.container, field: change.field, before: before ?? 'none', after: change.value, how, next: whatNext(kind, object, incident.namespace, verdict.pod.name) };

@@ -40,13 +40,15 @@ export function renderText(v: Verdict, style: Style): string {
   }
   if (v.node) rows.push(['node', `${v.node}${v.memory.nodeAllocatable ? ` · ${v.memory.nodeAllocatable} allocatable of ${v.memory.nodeCapacity ?? '?'}` : ''}`]);
   const m = v.memory;
-  rows.push(['memory', [`limit ${m.limit ?? 'none'}`, `request ${m.request ?? 'none'}`, m.qosClass, m.usage ? `usage ${m.usage} (${m.usageSource})` : undefined].filter(Boolean).join(' · ')]);
+  const podLevel = m.limitScope === 'pod' ? ' (pod-level: none of its own)' : '';
+  const podLimit = m.podLimit && m.limitScope !== 'pod' ? `pod limit ${m.podLimit}` : undefined;
+  rows.push(['memory', [`limit ${m.limit ?? 'none'}${podLevel}`, `request ${m.request ?? 'none'}`, podLimit, m.qosClass, m.usage ? `usage ${m.usage} (${m.usageSource})` : undefined].filter(Boolean).join(' · ')]);
   rows.push(['verdict', `${v.cause} / ${v.kind} · confidence ${v.confidence}${v.runtime ? ` · runtime ${v.runtime}` : ''}`]);
   const r = v.recommendation;
   if (r) {
     // The largest unit when exact (24.5Gi, not 25088Mi); the JSON output keeps the manifest quantity.
     const q = (text: string, bytes: number | undefined) => (bytes === undefined ? text : displayQuantity(text, bytes));
-    const what = [r.memoryLimit && `memory limit ${q(r.memoryLimit, r.memoryLimitBytes)}`, r.memoryRequest && `memory request ${q(r.memoryRequest, r.memoryRequestBytes)}`, r.runtimeSetting && `${r.runtimeSetting.name}=${r.runtimeSetting.value}`].filter(Boolean).join(', ');
+    const what = [r.memoryLimit && `${v.kind === 'pod-limit' ? 'pod-level ' : ''}memory limit ${q(r.memoryLimit, r.memoryLimitBytes)}`, r.memoryRequest && `memory request ${q(r.memoryRequest, r.memoryRequestBytes)}`, r.runtimeSetting && `${r.runtimeSetting.name}=${r.runtimeSetting.value}`].filter(Boolean).join(', ');
     rows.push(['recommend', `${what}${r.capped ? ' (capped)' : ''} — ${r.rationale}`]);
   }
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -3,6 +3,7 @@
 // long texts (termination messages hold up to 2 KB of log each), then the spec's command lines.
 import { DETAIL_TYPES, ENVELOPE_VERSION, EnvelopeSchema, type Envelope } from '../shared/envelope.ts';
 import type { KubeEvent, Pod } from '../shared/k8s-objects.ts';
+import { INJECTOR_MARKS } from '../shared/injected-sidecar.ts';
 import type { Occurrence } from '../shared/occurrences.ts';
 import { entrySize, MAX_REQUEST_BYTES, type OutboundEntry } from './delivery.ts';
 
@@ -70,12 +71,27 @@ const SHRINKS: ((e: Envelope) => Envelope)[] = [
       };
     }),
   (e) => mapPod(e, (pod) => ({ ...pod, spec: { ...pod.spec, containers: pod.spec.containers.map(({ command: _c, args: _a, ...c }) => c) } })),
-  // Last resort, always small: the pod's identity, containers' names and resources, and statuses.
+  // Last resort, always small: the pod's identity, containers' names and resources, and statuses — with what changes
+  // whose limit it was: pod-level resources, memory-backed volumes and their mounts, and injectors' marks.
   (e) =>
-    mapPod(e, (pod) => ({
-      kind: 'Pod',
-      metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid, ...(pod.metadata.ownerReferences ? { ownerReferences: pod.metadata.ownerReferences } : {}) },
-      spec: { ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}), containers: pod.spec.containers.map((c) => ({ name: c.name, ...(c.resources ? { resources: c.resources } : {}) })) },
-      status: { ...pod.status, message: clip(pod.status.message, 256), conditions: pod.status.conditions?.map((c) => ({ ...c, message: clip(c.message, 256) })) },
-    })),
+    mapPod(e, (pod) => {
+      const marks = Object.entries(pod.metadata.annotations ?? {}).filter(([k]) => INJECTOR_MARKS.includes(k));
+      return {
+        kind: 'Pod',
+        metadata: {
+          name: pod.metadata.name,
+          namespace: pod.metadata.namespace,
+          uid: pod.metadata.uid,
+          ...(pod.metadata.ownerReferences ? { ownerReferences: pod.metadata.ownerReferences } : {}),
+          ...(marks.length ? { annotations: Object.fromEntries(marks) } : {}),
+        },
+        spec: {
+          ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+          ...(pod.spec.resources ? { resources: pod.spec.resources } : {}),
+          containers: pod.spec.containers.map((c) => ({ name: c.name, ...(c.resources ? { resources: c.resources } : {}), ...(c.volumeMounts ? { volumeMounts: c.volumeMounts } : {}) })),
+          ...(pod.spec.volumes ? { volumes: pod.spec.volumes } : {}),
+        },
+        status: { ...pod.status, message: clip(pod.status.message, 256), conditions: pod.status.conditions?.map((c) => ({ ...c, message: clip(c.message, 256) })) },
+      };
+    }),
 ];

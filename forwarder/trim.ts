@@ -4,7 +4,7 @@
 // a command line is redacted.
 import type { Container, KubeEvent, Pod } from '../shared/k8s-objects.ts';
 
-const RUNTIME_ENV = new Set(['NODE_OPTIONS', 'JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS', 'GOMEMLIMIT', 'DOTNET_GCHeapHardLimit', 'DOTNET_GCHeapHardLimitPercent']);
+const RUNTIME_ENV = new Set(['NODE_OPTIONS', 'JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS', 'GOMEMLIMIT', 'DOTNET_GCHeapHardLimit', 'DOTNET_GCHeapHardLimitPercent', 'PHP_MEMORY_LIMIT']);
 const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
 
 type Meta = Pod['metadata'];
@@ -23,8 +23,12 @@ function trimMeta(m: Meta): Meta {
   };
 }
 
-/** Heap and OOM flags the diagnosis reads (DOMAIN.md §5); nothing else of a runtime's options leaves the cluster. */
-const HEAP_FLAG = /^(-Xm[xs]\d+[kKmMgG]?|-XX:(Max|Initial|Min)RAMPercentage=[\d.]+|-XX:Max(Metaspace|DirectMemory)Size=\d+[kKmMgG]?|-XX:[+-]ExitOnOutOfMemoryError|-XX:[+-]CrashOnOutOfMemoryError|--max[-_]old[-_]space[-_]size[= ]?\d*|--max[-_]semi[-_]space[-_]size[= ]?\d*|\d+(B|KiB|MiB|GiB|TiB)?|0x[0-9a-fA-F]+)$/;
+/**
+ * Heap and OOM flags the diagnosis reads (DOMAIN.md §5, §8): JVM and V8 heap flags, Redis's `--maxmemory=<size>` (its
+ * two-word form passes as two plain words), PHP's `memory_limit=<size>` (`-d memory_limit=…`), and bare sizes
+ * (GOMEMLIMIT, PHP_MEMORY_LIMIT). Nothing else of a runtime's options leaves the cluster.
+ */
+const HEAP_FLAG = /^(-Xm[xs]\d+[kKmMgG]?|-XX:(Max|Initial|Min)RAMPercentage=[\d.]+|-XX:Max(Metaspace|DirectMemory)Size=\d+[kKmMgG]?|-XX:[+-]ExitOnOutOfMemoryError|-XX:[+-]CrashOnOutOfMemoryError|--max[-_]old[-_]space[-_]size[= ]?\d*|--max[-_]semi[-_]space[-_]size[= ]?\d*|--maxmemory=\d+([kKmMgG][bB]?)?|(-d)?memory_limit=-?\d+[kKmMgG]?|\d+([kKmMgG]|B|KiB|MiB|GiB|TiB)?|0x[0-9a-fA-F]+)$/;
 const SECRETISH = /pass|secret|token|key|credential|auth|pwd/i;
 
 /** Keeps heap flags only: `-Xmx1g -Dsecret=x` → `-Xmx1g`. */
@@ -39,14 +43,18 @@ function heapFlagsOnly(value: string): string {
  */
 export function redactArgs(words: string[]): string[] {
   return words.map((w, i) => {
-    if (HEAP_FLAG.test(w)) return w;
+    // The value of a secret-looking flag goes whatever it looks like: `--password 12345` would pass as a bare size.
     const previous = words[i - 1] ?? '';
-    if (w.includes('=') || SECRETISH.test(w) || (previous.startsWith('-') && SECRETISH.test(previous))) return '<redacted>';
+    if (previous.startsWith('-') && SECRETISH.test(previous) && !previous.includes('=')) return '<redacted>';
+    if (HEAP_FLAG.test(w)) return w;
+    if (w.includes('=') || SECRETISH.test(w)) return '<redacted>';
     return w;
   });
 }
 
-function trimContainer(c: Container): Container {
+function trimContainer(c: Container, memoryVolumes: Set<string>): Container {
+  // Mounts of memory-backed volumes, and whatever is mounted at /dev/shm: a memory kill or a bus error reads them.
+  const mounts = c.volumeMounts?.filter((m) => memoryVolumes.has(m.name) || m.mountPath.replace(/\/+$/, '') === '/dev/shm').map(({ name, mountPath }) => ({ name, mountPath }));
   const env = c.env
     ?.filter((e) => RUNTIME_ENV.has(e.name) && e.value !== undefined)
     .map(({ name, value }) => ({ name, value: heapFlagsOnly(value!) }))
@@ -60,20 +68,44 @@ function trimContainer(c: Container): Container {
     ...(c.resources ? { resources: { ...(c.resources.limits ? { limits: c.resources.limits } : {}), ...(c.resources.requests ? { requests: c.resources.requests } : {}) } } : {}),
     ...(c.terminationMessagePolicy ? { terminationMessagePolicy: c.terminationMessagePolicy } : {}),
     ...(c.livenessProbe?.timeoutSeconds !== undefined ? { livenessProbe: { timeoutSeconds: c.livenessProbe.timeoutSeconds } } : {}),
+    ...(mounts?.length ? { volumeMounts: mounts } : {}),
   };
+}
+
+/**
+ * Volumes the diagnosis reads: memory-backed emptyDirs (medium and sizeLimit; DOMAIN.md §8), and by name only any
+ * other volume a container mounts at /dev/shm. Other volumes (Secrets, ConfigMaps, host paths) stay in the cluster.
+ */
+function trimVolumes(spec: Pod['spec']): { volumes: NonNullable<Pod['spec']['volumes']>; memory: Set<string> } {
+  const memory = new Set((spec.volumes ?? []).filter((v) => v.emptyDir?.medium === 'Memory').map((v) => v.name));
+  const shm = new Set(
+    [...spec.containers, ...(spec.initContainers ?? [])].flatMap((c) => (c.volumeMounts ?? []).filter((m) => m.mountPath.replace(/\/+$/, '') === '/dev/shm').map((m) => m.name)),
+  );
+  const volumes = (spec.volumes ?? [])
+    .filter((v) => memory.has(v.name) || shm.has(v.name))
+    .map((v) =>
+      memory.has(v.name) ? { name: v.name, emptyDir: { medium: 'Memory', ...(v.emptyDir?.sizeLimit !== undefined ? { sizeLimit: v.emptyDir.sizeLimit } : {}) } } : { name: v.name },
+    );
+  return { volumes, memory };
 }
 
 export function trimPod(pod: Pod): Pod {
   const { spec, status } = pod;
+  const { volumes, memory } = trimVolumes(spec);
+  const trim = (c: Container) => trimContainer(c, memory);
+  const podResources = spec.resources && { ...(spec.resources.limits ? { limits: spec.resources.limits } : {}), ...(spec.resources.requests ? { requests: spec.resources.requests } : {}) };
   return {
     kind: 'Pod',
     metadata: trimMeta(pod.metadata),
     spec: {
       ...(spec.nodeName ? { nodeName: spec.nodeName } : {}),
       ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
-      containers: spec.containers.map(trimContainer),
-      ...(spec.initContainers ? { initContainers: spec.initContainers.map(trimContainer) } : {}),
-      ...(spec.ephemeralContainers ? { ephemeralContainers: spec.ephemeralContainers.map(trimContainer) } : {}),
+      // Pod-level resources (KEP-2837) bound every container: the verdict and Raise limit read them.
+      ...(podResources && Object.keys(podResources).length ? { resources: podResources } : {}),
+      containers: spec.containers.map(trim),
+      ...(spec.initContainers ? { initContainers: spec.initContainers.map(trim) } : {}),
+      ...(spec.ephemeralContainers ? { ephemeralContainers: spec.ephemeralContainers.map(trim) } : {}),
+      ...(volumes.length ? { volumes } : {}),
     },
     status: {
       ...(status.phase ? { phase: status.phase } : {}),

@@ -8,7 +8,8 @@ import { findContainerSpec, memoryResources, nodeMemory, podMemoryRequests, qosC
 import { formatBytes } from './quantity.ts';
 import { recommendLimit, recommendRequest, type Sizing } from './recommend-limit.ts';
 import { runtimeAdvice } from './runtime-advice.ts';
-import { findHeapSetting } from './runtime-settings.ts';
+import { findHeapSetting, findMemorySettings, runsRedis } from './runtime-settings.ts';
+import { settingsAtLimit, type SettingAtLimit } from './limit-settings.ts';
 import { contextEvidence, currentContainerUsage } from './current-usage.ts';
 import { containerStatuses, latestTermination, memoryTerminations, signalName, type Termination } from './terminations.ts';
 import type { Recommendation, Verdict } from './verdict.ts';
@@ -51,9 +52,11 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
   finding = finding ? evictionFinding(observed)! : terminationFinding(observed, termination!);
 
   const { allocatableBytes, capacityBytes } = nodeMemory(input.node);
-  const capacity = capFor(observed, input.nodePods, allocatableBytes);
+  const capacity = capFor(observed, input.nodePods, allocatableBytes, finding.kind === 'pod-limit');
   const now = currentContainerUsage(pod, container, input.podMetrics, input.kubeletSummary);
-  const limitSizing = sizeLimit(observed, finding, capacity, now?.bytes);
+  const spec = findContainerSpec(pod, container);
+  const settings = limitSettings(observed, finding);
+  const limitSizing = sizeLimit(observed, finding, capacity, now?.bytes, settings);
   const requestSizing =
     finding.kind === 'eviction' && finding.usage
       ? recommendRequest({ currentRequestBytes: observed.resources.requestBytes, usageBytes: finding.usage.bytes, ...capacity })
@@ -61,18 +64,25 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
   const oom = termination?.runtimeOom;
   const { limitBytes, requestBytes } = observed.resources;
   const raised = limitBytes !== undefined ? recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: undefined, ...capacity }) : undefined;
-  const advice = oom ? runtimeAdvice(oom, findHeapSetting(findContainerSpec(pod, container), oom.runtime), limitBytes, raised?.bytes) : undefined;
+  const advice = oom && oom.resource === 'memory' ? runtimeAdvice(oom, findHeapSetting(spec, oom.runtime), limitBytes, raised?.bytes) : undefined;
   const runtimeLimit = advice?.raiseLimit ? raised : undefined;
 
   const workload = input.workload === undefined ? workloadFromOwners(pod) : (input.workload ?? undefined);
-  const c: Case = { ...observed, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes };
+  const c: Case = { ...observed, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes, settings };
   const words = explain(c);
   const t = termination?.terminated;
   // The caller's reasons are more specific than the engine's generic lines about the same source, whatever their
   // wording ("events: not in the input files", "events of the pod: forbidden", "the node object (n): ...").
   const said = (source: RegExp) => input.unavailable.some((u) => source.test(u));
   const covered = (line: string) => (line === MISSING_EVENTS && said(/^events\b/)) || (line === MISSING_NODE && said(/^the node object\b/));
-  const missing = [...new Set([...input.unavailable, ...finding.missing.filter((m) => !covered(m))])];
+  const redisUnseen = finding.cause === 'limit' && runsRedis(spec) && !findMemorySettings(spec).some((x) => x.program === 'redis');
+  const missing = [
+    ...new Set([
+      ...input.unavailable,
+      ...finding.missing.filter((m) => !covered(m)),
+      ...(redisUnseen ? ["Redis's maxmemory: not on its command line (a config file sets it, or it is unlimited)"] : []),
+    ]),
+  ];
 
   return {
     version: 1,
@@ -100,24 +110,31 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
     memory: {
       ...(observed.resources.limitText ? { limit: observed.resources.limitText } : {}),
       ...(observed.resources.requestText ? { request: observed.resources.requestText } : {}),
+      ...(observed.resources.limitScope === 'pod' ? { limitScope: 'pod' as const } : {}),
+      ...(observed.resources.pod?.limitText ? { podLimit: observed.resources.pod.limitText } : {}),
+      ...(observed.resources.pod?.requestText ? { podRequest: observed.resources.pod.requestText } : {}),
       ...(finding.usage ? { usage: formatBytes(finding.usage.bytes), usageSource: finding.usage.source } : {}),
       qosClass: qosClass(pod),
       ...(allocatableBytes !== undefined ? { nodeAllocatable: formatBytes(allocatableBytes) } : {}),
       ...(capacityBytes !== undefined ? { nodeCapacity: formatBytes(capacityBytes) } : {}),
     },
     ...words,
-    evidence: [...finding.evidence, ...contextEvidence(container, now, observed.resources.limitBytes, input.kubeletSummary, input.kubeletConfig)],
+    evidence: [...finding.evidence, ...settings.map((x) => x.evidence), ...contextEvidence(container, now, observed.resources.limitBytes, input.kubeletSummary, input.kubeletConfig)],
     missing,
     ...recommendation(c),
   };
 }
 
-/** What the node can give this container: allocatable minus the requests of everything else scheduled there. */
-function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | undefined): { capBytes: number | undefined; capSource?: string } {
+/**
+ * What the node can give this container (or, for a pod-level limit, the whole pod): allocatable minus the requests of
+ * everything else scheduled there.
+ */
+function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | undefined, wholePod: boolean): { capBytes: number | undefined; capSource?: string } {
   if (allocatable === undefined) return { capBytes: undefined };
-  // An init container runs before the app containers, never beside them: they take nothing from it.
+  // An init container runs before the app containers, never beside them: they take nothing from it. A pod-level limit
+  // covers the pod's own containers: they are inside it, not beside it.
   const isInit = o.termination?.containerType === 'init' || o.pod.spec.initContainers?.some((c) => c.name === o.container);
-  const siblings = isInit ? 0 : podMemoryRequests({ ...o.pod, status: { ...o.pod.status, phase: 'Running' } }, o.container);
+  const siblings = isInit || wholePod ? 0 : podMemoryRequests({ ...o.pod, status: { ...o.pod.status, phase: 'Running' } }, o.container);
   const others = (nodePods ?? []).filter((p) => p.metadata.uid !== o.pod.metadata.uid || p.metadata.name !== o.pod.metadata.name).reduce((s, p) => s + podMemoryRequests(p), 0);
   const node = `node ${o.nodeName}`;
   const capSource = nodePods
@@ -126,9 +143,19 @@ function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | 
   return { capBytes: Math.max(0, allocatable - others - siblings), capSource };
 }
 
-function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undefined; capSource?: string }, usingNow: number | undefined): Sizing | undefined {
+function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undefined; capSource?: string }, usingNow: number | undefined, settings: SettingAtLimit[]): Sizing | undefined {
   const { limitBytes, requestBytes } = o.resources;
-  if (f.cause === 'limit') return recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: f.usage?.bytes, ...capacity });
+  // A pod-level limit is sized for the pod: against its own limit and request; one process's size says little of it.
+  if (f.kind === 'pod-limit') return recommendLimit({ currentLimitBytes: o.resources.pod?.limitBytes, requestBytes: o.resources.pod?.requestBytes, peakBytes: undefined, ...capacity });
+  const floorBytes = Math.max(0, ...settings.map((x) => x.floorBytes ?? 0));
+  const floor = floorBytes ? { bytes: floorBytes, why: 'so the memory cap it runs with stays at 75 % of the limit' } : undefined;
+  // No container's limit may exceed the pod-level one (KEP-2837 validation): that caps a container's new limit too.
+  const podCap = o.resources.limitScope === 'container' ? o.resources.pod?.limitBytes : undefined;
+  const bounded =
+    podCap !== undefined && (capacity.capBytes === undefined || podCap < capacity.capBytes)
+      ? { capBytes: podCap, capSource: `the pod-level ${o.resources.pod!.limitText} limit, which no container's limit may exceed`, capShort: 'the pod-level limit; raise that first for more' }
+      : capacity;
+  if (f.cause === 'limit') return recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: f.usage?.bytes, ...bounded, ...(floor ? { floor } : {}) });
   // A container with no limit killed by node or kubepods OOM: give it one, sized from what it was seen using.
   // What it uses now is a floor for its peak (the current instance only, DOMAIN.md §4).
   const peak = Math.max(f.usage?.bytes ?? 0, usingNow ?? 0) || undefined;
@@ -141,12 +168,14 @@ function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undef
 function recommendation(c: Case): { recommendation?: Recommendation } {
   const limit = c.limitSizing;
   const request = c.requestSizing;
-  const setting = c.runtime?.setting;
+  // A setting judged at a limit kill is sized to the current limit: the alternative to raising it (limit-settings.ts).
+  const atLimit = c.runtime?.setting ? undefined : c.settings.find((x) => x.setting);
+  const setting = c.runtime?.setting ?? atLimit?.setting;
   if (!limit && !request && !setting) return {};
   const capped = !!(limit?.capped || request?.capped);
   // The setting itself is the recommendation's own line; its rationale says what it was sized to, not the setting again.
   const sizedTo = limit ? `the new ${limit.display} limit` : c.resources.limitText ? `the ${c.resources.limitText} container limit` : 'the container limit';
-  const rationale = [request?.rationale, limit?.rationale, setting ? `${setting.name} sized to ${sizedTo}` : undefined].filter(Boolean).join('; ');
+  const rationale = [request?.rationale, limit?.rationale, setting ? (atLimit ? `or keep the limit and set ${setting.name} to ${atLimit.sizedTo}` : `${setting.name} sized to ${sizedTo}`) : undefined].filter(Boolean).join('; ');
   return {
     recommendation: {
       ...(limit ? { memoryLimit: limit.quantity, memoryLimitBytes: limit.bytes } : {}),
@@ -156,6 +185,13 @@ function recommendation(c: Case): { recommendation?: Recommendation } {
       rationale,
     },
   };
+}
+
+/** The memory settings that decided a limit kill, judged against the limit that killed it. */
+function limitSettings(o: Observed, f: Finding): SettingAtLimit[] {
+  const { limitBytes, limitText } = o.resources;
+  if (f.cause !== 'limit' || limitBytes === undefined || !limitText) return [];
+  return settingsAtLimit(findMemorySettings(findContainerSpec(o.pod, o.container)), limitBytes, limitText);
 }
 
 function assertContainer(pod: Pod, name: string): void {

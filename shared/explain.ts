@@ -1,8 +1,11 @@
 // The words: a header that answers "what and why" in under 150 characters, one sentence that says whose problem it is
 // (the code's or the node's), and one action, sized (shared/MESSAGES.md).
 import type { Finding, Observed } from './findings.ts';
-import { formatBytes } from './quantity.ts';
-import { RUNTIME_NAMES, type RuntimeAdvice } from './runtime-advice.ts';
+import type { SettingAtLimit } from './limit-settings.ts';
+import { memoryVolumes, RUNTIME_DEFAULT_SHM_BYTES, volumeShort } from './memory-volumes.ts';
+import { formatBytes, MiB } from './quantity.ts';
+import { roundUpToStep } from './recommend-limit.ts';
+import { phpSize, RUNTIME_NAMES, type RuntimeAdvice } from './runtime-advice.ts';
 import type { Sizing } from './recommend-limit.ts';
 import { admissionAmount } from './admission.ts';
 import { nodeCondition, type Workload } from './pod-facts.ts';
@@ -14,6 +17,8 @@ export interface Case extends Observed {
   requestSizing: Sizing | undefined;
   runtime: RuntimeAdvice | undefined;
   allocatableBytes: number | undefined;
+  /** Memory settings that decided a limit kill (limit-settings.ts). */
+  settings: SettingAtLimit[];
 }
 
 export interface Explanation {
@@ -33,20 +38,37 @@ export function explain(c: Case): Explanation {
   const names = [c.workload?.name, c.pod.metadata.name, c.container, c.nodeName].filter((n): n is string => !!n);
   const e = (headline: string, summary: string, action: string): Explanation => ({ headline: fitHeadline(headline, names), summary, action });
 
-
   switch (f.kind) {
     case 'container-limit':
       return e(
         `${who} was OOMKilled at its ${limit} memory limit`,
         `The container used all the memory it is allowed${nodeWasFine(c)}.`,
-        `If load grew, raise the limit${sized(c.limitSizing)}; if memory climbs steadily after each restart, suspect a leak first.`,
+        `${beforeRaising(c)}If load grew, raise the limit${sized(c.limitSizing)}; if memory climbs steadily after each restart, suspect a leak first.`,
       );
     case 'child-process':
       return e(
         `${who}: a child process was OOM-killed at the ${limit} memory limit`,
         `A process inside the container (not its main process, which exited ${exit} afterwards) ran out of the container's memory${nodeWasFine(c)}.`,
-        `Raise the limit${sized(c.limitSizing)} if the workers need it, or cap how many worker processes start and how much each may use.`,
+        `${beforeRaising(c)}Raise the limit${sized(c.limitSizing)} if the workers need it, or cap how many worker processes start and how much each may use.`,
       );
+    case 'pod-limit': {
+      const own = c.resources.limitScope === 'container' ? `, below its own ${limit} limit` : '';
+      const podLimit = c.resources.pod?.limitText ?? limit;
+      return e(
+        `${who} was OOM-killed at the pod's ${podLimit} memory limit${own}`,
+        `The pod-level limit (spec.resources) bounds all of ${pod}'s containers together, and together they used all of it${nodeWasFine(c)}.`,
+        `${beforeRaising(c)}If load grew, raise the pod-level limit (spec.resources.limits.memory, not a container's)${sized(c.limitSizing)}; or find which container grew (kubectl top pod --containers).`,
+      );
+    }
+    case 'injected-sidecar': {
+      const s = f.sidecar!;
+      const value = c.limitSizing?.quantity;
+      return e(
+        `${who}, ${s.injector}'s injected sidecar, was OOMKilled at its ${limit} memory limit`,
+        `The sidecar used all the memory its injector gave it${nodeWasFine(c)}; ${s.injector} sets its resources in each new pod, so the workload template does not hold them.`,
+        `Set annotation \`${s.limitAnnotation}${value ? `: "${value}"` : ''}\` on the workload's pod template${value ? ` (${c.limitSizing!.short})` : ''}, or ${s.defaults}; a patch to the container in the template does not stick.${s.injector === 'Istio' ? ' A proxy that grows with the mesh holds config for every service: a Sidecar resource that narrows what it sees cuts its memory.' : ''}`,
+      );
+    }
     case 'eviction': {
       const usage = f.usage ? ` and \`${c.container}\` was using ${formatBytes(f.usage.bytes)} against a ${c.resources.requestText ?? 'zero'} request, so the kubelet evicted it first` : '';
       const threshold = f.eviction?.thresholdBytes !== undefined ? ` below the ${formatBytes(f.eviction.thresholdBytes)} eviction threshold${f.eviction.availableBytes !== undefined ? ` (${formatBytes(f.eviction.availableBytes)} left)` : ''}` : '';
@@ -86,15 +108,39 @@ export function explain(c: Case): Explanation {
     case 'node-heap':
     case 'dotnet-heap':
     case 'go-heap':
-    case 'python-heap': {
-      const name = RUNTIME_NAMES[c.termination!.runtimeOom!.runtime];
+    case 'python-heap':
+    case 'php-heap': {
+      const oom = c.termination!.runtimeOom!;
+      const name = RUNTIME_NAMES[oom.runtime];
       const heap = c.runtime?.heapInForce;
+      const what = oom.runtime === 'php' && oom.capBytes !== undefined ? `PHP's memory_limit (${phpSize(oom.capBytes)})` : `a ${name} memory limit`;
       return e(
-        `${who} died of a ${name} memory limit, not the container limit${limit ? ` (${limit})` : ''}`,
-        `${name} ran out of memory on its own terms ("${c.termination!.runtimeOom!.line}")${heap ? `; its cap was ${heap}` : ''}.`,
+        `${who} died of ${what}, not the container limit${limit ? ` (${limit})` : ''}`,
+        `${name} ran out of memory on its own terms ("${oom.line}")${heap ? `; its cap was ${heap}` : ''}.`,
         c.runtime?.action ?? 'Size the runtime to the container limit.',
       );
     }
+    case 'rust-alloc': {
+      const oom = c.termination!.runtimeOom!;
+      const size = oom.allocationBytes !== undefined ? ` of ${formatBytes(oom.allocationBytes)}` : '';
+      return e(
+        `${who} aborted: a Rust allocation${size} failed, not the container limit${limit ? ` (${limit})` : ''}`,
+        `The allocator returned no memory ("${oom.line}") and Rust aborted the process (exit ${exit}); the memory cgroup did not kill it.`,
+        c.runtime?.action ?? 'Find what refuses memory before the cgroup does, or what asks for so much at once.',
+      );
+    }
+    case 'thread-limit': {
+      const oom = c.termination!.runtimeOom!;
+      const name = RUNTIME_NAMES[oom.runtime];
+      const dump = oom.runtime === 'jvm' ? ' (a thread dump: jstack, or kill -3)' : '';
+      return e(
+        `${who} could not start a thread: a process/thread limit, not memory`,
+        `${oom.runtime === 'jvm' ? 'The JVM' : name} asked the kernel for a new thread and was refused ("${oom.line}"): the pod reached a limit on processes and threads, not its memory limit${limit ? ` (${limit})` : ''}.`,
+        `Find what starts so many threads${dump}: unbounded thread pools, a thread per connection. Or raise the limit that refused it: the kubelet's podPidsLimit (per pod), ulimit -u in the image, or kernel.threads-max. Do not raise the memory limit for this.`,
+      );
+    }
+    case 'shm-full':
+      return shmFull(c, who);
     case 'liveness-probe': {
       const probe = f.kill?.kind === 'liveness-probe' ? f.kill.probe : 'liveness';
       const timeout = c.pod.spec.containers.find((x) => x.name === c.container)?.livenessProbe?.timeoutSeconds;
@@ -172,6 +218,55 @@ export function explain(c: Case): Explanation {
   }
 }
 
+/** Sentences to put before "raise the limit": memory-backed volumes to size, settings that decided the death. */
+function beforeRaising(c: Case): string {
+  const volumes = memoryVolumes(c.pod, c.container);
+  const parts = volumes.length
+    ? [
+        `Files in memory-backed ${volumes.length === 1 ? 'volume' : 'volumes'} ${volumes.map(volumeShort).join(', ')} count against this limit and survive restarts: ${volumes.some((v) => !v.sizeLimitText) ? 'give it a sizeLimit' : 'keep its sizeLimit well below the limit'} or move those files to disk.`,
+      ]
+    : [];
+  for (const s of c.settings) if (s.advice) parts.push(s.advice);
+  return parts.length ? `${parts.join(' ')} ` : '';
+}
+
+/** A full /dev/shm (or another memory-backed mount): SIGBUS or ENOSPC, not an OOM kill (bus-error.ts). */
+function shmFull(c: Case, who: string): Explanation {
+  const shm = c.finding.shm!;
+  const path = shm.kind === 'memory-volume' ? shm.volume.mountPath : '/dev/shm';
+  const current = shm.kind === 'runtime-default' ? RUNTIME_DEFAULT_SHM_BYTES : shm.kind === 'memory-volume' ? shm.volume.sizeLimitBytes : undefined;
+  // Twice what filled up, at least 256Mi, and an eighth of the memory limit for a big container (DataLoader workers
+  // of a 16Gi trainer pass tensors of hundreds of MiB through /dev/shm); never more than half the limit.
+  const limitBytes = c.resources.limitBytes;
+  const wanted = current !== undefined ? roundUpToStep(Math.max(256 * MiB, current * 2, (limitBytes ?? 0) / 8)) : undefined;
+  const next = wanted !== undefined ? formatBytes(limitBytes !== undefined && current !== undefined ? Math.max(current, Math.min(wanted, limitBytes / 2)) : wanted) : undefined;
+  const room = `and leave room for it in the memory limit${c.resources.limitText ? ` (${c.resources.limitText})` : ''}: its pages count against it`;
+  const size =
+    shm.kind === 'runtime-default'
+      ? `the runtime's default ${formatBytes(RUNTIME_DEFAULT_SHM_BYTES)}`
+      : shm.kind === 'memory-volume'
+        ? shm.volume.sizeLimitText
+          ? `sizeLimit ${shm.volume.sizeLimitText}`
+          : 'no sizeLimit'
+        : `volume ${shm.name}`;
+  const sigbus = c.finding.confidence !== 'high';
+  const action =
+    shm.kind === 'runtime-default'
+      ? `Mount a memory-backed emptyDir at /dev/shm with a sizeLimit (e.g. ${next}, over the runtime's default ${formatBytes(RUNTIME_DEFAULT_SHM_BYTES)}) ${room}.`
+      : shm.kind === 'memory-volume'
+        ? shm.volume.sizeLimitText
+          ? `Raise the sizeLimit of volume ${shm.volume.name} (now ${shm.volume.sizeLimitText}, e.g. to ${next}) ${room}; or write those files to disk.`
+          : `Volume ${shm.volume.name} has no sizeLimit, so its size is the pod's memory limits, and it filled them: raise the memory limit, or write those files to disk.`
+        : `Make /dev/shm bigger: volume ${shm.name} is not a memory-backed emptyDir, so its size is set where it is defined; a memory-backed emptyDir with a sizeLimit is the usual way.`;
+  return {
+    headline: clip(sigbus ? `${who} hit a bus error: most likely a full /dev/shm, not an OOM kill` : `${who} filled ${path} (${path === '/dev/shm' ? 'shared memory' : 'a memory-backed volume'}): not an OOM kill`, 150),
+    summary: sigbus
+      ? `The process died of SIGBUS (exit ${c.termination?.terminated.exitCode}), not the OOM killer: most often a write through a memory mapping to a full tmpfs such as ${path} (${size}).`
+      : `${path} (${size}) is a tmpfs and it was full: writes to it fail ("No space left on device") or raise SIGBUS; the memory cgroup did not kill it.`,
+    action,
+  };
+}
+
 function nodeWasFine(c: Case): string {
   if (!c.node) return ' (the node was not seen)';
   const pressure = nodeCondition(c.node, 'MemoryPressure');
@@ -227,7 +322,6 @@ function notAdmitted(c: Case, e: (h: string, s: string, a: string) => Explanatio
     'Nothing ran out of memory: fix what the kubelet refused it for (a device plugin, node labels or affinity, the node itself); a controller creates a replacement.',
   );
 }
-
 
 function timeOfDay(iso: string | null | undefined): string {
   const d = new Date(iso ?? '');

@@ -5,8 +5,11 @@ import { admissionAmount, admissionRefusal, type AdmissionRefusal } from './admi
 import { isMemoryPressureRejection, parseEvictionMessage, parseStorageLimitEviction, evictionFromEventAnnotations, type EvictionMessage, type StorageLimitEviction } from './eviction-message.ts';
 import { kubeletPreemption, nodeShutdown, type NodeShutdown } from './kubelet-stops.ts';
 import { ignoredNodeOomEvents, isNodeWide, nodeOomSignals, whoseKill, type ContainerIdentity, type IgnoredNodeEvent, type KillAttribution, type NodeOomSignal } from './node-signals.ts';
-import { expectedOomScoreAdj } from './kernel-oom.ts';
-import { findContainerSpec, nodeMemory, qosClass } from './pod-facts.ts';
+import { expectedOomScoreAdj, memcgNamesPod } from './kernel-oom.ts';
+import { injectedSidecar, type InjectedSidecar } from './injected-sidecar.ts';
+import { memoryVolumeEvidence, memoryVolumes, RUNTIME_DEFAULT_SHM_BYTES, shmOf, type Shm } from './memory-volumes.ts';
+import { findContainerSpec, nodeMemory, oomScoreRequestBytes, qosClass } from './pod-facts.ts';
+import type { Runtime } from './runtime-oom.ts';
 import { evictedEvent, isPodEvent, killExplanation, type KillExplanation } from './pod-events.ts';
 import { formatBytes, tryParseQuantity } from './quantity.ts';
 import { signalName, SIGKILL_EXIT, type Termination } from './terminations.ts';
@@ -35,6 +38,10 @@ export interface Finding {
   eviction?: EvictionMessage;
   kill?: KillExplanation;
   nodeSignal?: NodeOomSignal;
+  /** For an injected sidecar: the injector whose annotations set its limit. */
+  sidecar?: InjectedSidecar;
+  /** For shm-full: what backs the full tmpfs. */
+  shm?: Shm;
   /** For storage-limit: which ephemeral-storage limit the pod passed. */
   storageLimit?: StorageLimitEviction;
   /** For node-shutdown: whether it was stopped or refused, in the kubelet's words. */
@@ -42,6 +49,17 @@ export interface Finding {
   /** For not-admitted: what the kubelet's admission said. */
   refusal?: AdmissionRefusal;
 }
+
+/** The runtime kinds, by runtime (a closed vocabulary: verdict.ts). */
+const RUNTIME_KINDS: Record<Runtime, Kind> = {
+  jvm: 'jvm-heap',
+  node: 'node-heap',
+  dotnet: 'dotnet-heap',
+  go: 'go-heap',
+  python: 'python-heap',
+  php: 'php-heap',
+  rust: 'rust-alloc',
+};
 
 /** How far below its limit a kernel-reported victim must be for the OOM to have come from a parent cgroup. */
 const WELL_BELOW_LIMIT = 0.75;
@@ -125,10 +143,22 @@ export function evictionFinding(o: Observed): Finding | undefined {
 /** A container termination that memory could explain (§7 rules 2–4). */
 export function terminationFinding(o: Observed, t: Termination): Finding {
   const evidence = [terminationEvidence(t), ...limitEvidence(o)];
+  if (t.runtimeOom?.resource === 'threads') {
+    // not-oom, though the JVM calls it an OutOfMemoryError: a thread could not start because the pod reached a limit
+    // on processes/threads (the pids cgroup, the kubelet's podPidsLimit, ulimit -u), and the cause names who must act
+    // and how — a bigger memory limit would not let one more thread start (DOMAIN.md §8, "Threads are not heap").
+    return {
+      cause: 'not-oom',
+      kind: 'thread-limit',
+      confidence: 'high',
+      evidence: [...evidence, `termination message: ${quote(t.runtimeOom.line)}`, 'a refused thread start (pthread_create EAGAIN) is a PID/thread limit, not memory'],
+      missing: [],
+    };
+  }
   if (t.runtimeOom) {
     return {
       cause: 'runtime',
-      kind: `${t.runtimeOom.runtime === 'node' ? 'node' : t.runtimeOom.runtime}-heap` as Kind,
+      kind: RUNTIME_KINDS[t.runtimeOom.runtime],
       confidence: 'high',
       evidence: [...evidence, `termination message: ${quote(t.runtimeOom.line)}`],
       missing: [],
@@ -140,12 +170,41 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
     const kill = killExplanation(o.events, o.pod, o.container, t.terminated.finishedAt ?? undefined);
     if (kill?.kind === 'liveness-probe') return probeKill(o, t, evidence, kill);
   }
+  // A full tmpfs fails writes (ENOSPC) or raises SIGBUS; an OOM kill or a SIGKILL says something else happened last.
+  if (t.busError && t.terminated.reason !== 'OOMKilled' && t.terminated.exitCode !== SIGKILL_EXIT) return busError(o, t, evidence);
   // Only the kubelet's and node-problem-detector's own events about this node count; look-alikes are named, not used.
   const node = { name: o.nodeName, uid: o.node?.metadata.uid };
   const signals = o.events ? nodeOomSignals(o.events, node, o.pod.metadata.uid, t.terminated.finishedAt ?? undefined) : [];
   evidence.push(...(o.events ? ignoredNodeOomEvents(o.events, node, t.terminated.finishedAt ?? undefined) : []).map((i) => ignoredEvidence(i, o.nodeName)));
-  if (t.terminated.reason === 'OOMKilled') return oomKilled(o, t, evidence, signals);
+  if (t.terminated.reason === 'OOMKilled') return oomKilled(o, t, [...evidence, ...memoryVolumeEvidence(o.pod, o.container, o.resources.limitText)], signals);
   return sigkill(o, t, evidence, signals);
+}
+
+function busError(o: Observed, t: Termination, evidence: string[]): Finding {
+  const bus = t.busError!;
+  const shm: Shm =
+    bus.path === '/dev/shm' ? shmOf(o.pod, o.container) : { kind: 'memory-volume', volume: memoryVolumes(o.pod, o.container).find((v) => v.mountPath === bus.path)! };
+  const backing =
+    shm.kind === 'runtime-default'
+      ? `nothing is mounted at /dev/shm: it is the container runtime's default ${formatBytes(RUNTIME_DEFAULT_SHM_BYTES)} tmpfs (containerd, CRI-O)`
+      : shm.kind === 'other-volume'
+        ? `/dev/shm is volume ${shm.name}, not a memory-backed emptyDir`
+        : memoryVolumeEvidence(o.pod, o.container, o.resources.limitText).find((line) => line.includes(` at ${shm.volume.mountPath},`))!;
+  const policy = findContainerSpec(o.pod, o.container)?.terminationMessagePolicy;
+  return {
+    cause: 'not-oom',
+    kind: 'shm-full',
+    confidence: bus.how === 'message' ? 'high' : 'medium',
+    evidence: [
+      ...evidence,
+      bus.line ? `termination message: ${quote(bus.line)}` : `exit ${t.terminated.exitCode} is SIGBUS, not the OOM killer's SIGKILL`,
+      ...(bus.how === 'sigbus' ? ['SIGBUS most often means a write through a memory mapping to a full tmpfs such as /dev/shm (a file truncated under a mapping does it too)'] : []),
+      backing,
+      `the runtime reported "${t.terminated.reason ?? 'no reason'}", not OOMKilled: the memory cgroup did not kill it`,
+    ],
+    missing: bus.how === 'sigbus' && policy !== 'FallbackToLogsOnError' ? ["the container's last log lines (terminationMessagePolicy: FallbackToLogsOnError puts them in the termination message)"] : [],
+    shm,
+  };
 }
 
 function oomKilled(o: Observed, t: Termination, evidence: string[], signals: NodeOomSignal[]): Finding {
@@ -160,7 +219,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
   // the path; then the victim's oom_score_adj, which the kubelet derives from the container's QoS and request, tells
   // whose process it was, and failing that its size must fit this limit — never time alone, or another process's
   // kill on a busy node would be blamed on this container.
-  const expectedAdj = expectedOomScoreAdj(qosClass(o.pod), o.resources.requestBytes, nodeMemory(o.node).capacityBytes);
+  const expectedAdj = expectedOomScoreAdj(qosClass(o.pod), oomScoreRequestBytes(o.pod, o.resources.requestBytes), nodeMemory(o.node).capacityBytes);
   const ownKernelLine =
     signals.find((s) => s.source === 'kernel' && s.namesPod) ??
     signals.find((s) => {
@@ -202,7 +261,30 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
       ...withUsage,
     };
   }
-  if (usage && usage.bytes < limitBytes * WELL_BELOW_LIMIT) {
+  const podLimit = o.resources.pod?.limitBytes;
+  if (usage && o.resources.limitScope === 'container' && usage.bytes < limitBytes * WELL_BELOW_LIMIT && podLimit !== undefined) {
+    // The pod's own cgroup, bounded by its pod-level limit (KEP-2837), is the nearest parent that can run out; the
+    // kernel line's oom_memcg tells when it names a cgroup (the pod's slice itself, not one of its containers).
+    const ranOut = ownKernelLine?.kernel?.oomMemcg;
+    const podRanOut = ranOut === undefined || isPodCgroup(ranOut, o.pod.metadata.uid);
+    if (podRanOut) {
+      return {
+        cause: 'limit',
+        kind: 'pod-limit',
+        confidence: ranOut !== undefined ? 'high' : 'medium',
+        evidence: [
+          ...evidence,
+          signalEvidence(ownKernelLine!),
+          `the killed process used ${formatBytes(usage.bytes)} (anon-rss), ${Math.round((usage.bytes / limitBytes) * 100)} % of the container's own ${o.resources.limitText} limit: ${ranOut !== undefined ? 'the pod\'s cgroup ran out' : 'a parent cgroup ran out, and the pod-level limit is the nearest one'}`,
+          ...nodeEvidence(o),
+        ],
+        missing,
+        usage,
+        nodeSignal: ownKernelLine!,
+      };
+    }
+  }
+  if (usage && o.resources.limitScope === 'container' && usage.bytes < limitBytes * WELL_BELOW_LIMIT) {
     return {
       cause: 'node-pressure',
       kind: 'kubepods-oom',
@@ -218,7 +300,8 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
       nodeSignal: ownKernelLine!,
     };
   }
-  const kind: Kind = t.terminated.exitCode === SIGKILL_EXIT ? 'container-limit' : 'child-process';
+  const sidecar = o.resources.limitScope === 'container' ? injectedSidecar(o.pod, o.container) : undefined;
+  const kind: Kind = o.resources.limitScope === 'pod' ? 'pod-limit' : sidecar ? 'injected-sidecar' : t.terminated.exitCode === SIGKILL_EXIT ? 'container-limit' : 'child-process';
   const pressure = nodeCondition(o.node, 'MemoryPressure');
   const nodeSeen = !!o.node && !!o.events;
   const confidence: Confidence = pressure?.status === 'True' || kills.length ? 'medium' : nodeSeen ? 'high' : 'medium';
@@ -228,7 +311,8 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
     confidence,
     evidence: [
       ...evidence,
-      ...(kind === 'child-process' ? [`reason OOMKilled with exit ${t.terminated.exitCode}: a child process was killed at the limit and PID 1 exited afterwards`] : []),
+      ...(t.terminated.exitCode !== SIGKILL_EXIT ? [`reason OOMKilled with exit ${t.terminated.exitCode}: a child process was killed at the limit and PID 1 exited afterwards`] : []),
+      ...(sidecar ? [`${o.container} was injected by ${sidecar.injector} (${sidecar.mark}): the injector sets its resources in every new pod`] : []),
       ...(ownKernelLine ? [signalEvidence(ownKernelLine)] : []),
       ...unmatched,
       ...(kills.length
@@ -240,7 +324,15 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
     ],
     missing,
     ...withUsage,
+    ...(sidecar ? { sidecar } : {}),
   };
+}
+
+/** True when a cgroup path is the pod's own cgroup (its slice or directory is the last element), not a container's. */
+function isPodCgroup(path: string, podUid: string | undefined): boolean {
+  if (!memcgNamesPod(path, podUid)) return false;
+  const last = path.replace(/\/+$/, '').split('/').pop() ?? '';
+  return memcgNamesPod(last, podUid);
 }
 
 function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeOomSignal[]): Finding {
@@ -380,7 +472,7 @@ function nodeWideKills(o: Observed, signals: NodeOomSignal[]): NodeWideKill[] {
   const c: ContainerIdentity = {
     podUid: o.pod.metadata.uid,
     processes: processOfContainer(o),
-    oomScoreAdj: expectedOomScoreAdj(qosClass(o.pod), o.resources.requestBytes, nodeMemory(o.node).capacityBytes),
+    oomScoreAdj: expectedOomScoreAdj(qosClass(o.pod), oomScoreRequestBytes(o.pod, o.resources.requestBytes), nodeMemory(o.node).capacityBytes),
     limitBytes: o.resources.limitBytes,
   };
   return signals.filter(isNodeWide).map((s) => ({ s, by: whoseKill(s, signals, c) }));
@@ -414,7 +506,13 @@ export function terminationEvidence(t: Termination): string {
 }
 
 function limitEvidence(o: Observed): string[] {
-  return [`memory limit ${o.resources.limitText ?? 'none'}, request ${o.resources.requestText ?? 'none'} (pod spec)`];
+  const r = o.resources;
+  const pod = r.pod;
+  const podLevel = pod ? `pod-level memory limit ${pod.limitText ?? 'none'}, request ${pod.requestText ?? 'none'} (spec.resources)` : undefined;
+  if (r.limitScope === 'pod') {
+    return [`no memory limit of its own, request ${r.requestText ?? 'none'} (pod spec); the ${podLevel} bounds it and the pod's other containers together`];
+  }
+  return [`memory limit ${r.limitText ?? 'none'}, request ${r.requestText ?? 'none'} (pod spec)`, ...(podLevel ? [`${podLevel}, shared by all its containers`] : [])];
 }
 
 function nodeEvidence(o: Observed): string[] {

@@ -29,6 +29,7 @@ export const ContainerSchema = z.looseObject({
   resources: z.looseObject({ limits: quantities, requests: quantities }).optional(),
   terminationMessagePolicy: z.string().optional(),
   livenessProbe: z.looseObject({ timeoutSeconds: z.number().optional() }).optional(),
+  volumeMounts: z.array(z.looseObject({ name: z.string(), mountPath: z.string() })).optional(),
 });
 export type Container = z.infer<typeof ContainerSchema>;
 
@@ -72,6 +73,12 @@ export const PodSchema = z.looseObject({
       containers: z.array(ContainerSchema).default([]),
       initContainers: z.array(ContainerSchema).optional(),
       ephemeralContainers: z.array(ContainerSchema).optional(),
+      /** Pod-level resources (KEP-2837; beta and on by default since Kubernetes 1.34): they bound all containers. */
+      resources: z.looseObject({ limits: quantities, requests: quantities }).optional(),
+      /** Volumes; the diagnosis reads memory-backed emptyDirs (tmpfs), which count against memory limits. */
+      volumes: z
+        .array(z.looseObject({ name: z.string(), emptyDir: z.looseObject({ medium: z.string().optional(), sizeLimit: z.union([z.string(), z.number()]).optional() }).nullish() }))
+        .optional(),
     })
     .default({ containers: [] }),
   status: z

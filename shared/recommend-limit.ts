@@ -26,6 +26,10 @@ export interface LimitInput {
   capBytes: number | undefined;
   /** How the cap was worked out, for the rationale: "node ip-10-0-12-7's 14Gi allocatable". */
   capSource?: string;
+  /** The cap in a few words, when it is not the node: "the pod-level limit". */
+  capShort?: string;
+  /** A size the limit must reach, and why: a heap cap kept at 75 % of the limit (limit-settings.ts). */
+  floor?: { bytes: number; why: string };
 }
 
 const VPA_MARGIN_BYTES = 100 * MiB;
@@ -51,9 +55,10 @@ export function recommendLimit(input: LimitInput): Sizing {
   const basis = Math.max(input.requestBytes ?? 0, peak);
   const vpa = Math.max(basis + VPA_MARGIN_BYTES, basis * 1.2);
   const krr = Math.max(peak * 1.15, current * 1.25);
-  const wanted = roundUpToStep(Math.max(vpa, krr));
+  const byRule = roundUpToStep(Math.max(vpa, krr));
+  const wanted = Math.max(byRule, roundUpToStep(input.floor?.bytes ?? 0));
   const growth = current > 0 ? `+${Math.round((wanted / current - 1) * 100)} % over the ${formatBytes(current)} limit it died at` : `the ${formatBytes(basis)} it was seen using plus headroom`;
-  const rule = `${growth} (VPA adds 20 % or 100Mi after an OOM, krr 25 %)`;
+  const rule = wanted > byRule ? `${growth} (${input.floor!.why})` : `${growth} (VPA adds 20 % or 100Mi after an OOM, krr 25 %)`;
   return cap(wanted, current, input, rule, current > 0 ? `+${Math.round((wanted / current - 1) * 100)} %` : 'from what it was using');
 }
 
@@ -72,7 +77,7 @@ export function recommendRequest(input: RequestInput): Sizing {
   return cap(wanted, current, input, `the ${formatBytes(input.usageBytes)} it was using at eviction plus 10 %`, 'usage + 10 %');
 }
 
-function cap(wanted: number, current: number, input: { capBytes: number | undefined; capSource?: string }, rule: string, short: string): Sizing {
+function cap(wanted: number, current: number, input: { capBytes: number | undefined; capSource?: string; capShort?: string }, rule: string, short: string): Sizing {
   const source = input.capSource ?? 'what the node can give';
   const sizing = (bytes: number, capped: boolean, rationale: string, note: string): Sizing => ({ bytes, quantity: toMemoryQuantity(bytes), display: forPeople(bytes), capped, rationale, short: `${short}; ${note}` });
   if (input.capBytes === undefined) return sizing(wanted, false, `${rule}; the node was not seen, so check it fits`, 'check it fits the node');
@@ -81,7 +86,7 @@ function cap(wanted: number, current: number, input: { capBytes: number | undefi
   if (bytes <= current) {
     return { ...sizing(bytes, true, `the node cannot give more than the current ${formatBytes(current)} (${source}): move it to a larger node or shrink its use`, ''), short: 'the node has no room to give more' };
   }
-  return { ...sizing(bytes, true, `capped at ${source} (${forPeople(wanted)} wanted: ${rule})`, ''), short: `capped at what the node can give (${forPeople(wanted)} wanted)` };
+  return { ...sizing(bytes, true, `capped at ${source} (${forPeople(wanted)} wanted: ${rule})`, ''), short: `capped at ${input.capShort ?? 'what the node can give'} (${forPeople(wanted)} wanted)` };
 }
 
 function forPeople(bytes: number): string {

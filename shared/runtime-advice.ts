@@ -4,7 +4,7 @@ import { formatBytes, MiB } from './quantity.ts';
 import type { RuntimeOom, Runtime } from './runtime-oom.ts';
 import { DEFAULT_HEAP_FRACTION, type HeapSetting } from './runtime-settings.ts';
 
-export const RUNTIME_NAMES: Record<Runtime, string> = { jvm: 'JVM', node: 'Node.js', dotnet: '.NET', go: 'Go', python: 'Python' };
+export const RUNTIME_NAMES: Record<Runtime, string> = { jvm: 'JVM', node: 'Node.js', dotnet: '.NET', go: 'Go', python: 'Python', php: 'PHP', rust: 'Rust' };
 
 /** A heap at 75 % of the limit leaves room for stacks, code, buffers and native memory. */
 const HEAP_SHARE = 0.75;
@@ -44,9 +44,6 @@ export function runtimeAdvice(oom: RuntimeOom, heap: HeapSetting | undefined, li
     case 'jvm': {
       if (/Metaspace/i.test(oom.detail)) {
         return { setting: undefined, raiseLimit: false, heapInForce, action: 'Metaspace ran out, not the heap: raise -XX:MaxMetaspaceSize, or look for a class-loader leak (redeploys, dynamic proxies).' };
-      }
-      if (/native thread/i.test(oom.detail)) {
-        return { setting: undefined, raiseLimit: false, heapInForce, action: 'The JVM could not start a thread (a PID or thread limit, not the heap): check pids limits and thread pools; the memory limit is not the fix.' };
       }
       if (/Direct buffer/i.test(oom.detail)) {
         return { setting: undefined, raiseLimit: false, heapInForce, action: 'Direct (off-heap) buffers ran out: raise -XX:MaxDirectMemorySize or release buffers; the heap size is not the fix.' };
@@ -89,7 +86,62 @@ export function runtimeAdvice(oom: RuntimeOom, heap: HeapSetting | undefined, li
         heapInForce,
         action: `Python's malloc failed (MemoryError): check for a ulimit -v / resource.setrlimit cap, ${newLimitBytes ? `raise the container limit to ${formatBytes(newLimitBytes)}` : 'raise the container limit'}, or process the data in smaller pieces.`,
       };
+    case 'php':
+      return phpAdvice(oom, heap, limitBytes, newLimitBytes);
+    case 'rust': {
+      const n = oom.allocationBytes;
+      if (n !== undefined && limitBytes !== undefined && n > limitBytes) {
+        return {
+          setting: undefined,
+          raiseLimit: false,
+          heapInForce: undefined,
+          action: `One allocation asked for ${formatBytes(n)}, more than the whole ${formatBytes(limitBytes)} limit: a size computed from bad or unbounded input, not a limit to raise. Bound it (check sizes before allocating; Vec::try_reserve returns an error instead of aborting).`,
+        };
+      }
+      // Inside a cgroup the kernel overcommits and the OOM killer acts first, so a refused allocation points at
+      // something that refuses memory earlier (Rust's handle_alloc_error aborts on a null from the allocator).
+      return {
+        setting: undefined,
+        raiseLimit: false,
+        heapInForce: undefined,
+        action: `The allocator refused ${n !== undefined ? `${formatBytes(n)}` : 'an allocation'} before the memory cgroup ran out: look for what refuses memory first (ulimit -v / RLIMIT_AS in the image, vm.overcommit_memory=2 on the node, an allocator with its own cap), or process the data in smaller pieces.`,
+      };
+    }
   }
+}
+
+/** PHP's memory_limit: the cap the error message states (and where the spec sets it), sized to 75 % of the limit. */
+function phpAdvice(oom: RuntimeOom, heap: HeapSetting | undefined, limitBytes: number | undefined, newLimitBytes: number | undefined): RuntimeAdvice {
+  const cap = oom.capBytes ?? heap?.bytes;
+  const heapInForce = cap !== undefined ? `memory_limit = ${phpSize(cap)} (${oom.capBytes !== undefined ? 'from the error message' : `${heap!.text} from ${heap!.source}`})` : heap ? `${heap.text} (from ${heap.source})` : undefined;
+  if (oom.detail === 'Out of memory') {
+    return {
+      setting: undefined,
+      raiseLimit: true,
+      heapInForce,
+      action: `PHP's allocator got no memory from the system before memory_limit stopped it: ${newLimitBytes ? `raise the container limit to ${formatBytes(newLimitBytes)}` : 'raise the container limit'}, keep memory_limit below it, or process the data in smaller pieces.`,
+    };
+  }
+  const full = cap !== undefined && limitBytes !== undefined && cap / limitBytes >= FULL_SHARE;
+  const sizeFor = full ? newLimitBytes : limitBytes;
+  const value = sizeFor ? phpSize(Math.floor((sizeFor * HEAP_SHARE) / MiB) * MiB) : undefined;
+  const grow = full && newLimitBytes ? `Raise the container limit to ${formatBytes(newLimitBytes)} and ` : '';
+  const now = cap !== undefined ? ` (now ${phpSize(cap)})` : '';
+  return {
+    setting: value ? { name: 'memory_limit', value } : undefined,
+    raiseLimit: full,
+    heapInForce,
+    action: value
+      ? `${grow}${grow ? 'raise' : 'Raise'} PHP's memory_limit${now} to about 75 % of the ${formatBytes(sizeFor!)} limit (\`memory_limit=${value}\` in php.ini, or \`php -d memory_limit=${value}\`), or find what fills it (a whole result set or file read at once). Under PHP-FPM every worker may use that much: pm.max_children × memory_limit must fit the limit.`
+      : `Give the container a memory limit and set PHP's memory_limit${now} to about 75 % of it.`,
+  };
+}
+
+/** PHP's shorthand for a size: 384M, 1G (1024 multiples). */
+export function phpSize(bytes: number): string {
+  if (bytes % (1024 * MiB) === 0) return `${bytes / (1024 * MiB)}G`;
+  if (bytes % MiB === 0) return `${bytes / MiB}M`;
+  return String(bytes);
 }
 
 function defaultHeapText(runtime: Runtime, limitBytes: number | undefined): string | undefined {

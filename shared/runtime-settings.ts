@@ -1,5 +1,6 @@
 // The heap settings a container starts its runtime with, read from its spec (env and command line), so an explanation
 // can say "V8 stopped at --max-old-space-size=2048 (from NODE_OPTIONS)" and size the fix to the container's limit.
+// Redis's maxmemory is read the same way: it decides how much of the limit the data may take (DOMAIN.md §8).
 import type { Container } from './k8s-objects.ts';
 import type { Runtime } from './runtime-oom.ts';
 import { MiB, tryParseQuantity } from './quantity.ts';
@@ -21,6 +22,9 @@ const ENV_BY_RUNTIME: Record<Runtime, string[]> = {
   dotnet: ['DOTNET_GCHeapHardLimit', 'DOTNET_GCHeapHardLimitPercent'],
   go: ['GOMEMLIMIT'],
   python: [],
+  // Not read by PHP itself: the official image takes php.ini or `-d`; many images map this variable into php.ini.
+  php: ['PHP_MEMORY_LIMIT'],
+  rust: [],
 };
 
 /** The heap setting the container passes its runtime, or undefined when it relies on the runtime's default. */
@@ -62,9 +66,61 @@ function readSetting(runtime: Runtime, source: string, text: string): HeapSettin
       const bytes = tryParseQuantity(text.replace(/iB$/, 'i').replace(/B$/, ''));
       return { text: `GOMEMLIMIT=${text}`, source, ...(bytes === undefined ? {} : { bytes }) };
     }
+    case 'php': {
+      if (source === 'PHP_MEMORY_LIMIT') return phpSetting(`${source}=${text}`, source, text);
+      const m = /-d\s*memory_limit=(\S+)/.exec(text);
+      return m ? phpSetting(`-d memory_limit=${m[1]}`, source, m[1]!) : undefined;
+    }
     case 'python':
+    case 'rust':
       return undefined;
   }
+}
+
+/** PHP's shorthand (php.net, "Using shorthand byte values"): K, M, G are 1024 multiples; -1 is no limit. */
+function phpSetting(text: string, source: string, value: string): HeapSetting {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(value.trim());
+  return { text, source, ...(m ? { bytes: Number(m[1]) * jvmUnit(m[2]) } : {}) };
+}
+
+export type Program = Runtime | 'redis';
+export interface MemorySetting extends HeapSetting {
+  program: Program;
+}
+
+/** Every memory setting the container's spec gives a runtime or Redis: what a limit kill's evidence names. */
+export function findMemorySettings(container: Container | undefined): MemorySetting[] {
+  if (!container) return [];
+  const found: MemorySetting[] = [];
+  for (const program of ['jvm', 'node', 'dotnet', 'go', 'php'] as const) {
+    const setting = findHeapSetting(container, program);
+    if (setting) found.push({ ...setting, program });
+  }
+  const redis = findRedisMaxmemory(container);
+  return redis ? [...found, redis] : found;
+}
+
+/** True when the container runs Redis (or Valkey, KeyDB: same flags), by its image or command line. */
+export function runsRedis(container: Container | undefined): boolean {
+  if (!container) return false;
+  return /\b(redis|valkey|keydb)/i.test([container.image?.split('/').pop() ?? '', ...(container.command ?? []), ...(container.args ?? [])].join(' '));
+}
+
+/** `--maxmemory 2gb` (or `--maxmemory=2gb`) on a Redis command line; a config file's value is not visible here. */
+export function findRedisMaxmemory(container: Container): MemorySetting | undefined {
+  if (!runsRedis(container)) return undefined;
+  for (const [source, words] of [['args', container.args], ['command', container.command]] as const) {
+    const m = /--maxmemory(?:=|\s+)(\d+(?:[kKmMgG][bB]?)?)(?=\s|$)/.exec((words ?? []).join(' '));
+    if (m) return { program: 'redis', text: `--maxmemory ${m[1]}`, source, bytes: redisBytes(m[1]!) };
+  }
+  return undefined;
+}
+
+/** redis.conf units: 1k = 1000, 1kb = 1024, 1m = 1000000, 1mb = 1024², 1g = 10⁹, 1gb = 1024³; case-insensitive. */
+function redisBytes(value: string): number {
+  const m = /^(\d+)([kmg]?)(b?)$/i.exec(value)!;
+  const power = { '': 0, k: 1, m: 2, g: 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * (m[3] ? 1024 : 1000) ** power;
 }
 
 function jvmUnit(unit: string | undefined): number {

@@ -1,6 +1,8 @@
 // Finding the memory-related terminations in a pod (DOMAIN.md §1): regular, init and ephemeral containers, in `state`
 // (still down) and `lastState` (restarted since). There is no pod-level OOM reason; the runtime sets the container's.
+import { recogniseBusError, type BusError } from './bus-error.ts';
 import type { ContainerStatus, Pod, Terminated } from './k8s-objects.ts';
+import { memoryVolumes } from './memory-volumes.ts';
 import { recogniseRuntimeOom, type RuntimeOom } from './runtime-oom.ts';
 
 export type ContainerType = 'container' | 'init' | 'ephemeral';
@@ -13,6 +15,8 @@ export interface Termination {
   terminated: Terminated;
   restartCount: number;
   runtimeOom: RuntimeOom | undefined;
+  /** A full /dev/shm or memory-backed mount (SIGBUS or ENOSPC): memory trouble, but not a cgroup OOM. */
+  busError?: BusError | undefined;
 }
 
 export const SIGKILL_EXIT = 137; // 128 + SIGKILL(9): any kill -9, not only the OOM killer's
@@ -26,7 +30,10 @@ export function containerStatuses(pod: Pod): { status: ContainerStatus; type: Co
   ];
 }
 
-/** Every termination that memory could explain: `OOMKilled`, any exit 137, or a runtime's OOM text. */
+/**
+ * Every termination that memory could explain: `OOMKilled`, any exit 137, a runtime's OOM text, or a full /dev/shm
+ * (exit 135 SIGBUS, or the texts bus-error.ts knows). The forwarder forwards exactly these.
+ */
 export function memoryTerminations(pod: Pod): Termination[] {
   const found: Termination[] = [];
   for (const { status, type } of containerStatuses(pod)) {
@@ -36,8 +43,9 @@ export function memoryTerminations(pod: Pod): Termination[] {
     ] as const) {
       if (!terminated) continue;
       const runtimeOom = recogniseRuntimeOom(terminated.message);
-      if (terminated.reason === 'OOMKilled' || terminated.exitCode === SIGKILL_EXIT || runtimeOom) {
-        found.push({ container: status.name, containerType: type, state, terminated, restartCount: status.restartCount ?? 0, runtimeOom });
+      const busError = recogniseBusError(terminated, memoryVolumes(pod, status.name).map((v) => v.mountPath));
+      if (terminated.reason === 'OOMKilled' || terminated.exitCode === SIGKILL_EXIT || runtimeOom || busError) {
+        found.push({ container: status.name, containerType: type, state, terminated, restartCount: status.restartCount ?? 0, runtimeOom, ...(busError ? { busError } : {}) });
       }
     }
   }
@@ -59,6 +67,7 @@ function timeOf(t: Termination): number {
 
 /** "137 (SIGKILL)" — exit codes ≥ 128 mean killed by signal (code − 128). */
 export function signalName(exitCode: number): string | undefined {
-  const names: Record<number, string> = { 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM', 5: 'SIGTRAP' };
-  return exitCode > 128 ? (names[exitCode - 128] ?? `signal ${exitCode - 128}`) : undefined;
+  const names: Record<number, string> = { 2: 'SIGINT', 6: 'SIGABRT', 7: 'SIGBUS', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM', 5: 'SIGTRAP' };
+  // Signals are 1–64 (SIGRTMAX): 255 is exit(-1), e.g. PHP's CLI after a fatal error, not a signal.
+  return exitCode > 128 && exitCode <= 128 + 64 ? (names[exitCode - 128] ?? `signal ${exitCode - 128}`) : undefined;
 }

@@ -10,6 +10,8 @@ export const KindSchema = z.enum([
   // limit
   'container-limit', // the container reached its own memory limit
   'child-process', // a child process was OOM-killed at the limit while PID 1 lived on and exited later
+  'pod-limit', // the pod-level memory limit (spec.resources, KEP-2837), which bounds all its containers, ran out
+  'injected-sidecar', // a sidecar a webhook injected (istio-proxy, linkerd-proxy) hit the limit its injector set
   // node-pressure
   'eviction', // the kubelet evicted the pod because the node ran low on memory
   'admission-rejected', // the kubelet refused the pod because the node had MemoryPressure
@@ -21,6 +23,8 @@ export const KindSchema = z.enum([
   'dotnet-heap',
   'go-heap',
   'python-heap',
+  'php-heap', // PHP's memory_limit
+  'rust-alloc', // Rust's allocator got no memory for one allocation and aborted
   // not-oom
   'liveness-probe', // SIGKILL after a failed liveness or startup probe
   'external-kill', // deletion, grace-period timeout, preemption or an API eviction
@@ -29,6 +33,8 @@ export const KindSchema = z.enum([
   'storage-limit', // evicted for its own ephemeral-storage limit (pod, container or emptyDir sizeLimit), not memory
   'node-shutdown', // stopped, or refused, by the kubelet for a graceful node shutdown
   'not-admitted', // refused at the kubelet's admission (node allocatable could not fit it, a node condition, a device): it never ran
+  'thread-limit', // a thread could not start (PID/thread limit), though the runtime words it as OutOfMemoryError
+  'shm-full', // /dev/shm or another memory-backed tmpfs was full: SIGBUS or ENOSPC, not a cgroup OOM
   // unknown
   'unexplained-sigkill',
 ]);
@@ -79,6 +85,11 @@ export const VerdictSchema = z.object({
   memory: z.object({
     limit: z.string().optional(),
     request: z.string().optional(),
+    /** `pod`: `limit` is the pod-level one, which bounds this container (it has none of its own). */
+    limitScope: z.enum(['container', 'pod']).optional(),
+    /** The pod-level memory limit and request (spec.resources), when the pod sets them. */
+    podLimit: z.string().optional(),
+    podRequest: z.string().optional(),
     /** Memory use at death or eviction, where something recorded it, and what recorded it. */
     usage: z.string().optional(),
     usageSource: z.string().optional(),

@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { raiseLimit, type RaiseDeps } from '../../bot/raise-limit.ts';
 import { kubeConfigTransport, type KubeTransport } from '../../kube/rest.ts';
 import { diagnose } from '../../shared/diagnose.ts';
+import type { Pod } from '../../shared/k8s-objects.ts';
 import type { Verdict } from '../../shared/verdict.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
@@ -273,5 +274,74 @@ describe('raiseLimit, for an init container', () => {
     const spec = (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'meshed', namespace: 'shop' })).spec!.template.spec!;
     expect(spec.initContainers![0]!.resources!.limits!['memory']).toBe('640Mi');
     expect(spec.containers[0]!.resources!.limits!['memory']).toBe('512Mi');
+  });
+});
+
+describe('raiseLimit, for a pod-level limit (KEP-2837)', () => {
+  // kube-apiserver 1.35 serves pod-level resources (PodLevelResources: beta, on by default since 1.34): the template
+  // keeps spec.resources, and that is the field that bounds containers without limits of their own.
+  const podLevel = (namespace: string, name: string, extra: Partial<Pod> = {}): Pod => {
+    const p = pod({ namespace, deployment: name, containers: [container({ name: 'api', request: '1Gi' }), { ...container({ name: 'envoy' }), resources: {} }], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 2)] });
+    return { ...p, ...extra, spec: { ...p.spec, resources: { limits: { memory: '3Gi' }, requests: { memory: '2Gi' } } } };
+  };
+
+  it('raises spec.template.spec.resources.limits.memory, leaving every container and the pod-level request alone', async () => {
+    await cluster.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'pooled' },
+        spec: {
+          selector: { matchLabels: { app: 'pooled' } },
+          template: {
+            metadata: { labels: { app: 'pooled' } },
+            spec: { resources: { limits: { memory: '3Gi' }, requests: { memory: '2Gi' } }, containers: [{ name: 'api', image: 'api:1', resources: { requests: { memory: '1Gi' } } }, { name: 'envoy', image: 'envoy:1' }] },
+          },
+        },
+      } as V1Deployment,
+    });
+    const verdict = diagnose({ pod: podLevel('shop', 'pooled'), node: node(), events: [] });
+    expect(verdict).toMatchObject({ kind: 'pod-limit', recommendation: { memoryLimit: '3840Mi' } });
+    await deps.store.recordIncident({ incidentId: 'inc-pooled', occurrenceId: 'term-pooled', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/pooled', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.4' }, verdict: JSON.stringify(verdict) });
+
+    expect(await raiseLimit(deps, { incidentId: 'inc-pooled', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/pooled', container: 'api', field: 'pod-limit', before: '3Gi', after: '3840Mi', how: 'workload', next: 'Its pods roll out with the new value now.' });
+    const spec = (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'pooled', namespace: 'shop' })).spec!.template.spec!;
+    expect(spec.resources).toEqual({ limits: { memory: '3840Mi' }, requests: { memory: '2Gi' } });
+    expect(spec.containers.map((c) => c.resources)).toEqual([{ requests: { memory: '1Gi' } }, {}]);
+    expect(await deps.store.auditTrail('inc-pooled')).toContainEqual(expect.objectContaining({ action: 'raise-memory-pod-limit', before: '3Gi', after: '3840Mi' }));
+    // A second click finds it raised, and says which limit.
+    expect(await raiseLimit(deps, { incidentId: 'inc-pooled', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: 'The pod-level limit is already 3840Mi (someone raised it): nothing was changed.', audience: 'thread' });
+  });
+
+  it('refuses a bare pod with pod-level resources: this API server cannot resize it in place, and nothing changes', async () => {
+    // A kubelet with in-place resize (its container statuses carry resources), so only the pod-level gate refuses.
+    const running = { ...restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1), resources: { requests: { memory: '1Gi' } } };
+    const bare = { ...podLevel('shop', 'x'), metadata: { name: 'pooled-solo', namespace: 'shop', uid: '5d1c0b7e-8a2f-4c3e-9b6d-1f0e2d3c4b5a' } } as Pod;
+    bare.status = { ...bare.status, containerStatuses: [running, { name: 'envoy', ready: true, restartCount: 0, state: { running: { startedAt: T0 } }, resources: {} }] } as Pod['status'];
+    const { status, ...spec } = bare;
+    const created = await createPodAsKubelet(cluster.admin, spec as unknown as V1Pod, status as never);
+    const verdict = diagnose({ pod: bare, node: node(), events: [] });
+    expect(verdict.kind).toBe('pod-limit');
+    expect(verdict.workload).toBeUndefined();
+    await deps.store.recordIncident({ incidentId: 'inc-pooled-solo', occurrenceId: 'term-pooled-solo', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/pooled-solo', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.5' }, verdict: JSON.stringify(verdict) });
+    expect(await raiseLimit(deps, { incidentId: 'inc-pooled-solo', userId: 'U0ALICE' })).toEqual({
+      status: 'refused',
+      reason: "Pod/pooled-solo has pod-level resources, and this API server cannot resize such a pod in place (the InPlacePodLevelResourcesVerticalScaling feature gate is off; alpha since Kubernetes 1.35): change the pod's manifest and recreate it. Nothing was changed.",
+      audience: 'thread',
+    });
+    const live = await cluster.admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'pooled-solo', namespace: 'shop' });
+    expect(live.metadata!.resourceVersion).toBe(created.metadata!.resourceVersion);
+    expect(live.spec!.resources).toEqual({ limits: { memory: '3Gi' }, requests: { memory: '2Gi' } });
+  });
+});
+
+describe('raiseLimit, for an injected sidecar', () => {
+  it("refuses, pointing at the injector's annotation, and changes nothing (the injector would overwrite it)", async () => {
+    await deployment('shop', 'meshed-istio');
+    await incidentFor('shop', 'meshed-istio', 'inc-istio', (v) => ({ ...v, kind: 'injected-sidecar', container: 'istio-proxy' }));
+    expect(await refusedUnchanged('inc-istio', 'U0ALICE', 'shop', 'meshed-istio')).toEqual({
+      status: 'refused',
+      reason: "istio-proxy is injected by a webhook that sets its resources in every new pod: a change to the workload's template would not stick. Use the injector's annotation named in the alert: nothing was changed.",
+      audience: 'thread',
+    });
   });
 });
