@@ -14,7 +14,7 @@ import type { Incident, Store } from '../store/port.ts';
 import { withHandled } from './alert.ts';
 import { answerOom, type CommandReply } from './oom-command.ts';
 import { proposedChange, raiseLimit, type RaisePolicy } from './raise-limit.ts';
-import { escapeMrkdwn } from './slack-limits.ts';
+import { escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
 /** Who may press Raise limit, per namespace: Slack user ids (U…/W…) or user group ids (S…). Default: nobody. */
 export const RaisePolicySchema = z.object({
@@ -120,20 +120,21 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   }
   const at = new Date(now).toISOString().slice(11, 16);
   const changed = outcome.field === 'pod-limit' ? `the pod-level memory limit of ${escapeMrkdwn(`${outcome.target} (it bounds ${outcome.container})`)}` : `the memory ${outcome.field} of ${escapeMrkdwn(`${outcome.container} in ${outcome.target}`)}`;
-  const line = `<@${job.userId}> changed ${changed}: ${outcome.before} → ${outcome.after} (dry run passed; field manager oombot; ${at} UTC).`;
+  // The clicker's mention is oombot's own; everything else here came from the cluster or the store, escaped.
+  const line = `<@${job.userId}> changed ${changed}: ${escapeMrkdwn(`${outcome.before} → ${outcome.after}`)} (dry run passed; field manager oombot; ${at} UTC).`;
   const source = outcome.how === 'workload' ? ' Put the same change in its source (Helm values, manifests), or the next deploy undoes it.' : '';
   if (outcome.auditError) logFailure('the audit record of a change could not be written', outcome.auditError, reference, { incidentId: job.incidentId });
   const audit = outcome.auditError ? ` ⚠️ The audit record could not be written (reference \`${reference}\`): this message is the record.` : '';
   // The change is made. Every step from here is best-effort: logged when it fails, never reported as a failure of the
   // change (nor thrown, which would tell the clicker it failed).
-  const text = `✅ ${line} ${outcome.next}${source}${audit}`;
+  const text = `✅ ${line} ${escapeMrkdwn(outcome.next)}${source}${audit}`;
   const replied = await bestEffort(reference, 'the change was made, but the thread reply failed', () => deps.slack.postMessage({ ...thread, text }));
   // Without the thread reply, the clicker is the one left to tell.
   if (!replied) await bestEffort(reference, 'the change was made, but telling the clicker failed too', () => toClicker(`${text} (I could not post this in the alert's thread.)`));
   // The alert shows it was handled: the button would only be refused now. Later repeats redraw it from the store.
   if (job.message?.blocks && job.message.ts === incident.message.ts) {
-    const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: ${outcome.field === 'pod-limit' ? 'pod-level memory limit' : `memory ${outcome.field}`} ${outcome.before} → ${outcome.after} by <@${job.userId}> at ${at} UTC`);
-    await bestEffort(reference, 'the change was made, but redrawing the alert as handled failed', () => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: `${incident.headline} (handled)`, blocks }));
+    const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: ${outcome.field === 'pod-limit' ? 'pod-level memory limit' : `memory ${outcome.field}`} ${escapeMrkdwn(`${outcome.before} → ${outcome.after}`)} by <@${job.userId}> at ${at} UTC`);
+    await bestEffort(reference, 'the change was made, but redrawing the alert as handled failed', () => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: slackText(`${incident.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks }));
     const groupKeyOf = deps.groupKeyOf;
     if (groupKeyOf) await bestEffort(reference, "the change was made, but keeping the handled alert for its group's counter updates failed", () => deps.store.replaceRepeatBlocks(groupKeyOf(incident), JSON.stringify(blocks)));
   }

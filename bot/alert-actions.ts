@@ -3,7 +3,7 @@
 import type { Verdict } from '../shared/verdict.ts';
 import type { Store } from '../store/port.ts';
 import { ACTIONS } from './alert.ts';
-import { escapeMrkdwn } from './slack-limits.ts';
+import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
 
 export interface ActionAnswer {
   response_type: 'ephemeral';
@@ -25,7 +25,7 @@ export async function answerAlertAction(deps: { store: Store; now?: () => number
     await deps.store.mute(`${incident.cluster}/${incident.namespace}/${incident.workload}`, until, userId);
     // Silencing alerts changes what on-call sees: anyone in the channel may do it, and it is on the record.
     await deps.store.recordAudit({ incidentId, cluster: incident.cluster, userId, action: `mute-${mute.label.replace(' ', '')}`, target: `${incident.namespace}/${incident.workload}`, before: 'alerting', after: `muted until ${new Date(until).toISOString()}`, at: new Date(now).toISOString() });
-    return answer(`Muted ${incident.workload} in ${incident.namespace} (${incident.cluster}) for ${mute.label}, until ${new Date(until).toISOString().slice(11, 16)} UTC. \`/oom unmute ${incident.workload.toLowerCase().replace('deployment/', 'deploy/')} -n ${incident.namespace}\` undoes it.`);
+    return answer(escapeMrkdwn(`Muted ${incident.workload} in ${incident.namespace} (${incident.cluster}) for ${mute.label}, until ${new Date(until).toISOString().slice(11, 16)} UTC. \`/oom unmute ${incident.workload.toLowerCase().replace('deployment/', 'deploy/')} -n ${incident.namespace}\` undoes it.`));
   }
   if (actionId === ACTIONS.why) {
     const v = JSON.parse(incident.verdict) as Verdict;
@@ -36,7 +36,7 @@ export async function answerAlertAction(deps: { store: Store; now?: () => number
       ...(v.missing.length ? ['*Not seen*', ...v.missing.map((m) => `• ${escapeMrkdwn(m)}`)] : []),
       ...(v.recommendation ? [`*Recommendation:* ${escapeMrkdwn(v.recommendation.rationale)}`] : []),
     ];
-    return answer(lines.join('\n').slice(0, 3000));
+    return answer(clip(lines.join('\n'), SLACK_LIMITS.sectionText));
   }
   return undefined;
 }

@@ -5,7 +5,7 @@ import type { Block, KnownBlock } from '@slack/types';
 import { displayQuantity, parseQuantity } from '../shared/quantity.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { ProposedChange } from './raise-limit.ts';
-import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
+import { clip, escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
 export interface AlertContext {
   cluster: string;
@@ -46,10 +46,10 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
     section(listText('*Evidence*', v.evidence)),
   ];
   if (v.missing.length) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`Not seen: ${v.missing.map(escapeMrkdwn).join(' · ')}`, SLACK_LIMITS.sectionText) }] });
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`Not seen: ${v.missing.join(' · ')}`, SLACK_LIMITS.contextText) }] });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: contextLine(v, ctx) }] });
-  return { text: clip(`${v.headline} (${ctx.cluster})`, SLACK_LIMITS.fallbackText), blocks };
+  return { text: slackText(`${v.headline} (${ctx.cluster})`, SLACK_LIMITS.fallbackText), blocks };
 }
 
 function buttons(v: Verdict, incidentId: string, { runbookUrl, raise }: NonNullable<AlertContext['buttons']>): KnownBlock {
@@ -132,7 +132,7 @@ function factsLine(v: Verdict): string {
     t ? `exit ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}` : undefined,
     m.nodeAllocatable ? `node ${m.nodeAllocatable} allocatable` : undefined,
   ];
-  return escapeMrkdwn(parts.filter(Boolean).join(' · '));
+  return slackText(parts.filter(Boolean).join(' · '), SLACK_LIMITS.sectionText);
 }
 
 /**
@@ -152,7 +152,6 @@ function recommendationText(v: Verdict): string {
   return `\n*Recommendation:* ${escapeMrkdwn(what.join(', '))}${r.capped && !/capped/.test(v.action) ? ' (capped by the node)' : ''}.`;
 }
 
-
 function repeatText(repeat: AlertContext['repeat']): string {
   if (!repeat || repeat.count < 2) return '';
   return ` ${ordinal(repeat.count)} time in ${repeat.sinceMinutes} min.`;
@@ -169,7 +168,7 @@ function listText(title: string, items: string[]): string {
   const lines = [title];
   let used = title.length;
   for (const [i, item] of items.entries()) {
-    const line = `• ${escapeMrkdwn(clip(item, 600))}`;
+    const line = `• ${slackText(item, 600)}`;
     const more = `\n…and ${items.length - i} more (see /oom why)`;
     if (used + line.length + 1 + more.length > SLACK_LIMITS.sectionText) {
       lines.push(more.trimStart());
@@ -186,7 +185,7 @@ function contextLine(v: Verdict, ctx: AlertContext): string {
   const when = new Date(ctx.occurredAt);
   const time = Number.isNaN(when.getTime()) ? undefined : `${when.toISOString().slice(11, 16)} UTC`;
   const workload = v.workload ? `${shortKind(v.workload.kind)}/${v.workload.name}` : `pod/${v.pod.name}`;
-  return escapeMrkdwn([ctx.cluster, v.pod.namespace, workload, v.node, time, ctx.incidentId].filter(Boolean).join(' · '));
+  return slackText([ctx.cluster, v.pod.namespace, workload, v.node, time, ctx.incidentId].filter(Boolean).join(' · '), SLACK_LIMITS.contextText);
 }
 
 function shortKind(kind: string): string {
@@ -201,7 +200,7 @@ const COUNTER_BLOCK = 'oombot-counter';
  */
 export function withCounter(blocks: (KnownBlock | Block)[], text: string): (KnownBlock | Block)[] {
   const rest = blocks.filter((b) => (b as { block_id?: string }).block_id !== COUNTER_BLOCK);
-  const counter: KnownBlock = { type: 'context', block_id: COUNTER_BLOCK, elements: [{ type: 'mrkdwn', text: escapeMrkdwn(text) }] };
+  const counter: KnownBlock = { type: 'context', block_id: COUNTER_BLOCK, elements: [{ type: 'mrkdwn', text: slackText(text, SLACK_LIMITS.contextText) }] };
   return [rest[0]!, counter, ...rest.slice(1)];
 }
 

@@ -13,11 +13,15 @@ export type OomCommand =
 
 export type Parsed = { ok: true; command: OomCommand } | { ok: false; error: string };
 
+/** As mrkdwn: `<pod>` would be a link to nowhere and `<1h|24h|7d>` a link labelled 24h, even inside code spans. */
 export const USAGE = [
-  '`/oom why <pod> [-n namespace] [--cluster name]` — why did it die?',
+  '`/oom why <pod> [-n namespace] [--cluster name] [--share]` — why did it die? (`--share` posts the answer in the channel)',
   '`/oom recent [namespace]` — the last incidents',
   '`/oom mute <workload> <1h|24h|7d>` · `/oom unmute <workload>`',
-].join('\n');
+]
+  .join('\n')
+  .replaceAll('<', '&lt;')
+  .replaceAll('>', '&gt;');
 
 const DURATIONS: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 const KINDS: Record<string, string> = { deploy: 'Deployment', deployment: 'Deployment', sts: 'StatefulSet', statefulset: 'StatefulSet', ds: 'DaemonSet', daemonset: 'DaemonSet', cronjob: 'CronJob', job: 'Job', pod: 'Pod' };

@@ -1,13 +1,14 @@
 // Answers to `/oom` (bot/command.ts's grammar), as ephemeral Slack messages. `why` diagnoses live within Slack's 3 s
 // (what it can read of the cluster in 2.5 s); `recent`, `mute` and `unmute` read and change the store.
+import { randomUUID } from 'node:crypto';
 import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
-import type { KubeReader } from '../kube/rest.ts';
+import { withoutCaller, type KubeReader } from '../kube/rest.ts';
 import { diagnose } from '../shared/diagnose.ts';
 import { DiagnosisError } from '../shared/errors.ts';
-import type { Store } from '../store/port.ts';
+import type { AuditRecord, Store } from '../store/port.ts';
 import { renderAlert } from './alert.ts';
 import { parseOomCommand, USAGE } from './command.ts';
-import { escapeMrkdwn } from './slack-limits.ts';
+import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
 
 export interface CommandDeps {
   store: Store;
@@ -35,7 +36,7 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
 
   const cluster = command.cluster ?? (deps.clusters.length === 1 ? deps.clusters[0] : undefined);
   if (!cluster || !deps.clusters.includes(cluster)) {
-    const known = deps.clusters.length ? deps.clusters.join(', ') : 'none yet (see OOMBOT_CLUSTERS)';
+    const known = deps.clusters.length ? escapeMrkdwn(deps.clusters.join(', ')) : 'none yet (see OOMBOT_CLUSTERS)';
     return ephemeral(command.cluster ? `I do not know the cluster "${escapeMrkdwn(command.cluster)}". Clusters I know: ${known}.` : `Which cluster? Add \`--cluster <name>\`; clusters I know: ${known}.`);
   }
   const now = (deps.now ?? Date.now)();
@@ -43,18 +44,23 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
   switch (command.kind) {
     case 'recent': {
       const incidents = await deps.store.recentIncidents(cluster, { ...(command.namespace ? { namespace: command.namespace } : {}), limit: 10 });
-      if (!incidents.length) return ephemeral(`No incidents recorded in ${command.namespace ? `namespace ${command.namespace} of ` : ''}${cluster}.`);
-      const lines = incidents.map((i) => `• ${i.occurredAt.slice(0, 16).replace('T', ' ')} UTC · *${escapeMrkdwn(i.headline)}* · ${i.incidentId}`);
-      return ephemeral(`Last incidents in ${command.namespace ? `${command.namespace} · ` : ''}${cluster}:\n${lines.join('\n')}`);
+      if (!incidents.length) return ephemeral(escapeMrkdwn(`No incidents recorded in ${command.namespace ? `namespace ${command.namespace} of ` : ''}${cluster}.`));
+      const lines = incidents.map((i) => `• ${i.occurredAt.slice(0, 16).replace('T', ' ')} UTC · *${escapeMrkdwn(i.headline)}* · ${escapeMrkdwn(i.incidentId)}`);
+      return ephemeral(clip(`Last incidents in ${escapeMrkdwn(`${command.namespace ? `${command.namespace} · ` : ''}${cluster}`)}:\n${lines.join('\n')}`, SLACK_LIMITS.sectionText));
     }
     case 'mute': {
       const until = now + command.durationMs;
+      const was = await deps.store.muteUntil(`${cluster}/${command.namespace}/${command.workload}`, now);
       await deps.store.mute(`${cluster}/${command.namespace}/${command.workload}`, until, userId);
-      return ephemeral(`Muted ${command.workload} in ${command.namespace} (${cluster}) for ${command.duration}, until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
+      // Silencing alerts changes what on-call sees: on the record like the alert's Mute buttons (bot/alert-actions.ts).
+      const audited = await recordOrSay(deps.store, commandAudit(cluster, command.namespace, command.workload, userId, now, `mute-${command.duration}`, was ? `muted until ${new Date(was).toISOString()}` : 'alerting', `muted until ${new Date(until).toISOString()}`));
+      return ephemeral(`${escapeMrkdwn(`Muted ${command.workload} in ${command.namespace} (${cluster}) for ${command.duration}, until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC.`)}${audited}`);
     }
     case 'unmute': {
+      const was = await deps.store.muteUntil(`${cluster}/${command.namespace}/${command.workload}`, now);
       await deps.store.unmute(`${cluster}/${command.namespace}/${command.workload}`);
-      return ephemeral(`Unmuted ${command.workload} in ${command.namespace} (${cluster}).`);
+      const audited = await recordOrSay(deps.store, commandAudit(cluster, command.namespace, command.workload, userId, now, 'unmute', was ? `muted until ${new Date(was).toISOString()}` : 'alerting', 'alerting'));
+      return ephemeral(`${escapeMrkdwn(`Unmuted ${command.workload} in ${command.namespace} (${cluster}).`)}${audited}`);
     }
     case 'why': {
       const api = deps.cluster(cluster)!;
@@ -62,9 +68,9 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
       try {
         input = await withDeadline(collectDiagnosisInput(api, command.namespace, command.pod), deps.whyBudgetMs ?? 2_500);
       } catch (error) {
-        if (error instanceof PodNotFoundError) return ephemeral(`Pod ${command.pod} not found in namespace ${command.namespace} of cluster ${cluster}.`);
-        if (error instanceof KubeAccessError) return ephemeral(`I may not read that pod: ${escapeMrkdwn(error.message)}`);
-        if (error instanceof DeadlineError) return ephemeral(`Cluster ${cluster} did not answer within Slack's 3 seconds; try again in a moment.`);
+        if (error instanceof PodNotFoundError) return ephemeral(escapeMrkdwn(`Pod ${command.pod} not found in namespace ${command.namespace} of cluster ${cluster}.`));
+        if (error instanceof KubeAccessError) return ephemeral(`I may not read that pod: ${escapeMrkdwn(withoutCaller(error.message))}`);
+        if (error instanceof DeadlineError) return ephemeral(escapeMrkdwn(`Cluster ${cluster} did not answer within Slack's 3 seconds; try again in a moment.`));
         throw error;
       }
       try {
@@ -76,6 +82,29 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
         throw error;
       }
     }
+  }
+}
+
+/**
+ * The audit record of a mute or unmute typed as a command: there is no incident, so the trail is kept per workload
+ * (`workload/<cluster>/<namespace>/<Kind>/<name>`), where `auditTrail` finds every command about it.
+ */
+export function commandAudit(cluster: string, namespace: string, workload: string, userId: string, now: number, action: string, before: string, after: string): AuditRecord {
+  return { incidentId: `workload/${cluster}/${namespace}/${workload}`, cluster, userId, action, target: `${namespace}/${workload}`, before, after, at: new Date(now).toISOString() };
+}
+
+/**
+ * Writes the audit record of a change already made; a failure is logged with a reference and said after the answer,
+ * never reported as the change failing (the mute holds either way).
+ */
+async function recordOrSay(store: Store, record: AuditRecord): Promise<string> {
+  try {
+    await store.recordAudit(record);
+    return '';
+  } catch (error) {
+    const reference = randomUUID();
+    process.stdout.write(`${JSON.stringify({ level: 'error', msg: 'the audit record of a mute could not be written', reference, error: error instanceof Error ? error.message : String(error) })}\n`);
+    return ` ⚠️ Its audit record could not be written (reference \`${reference}\`): this message is the record.`;
   }
 }
 

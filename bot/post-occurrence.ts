@@ -12,7 +12,7 @@ import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { proposedChange } from './raise-limit.ts';
 import { renderAlert, renderRepeat, withCounter, type AlertMessage } from './alert.ts';
-import { escapeMrkdwn } from './slack-limits.ts';
+import { clip, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
 /** The two chat methods used, as @slack/web-api's WebClient has them (it waits out 429s by Retry-After itself). */
 export interface SlackChat {
@@ -226,12 +226,13 @@ async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown
 async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: 'node-oom' }>, markPosted: MarkPosted, now: number): Promise<PostOutcome> {
   const node = envelope.node ?? envelope.event.involvedObject.name ?? 'a node';
   const when = `${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC`;
+  // The node's name and the kernel line are cluster text: escaped, then clipped (escaping lengthens them).
   const message = (text: string): AlertMessage => ({
-    text,
+    text: slackText(text, SLACK_LIMITS.fallbackText),
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: text.slice(0, 150), emoji: true } },
-      { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${escapeMrkdwn((envelope.event.message ?? '').slice(0, 2000))}". Pods killed with it get their own alerts.` } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`${envelope.cluster} · node ${node} · ${when} · ${incidentId(envelope.occurrenceId)}`) }] },
+      { type: 'header', text: { type: 'plain_text', text: clip(text, SLACK_LIMITS.headerText), emoji: true } },
+      { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${slackText(envelope.event.message ?? '', 2000)}". Pods killed with it get their own alerts.` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`${envelope.cluster} · node ${node} · ${when} · ${incidentId(envelope.occurrenceId)}`, SLACK_LIMITS.contextText) }] },
     ],
   });
   // A node that keeps running out of memory is one story: its OOMs within the eviction window share a thread.

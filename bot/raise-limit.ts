@@ -4,14 +4,14 @@
 // first, then applied to that one container with field manager `oombot`, and recorded in the audit trail. Every
 // refusal says why and who to ask, and refusals are on the record too.
 import type { KubeTransport } from '../kube/rest.ts';
-import { statusMessage as rawStatusMessage, type KubeResponse } from '../kube/rest.ts';
+import { statusMessage as rawStatusMessage, withoutCaller, type KubeResponse } from '../kube/rest.ts';
 import { formatBytes, tryParseQuantity } from '../shared/quantity.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { escapeMrkdwn } from './slack-limits.ts';
 
-/** The API server's message, as mrkdwn-safe text (refusals are posted to Slack as they are). */
-const statusMessage = (res: KubeResponse) => escapeMrkdwn(rawStatusMessage(res));
+/** The API server's message (escaped with the rest of a refusal, in `refuse`). */
+const statusMessage = (res: KubeResponse) => withoutCaller(rawStatusMessage(res));
 
 export interface RaisePolicy {
   /**
@@ -98,7 +98,7 @@ type KubeObject = { metadata?: { resourceVersion?: string; labels?: Record<strin
 
 export async function raiseLimit(deps: RaiseDeps, request: { incidentId: string; userId: string }): Promise<RaiseOutcome> {
   const incident = await deps.store.incident(request.incidentId);
-  if (!incident) return { status: 'refused', reason: `I have no incident ${request.incidentId}: nothing was changed.`, audience: 'user' };
+  if (!incident) return { status: 'refused', reason: escapeMrkdwn(`I have no incident ${request.incidentId}: nothing was changed.`), audience: 'user' };
   const outcome = await check(deps, incident, request.userId);
   const at = new Date((deps.now ?? Date.now)()).toISOString();
   const container = incident.container ?? '';
@@ -117,7 +117,10 @@ export async function raiseLimit(deps: RaiseDeps, request: { incidentId: string;
 }
 
 async function check(deps: RaiseDeps, incident: Incident, userId: string): Promise<RaiseOutcome> {
-  const refuse = (reason: string, audience: 'user' | 'thread' = 'thread'): RaiseOutcome => ({ status: 'refused', reason, audience });
+  // A refusal is posted to Slack as it is: everything in it that came from the cluster or the store (names, the API
+  // server's message) is escaped here, once. Only the policy's `contact`, the operator's own words (it may be a
+  // <!subteam^…> mention), is written raw, in the policy refusal below.
+  const refuse = (reason: string, audience: 'user' | 'thread' = 'thread'): RaiseOutcome => ({ status: 'refused', reason: escapeMrkdwn(reason), audience });
   const verdict = JSON.parse(incident.verdict) as Verdict;
   const change = proposedChange(verdict);
   if (verdict.kind === 'injected-sidecar') return refuse(`${verdict.container} is injected by a webhook that sets its resources in every new pod: a change to the workload's template would not stick. Use the injector's annotation named in the alert: nothing was changed.`);
@@ -129,7 +132,8 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   if (!(await isAllowed(deps, allowed, userId))) {
     // Said to the clicker alone, and naming who may without mentioning them: a refusal must not page the platform team.
     const who = allowed.map((id) => (id.startsWith('S') ? `a member of user group ${id}` : id));
-    return refuse(`You may not change workloads in ${incident.namespace}.${deps.policy.contact ? ` Ask ${deps.policy.contact}.` : ''}${who.length ? ` Allowed: ${who.join(', ')}.` : ''}`, 'user');
+    const reason = `${escapeMrkdwn(`You may not change workloads in ${incident.namespace}.`)}${deps.policy.contact ? ` Ask ${deps.policy.contact}.` : ''}${who.length ? escapeMrkdwn(` Allowed: ${who.join(', ')}.`) : ''}`;
+    return { status: 'refused', reason, audience: 'user' };
   }
   const [kind, name] = incident.workload.split('/') as [string, string];
   const shape = WORKLOAD_PATHS[kind];

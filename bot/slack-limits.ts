@@ -5,6 +5,8 @@ export const SLACK_LIMITS = {
   blocks: 50,
   headerText: 150,
   sectionText: 3000,
+  /** A context block's text element. */
+  contextText: 3000,
   contextElements: 10,
   buttonValue: 2000,
   /** A button's text, and a confirm dialog's title, text and confirm/deny labels. */
@@ -16,12 +18,34 @@ export const SLACK_LIMITS = {
   fallbackText: 300,
 } as const;
 
-/** Cuts text to `max` characters, ending with an ellipsis when it had to cut. */
+/**
+ * Cuts text to `max` characters, ending with an ellipsis when it had to cut — never inside a surrogate pair (half an
+ * emoji makes the Web API client throw before it sends anything) nor inside an entity (`&g…` would show as text). Clip
+ * after escaping: escaping lengthens the text.
+ */
 export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  let cut = max - 1;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // a high surrogate whose low half would be cut off
+  const amp = text.lastIndexOf('&', cut - 1);
+  if (amp !== -1 && cut - amp < ENTITY_MAX && /^&(amp|lt|gt);/.test(text.slice(amp, amp + ENTITY_MAX)) && text.indexOf(';', amp) >= cut) cut = amp;
+  return `${text.slice(0, cut)}…`;
 }
 
-/** mrkdwn treats &, < and > as control characters; text from a cluster (messages, names) must be escaped. */
+const ENTITY_MAX = '&amp;'.length;
+
+/**
+ * mrkdwn — and the top-level `text` of every message, which Slack parses the same way — treats &, < and > as control
+ * characters: `<!channel>` pages a channel, `<https://…|here>` is a link. Every string that came from a cluster (names,
+ * messages, annotations) goes through this before it reaches a Slack call; only oombot's own mentions (`<@U…>` of the
+ * user who clicked) are written raw around it.
+ */
 export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+/** Escaped, then clipped to `max`: the one way cluster text becomes a length-bounded Slack text. */
+export function slackText(text: string, max: number): string {
+  return clip(escapeMrkdwn(text), max);
 }

@@ -9,6 +9,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import * as z from 'zod';
 import { registerOombot } from '../../bot/slack-app.ts';
+import { header, verifySlackSignature } from '../../bot/slack-signature.ts';
 import { ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { json, loadEnv } from '../env.ts';
@@ -21,9 +22,9 @@ const EnvSchema = z.object({
 });
 
 type LambdaHandler = ReturnType<AwsLambdaReceiver['toHandler']>;
-let ready: Promise<LambdaHandler> | undefined;
+let ready: Promise<{ bolt: LambdaHandler; signingSecret: string }> | undefined;
 
-async function coldStart(env: NodeJS.ProcessEnv): Promise<LambdaHandler> {
+async function coldStart(env: NodeJS.ProcessEnv): Promise<{ bolt: LambdaHandler; signingSecret: string }> {
   const config = loadEnv(EnvSchema, env);
   const ssm = new SSMClient({});
   const signingSecret = (await ssm.send(new GetParameterCommand({ Name: config.OOMBOT_SLACK_SIGNING_SECRET_PARAMETER, WithDecryption: true }))).Parameter?.Value;
@@ -43,7 +44,7 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<LambdaHandler> {
       if (res.StatusCode !== 202) throw new Error(`the actions function was not queued (status ${res.StatusCode})`);
     },
   });
-  return receiver.toHandler();
+  return { bolt: receiver.toHandler(), signingSecret };
 }
 
 // Two parameters, not a callback: Node.js 24 runtimes reject callback-style handlers.
@@ -52,5 +53,13 @@ export async function handler(event: Parameters<LambdaHandler>[0], context: Para
     ready = undefined;
     throw error;
   });
-  return (await ready)(event, context, () => undefined);
+  const { bolt, signingSecret } = await ready;
+  // Refused before Bolt parses anything (bot/slack-signature.ts): a forged, stale or future-dated request gets 401.
+  const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  const check = verifySlackSignature(signingSecret, { signature: header(event.headers, 'X-Slack-Signature'), timestamp: header(event.headers, 'X-Slack-Request-Timestamp') }, body);
+  if (!check.ok) {
+    process.stdout.write(`${JSON.stringify({ level: 'warn', msg: 'request refused: not signed by Slack', reason: check.reason })}\n`);
+    return { statusCode: 401, body: '' };
+  }
+  return bolt(event, context, () => undefined);
 }

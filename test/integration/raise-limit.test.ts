@@ -18,7 +18,7 @@ import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from
 
 const cluster = useControlPlane();
 // The actions function's identity: its role is mapped to both groups; analyze's only to the readers (infra/rbac).
-const lambda = { user: 'oombot-actions', groups: ['oombot:readers', 'oombot:patchers', 'system:authenticated'] };
+const lambda = { user: 'arn:aws:sts::123456789012:assumed-role/oombot-prod-actions/oombot-prod-actions', groups: ['oombot:readers', 'oombot:patchers', 'system:authenticated'] };
 const analyze = { user: 'oombot-analyze', groups: ['oombot:readers', 'system:authenticated'] };
 let dynamo: LocalDynamo;
 let deps: RaiseDeps;
@@ -114,6 +114,9 @@ describe('raiseLimit', () => {
     expect(outcome.status).toBe('refused');
     // The reader role lets it read the Deployment everywhere; only the patch is forbidden outside `shop`.
     expect(outcome.status === 'refused' && outcome.reason).toMatch(/^oombot may not change Deployment\/elsewhere in other \(403: deployments\.apps "elsewhere" is forbidden: .*\)\. Bind it the oombot-patcher role there\.$/);
+    // The API server names the caller (the role's ARN, the account id): Slack hears "oombot" instead.
+    expect(outcome.status === 'refused' && outcome.reason).toMatch(/is forbidden: oombot cannot patch resource "deployments"/);
+    expect(outcome.status === 'refused' && outcome.reason).not.toMatch(/arn:aws|123456789012|assumed-role/);
     expect(await limitOf('other', 'elsewhere')).toBe('512Mi');
   });
 

@@ -16,6 +16,7 @@ import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-doub
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { lambdaTestEnv } from '../support/lambda-env.ts';
 import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
+import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
 import { diagnose } from '../../shared/diagnose.ts';
@@ -43,7 +44,8 @@ beforeAll(async () => {
   });
   await createNamespace(cluster.admin, 'shop');
   await createNode(cluster.admin, node() as unknown as V1Node);
-  const p = pod({ deployment: 'checkout', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 4)] });
+  const { rsUid } = await createDeploymentChain(cluster.admin, 'shop', 'checkout');
+  const p = pod({ deployment: 'checkout', rsUid, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 4)] });
   const { status, ...spec } = p;
   await createPodAsKubelet(cluster.admin, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as never);
   Object.assign(process.env, lambdaTestEnv({ dynamoEndpoint: dynamo.endpoint, awsUrl: aws.url, controlPlane: cluster.controlPlane }), {
@@ -178,7 +180,7 @@ describe('/oom through the slack handler', () => {
     const { status, body } = await run(slashCommand(text));
     expect(status).toBe(200);
     expect(body?.response_type).toBe('ephemeral');
-    expect(body?.text).toContain('`/oom why <pod> [-n namespace] [--cluster name]` — why did it die?');
+    expect(body?.text).toContain('`/oom why &lt;pod&gt; [-n namespace] [--cluster name] [--share]` — why did it die?');
   });
 
   it('mutes and unmutes through the store, and lists recent incidents from it', async () => {
@@ -186,6 +188,11 @@ describe('/oom through the slack handler', () => {
     expect(await store.muteUntil('prod-eu/shop/Deployment/checkout', Date.now())).toBeGreaterThan(Date.now());
     expect((await run(slashCommand('unmute deploy/checkout -n shop'))).body?.text).toBe('Unmuted Deployment/checkout in shop (prod-eu).');
     expect(await store.muteUntil('prod-eu/shop/Deployment/checkout', Date.now())).toBeUndefined();
+    // A mute typed as a command is on the record like a Mute button: who, what, until when, and the unmute after it.
+    expect(await store.auditTrail('workload/prod-eu/shop/Deployment/checkout')).toEqual([
+      expect.objectContaining({ userId: 'U0ALICE', action: 'mute-1h', target: 'shop/Deployment/checkout', before: 'alerting', after: expect.stringMatching(/^muted until 20\d\d-/) }),
+      expect.objectContaining({ userId: 'U0ALICE', action: 'unmute', target: 'shop/Deployment/checkout', before: expect.stringMatching(/^muted until /), after: 'alerting' }),
+    ]);
 
     expect((await run(slashCommand('recent shop'))).body?.text).toBe('No incidents recorded in namespace shop of prod-eu.');
     await store.recordIncident({ incidentId: 'inc-abc', occurrenceId: 'term-abc', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/checkout', container: 'api', cause: 'limit', kind: 'container-limit', headline: 'checkout › api was OOMKilled at its 512Mi memory limit', occurredAt: T0, message: { channel: 'C1', ts: '1.1' }, verdict: '{}' });
@@ -197,6 +204,21 @@ describe('/oom through the slack handler', () => {
     expect((await run(slashCommand('mute deploy/stale 7d -n shop', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }))).status).toBe(401);
     expect(await store.muteUntil('prod-eu/shop/Deployment/forged', Date.now())).toBeUndefined();
     expect(await store.muteUntil('prod-eu/shop/Deployment/stale', Date.now())).toBeUndefined();
+  });
+
+  it('refuses a signed request dated in the future with 401: a captured request must not be replayable later', async () => {
+    expect((await run(slashCommand('mute deploy/future 7d -n shop', { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 }))).status).toBe(401);
+    expect(await store.muteUntil('prod-eu/shop/Deployment/future', Date.now())).toBeUndefined();
+  });
+
+  it.each([
+    ['no signature headers, a form body', { 'content-type': 'application/x-www-form-urlencoded' }, 'payload=%7B'],
+    ['no signature headers, a JSON body that is not JSON', { 'content-type': 'application/json' }, '{"type":'],
+    ['a timestamp that is not a number', { 'content-type': 'application/json', 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': 'now' }, '{}'],
+    ['a payload that is not JSON, signed with another secret', undefined, 'payload=%7Bnot-json'],
+  ])('refuses an unsigned or malformed request with 401 before parsing it: %s', async (_name, headers, body) => {
+    const event = headers ? ({ ...signed(body), headers } as unknown as ReturnType<typeof signed>) : signed(body, { secret: 'not-the-secret' });
+    expect((await run(event)).status).toBe(401);
   });
 });
 
