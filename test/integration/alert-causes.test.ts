@@ -14,6 +14,7 @@ import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, downStatus, event, node, pod, podEvent, restartedStatus } from '../support/k8s-factories.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createEvent, createNamespace, createNode, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
@@ -30,6 +31,12 @@ beforeAll(async () => {
   await createNode(cluster.admin, node() as unknown as V1Node);
   // The node's SystemOOM lives in the API server, where enrichment finds it.
   await createEvent(cluster.admin, event({ reason: 'SystemOOM', message: 'System OOM encountered, victim process: python3, pid: 4242', at: at(301) }) as unknown as CoreV1Event);
+  // The owner chains the controllers would have made: a pod is its Deployment's only when its ReplicaSet holds.
+  for (const row of rows) {
+    const ref = row.pod.metadata.ownerReferences?.[0];
+    if (ref?.kind !== 'ReplicaSet') continue;
+    ref.uid = (await createDeploymentChain(cluster.admin, row.pod.metadata.namespace!, ref.name.replace(/-7d9f8b6c5$/, ''))).rsUid;
+  }
   deps = {
     store: new DynamoStore(dynamo.client, 'oombot'),
     slack: new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl }).chat,

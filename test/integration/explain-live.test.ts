@@ -3,11 +3,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type CoreV1Event, type V1Node, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api, type CoreV1Event, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VerdictSchema } from '../../shared/verdict.ts';
 import { at, container, event, node, pod, podEvent, restartedStatus } from '../support/k8s-factories.ts';
 import { runCli } from '../support/run-cli.ts';
+import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createEvent, createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
@@ -23,27 +24,22 @@ async function kubeconfigWithToken(name: string, token: string): Promise<string>
   return file;
 }
 
-const checkout = pod({
-  deployment: 'checkout',
-  namespace: 'shop',
-  containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })],
-  statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: at(0) }, 4)],
-});
+const checkoutPod = (rsUid: string) =>
+  pod({
+    deployment: 'checkout',
+    rsUid,
+    namespace: 'shop',
+    containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })],
+    statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: at(0) }, 4)],
+  });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'oombot-explain-'));
   const kc = cluster.admin;
   await createNamespace(kc, 'shop');
   await createNode(kc, node() as unknown as V1Node);
-  // The owner chain a Deployment controller would have made (no controller runs here).
-  const apps = kc.makeApiClient(AppsV1Api);
-  await apps.createNamespacedReplicaSet({
-    namespace: 'shop',
-    body: {
-      metadata: { name: 'checkout-7d9f8b6c5', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: '5e0c6d4a-1111-4222-8333-944455556666', controller: true }] },
-      spec: { selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'api', image: 'registry.example/api:1.0' }] } } },
-    } as V1ReplicaSet,
-  });
+  // The owner chain the Deployment and ReplicaSet controllers would have made (no controller runs here).
+  const checkout = checkoutPod((await createDeploymentChain(kc, 'shop', 'checkout')).rsUid);
   const { status, ...spec } = checkout;
   const created = await createPodAsKubelet(kc, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as V1Pod['status'] & object);
   const withUid = { ...checkout, metadata: { ...checkout.metadata, uid: created.metadata!.uid! } };
@@ -104,8 +100,9 @@ describe('oombot explain, live', () => {
     expect(missing).toMatch(/^the node object \(ip-10-0-12-7\): forbidden \(nodes "ip-10-0-12-7" is forbidden: User "system:serviceaccount:shop:reader" cannot get resource "nodes"/m);
     expect(missing).toMatch(/^events of node ip-10-0-12-7: forbidden/m);
     expect(missing).toMatch(/^kubelet stats \(Summary API\): nodes\/proxy not granted \(opt-in\)$/m);
-    // Without the ReplicaSet it still names the Deployment, from the pod-template-hash convention.
-    expect(verdict.workload).toEqual({ kind: 'Deployment', name: 'checkout' });
+    // The owner the pod names cannot be checked without reading its ReplicaSet: it is not taken on the pod's word.
+    expect(verdict.workload).toBeUndefined();
+    expect(missing).toMatch(/^the owner ReplicaSet\/checkout-7d9f8b6c5 the pod names: forbidden \(.*\); treated as a bare pod$/m);
   });
 
   it('text output reads the same verdict', async () => {
