@@ -7,6 +7,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocal, type LocalMode } from '../../local/start.ts';
 import { container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
+import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
@@ -33,7 +34,8 @@ describe('oombot start against the current kubeconfig context', () => {
   it('watches that cluster, plays no demo, and posts what dies there to the console', async () => {
     expect(local.cluster).toEqual({ name: 'oombot-sandbox', server: cluster.controlPlane.url, sandbox: false });
     expect(local.demo).toBeUndefined();
-    const p = pod({ deployment: 'checkout', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: new Date().toISOString() }, 1)] });
+    const { rsUid } = await createDeploymentChain(cluster.admin, 'shop', 'checkout');
+    const p = pod({ deployment: 'checkout', rsUid, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: new Date().toISOString() }, 1)] });
     const { status, ...spec } = p;
     await createPodAsKubelet(cluster.admin, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as never);
     const texts = async () => ((await (await fetch(`${local.consoleUrl}/ui/messages`)).json()) as { messages: { text: string }[] }).messages.map((m) => m.text);
