@@ -8,6 +8,8 @@ import { enrichPod } from '../kube/collect.ts';
 import { diagnose } from '../shared/diagnose.ts';
 import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
 import type { Envelope } from '../shared/envelope.ts';
+import type { KubeEvent } from '../shared/k8s-objects.ts';
+import { untrustedBecause } from '../shared/node-signals.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { proposedChange } from './raise-limit.ts';
@@ -42,6 +44,8 @@ export interface PostDeps {
 
 export type PostOutcome =
   | { status: 'duplicate' | 'opted-out' | 'muted'; occurrenceId: string }
+  /** A node OOM event that is not the kubelet's or node-problem-detector's word about that node: never posted. */
+  | { status: 'untrusted'; occurrenceId: string; reason: string }
   | { status: 'posted' | 'threaded' | 'counted'; occurrenceId: string; channel: string; ts: string; verdict?: Verdict };
 
 /**
@@ -216,7 +220,12 @@ async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown
   const api = deps.cluster(envelope.cluster);
   const base: DiagnosisInput = api
     ? await enrichPod(api, envelope.pod)
-    : { pod: envelope.pod, unavailable: [`the cluster "${envelope.cluster}" is not registered with oombot: only what the forwarder sent was used`] };
+    : {
+        pod: envelope.pod,
+        // Without the cluster the owner the pod names cannot be checked (kube/owners.ts): it is not taken on its word.
+        workload: null,
+        unavailable: [`the cluster "${envelope.cluster}" is not registered with oombot: only what the forwarder sent was used, and the pod's owner could not be checked`],
+      };
   // What the forwarder saw at that moment counts as much as what the API still has.
   const seen = new Set((base.events ?? []).map((e) => e.metadata?.uid));
   const events: NonNullable<DiagnosisInput['events']> = [...(base.events ?? []), ...envelope.events.filter((e) => !seen.has(e.metadata.uid))];
@@ -225,6 +234,10 @@ async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown
 
 async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: 'node-oom' }>, markPosted: MarkPosted, now: number): Promise<PostOutcome> {
   const node = envelope.node ?? envelope.event.involvedObject.name ?? 'a node';
+  // The forwarder publishes only trusted node events, but the bus may carry an older forwarder's, or anyone's who may
+  // PutEvents: the same rule again here, against the Node object itself when the cluster can be asked.
+  const doubt = await nodeEventDoubt(deps.cluster(envelope.cluster), envelope.event, node);
+  if (doubt) return { status: 'untrusted', occurrenceId: envelope.occurrenceId, reason: doubt };
   const when = `${new Date(envelope.occurredAt).toISOString().slice(11, 16)} UTC`;
   // The node's name and the kernel line are cluster text: escaped, then clipped (escaping lengthens them).
   const message = (text: string): AlertMessage => ({
@@ -242,6 +255,14 @@ async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: '
     counter: (count, firstAt) => `node-wide OOM ${count}× in ${Math.max(1, Math.round((now - firstAt) / 60_000))} min · latest ${when} · see thread`,
   });
   return { ...outcome, occurrenceId: envelope.occurrenceId };
+}
+
+/** Why a node OOM event is not to be posted, or undefined (shared/node-signals.ts's rule, the Node's uid when readable). */
+async function nodeEventDoubt(api: KubeReader | undefined, event: KubeEvent, node: string): Promise<string | undefined> {
+  const res = api ? await api.get(`/api/v1/nodes/${encodeURIComponent(node)}`).catch(() => undefined) : undefined;
+  if (res?.status === 404) return 'no such node';
+  const uid = res?.status === 200 ? (res.body as { metadata?: { uid?: string } }).metadata?.uid : undefined;
+  return untrustedBecause(event, { name: node, uid });
 }
 
 async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string): Promise<{ channel: string; ts: string }> {

@@ -147,7 +147,7 @@ export function inputFromDump(dump: Dump, namespace: string | undefined, name: s
   }
   if (!dump.sawEvents) unavailable.push(`events: not in the input files (add kubectl get events -n ${pod.metadata.namespace ?? 'default'} -o json)`);
   if (!summary) unavailable.push('kubelet stats (Summary API): not in the input files');
-  const workload = attributeOwnerFromFiles(pod, (kind, ns, n) => dump.owners.find((o) => o.kind === kind && o.metadata?.name === n && (o.metadata?.namespace ?? ns) === ns));
+  const owner = attributeOwnerFromFiles(pod, (kind, ns, n) => dump.owners.find((o) => o.kind === kind && o.metadata?.name === n && (o.metadata?.namespace ?? ns) === ns));
   const podMetrics = dump.podMetrics.find((m) => m.metadata.name === pod.metadata.name && m.metadata.namespace === pod.metadata.namespace);
   return {
     pod,
@@ -157,7 +157,8 @@ export function inputFromDump(dump: Dump, namespace: string | undefined, name: s
     ...(summary ? { kubeletSummary: summary } : {}),
     ...(dump.configz[0] ? { kubeletConfig: dump.configz[0] } : {}),
     ...(podMetrics ? { podMetrics } : {}),
-    ...(workload ? { workload } : {}),
-    unavailable,
+    // Checked where the files hold the owners; a reference that does not hold makes a bare pod (kube/owners.ts).
+    workload: owner.workload ?? null,
+    unavailable: owner.note ? [...unavailable, owner.note] : unavailable,
   };
 }

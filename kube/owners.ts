@@ -35,8 +35,12 @@ export interface Attribution {
   note?: string;
 }
 
-/** Owners oombot reads to check the chain (kube/collect.ts); above them, a verified owner's word is taken. */
-export const CHECKED_OWNER_KINDS = ['ReplicaSet', 'Job', 'StatefulSet', 'DaemonSet', 'Deployment', 'CronJob'] as const;
+/** What may own a pod: the controllers that create pods. A Deployment or a CronJob never does (its ReplicaSets or Jobs do). */
+const POD_OWNERS = ['ReplicaSet', 'Job', 'StatefulSet', 'DaemonSet'];
+/** What may own those, one level up: a ReplicaSet's Deployment, a Job's CronJob. */
+const OWNER_OF: Record<string, string> = { ReplicaSet: 'Deployment', Job: 'CronJob' };
+/** The kinds oombot reads to check a link (kube/collect.ts); above a checked link, a controller it does not read is taken at its word. */
+export const CHECKED_OWNER_KINDS = [...POD_OWNERS, 'Deployment', 'CronJob'] as const;
 
 function controllerOf(refs: OwnerRef[] | undefined): OwnerRef | undefined {
   return refs?.find((r) => r.controller);
@@ -50,35 +54,51 @@ export async function attributeOwner(pod: Pod, lookup: OwnerLookup<Promise<Owner
   const ref = controllerOf(pod.metadata.ownerReferences);
   if (!ref) return { workload: undefined };
   const ns = pod.metadata.namespace ?? 'default';
-  const first = afterParent(pod, ref, await lookup(ref.kind, ns, ref.name));
+  const notPodOwner = podOwnerRefused(ref);
+  const first = notPodOwner ? refusedParent(ref, notPodOwner) : afterParent(pod, ref, await lookup(ref.kind, ns, ref.name));
   if ('done' in first) return first.done;
   return afterGrand(pod, ref, first.up, await lookup(first.up.kind, ns, first.up.name));
 }
 
 /**
  * Offline (objects from files): the chain is checked the same way where the files hold the owners; where they do not,
- * the owner is inferred from names, for display only — the CLI changes nothing.
+ * the owner is inferred from names, for display only (the CLI changes nothing).
  */
-export function attributeOwnerFromFiles(pod: Pod, find: OwnerLookup<OwnerObject | undefined>): Workload | undefined {
+export function attributeOwnerFromFiles(pod: Pod, find: OwnerLookup<OwnerObject | undefined>): Attribution {
   const ref = controllerOf(pod.metadata.ownerReferences);
-  if (!ref) return undefined;
+  if (!ref) return { workload: undefined };
   const ns = pod.metadata.namespace ?? 'default';
+  const notPodOwner = podOwnerRefused(ref);
+  if (notPodOwner) return refusedParent(ref, notPodOwner).done;
   const parent = find(ref.kind, ns, ref.name);
-  if (!parent) return workloadFromOwners(pod);
+  // Not in the files: inferred from names (the pod-template-hash convention), as kubectl users expect to read it.
+  if (!parent) return { workload: workloadFromOwners(pod) };
   const first = afterParent(pod, ref, { object: parent });
-  if ('done' in first) return first.done.workload;
+  if ('done' in first) return first.done;
   const grand = find(first.up.kind, ns, first.up.name);
-  return grand ? afterGrand(pod, ref, first.up, { object: grand }).workload : { kind: first.up.kind, name: first.up.name };
+  return grand ? afterGrand(pod, ref, first.up, { object: grand }) : { workload: { kind: first.up.kind, name: first.up.name } };
+}
+
+function podOwnerRefused(ref: OwnerRef): string | undefined {
+  if (!(CHECKED_OWNER_KINDS as readonly string[]).includes(ref.kind) || POD_OWNERS.includes(ref.kind)) return undefined;
+  return `a ${ref.kind} never owns pods itself (its ${ref.kind === 'Deployment' ? 'ReplicaSets' : 'Jobs'} do), so the reference is not its own`;
+}
+
+function refusedParent(ref: OwnerRef, why: string): { done: Attribution } {
+  return { done: { workload: undefined, note: `the owner ${ref.kind}/${ref.name} the pod names: ${why}; treated as a bare pod` } };
 }
 
 function afterParent(pod: Pod, ref: OwnerRef, parent: OwnerAnswer): { done: Attribution } | { up: OwnerRef } {
   const refused = linkRefused(ref, parent, pod.metadata.labels);
-  if (refused) return { done: { workload: undefined, note: `the owner ${ref.kind}/${ref.name} the pod names: ${refused}; treated as a bare pod` } };
+  if (refused) return refusedParent(ref, refused);
   const up = controllerOf(parent.object!.metadata?.ownerReferences);
   if (!up) return { done: { workload: { kind: ref.kind, name: ref.name } } };
   // A controller oombot does not read (an Argo Rollout, say) set this reference on an object whose link to the pod
   // was checked: only whoever may write that object could have forged it.
   if (!(CHECKED_OWNER_KINDS as readonly string[]).includes(up.kind)) return { done: { workload: { kind: up.kind, name: up.name } } };
+  if (OWNER_OF[ref.kind] !== up.kind) {
+    return { done: { workload: { kind: ref.kind, name: ref.name }, note: `the owner ${up.kind}/${up.name} of ${ref.kind}/${ref.name}: a ${up.kind} does not own ${ref.kind}s, so the reference is not taken` } };
+  }
   return { up };
 }
 

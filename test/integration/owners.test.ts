@@ -64,10 +64,13 @@ describe('attributing a pod to its workload', () => {
     expect(v.missing).toContainEqual(expect.stringMatching(/^the owner ReplicaSet\/payments-7d9f8b6c5 the pod names: not found; treated as a bare pod$/));
   });
 
-  it('treats a pod that names a Deployment directly (not through a ReplicaSet) by its uid and selector too', async () => {
-    const forged = oomKilled({ name: 'direct', metadata: { labels: { app: 'checkout' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: 'not-the-uid', controller: true }] } });
-    expect((await verdictOf(forged)).workload).toBeUndefined();
-    const real = oomKilled({ name: 'direct-real', metadata: { labels: { app: 'checkout' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: chain.deploymentUid, controller: true }] } });
-    expect((await verdictOf(real)).workload).toEqual({ kind: 'Deployment', name: 'checkout' });
+  it('treats a pod that names a Deployment or a CronJob directly as a bare pod, even with the right uid and labels: they never own pods', async () => {
+    // A Deployment's uid is readable by anyone who may get Deployments, and a pod's author writes its labels.
+    const direct = oomKilled({ name: 'direct', metadata: { labels: { app: 'checkout' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: chain.deploymentUid, controller: true }] } });
+    const v = await verdictOf(direct);
+    expect(v.workload).toBeUndefined();
+    expect(v.missing).toContainEqual('the owner Deployment/checkout the pod names: a Deployment never owns pods itself (its ReplicaSets do), so the reference is not its own; treated as a bare pod');
+    const cron = oomKilled({ name: 'cron-direct', metadata: { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'any', controller: true }] } });
+    expect((await verdictOf(cron)).workload).toBeUndefined();
   });
 });

@@ -279,6 +279,6 @@ describe('postOccurrence', () => {
     const [envelope] = envelopes(checkout(1, 'checkout-d'));
     const outcome = await postOccurrence(deps, { ...envelope!, cluster: 'elsewhere' });
     expect(outcome).toMatchObject({ status: 'posted', verdict: { cause: 'limit', confidence: 'medium' } });
-    expect(outcome.status === 'posted' && outcome.verdict?.missing).toContain('the cluster "elsewhere" is not registered with oombot: only what the forwarder sent was used');
+    expect(outcome.status === 'posted' && outcome.verdict?.missing).toContain('the cluster "elsewhere" is not registered with oombot: only what the forwarder sent was used, and the pod\'s owner could not be checked');
   });
 });

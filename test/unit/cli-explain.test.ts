@@ -48,6 +48,20 @@ describe('oombot explain --from-file', () => {
     expect(stdout).toMatch(/\nEvidence\n {2}• container api: lastState.terminated reason OOMKilled, exit 137 \(SIGKILL\)/);
   });
 
+  it('does not take the owner a pod names when the files hold that owner and it does not own the pod', async () => {
+    const list = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(fixture('limit-oom'), 'utf8')));
+    const pod = list.items[0];
+    const ref = pod.metadata.ownerReferences[0];
+    const impostor = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: ref.name, namespace: 'shop', uid: 'not-the-reference-uid', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: 'd', controller: true }] }, spec: { selector: { matchLabels: pod.metadata.labels } } };
+    const file = path.join(scratch, 'impostor.json');
+    await writeFile(file, JSON.stringify({ kind: 'List', apiVersion: 'v1', items: [...list.items, impostor] }));
+    const { code, stdout } = await runCli('explain', 'shop/checkout-7d9f8b6c5-m4tzr', '--from-file', file, '-o', 'json');
+    expect(code).toBe(0);
+    const verdict = JSON.parse(stdout);
+    expect(verdict.workload).toBeUndefined();
+    expect(verdict.missing).toContainEqual(expect.stringMatching(new RegExp(`^the owner ReplicaSet/${ref.name} the pod names: exists with another uid`)));
+  });
+
   it('reads a pod, its events and its node from separate files', async () => {
     const list = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(fixture('limit-oom'), 'utf8')));
     const files = await Promise.all(
