@@ -1,5 +1,6 @@
 // What the alert's buttons do. Their value is an incident id; the incident — cluster, namespace, workload, verdict —
 // is read from the store, so a forged or stale value can mute or show only what the store holds under that id.
+import { withoutCaller } from '../kube/rest.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Store } from '../store/port.ts';
 import { ACTIONS } from './alert.ts';
@@ -33,7 +34,7 @@ export async function answerAlertAction(deps: { store: Store; now?: () => number
       `*${escapeMrkdwn(v.headline)}* — ${v.cause} / ${v.kind}, confidence ${v.confidence}`,
       '*Evidence*',
       ...v.evidence.map((e) => `• ${escapeMrkdwn(e)}`),
-      ...(v.missing.length ? ['*Not seen*', ...v.missing.map((m) => `• ${escapeMrkdwn(m)}`)] : []),
+      ...(v.missing.length ? ['*Not seen*', ...v.missing.map((m) => `• ${escapeMrkdwn(withoutCaller(m))}`)] : []),
       ...(v.recommendation ? [`*Recommendation:* ${escapeMrkdwn(v.recommendation.rationale)}`] : []),
     ];
     return answer(clip(lines.join('\n'), SLACK_LIMITS.sectionText));

@@ -3,6 +3,7 @@
 // Pure: the same blocks in Slack, in the local console and in tests.
 import type { Block, KnownBlock } from '@slack/types';
 import { displayQuantity, parseQuantity } from '../shared/quantity.ts';
+import { withoutCaller } from '../kube/rest.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { ProposedChange } from './raise-limit.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
@@ -46,7 +47,7 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
     section(listText('*Evidence*', v.evidence)),
   ];
   if (v.missing.length) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`Not seen: ${v.missing.join(' · ')}`, SLACK_LIMITS.contextText) }] });
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`Not seen: ${v.missing.map(withoutCaller).join(' · ')}`, SLACK_LIMITS.contextText) }] });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: contextLine(v, ctx) }] });
   return { text: slackText(`${v.headline} (${ctx.cluster})`, SLACK_LIMITS.fallbackText), blocks };

@@ -69,7 +69,9 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     try {
       r = await api.get(path, timeoutMs ? { timeoutMs } : {});
     } catch (error) {
-      return { ok: false, why: (error as Error).message };
+      // A timeout or a failed connection: said without the transport's own words (hosts, addresses), which go to
+      // the operator's log, not to an alert.
+      return { ok: false, why: (error as Error).name === 'TimeoutError' || /timed? ?out|aborted/i.test((error as Error).message) ? 'no answer in time' : 'the request failed (no connection)' };
     }
     if (r.status === 200) return { ok: true, value: parse(r.body) };
     if (r.status === 403) return { ok: false, why: `forbidden (${statusMessage(r)})` };
