@@ -1,6 +1,8 @@
 // Slack's Block Kit limits (api.slack.com/reference/block-kit): a message holds at most 50 blocks; a header's text at
 // most 150 characters; a section's text at most 3,000; a context block at most 10 elements; a button's value at most
 // 2,000 characters; a button's text 75; a confirm dialog's title 100, text 300 and its buttons 30. The Slack double in the tests enforces the same numbers.
+import { headOf } from '../shared/clip-text.ts';
+
 export const SLACK_LIMITS = {
   blocks: 50,
   headerText: 150,
@@ -25,9 +27,7 @@ export const SLACK_LIMITS = {
  */
 export function clip(text: string, max: number): string {
   if (text.length <= max) return text;
-  let cut = max - 1;
-  const code = text.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // a high surrogate whose low half would be cut off
+  let cut = headOf(text, max - 1).length;
   const amp = text.lastIndexOf('&', cut - 1);
   if (amp !== -1 && cut - amp < ENTITY_MAX && /^&(amp|lt|gt);/.test(text.slice(amp, amp + ENTITY_MAX)) && text.indexOf(';', amp) >= cut) cut = amp;
   return `${text.slice(0, cut)}…`;

@@ -6,6 +6,7 @@ import type { KubeEvent, Pod } from '../shared/k8s-objects.ts';
 import { INJECTOR_MARKS } from '../shared/injected-sidecar.ts';
 import type { Occurrence } from '../shared/occurrences.ts';
 import { entrySize, MAX_REQUEST_BYTES, type OutboundEntry } from './delivery.ts';
+import { tailOf } from '../shared/clip-text.ts';
 
 export function buildEnvelope(cluster: string, o: Occurrence, pod: Pod | undefined, events: KubeEvent[], observedAt: Date): Envelope {
   const base = {
@@ -46,7 +47,7 @@ export function toEntry(envelope: Envelope, source: string, limit = MAX_REQUEST_
   return entry;
 }
 
-const clip = (text: string | undefined, max: number) => (text && text.length > max ? `…${text.slice(-max)}` : text);
+const clip = (text: string | undefined, max: number) => (text && text.length > max ? `…${tailOf(text, max)}` : text);
 
 function mapPod(e: Envelope, f: (pod: Pod) => Pod): Envelope {
   return 'pod' in e ? { ...e, pod: f(e.pod) } : e;

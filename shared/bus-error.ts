@@ -4,6 +4,7 @@
 // "Unexpected bus error encountered in worker. This might be caused by insufficient shared memory (shm)".
 import type { Terminated } from './k8s-objects.ts';
 import { SHM_PATH } from './memory-volumes.ts';
+import { clipText } from './clip-text.ts';
 
 export const SIGBUS_EXIT = 135;
 
@@ -53,5 +54,5 @@ function lineAt(text: string, index: number): string {
 }
 
 function clip(line: string): string {
-  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+  return clipText(line, 200, '...');
 }

@@ -13,6 +13,7 @@ import { settingsAtLimit, type SettingAtLimit } from './limit-settings.ts';
 import { contextEvidence, currentContainerUsage } from './current-usage.ts';
 import { containerStatuses, latestTermination, memoryTerminations, signalName, type Termination } from './terminations.ts';
 import type { Recommendation, Verdict } from './verdict.ts';
+import { tailOf } from './clip-text.ts';
 
 export interface DiagnoseOptions {
   /** Diagnose this container; by default the one with the most recent memory-related termination. */
@@ -103,7 +104,7 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
             ...(signalOf(t) ? { signal: signalOf(t) } : {}),
             ...(t.finishedAt ? { finishedAt: t.finishedAt } : {}),
             restartCount: termination!.restartCount,
-            ...(t.message ? { message: t.message.slice(-2048) } : {}),
+            ...(t.message ? { message: tailOf(t.message, 2048) } : {}),
           },
         }
       : {}),

@@ -9,6 +9,7 @@ import { phpSize, RUNTIME_NAMES, type RuntimeAdvice } from './runtime-advice.ts'
 import type { Sizing } from './recommend-limit.ts';
 import { admissionAmount } from './admission.ts';
 import { nodeCondition, type Workload } from './pod-facts.ts';
+import { clipText, headOf } from './clip-text.ts';
 
 export interface Case extends Observed {
   finding: Finding;
@@ -329,7 +330,7 @@ function timeOfDay(iso: string | null | undefined): string {
 }
 
 function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  return clipText(text, max);
 }
 
 /** Names in a headline are shortened at most to this many characters before their ellipsis. */
@@ -350,7 +351,7 @@ export function fitHeadline(headline: string, names: string[], max = 150): strin
     tried.add(name);
     const count = text.match(wholeName(name, 'g'))!.length;
     const keep = Math.max(MIN_NAME, name.length - Math.ceil((text.length - max) / count) - 1);
-    text = text.replace(wholeName(name, 'g'), `${name.slice(0, keep)}…`);
+    text = text.replace(wholeName(name, 'g'), `${headOf(name, keep)}…`);
   }
   return clip(text, max);
 }

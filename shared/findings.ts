@@ -16,6 +16,7 @@ import { signalName, SIGKILL_EXIT, type Termination } from './terminations.ts';
 import type { MemoryResources } from './pod-facts.ts';
 import { nodeCondition } from './pod-facts.ts';
 import type { Cause, Confidence, Kind } from './verdict.ts';
+import { clipText } from './clip-text.ts';
 
 export interface Observed {
   pod: Pod;
@@ -555,5 +556,5 @@ function countText(e: KubeEvent): string {
 
 export function quote(text: string | undefined): string {
   const t = (text ?? '').trim();
-  return `"${t.length > 300 ? `${t.slice(0, 297)}...` : t}"`;
+  return `"${clipText(t, 300, '...')}"`;
 }

@@ -2,6 +2,7 @@
 // the runtime prints, which reaches `terminated.message` with `terminationMessagePolicy: FallbackToLogsOnError` — not
 // by exit codes, which a runtime running as PID 1 may turn into 139 or 133.
 import * as z from 'zod';
+import { clipText } from './clip-text.ts';
 
 export const RuntimeSchema = z.enum(['jvm', 'node', 'dotnet', 'go', 'python', 'php', 'rust']);
 export type Runtime = z.infer<typeof RuntimeSchema>;
@@ -82,5 +83,5 @@ function lineAround(text: string, index: number): string {
   const start = text.lastIndexOf('\n', index) + 1;
   const end = text.indexOf('\n', index);
   const line = text.slice(start, end === -1 ? undefined : end).trim();
-  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+  return clipText(line, 200, '...');
 }

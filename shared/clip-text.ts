@@ -1,0 +1,26 @@
+// Cutting text to a length without cutting a character in two. JavaScript strings count UTF-16 units: an emoji is
+// two, and a cut between them leaves a lone surrogate, which encodeURIComponent (and so the Slack Web API client)
+// rejects with "URI malformed" — the message is never sent. Every cut of text that may hold what a container or a
+// cluster wrote goes through these.
+
+const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/** The first `max` units or fewer, never ending on half a pair. */
+export function headOf(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = max > 0 && isHigh(text.charCodeAt(max - 1)) ? max - 1 : max;
+  return text.slice(0, Math.max(0, cut));
+}
+
+/** The last `max` units or fewer, never starting on half a pair. */
+export function tailOf(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const start = text.length - max;
+  return text.slice(isLow(text.charCodeAt(start)) ? start + 1 : start);
+}
+
+/** `text`, or its head and `ellipsis` within `max` units. */
+export function clipText(text: string, max: number, ellipsis = '…'): string {
+  return text.length <= max ? text : `${headOf(text, max - ellipsis.length)}${ellipsis}`;
+}
