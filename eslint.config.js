@@ -1,4 +1,4 @@
-// Guardrails from shared/STYLE.md: no skipped or focused tests, no ts-ignore comments, every suppression says why.
+// Guardrails from docs/code-style.md: no skipped or focused tests, no ts-ignore comments, every suppression says why.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';

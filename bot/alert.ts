@@ -1,4 +1,4 @@
-// The alert: a Verdict as a Slack message, shaped like shared/MESSAGES.md — the cause in plain words first, whose
+// The alert: a Verdict as a Slack message, shaped like docs/alert-style.md — the cause in plain words first, whose
 // problem it is, the numbers, one sized action, the evidence and what could not be seen, and the context line last.
 // Pure: the same blocks in Slack, in the local console and in tests.
 import type { Block, KnownBlock } from '@slack/types';
@@ -197,7 +197,8 @@ const COUNTER_BLOCK = 'oombot-counter';
 
 /**
  * The root alert with its counter line ("OOMKilled 5× in 40 min · latest 10:52 UTC · see thread") after the header,
- * replacing an earlier counter: repeats go in the thread and the root says how many (MESSAGES.md: repeats do not shout).
+ * replacing an earlier counter: repeats go in the thread and the root says how many (docs/alert-style.md: repeats do
+ * not shout).
  */
 export function withCounter(blocks: (KnownBlock | Block)[], text: string): (KnownBlock | Block)[] {
   const rest = blocks.filter((b) => (b as { block_id?: string }).block_id !== COUNTER_BLOCK);

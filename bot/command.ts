@@ -1,4 +1,4 @@
-// The `/oom` grammar (shared/MESSAGES.md): a parsed command, or the usage help to answer with. Pure.
+// The `/oom` grammar (docs/alert-style.md): a parsed command, or the usage help to answer with. Pure.
 //   /oom why <pod> [-n namespace] [--cluster name] [--share]
 //   /oom recent [namespace] [--cluster name]
 //   /oom mute <workload> <1h|24h|7d> [-n namespace] [--cluster name]

@@ -49,9 +49,10 @@ export type PostOutcome =
   | { status: 'posted' | 'threaded' | 'counted'; occurrenceId: string; channel: string; ts: string; verdict?: Verdict };
 
 /**
- * Quiet under storms (DESIGN.md): a group's first alert, then at most this many replies in its thread; beyond that an
- * occurrence only raises the root's counter, and the counter is rewritten at most every COUNTER_INTERVAL_MS. Slack
- * allows about one message per second per channel, so a storm of 1,000 as replies would take 17 minutes to post.
+ * Quiet under storms (docs/architecture.md, "Reliability rules"): a group's first alert, then at most this many replies
+ * in its thread; beyond that an occurrence only raises the root's counter, and the counter is rewritten at most every
+ * COUNTER_INTERVAL_MS. Slack allows about one message per second per channel, so a storm of 1,000 as replies would take
+ * 17 minutes to post.
  */
 export const MAX_THREAD_REPLIES = 10;
 export const COUNTER_INTERVAL_MS = 10_000;

@@ -1,7 +1,7 @@
-// The one-click memory fix, re-checked on the server (DESIGN.md, "Security rules"): the incident comes from the store,
-// not the button; the user (or one of their Slack user groups) must be allowed for that namespace; the value is capped
-// by a factor over the current one and by the node; workloads that GitOps manages are refused; the patch is dry-run
-// first, then applied to that one container with field manager `oombot`, and recorded in the audit trail. Every
+// The one-click memory fix, re-checked on the server (docs/architecture.md, "Security rules"): the incident comes from
+// the store, not the button; the user (or one of their Slack user groups) must be allowed for that namespace; the value
+// is capped by a factor over the current one and by the node; workloads that GitOps manages are refused; the patch is
+// dry-run first, then applied to that one container with field manager `oombot`, and recorded in the audit trail. Every
 // refusal says why and who to ask, and refusals are on the record too.
 import type { KubeTransport } from '../kube/rest.ts';
 import { statusMessage as rawStatusMessage, withoutCaller, type KubeResponse } from '../kube/rest.ts';
@@ -52,7 +52,7 @@ export function proposedChange(v: Verdict): ProposedChange | undefined {
   if (v.kind === 'injected-sidecar') return undefined;
   if (v.kind === 'pod-limit' && r?.memoryLimit) return { field: 'pod-limit', value: r.memoryLimit, label: `Raise pod limit to ${r.memoryLimit}` };
   if (v.cause === 'limit' && r?.memoryLimit) return { field: 'limit', value: r.memoryLimit, label: `Raise limit to ${r.memoryLimit}` };
-  // DOMAIN.md: the kubelet evicts by usage above request first, so a request far below what the pod uses is the fix.
+  // The kubelet evicts by usage above request first (docs/domain.md §2): a request far below real use is the fix.
   if (v.kind === 'eviction' && r?.memoryRequest) return { field: 'request', value: r.memoryRequest, label: `Set request to ${r.memoryRequest}` };
   return undefined;
 }

@@ -1,5 +1,5 @@
 // Errors that reach the person at the terminal: one line each, a stable code, and the exit code the contract in
-// shared/DESIGN.md promises (2 usage, 3 not found, 4 cluster unreachable or unauthenticated).
+// docs/architecture.md promises (2 usage, 3 not found, 4 cluster unreachable or unauthenticated).
 
 export type CliErrorCode =
   | 'USAGE'

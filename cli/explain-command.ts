@@ -1,5 +1,5 @@
-// `oombot explain <namespace>/<pod> [--container NAME] [--from-file FILE]... [--output text|json]` (DESIGN.md's
-// contract): offline from files, or live from the current kubeconfig context.
+// `oombot explain <namespace>/<pod> [--container NAME] [--from-file FILE]... [--output text|json]`
+// (docs/architecture.md's contract): offline from files, or live from the current kubeconfig context.
 import { parseArgs } from 'node:util';
 import { diagnose } from '../shared/diagnose.ts';
 import type { DiagnosisInput } from '../shared/diagnosis-input.ts';

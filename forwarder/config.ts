@@ -1,5 +1,5 @@
-// The forwarder's configuration, from the environment, validated once at start (STYLE.md): a missing or bad variable
-// stops it with a message that names the variable and the fix.
+// The forwarder's configuration, from the environment, validated once at start (docs/code-style.md): a missing or bad
+// variable stops it with a message that names the variable and the fix.
 import * as z from 'zod';
 import { parseDuration } from '../shared/duration.ts';
 import { DEFAULT_SOURCE } from '../shared/envelope.ts';

@@ -24,8 +24,8 @@ function trimMeta(m: Meta): Meta {
 }
 
 /**
- * Heap and OOM flags the diagnosis reads (DOMAIN.md §5, §8): JVM and V8 heap flags, Redis's `--maxmemory=<size>` (its
- * two-word form passes as two plain words), PHP's `memory_limit=<size>` (`-d memory_limit=…`), and bare sizes
+ * Heap and OOM flags the diagnosis reads (docs/domain.md §5, §8): JVM and V8 heap flags, Redis's `--maxmemory=<size>`
+ * (its two-word form passes as two plain words), PHP's `memory_limit=<size>` (`-d memory_limit=…`), and bare sizes
  * (GOMEMLIMIT, PHP_MEMORY_LIMIT). Nothing else of a runtime's options leaves the cluster.
  */
 const HEAP_FLAG = /^(-Xm[xs]\d+[kKmMgG]?|-XX:(Max|Initial|Min)RAMPercentage=[\d.]+|-XX:Max(Metaspace|DirectMemory)Size=\d+[kKmMgG]?|-XX:[+-]ExitOnOutOfMemoryError|-XX:[+-]CrashOnOutOfMemoryError|--max[-_]old[-_]space[-_]size[= ]?\d*|--max[-_]semi[-_]space[-_]size[= ]?\d*|--maxmemory=\d+([kKmMgG][bB]?)?|(-d)?memory_limit=-?\d+[kKmMgG]?|\d+([kKmMgG]|B|KiB|MiB|GiB|TiB)?|0x[0-9a-fA-F]+)$/;
@@ -73,7 +73,7 @@ function trimContainer(c: Container, memoryVolumes: Set<string>): Container {
 }
 
 /**
- * Volumes the diagnosis reads: memory-backed emptyDirs (medium and sizeLimit; DOMAIN.md §8), and by name only any
+ * Volumes the diagnosis reads: memory-backed emptyDirs (medium and sizeLimit; docs/domain.md §8), and by name only any
  * other volume a container mounts at /dev/shm. Other volumes (Secrets, ConfigMaps, host paths) stay in the cluster.
  */
 function trimVolumes(spec: Pod['spec']): { volumes: NonNullable<Pod['spec']['volumes']>; memory: Set<string> } {

@@ -1,4 +1,4 @@
-// Everything the engine can use about one pod, read live (DOMAIN.md §4's tiers): the pod, its events, its node and
+// Everything the engine can use about one pod, read live (docs/domain.md §4's tiers): the pod, its events, its node and
 // the node's events, the other pods on the node, its owner chain, then — only when permitted — metrics.k8s.io and the
 // kubelet's Summary and configz through nodes/proxy. A source that is forbidden or absent becomes a line in
 // `unavailable`, never an error: the diagnosis works with less.
@@ -127,7 +127,7 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
 
 /**
  * The kubelet's Summary and configz through the API server's nodes/proxy. That permission is not read-only (it allows
- * exec into any pod on the node, DOMAIN.md §4), so it is opt-in: a 403 here is expected and only noted.
+ * exec into any pod on the node, docs/domain.md §4), so it is opt-in: a 403 here is expected and only noted.
  */
 async function kubeletData(
   fetchJson: <T>(path: string, parse: (b: unknown) => T, timeoutMs?: number) => Promise<Outcome<T>>,

@@ -2,7 +2,8 @@
 //  - a kubeconfig, through @kubernetes/client-node's KubeConfig (it knows every auth method: tokens, client certs,
 //    exec plugins, OIDC), loaded lazily by the caller;
 //  - in a pod, the ServiceAccount token and CA the kubelet mounts (in-cluster.ts), without client-node at all: its
-//    root import pulls in the whole generated API, which alone would break the forwarder's memory budget (DESIGN.md).
+//    root import pulls in the whole generated API, which alone would break the forwarder's memory budget
+//    (docs/architecture.md, "Budgets").
 // Plain JSON, not client-node's model classes: the engine takes wire objects (times as strings).
 import http from 'node:http';
 import https from 'node:https';

@@ -1,6 +1,6 @@
-// Local mode (`oombot start`, DESIGN.md "Local mode"): the whole product in one process, wired from the production
-// parts through local ports — the forwarder against the current kubeconfig context (or the local control plane, with
-// the demo scenarios, when there is no cluster), an in-process bus instead of EventBridge, the analyze step
+// Local mode (`oombot start`, docs/architecture.md, "Local mode"): the whole product in one process, wired from the
+// production parts through local ports — the forwarder against the current kubeconfig context (or the local control
+// plane, with the demo scenarios, when there is no cluster), an in-process bus instead of EventBridge, the analyze step
 // (postOccurrence), the embedded store (store/file.ts) instead of DynamoDB, and the Slack app (bot/slack-app.ts) in
 // Socket Mode when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, else behind the local console.
 import { randomBytes } from 'node:crypto';

@@ -1,6 +1,6 @@
 // The demo `oombot start` plays on the local control plane when there is no cluster: one Deployment per cause of
-// shared/DOMAIN.md §7, whose pods die the way a kubelet reports it, so that the forwarder, the engine and the Slack
-// alert all work on real API objects and a newcomer sees one real alert per cause (shared/MESSAGES.md). Nothing runs
+// docs/domain.md §7, whose pods die the way a kubelet reports it, so that the forwarder, the engine and the Slack
+// alert all work on real API objects and a newcomer sees one real alert per cause (docs/alert-style.md). Nothing runs
 // here: this file writes what the Deployment and ReplicaSet controllers would, and sandbox/kubelet.ts what the kubelet
 // would (pod and node status through their status subresources, Events). A replay clears the previous run first.
 import { createHash } from 'node:crypto';
@@ -67,7 +67,7 @@ const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 const DEMO_LABELS = { 'app.kubernetes.io/part-of': 'oombot-demo' };
 
 // How long each step waits at speed 1, in ms. The kubelet's own rhythm is slower (back-offs of 10 s, 20 s, ...; one
-// eviction per 10 s housekeeping pass, DOMAIN.md §2): the demo keeps the order and shortens the waits.
+// eviction per 10 s housekeeping pass, docs/domain.md §2): the demo keeps the order and shortens the waits.
 const PAUSE = { betweenScenarios: 2_000, running: 3_000, restart: 1_000, backOff: 2_500, eviction: 700, probe: 1_000, grace: 1_000 };
 
 interface NodeSpec {
@@ -78,9 +78,9 @@ interface NodeSpec {
   allocatableMi: number;
 }
 
-// allocatable = capacity − kubeReserved − systemReserved − evictionHard (DOMAIN.md §3). demo-node-3 reserves almost
-// nothing for the system, so pods can use nearly all of it and a fast allocation reaches the kernel's OOM killer
-// before the kubelet's 10 s eviction check (DOMAIN.md §2).
+// allocatable = capacity − kubeReserved − systemReserved − evictionHard (docs/domain.md §3). demo-node-3 reserves
+// almost nothing for the system, so pods can use nearly all of it and a fast allocation reaches the kernel's OOM killer
+// before the kubelet's 10 s eviction check (docs/domain.md §2).
 const NODES: readonly NodeSpec[] = [
   { name: 'demo-node-1', ip: '10.0.1.11', podCidr: '10.244.1', capacityMi: 16 * 1024, allocatableMi: 14 * 1024 },
   { name: 'demo-node-2', ip: '10.0.1.12', podCidr: '10.244.2', capacityMi: 8 * 1024, allocatableMi: 7 * 1024 },
@@ -103,13 +103,13 @@ interface Scenario extends DemoScenario {
   play(stage: Stage, pods: V1Pod[]): Promise<void>;
 }
 
-/** The kubelet's terminated reasons come from the runtime: `OOMKilled` or `Error` (DOMAIN.md §1). */
+/** The kubelet's terminated reasons come from the runtime: `OOMKilled` or `Error` (docs/domain.md §1). */
 type Death = Pick<V1ContainerStateTerminated, 'reason' | 'exitCode' | 'message'>;
 
-// The kubelet's eviction order: usage above request first (DOMAIN.md §2), so the biggest offenders go first.
+// The kubelet's eviction order: usage above request first (docs/domain.md §2), so the biggest offenders go first.
 const EVICTED_USAGE_MI = [1843, 1702, 1610, 1536, 1434, 1331];
 
-// What a JVM started with -XX:+ExitOnOutOfMemoryError prints before it exits 3 (DOMAIN.md §5); with
+// What a JVM started with -XX:+ExitOnOutOfMemoryError prints before it exits 3 (docs/domain.md §5); with
 // terminationMessagePolicy FallbackToLogsOnError the kubelet puts this log tail in terminated.message.
 const JVM_LOG_TAIL = [
   'Picked up JAVA_TOOL_OPTIONS: -Xmx512m -XX:+ExitOnOutOfMemoryError',
@@ -135,7 +135,7 @@ const SCENARIOS: readonly Scenario[] = [
     async play(stage, [pod]) {
       for (let i = 1; i <= 3; i++) {
         await stage.pause(PAUSE.running);
-        // A container-limit OOM: the runtime reports OOMKilled/137 and no SystemOOM is emitted (DOMAIN.md §2).
+        // A container-limit OOM: the runtime reports OOMKilled/137 and no SystemOOM is emitted (docs/domain.md §2).
         await crash(stage, pod!, 'api', { reason: 'OOMKilled', exitCode: 137 }, `OOMKilled at its limit (${i} of 3)`);
       }
     },
@@ -152,8 +152,8 @@ const SCENARIOS: readonly Scenario[] = [
     containers: [container('web', 'registry.example/web:4.0.7', { limit: '2Gi', request: '512Mi' })],
     async play(stage, pods) {
       const at = clock();
-      // DOMAIN.md §2: MemoryPressure=True, reason KubeletHasInsufficientMemory; a Normal NodeHasInsufficientMemory and
-      // a Warning EvictionThresholdMet ("Attempting to reclaim memory") on the Node.
+      // docs/domain.md §2: MemoryPressure=True, reason KubeletHasInsufficientMemory; a Normal NodeHasInsufficientMemory
+      // and a Warning EvictionThresholdMet ("Attempting to reclaim memory") on the Node.
       await updateNodeStatus(stage.kc, NODE_2, (n) => ({
         ...n.status,
         conditions: (n.status?.conditions ?? []).map((c) =>
@@ -181,8 +181,8 @@ const SCENARIOS: readonly Scenario[] = [
     async play(stage, [pod]) {
       await stage.pause(PAUSE.running);
       // The kubelet's SystemOOM is emitted only for a node-wide (root cgroup) OOM, with the victim's process name
-      // (DOMAIN.md §2); its UID in the Node reference is the node's name, as the kubelet's nodeRef has it. A 256Mi request
-      // on 8Gi gives an oom_score_adj of 969 (DOMAIN.md §3): an early victim, whatever else grew.
+      // (docs/domain.md §2); its UID in the Node reference is the node's name, as the kubelet's nodeRef has it. A 256Mi
+      // request on 8Gi gives an oom_score_adj of 969 (docs/domain.md §3): an early victim, whatever else grew.
       await emit(stage, 'system-oom', nodeEvent(NODE_3, 'Warning', 'SystemOOM', 'System OOM encountered, victim process: python3, pid: 48213', clock()));
       await crash(stage, pod!, 'reports', { reason: 'OOMKilled', exitCode: 137 }, 'OOMKilled by the node-wide OOM killer');
     },
@@ -199,7 +199,7 @@ const SCENARIOS: readonly Scenario[] = [
     containers: [
       container('ledger', 'registry.example/ledger:5.2.0', { limit: '2Gi', request: '1Gi' }, {
         env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx512m -XX:+ExitOnOutOfMemoryError' }],
-        // Without it the log tail, and the OutOfMemoryError line in it, never reaches terminated.message (DOMAIN.md §5).
+        // Without it the log tail, and its OutOfMemoryError line, never reaches terminated.message (docs/domain.md §5).
         terminationMessagePolicy: 'FallbackToLogsOnError',
       }),
     ],
@@ -230,7 +230,7 @@ const SCENARIOS: readonly Scenario[] = [
         await emit(stage, 'unhealthy', podEvent(p, 'app', 'Warning', 'Unhealthy', probe, clock()));
       }
       // pkg/kubelet/kuberuntime: the probe kill's Killing event; the app ignores SIGTERM, so the runtime SIGKILLs it
-      // when the grace period ends: Error/137 (DOMAIN.md §1, "137 is SIGKILL, not OOM").
+      // when the grace period ends: Error/137 (docs/domain.md §1, "137 is SIGKILL, not OOM").
       await emit(stage, 'killing', podEvent(p, 'app', 'Normal', 'Killing', 'Container app failed liveness probe, will be restarted', clock()));
       await stage.pause(PAUSE.grace);
       await crash(stage, p, 'app', { reason: 'Error', exitCode: 137 }, 'killed by the kubelet after failed liveness probes');
@@ -390,9 +390,9 @@ async function crash(stage: Stage, pod: V1Pod, container: string, death: Death, 
 }
 
 /**
- * The kubelet's eviction (DOMAIN.md §2): phase Failed, reason Evicted, the message in its current format, the
+ * The kubelet's eviction (docs/domain.md §2): phase Failed, reason Evicted, the message in its current format, the
  * DisruptionTarget condition, and a Warning Evicted event whose annotations name the offending containers. The
- * containers, removed with the pod, get the kubelet's synthetic ContainerStatusUnknown/137 (DOMAIN.md §1), which
+ * containers, removed with the pod, get the kubelet's synthetic ContainerStatusUnknown/137 (docs/domain.md §1), which
  * carries no times.
  */
 async function evict(stage: Stage, pod: V1Pod, usageMi: number, availableMi: number): Promise<void> {

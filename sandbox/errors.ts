@@ -1,5 +1,5 @@
 // Errors of the local control plane. Each carries a stable `code` so the CLI and tests can branch on it, and a one-line
-// message that tells the reader how to fix the problem (shared/STYLE.md: "Typed errors with stable codes").
+// message that tells the reader how to fix the problem (docs/code-style.md, "Typed errors with stable codes").
 
 export type ControlPlaneErrorCode =
   | 'KUBEBUILDER_ASSETS_INCOMPLETE'

@@ -1,4 +1,4 @@
-// The kubelet's admission refusals (DOMAIN.md §7 rule 1): a pod bound to a node whose kubelet would not start it.
+// The kubelet's admission refusals (docs/domain.md §7 rule 1): a pod bound to a node whose kubelet would not start it.
 // rejectPod (pkg/kubelet/kubelet.go) writes phase Failed, the admit handler's reason, and "Pod was rejected: " + its
 // message ("Pod " + message before that wording), with a Warning event of the same reason. The resource check
 // (pkg/kubelet/lifecycle/predicate.go) gives reason "OutOf<resource>" and InsufficientResourceError's text,

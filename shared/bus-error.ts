@@ -1,7 +1,7 @@
-// A full tmpfs, /dev/shm above all, is not a cgroup OOM (DOMAIN.md §8): a write() to it fails with ENOSPC ("No space
-// left on device"), and a write through a memory mapping of it raises SIGBUS (exit 128 + 7 = 135). Applications word it
-// their own way: PostgreSQL "could not resize shared memory segment ... No space left on device", PyTorch's DataLoader
-// "Unexpected bus error encountered in worker. This might be caused by insufficient shared memory (shm)".
+// A full tmpfs, /dev/shm above all, is not a cgroup OOM (docs/domain.md §8): a write() to it fails with ENOSPC ("No
+// space left on device"), and a write through a memory mapping of it raises SIGBUS (exit 128 + 7 = 135). Applications
+// word it their own way: PostgreSQL "could not resize shared memory segment ... No space left on device", PyTorch's
+// DataLoader "Unexpected bus error encountered in worker. This might be caused by insufficient shared memory (shm)".
 import type { Terminated } from './k8s-objects.ts';
 import { SHM_PATH } from './memory-volumes.ts';
 import { clipText } from './clip-text.ts';

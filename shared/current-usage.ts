@@ -1,6 +1,6 @@
 // What the container and its node use now, from metrics.k8s.io or the kubelet's Summary API, and what the kubelet is
 // configured to do (configz). Both describe the present, not the moment of death: Summary and metrics cover only the
-// current container instance (DOMAIN.md §4), so these are context lines, never the usage at death.
+// current container instance (docs/domain.md §4), so these are context lines, never the usage at death.
 import type { KubeletConfigz, KubeletSummary, PodMetrics, Pod } from './k8s-objects.ts';
 import { formatBytes, tryParseQuantity } from './quantity.ts';
 

@@ -158,7 +158,7 @@ function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undef
       : capacity;
   if (f.cause === 'limit') return recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: f.usage?.bytes, ...bounded, ...(floor ? { floor } : {}) });
   // A container with no limit killed by node or kubepods OOM: give it one, sized from what it was seen using.
-  // What it uses now is a floor for its peak (the current instance only, DOMAIN.md §4).
+  // What it uses now is a floor for its peak (the current instance only, docs/domain.md §4).
   const peak = Math.max(f.usage?.bytes ?? 0, usingNow ?? 0) || undefined;
   if ((f.kind === 'node-oom' || f.kind === 'kubepods-oom') && limitBytes === undefined && (peak || requestBytes)) {
     return recommendLimit({ currentLimitBytes: undefined, requestBytes, peakBytes: peak, ...capacity });
@@ -215,7 +215,7 @@ function noMemoryTermination(pod: Pod, container: string | undefined): Diagnosis
   );
 }
 
-/** The kubelet's synthetic ContainerStatusUnknown/137 was no signal at all (DOMAIN.md §1). */
+/** The kubelet's synthetic ContainerStatusUnknown/137 was no signal at all (docs/domain.md §1). */
 function signalOf(t: { exitCode: number; reason?: string | undefined }): string | undefined {
   return t.reason === 'ContainerStatusUnknown' ? undefined : signalName(t.exitCode);
 }

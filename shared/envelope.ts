@@ -1,5 +1,6 @@
-// The wire contract on EventBridge (DESIGN.md, "Contracts"): one versioned envelope, written once, into which each
-// occurrence kind plugs its own fields. `Detail` carries it; `DetailType` names the kind; `Time` is when it happened.
+// The wire contract on EventBridge (docs/architecture.md, "Contracts outsiders rely on"): one versioned envelope,
+// written once, into which each occurrence kind plugs its own fields. `Detail` carries it; `DetailType` names the kind;
+// `Time` is when it happened.
 import * as z from 'zod';
 import { EventSchema, PodSchema } from './k8s-objects.ts';
 
@@ -44,7 +45,7 @@ export const EnvelopeSchema = z.discriminatedUnion('kind', [
 ]);
 export type Envelope = z.infer<typeof EnvelopeSchema>;
 
-/** For batches and dead-letter logs: the result keeps the original input (STYLE.md, two parse modes). */
+/** For batches and dead-letter logs: the result keeps the original input (docs/code-style.md, two parse modes). */
 export function safeParseEnvelope(input: unknown): { success: true; data: Envelope } | { success: false; error: string; input: unknown } {
   const result = EnvelopeSchema.safeParse(input);
   if (result.success) return { success: true, data: result.data };

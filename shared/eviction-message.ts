@@ -1,5 +1,5 @@
 // The kubelet's eviction message (pod `status.message`, the `Evicted` event, the DisruptionTarget condition).
-// Two formats, both in the wild (DOMAIN.md §2):
+// Two formats, both in the wild (docs/domain.md §2):
 //   since 2022: "The node was low on resource: memory. Threshold quantity: 100Mi, available: 89Mi. Container web was
 //                using 1800Mi, request is 512Mi, has larger consumption of memory. "
 //   before:     "The node was low on resource: memory. Container web was using 1800Mi, which exceeds its request of 512Mi. "

@@ -1,5 +1,5 @@
 // The words: a header that answers "what and why" in under 150 characters, one sentence that says whose problem it is
-// (the code's or the node's), and one action, sized (shared/MESSAGES.md).
+// (the code's or the node's), and one action, sized (docs/alert-style.md).
 import type { Finding, Observed } from './findings.ts';
 import type { SettingAtLimit } from './limit-settings.ts';
 import { memoryVolumes, RUNTIME_DEFAULT_SHM_BYTES, volumeShort } from './memory-volumes.ts';
@@ -146,7 +146,7 @@ export function explain(c: Case): Explanation {
       const probe = f.kill?.kind === 'liveness-probe' ? f.kill.probe : 'liveness';
       const timeout = c.pod.spec.containers.find((x) => x.name === c.container)?.livenessProbe?.timeoutSeconds;
       const failure = f.kill?.kind === 'liveness-probe' && f.kill.failure ? ` ("${f.kill.failure.message}")` : '';
-      // 143: it honoured the kubelet's SIGTERM; an OOMKilled beside it is stale (DOMAIN.md §7 rule 3).
+      // 143: it honoured the kubelet's SIGTERM; an OOMKilled beside it is stale (docs/domain.md §7 rule 3).
       const stale = c.termination?.terminated.reason === 'OOMKilled' ? "; the runtime's OOMKilled can come from an earlier kill in its cgroup, not from this exit" : '';
       return e(
         `${who} exited ${exit}, but not from memory: the ${probe} probe killed it`,
@@ -337,8 +337,8 @@ function clip(text: string, max: number): string {
 const MIN_NAME = 8;
 
 /**
- * The headline within `max` (MESSAGES.md: under 150 characters): the longest object name in it is shortened first,
- * with an ellipsis, then the next, so the clause that says why stays whole; clipping the end is the last resort.
+ * The headline within `max` (docs/alert-style.md: under 150 characters): the longest object name in it is shortened
+ * first, with an ellipsis, then the next, so the clause that says why stays whole; clipping the end is the last resort.
  */
 export function fitHeadline(headline: string, names: string[], max = 150): string {
   let text = headline;

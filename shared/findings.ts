@@ -1,4 +1,4 @@
-// The verdict rules (DOMAIN.md §7), from what was observed to a cause, a kind, a confidence, the evidence used and
+// The verdict rules (docs/domain.md §7), from what was observed to a cause, a kind, a confidence, the evidence used and
 // the evidence missing. Texts for people are written in explain.ts; sizes in recommend.ts.
 import type { KubeEvent, Node, Pod } from './k8s-objects.ts';
 import { admissionAmount, admissionRefusal, type AdmissionRefusal } from './admission.ts';
@@ -69,7 +69,7 @@ const AT_LIMIT = { min: 0.75, max: 1.05 };
 /** 128 + SIGTERM(15): how a process that honours the kubelet's stop request exits. */
 const SIGTERM_EXIT = 143;
 
-/** An eviction (DOMAIN.md §2 and §7 rule 1), or undefined when the pod was not evicted by its kubelet. */
+/** An eviction (docs/domain.md §2 and §7 rule 1), or undefined when the pod was not evicted by its kubelet. */
 export function evictionFinding(o: Observed): Finding | undefined {
   const { pod } = o;
   const events = o.events ?? [];
@@ -147,7 +147,7 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
   if (t.runtimeOom?.resource === 'threads') {
     // not-oom, though the JVM calls it an OutOfMemoryError: a thread could not start because the pod reached a limit
     // on processes/threads (the pids cgroup, the kubelet's podPidsLimit, ulimit -u), and the cause names who must act
-    // and how — a bigger memory limit would not let one more thread start (DOMAIN.md §8, "Threads are not heap").
+    // and how — a bigger memory limit would not let one more thread start (docs/domain.md §8, "Threads are not heap").
     return {
       cause: 'not-oom',
       kind: 'thread-limit',
@@ -166,7 +166,7 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
     };
   }
   // Exit 143 right after a liveness or startup probe's Killing: the probe restarted it, and an OOMKilled beside it can
-  // be stale (DOMAIN.md §7 rule 3's exception).
+  // be stale (docs/domain.md §7 rule 3's exception).
   if (t.terminated.exitCode === SIGTERM_EXIT && o.events) {
     const kill = killExplanation(o.events, o.pod, o.container, t.terminated.finishedAt ?? undefined);
     if (kill?.kind === 'liveness-probe') return probeKill(o, t, evidence, kill);
@@ -210,9 +210,9 @@ function busError(o: Observed, t: Termination, evidence: string[]): Finding {
 
 function oomKilled(o: Observed, t: Termination, evidence: string[], signals: NodeOomSignal[]): Finding {
   const { limitBytes } = o.resources;
-  // A node-wide OOM near the kill is evidence of a given strength, not the verdict (DOMAIN.md §7 rule 3): whose process
-  // it took is read from its own numbers. One that took another container's process leaves a limit kill a limit kill
-  // (less sure: several processes can die in one node OOM, and the kubelet's event recorder drops repeats); for a
+  // A node-wide OOM near the kill is evidence of a given strength, not the verdict (docs/domain.md §7 rule 3): whose
+  // process it took is read from its own numbers. One that took another container's process leaves a limit kill a limit
+  // kill (less sure: several processes can die in one node OOM, and the kubelet's event recorder drops repeats); for a
   // container without a limit, only a parent cgroup can have killed it, so the node OOM stays the likely killer.
   const kills = nodeWideKills(o, signals);
   const nodeWide = kills.find((k) => k.by.whose === 'this') ?? kills.find((k) => k.by.whose === 'unknown') ?? (limitBytes === undefined ? kills[0] : undefined);
@@ -252,7 +252,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
     };
   }
   if (limitBytes === undefined) {
-    // No limit of its own: only the pod, kubepods or node cgroup can have run out (DOMAIN.md §3).
+    // No limit of its own: only the pod, kubepods or node cgroup can have run out (docs/domain.md §3).
     return {
       cause: 'node-pressure',
       kind: 'kubepods-oom',
@@ -360,7 +360,7 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
       kill,
     };
   }
-  // Old runtimes reported OOM kills as Error/137 (DOMAIN.md §1): a kernel line naming this pod settles it.
+  // Old runtimes reported OOM kills as Error/137 (docs/domain.md §1): a kernel line naming this pod settles it.
   const own = signals.find((s) => s.namesPod);
   if (own && own.kernel?.scope !== 'node') {
     return { cause: 'limit', kind: 'container-limit', confidence: 'medium', evidence: [...evidence, signalEvidence(own), 'the runtime did not report OOMKilled, but the kernel killed a process in this pod\'s cgroup'], missing, nodeSignal: own };
@@ -500,7 +500,7 @@ function processOfContainer(o: Observed): string[] {
 export function terminationEvidence(t: Termination): string {
   const { terminated } = t;
   const where = t.state === 'current' ? 'state.terminated' : 'lastState.terminated';
-  // The kubelet's synthetic ContainerStatusUnknown/137 was no signal at all (DOMAIN.md §1).
+  // The kubelet's synthetic ContainerStatusUnknown/137 was no signal at all (docs/domain.md §1).
   const signal = terminated.reason === 'ContainerStatusUnknown' ? undefined : signalName(terminated.exitCode);
   const type = t.containerType === 'container' ? 'container' : `${t.containerType} container`;
   return `${type} ${t.container}: ${where} reason ${terminated.reason ?? '(none)'}, exit ${terminated.exitCode}${signal ? ` (${signal})` : ''}${terminated.finishedAt ? ` at ${terminated.finishedAt}` : ''}, ${t.restartCount} restart${t.restartCount === 1 ? '' : 's'}`;

@@ -1,7 +1,7 @@
-// Sidecars a mutating webhook injects at pod creation (DOMAIN.md §8): the injector writes their resources into each
-// new pod from its own annotations and defaults, so a patch to the workload template's container does not stick (the
-// template usually has no such container at all). Recognised by the marks each injector leaves on the pod, never by
-// the container's name alone: anyone may name a container `istio-proxy`.
+// Sidecars a mutating webhook injects at pod creation (docs/domain.md §8): the injector writes their resources into
+// each new pod from its own annotations and defaults, so a patch to the workload template's container does not stick
+// (the template usually has no such container at all). Recognised by the marks each injector leaves on the pod, never
+// by the container's name alone: anyone may name a container `istio-proxy`.
 import type { Pod } from './k8s-objects.ts';
 
 export interface InjectedSidecar {

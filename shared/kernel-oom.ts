@@ -1,4 +1,4 @@
-// Node-level OOM signals (DOMAIN.md §2):
+// Node-level OOM signals (docs/domain.md §2):
 //  - the kubelet's `SystemOOM` Warning on the Node: "System OOM encountered, victim process: <name>, pid: <pid>",
 //    emitted only for node-wide (root cgroup) OOMs;
 //  - node-problem-detector's `OOMKilling` event, which carries the kernel line
@@ -17,7 +17,7 @@ export interface KernelOomKill {
   oomMemcg: string | undefined;
   /** The victim's memcg (`task_memcg=`), when the line carries it. */
   taskMemcg: string | undefined;
-  /** The victim's oom_score_adj, which the kubelet sets from the container's QoS and request (DOMAIN.md §3). */
+  /** The victim's oom_score_adj, which the kubelet sets from the container's QoS and request (docs/domain.md §3). */
   oomScoreAdj: number | undefined;
 }
 
@@ -74,7 +74,7 @@ export function parseSystemOom(text: string | undefined): SystemOom | undefined 
 }
 
 /**
- * The oom_score_adj the kubelet gives a container (pkg/kubelet/qos/policy.go, DOMAIN.md §3): Guaranteed −997,
+ * The oom_score_adj the kubelet gives a container (pkg/kubelet/qos/policy.go, docs/domain.md §3): Guaranteed −997,
  * BestEffort 1000, Burstable 1000 − 1000·request/capacity clamped to [3, 999].
  */
 export function expectedOomScoreAdj(qosClass: string, requestBytes: number | undefined, capacityBytes: number | undefined): number | undefined {

@@ -1,4 +1,4 @@
-// Pods the kubelet stopped for reasons that are not memory, read off the pod's status (DOMAIN.md §7 rule 1: a
+// Pods the kubelet stopped for reasons that are not memory, read off the pod's status (docs/domain.md §7 rule 1: a
 // TerminationByKubelet condition is not always an eviction).
 //  - Graceful node shutdown (pkg/kubelet/nodeshutdown/nodeshutdown_manager_linux.go): phase Failed, reason
 //    "Terminated", message "Pod was terminated in response to imminent node shutdown.", and since 1.26 a

@@ -1,4 +1,4 @@
-// Settings that decided a limit kill (DOMAIN.md §5, §8): a heap cap near the container limit leaves too little for
+// Settings that decided a limit kill (docs/domain.md §5, §8): a heap cap near the container limit leaves too little for
 // everything outside the heap, so the container reaches its limit before the runtime's own limit can stop it with a
 // clear error; a cap well below it says memory outside the heap filled the rest; GOMEMLIMIT is a soft target that
 // cannot stop a growing heap; Redis's maxmemory near the limit leaves no room for fragmentation, buffers and forks.

@@ -1,4 +1,4 @@
-// Memory-backed volumes (DOMAIN.md §8). An emptyDir with `medium: Memory` is a tmpfs: its pages are charged to the
+// Memory-backed volumes (docs/domain.md §8). An emptyDir with `medium: Memory` is a tmpfs: its pages are charged to the
 // memory cgroup of the process that wrote them, so they count toward the container's (and the pod's) memory limit, and
 // they outlive container restarts — a full tmpfs can keep killing a container that itself uses little. Its size is
 // the smaller of `sizeLimit` and the sum of the pod's memory limits (core/v1 EmptyDirVolumeSource.sizeLimit).

@@ -1,6 +1,6 @@
 // What the node said around the time of a kill: the kubelet's SystemOOM, node-problem-detector's OOMKilling (the kernel
-// line), eviction-threshold events (DOMAIN.md §2). Matched to the kill by time, or by the pod's cgroup when the kernel
-// line names it.
+// line), eviction-threshold events (docs/domain.md §2, §10). Matched to the kill by time, or by the pod's cgroup when
+// the kernel line names it.
 //
 // Events are not the node's word by default: anyone who may create Events in a namespace can write one whose
 // involvedObject is a Node. A node signal counts only when it comes from where its writer puts it, under its writer's
@@ -134,7 +134,7 @@ export interface ContainerIdentity {
   podUid: string | undefined;
   /** Process names it may run (its command's and args' basenames, its image's name, its own name). */
   processes: string[];
-  /** The oom_score_adj the kubelet gives its processes (DOMAIN.md §3), when it can be worked out. */
+  /** The oom_score_adj the kubelet gives its processes (docs/domain.md §3), when it can be worked out. */
   oomScoreAdj: number | undefined;
   limitBytes: number | undefined;
 }

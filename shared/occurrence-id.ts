@@ -1,5 +1,5 @@
-// Stable occurrence ids (DESIGN.md, "Reliability rules"): derived from what happened, so every resend — after a
-// restart, a relist or a leader change — carries the id of the first send and the analyzer posts it once.
+// Stable occurrence ids (docs/architecture.md, "Reliability rules"): derived from what happened, so every resend —
+// after a restart, a relist or a leader change — carries the id of the first send and the analyzer posts it once.
 import { createHash } from 'node:crypto';
 
 function id(prefix: string, parts: (string | number)[]): string {

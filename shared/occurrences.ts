@@ -78,7 +78,7 @@ function latestFinish(pod: Pod): string | undefined {
     .at(-1) || undefined;
 }
 
-/** Node OOM events: the kubelet's SystemOOM and node-problem-detector's OOMKilling (DOMAIN.md §2). */
+/** Node OOM events: the kubelet's SystemOOM and node-problem-detector's OOMKilling (docs/domain.md §2). */
 export const NODE_OOM_REASONS = ['SystemOOM', 'OOMKilling'] as const;
 
 /** Events kept as context for occurrences: what the diagnosis reads besides the pod (probe kills, evictions). */

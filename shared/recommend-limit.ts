@@ -1,4 +1,4 @@
-// Sizing a new memory limit or request (DOMAIN.md §6).
+// Sizing a new memory limit or request (docs/domain.md §6).
 //  - VPA's OOM rule: new = max(basis + 100Mi, basis × 1.2), basis = max(request, observed peak);
 //  - krr's floor: max(peak working set × 1.15, OOM-killed limit × 1.25);
 //  - never more than the node can give, and say so when capped; never below what the container has now.

@@ -1,5 +1,5 @@
-// The runtime knob to change after a runtime OOM, sized to the container's limit (DOMAIN.md §5): the fix for a heap
-// death is the runtime's flag, not (only) the container limit.
+// The runtime knob to change after a runtime OOM, sized to the container's limit (docs/domain.md §5): the fix for a
+// heap death is the runtime's flag, not (only) the container limit.
 import { formatBytes, MiB } from './quantity.ts';
 import type { RuntimeOom, Runtime } from './runtime-oom.ts';
 import { DEFAULT_HEAP_FRACTION, type HeapSetting } from './runtime-settings.ts';

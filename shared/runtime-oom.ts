@@ -1,6 +1,6 @@
-// Language runtimes that die of their own memory limit before the cgroup's (DOMAIN.md §5, §8). Recognised by the text
-// the runtime prints, which reaches `terminated.message` with `terminationMessagePolicy: FallbackToLogsOnError` — not
-// by exit codes, which a runtime running as PID 1 may turn into 139 or 133.
+// Language runtimes that die of their own memory limit before the cgroup's (docs/domain.md §5, §8). Recognised by the
+// text the runtime prints, which reaches `terminated.message` with `terminationMessagePolicy: FallbackToLogsOnError` —
+// not by exit codes, which a runtime running as PID 1 may turn into 139 or 133.
 import * as z from 'zod';
 import { clipText } from './clip-text.ts';
 
@@ -11,7 +11,7 @@ export interface RuntimeOom {
   runtime: Runtime;
   /**
    * What ran out. `threads`: the runtime could not start a thread — a PID/thread limit (pids.max, ulimit -u, the
-   * kubelet's podPidsLimit), not memory, even where the runtime words it as an OutOfMemoryError (DOMAIN.md §8).
+   * kubelet's podPidsLimit), not memory, even where the runtime words it as an OutOfMemoryError (docs/domain.md §8).
    */
   resource: 'memory' | 'threads';
   /** What ran out, in the runtime's words: "Java heap space", "Metaspace", "JavaScript heap out of memory", ... */

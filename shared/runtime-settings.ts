@@ -1,6 +1,6 @@
 // The heap settings a container starts its runtime with, read from its spec (env and command line), so an explanation
 // can say "V8 stopped at --max-old-space-size=2048 (from NODE_OPTIONS)" and size the fix to the container's limit.
-// Redis's maxmemory is read the same way: it decides how much of the limit the data may take (DOMAIN.md §8).
+// Redis's maxmemory is read the same way: it decides how much of the limit the data may take (docs/domain.md §8).
 import type { Container } from './k8s-objects.ts';
 import type { Runtime } from './runtime-oom.ts';
 import { MiB, tryParseQuantity } from './quantity.ts';
@@ -136,5 +136,5 @@ function jvmUnit(unit: string | undefined): number {
   }
 }
 
-/** The runtime's default heap cap as a fraction of the container limit, where it has one (DOMAIN.md §5). */
+/** The runtime's default heap cap as a fraction of the container limit, where it has one (docs/domain.md §5). */
 export const DEFAULT_HEAP_FRACTION: Partial<Record<Runtime, number>> = { jvm: 0.25, dotnet: 0.75 };

@@ -1,5 +1,6 @@
-// Finding the memory-related terminations in a pod (DOMAIN.md §1): regular, init and ephemeral containers, in `state`
-// (still down) and `lastState` (restarted since). There is no pod-level OOM reason; the runtime sets the container's.
+// Finding the memory-related terminations in a pod (docs/domain.md §1): regular, init and ephemeral containers, in
+// `state` (still down) and `lastState` (restarted since). There is no pod-level OOM reason; the runtime sets the
+// container's.
 import { recogniseBusError, type BusError } from './bus-error.ts';
 import type { ContainerStatus, Pod, Terminated } from './k8s-objects.ts';
 import { memoryVolumes } from './memory-volumes.ts';

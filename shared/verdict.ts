@@ -1,5 +1,6 @@
-// The diagnosis result: a closed vocabulary (STYLE.md: causes, kinds and confidence are enums, never free text) that
-// the CLI prints, the alert renders and the store keeps. The JSON contract in DESIGN.md reads from this schema.
+// The diagnosis result: a closed vocabulary (docs/code-style.md: causes, kinds and confidence are enums, never free
+// text) that the CLI prints, the alert renders and the store keeps. The JSON contract in docs/architecture.md reads
+// from this schema.
 import * as z from 'zod';
 import { RuntimeSchema } from './runtime-oom.ts';
 

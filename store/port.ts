@@ -1,5 +1,6 @@
-// The backend's memory, as a port (STYLE.md): DynamoDB in AWS (store/dynamo.ts), an embedded store in local mode.
-// What analyze needs to post each occurrence once and keep repeats quiet; the Slack app adds mutes and audit records.
+// The backend's memory, as a port (docs/code-style.md): DynamoDB in AWS (store/dynamo.ts), an embedded store in local
+// mode. What analyze needs to post each occurrence once and keep repeats quiet; the Slack app adds mutes and audit
+// records.
 
 export interface MessageRef {
   channel: string;

@@ -1,7 +1,7 @@
-// The analyze Lambda: the target of the EventBridge rule on the oombot bus. It only translates (STYLE.md): parse the
-// envelope, call postOccurrence, log the outcome. A malformed envelope is logged with its reason and sent to the
-// dead-letter queue — retrying cannot fix it — while any other failure is thrown, so that Lambda's retries and, after
-// them, the on-failure destination take over (the claim was given back: the retry posts it once).
+// The analyze Lambda: the target of the EventBridge rule on the oombot bus. It only translates (docs/code-style.md):
+// parse the envelope, call postOccurrence, log the outcome. A malformed envelope is logged with its reason and sent to
+// the dead-letter queue — retrying cannot fix it — while any other failure is thrown, so that Lambda's retries and,
+// after them, the on-failure destination take over (the claim was given back: the retry posts it once).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';

@@ -1,5 +1,5 @@
-// One envelope per row of shared/MESSAGES.md through the whole pipeline (enrichment from a real API server, dynalite,
-// the Slack double): the header and the "whose problem is it" line, exactly, and the recommended action.
+// One envelope per example in docs/alert-style.md through the whole pipeline (enrichment from a real API server,
+// dynalite, the Slack double): the header and the "whose problem is it" line, exactly, and the recommended action.
 import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

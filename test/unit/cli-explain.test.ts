@@ -1,4 +1,4 @@
-// `oombot explain --from-file`: the offline half of the CLI contract (DESIGN.md), from kubectl-shaped dumps.
+// `oombot explain --from-file`: the offline half of the CLI contract (docs/architecture.md), from kubectl-shaped dumps.
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 // Table tests: Kubernetes objects as a kubelet and the API server would write them → the exact verdict
-// (STYLE.md: Obj + Want, as kube-state-metrics' pod_test.go). One row per scenario in shared/DOMAIN.md.
+// (docs/code-style.md: Obj + Want, as kube-state-metrics' pod_test.go). One row per scenario in docs/domain.md.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../shared/diagnose.ts';
 import type { DiagnosisInput } from '../../shared/diagnosis-input.ts';
@@ -370,7 +370,7 @@ const rows: Row[] = [
     container: 'api',
     want: { container: 'api', cause: 'limit' },
   },
-  // Stopped or refused for what is not memory (DOMAIN.md §7 rule 1), in the shapes kubelets of several versions write.
+  // Stopped or refused for what is not memory (docs/domain.md §7 rule 1), as kubelets of several versions write it.
   {
     name: "an eviction for a container's ephemeral-storage limit known only from the Evicted event",
     input: (() => {

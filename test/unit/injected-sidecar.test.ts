@@ -1,5 +1,5 @@
-// Injected sidecars (DOMAIN.md §8): recognised by the injector's marks on the pod, never by the container's name alone;
-// their fix is the injector's annotation, and Raise limit is not offered (a template patch would not stick).
+// Injected sidecars (docs/domain.md §8): recognised by the injector's marks on the pod, never by the container's name
+// alone; their fix is the injector's annotation, and Raise limit is not offered (a template patch would not stick).
 import { describe, expect, it } from 'vitest';
 import { proposedChange } from '../../bot/raise-limit.ts';
 import { diagnose } from '../../shared/diagnose.ts';

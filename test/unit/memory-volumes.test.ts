@@ -1,5 +1,5 @@
-// Memory-backed volumes and full tmpfs mounts (DOMAIN.md §8): named in a limit kill's evidence and advice, and a bus
-// error or ENOSPC on /dev/shm recognised as memory trouble that is not a cgroup OOM — by the same recogniser the
+// Memory-backed volumes and full tmpfs mounts (docs/domain.md §8): named in a limit kill's evidence and advice, and a
+// bus error or ENOSPC on /dev/shm recognised as memory trouble that is not a cgroup OOM — by the same recogniser the
 // forwarder uses, so it is forwarded.
 import { describe, expect, it } from 'vitest';
 import { recogniseBusError } from '../../shared/bus-error.ts';

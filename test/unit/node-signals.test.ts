@@ -1,6 +1,7 @@
 // Which node events count as the node's word (issue 10, item 1: a tenant can fake a node OOM), and how much a genuine
-// one weighs against a limit kill (DOMAIN.md §7 rule 3). Events are shaped as the kubelet's and node-problem-detector's
-// recorders write them (client-go tools/record: namespace default for a Node, source copied into reportingComponent).
+// one weighs against a limit kill (docs/domain.md §7 rule 3). Events are shaped as the kubelet's and
+// node-problem-detector's recorders write them (client-go tools/record: namespace default for a Node, source copied
+// into reportingComponent).
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../shared/diagnose.ts';
 import type { KubeEvent } from '../../shared/k8s-objects.ts';

@@ -1,5 +1,5 @@
 // Runtime texts beyond the first five (PHP, Rust, thread limits) and the memory settings that decide a limit kill
-// (DOMAIN.md §5, §8): the recognisers, the settings read off a container, and what the verdict makes of them.
+// (docs/domain.md §5, §8): the recognisers, the settings read off a container, and what the verdict makes of them.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../shared/diagnose.ts';
 import { settingsAtLimit } from '../../shared/limit-settings.ts';

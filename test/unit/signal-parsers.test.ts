@@ -1,4 +1,4 @@
-// The parsers for what kubelets, kernels and runtimes print. Texts are the upstream formats quoted in DOMAIN.md.
+// The parsers for what kubelets, kernels and runtimes print. Texts are the upstream formats quoted in docs/domain.md.
 import { describe, expect, it } from 'vitest';
 import { evictionFromEventAnnotations, isMemoryPressureRejection, parseEvictionMessage } from '../../shared/eviction-message.ts';
 import { expectedOomScoreAdj, memcgNamesPod, parseKernelOomLine, parseSystemOom } from '../../shared/kernel-oom.ts';

@@ -1,4 +1,5 @@
-// The alert's blocks for a verdict: the limit case exactly as MESSAGES.md orders it, and Slack's limits for every cause.
+// The alert's blocks for a verdict: the limit case exactly as docs/alert-style.md orders it, and Slack's limits for
+// every cause.
 import { describe, expect, it } from 'vitest';
 import { renderAlert } from '../../../bot/alert.ts';
 import { SLACK_LIMITS } from '../../../bot/slack-limits.ts';
@@ -10,7 +11,7 @@ const ctx = { cluster: 'prod-eu', incidentId: 'inc-7f3a', occurredAt: T0 };
 const limitPod = pod({ deployment: 'checkout', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 4)] });
 const profile = pod({ deployment: 'profile', containers: [container({ name: 'app', limit: '1Gi' })], statuses: [restartedStatus('app', { reason: 'Error', exitCode: 137 }, 6)] });
 
-/** One verdict per row of shared/MESSAGES.md. */
+/** One verdict per example in docs/alert-style.md. */
 const verdicts: Record<string, Verdict> = {
   limit: diagnose({ pod: limitPod, node: node(), events: [] }),
   eviction: diagnose({
@@ -41,7 +42,7 @@ const verdicts: Record<string, Verdict> = {
 };
 
 describe('renderAlert', () => {
-  it('renders a limit OOM in the order of MESSAGES.md', () => {
+  it('renders a limit OOM in the order of docs/alert-style.md', () => {
     const alert = renderAlert(verdicts['limit']!, { ...ctx, repeat: { count: 4, sinceMinutes: 38 } });
     expect(alert.text).toBe('checkout › api was OOMKilled at its 512Mi memory limit (prod-eu)');
     expect(alert.blocks).toEqual([

@@ -1,5 +1,5 @@
-// What the forwarder keeps of a pod must be what the diagnosis reads (DOMAIN.md §8): memory-backed volumes and their
-// mounts, pod-level resources, the memory settings on command lines, injectors' marks — and nothing secret.
+// What the forwarder keeps of a pod must be what the diagnosis reads (docs/domain.md §8): memory-backed volumes and
+// their mounts, pod-level resources, the memory settings on command lines, injectors' marks — and nothing secret.
 import { describe, expect, it } from 'vitest';
 import { entrySize } from '../../../forwarder/delivery.ts';
 import { buildEnvelope, toEntry } from '../../../forwarder/envelopes.ts';
