@@ -58,8 +58,10 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
   const spec = findContainerSpec(pod, container);
   const settings = limitSettings(observed, finding);
   const limitSizing = sizeLimit(observed, finding, capacity, now?.bytes, settings);
+  // Set request only where the request was far below what the pod used: that gap is what the kubelet evicts by first
+  // (docs/domain.md §2) and what lets the scheduler over-pack the node. Near its request, the pod is not the story.
   const requestSizing =
-    finding.kind === 'eviction' && finding.usage
+    finding.kind === 'eviction' && finding.usage && farAboveRequest(finding.usage.bytes, observed.resources.requestBytes)
       ? recommendRequest({ currentRequestBytes: observed.resources.requestBytes, usageBytes: finding.usage.bytes, ...capacity })
       : undefined;
   const oom = termination?.runtimeOom;
@@ -124,6 +126,13 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
     missing,
     ...recommendation(c),
   };
+}
+
+/** How far above its request a container must have been for "Set request" to be the fix: 20 %. */
+export const REQUEST_GAP = 1.2;
+
+function farAboveRequest(usageBytes: number, requestBytes: number | undefined): boolean {
+  return requestBytes === undefined || usageBytes >= requestBytes * REQUEST_GAP;
 }
 
 /**

@@ -540,6 +540,16 @@ describe('diagnose', () => {
     expect(v.headline).toBe(`${long}-5c7d8f6b9-m4tzr was evicted: node ip-10-0-12-7.${'x'.repeat(16)}… ran low on memory`);
   });
 
+  it('offers Set request only where the evicted container used far more than its request', () => {
+    const evictedUsing = (usage: string) => evictedPod(`The node was low on resource: memory. Threshold quantity: 100Mi, available: 89Mi. Container web was using ${usage}, request is 512Mi, has larger consumption of memory. `);
+    const near = diagnose({ pod: evictedUsing('560Mi'), node: node({ memoryPressure: true }), events: [] });
+    expect(near).toMatchObject({ cause: 'node-pressure', kind: 'eviction' });
+    expect(near.recommendation?.memoryRequest).toBeUndefined();
+    expect(near.action).toMatch(/^Set memory requests close to real usage on the pods of this node/);
+    const far = diagnose({ pod: evictedUsing('620Mi'), node: node({ memoryPressure: true }), events: [] });
+    expect(far.recommendation?.memoryRequest).toBe('704Mi');
+  });
+
   it('passes what the caller could not read into missing', () => {
     const verdict = diagnose({ pod: limitPod, unavailable: ['node object: forbidden (get nodes)'] });
     expect(verdict.missing).toContain('node object: forbidden (get nodes)');
