@@ -23,7 +23,7 @@ Explains why a container died of memory trouble (or why it was not memory).
   -n, --namespace NS the namespace when <pod> is given without one
 
 exit codes: 0 explained · 2 bad usage or input file · 3 pod, container or memory termination not found ·
-            4 cluster unreachable or credentials rejected`;
+            4 the cluster could not be asked (unreachable, 401, 403 on the pod, or 5xx)`;
 
 export async function explainCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgsOrUsage(args);

@@ -1,6 +1,7 @@
 // `kubectl oom …`: kubectl finds an executable named kubectl-oom on PATH and runs it with the rest of the arguments
 // (kubernetes.io/docs/tasks/extend-kubectl/kubectl-plugins). The package installs bin/oombot.js under that name too;
-// here it is put on PATH under that name and run through the real kubectl.
+// here it is put on PATH under that name and run through the real kubectl (an integration test: it needs the kubectl
+// binary, which `npm run test:unit` does not).
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
