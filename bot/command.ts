@@ -4,6 +4,8 @@
 //   /oom mute <workload> <1h|24h|7d> [-n namespace] [--cluster name]
 //   /oom unmute <workload> [-n namespace] [--cluster name]
 //   /oom help
+import { WorkloadRef } from '../kube/workloads.ts';
+
 export type OomCommand =
   | { kind: 'help' }
   | { kind: 'why'; pod: string; namespace: string; cluster?: string; share: boolean }
@@ -24,15 +26,7 @@ export const USAGE = [
   .replaceAll('>', '&gt;');
 
 const DURATIONS: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
-const KINDS: Record<string, string> = { deploy: 'Deployment', deployment: 'Deployment', sts: 'StatefulSet', statefulset: 'StatefulSet', ds: 'DaemonSet', daemonset: 'DaemonSet', cronjob: 'CronJob', job: 'Job', pod: 'Pod' };
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-
-/** "deploy/checkout" or "checkout" (a Deployment) → "Deployment/checkout"; undefined when it is not a workload. */
-export function workloadRef(text: string): string | undefined {
-  const [kind, name] = text.includes('/') ? text.split('/', 2) : ['deploy', text];
-  const full = KINDS[kind!.toLowerCase()];
-  return full && name && NAME.test(name) ? `${full}/${name}` : undefined;
-}
 
 export function parseOomCommand(text: string): Parsed {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -71,15 +65,16 @@ export function parseOomCommand(text: string): Parsed {
     }
     case 'mute': {
       const [target, duration] = rest;
-      const workload = target && workloadRef(target);
+      // "deploy/checkout" or "checkout" (a Deployment): the command carries its key, "Deployment/checkout".
+      const workload = target ? WorkloadRef.parse(target, namespace ?? 'default') : undefined;
       if (!workload) return fail('which workload? `/oom mute <workload> <1h|24h|7d>`, e.g. `/oom mute deploy/checkout 1h -n shop`');
       if (!duration || !DURATIONS[duration] || rest.length !== 2) return fail('for how long? 1h, 24h or 7d');
-      return { ok: true, command: { kind: 'mute', workload, namespace: namespace ?? 'default', durationMs: DURATIONS[duration], duration, ...cluster } };
+      return { ok: true, command: { kind: 'mute', workload: WorkloadRef.key(workload), namespace: workload.namespace, durationMs: DURATIONS[duration], duration, ...cluster } };
     }
     case 'unmute': {
-      const workload = rest.length === 1 ? workloadRef(rest[0]!) : undefined;
+      const workload = rest.length === 1 ? WorkloadRef.parse(rest[0]!, namespace ?? 'default') : undefined;
       if (!workload) return fail('which workload? `/oom unmute <workload>`, e.g. `/oom unmute deploy/checkout -n shop`');
-      return { ok: true, command: { kind: 'unmute', workload, namespace: namespace ?? 'default', ...cluster } };
+      return { ok: true, command: { kind: 'unmute', workload: WorkloadRef.key(workload), namespace: workload.namespace, ...cluster } };
     }
     default:
       return fail(`unknown command "${verb}"`);
