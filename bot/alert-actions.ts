@@ -1,6 +1,7 @@
 // What the alert's buttons do. Their value is an incident id; the incident — cluster, namespace, workload, verdict —
 // is read from the store, so a forged or stale value can mute or show only what the store holds under that id.
 import { withoutCaller } from '../kube/rest.ts';
+import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Store } from '../store/port.ts';
 import { ACTIONS } from './alert.ts';
@@ -23,10 +24,13 @@ export async function answerAlertAction(deps: { store: Store; now?: () => number
   if (mute) {
     const now = (deps.now ?? Date.now)();
     const until = now + mute.ms;
-    await deps.store.mute(`${incident.cluster}/${incident.namespace}/${incident.workload}`, until, userId);
+    await deps.store.mute(muteKey(incident.cluster, incident.namespace, incident.workload), until, userId);
     // Silencing alerts changes what on-call sees: anyone in the channel may do it, and it is on the record.
     await deps.store.recordAudit({ incidentId, cluster: incident.cluster, userId, action: `mute-${mute.label.replace(' ', '')}`, target: `${incident.namespace}/${incident.workload}`, before: 'alerting', after: `muted until ${new Date(until).toISOString()}`, at: new Date(now).toISOString() });
-    return answer(escapeMrkdwn(`Muted ${incident.workload} in ${incident.namespace} (${incident.cluster}) for ${mute.label}, until ${new Date(until).toISOString().slice(11, 16)} UTC. \`/oom unmute ${incident.workload.toLowerCase().replace('deployment/', 'deploy/')} -n ${incident.namespace}\` undoes it.`));
+    // The short form people type back ("deploy/checkout"); a key that is not one is shown as it is.
+    const ref = WorkloadRef.fromKey(incident.workload, incident.namespace);
+    const unmute = `/oom unmute ${ref ? WorkloadRef.short(ref) : incident.workload} -n ${incident.namespace}`;
+    return answer(escapeMrkdwn(`Muted ${incident.workload} in ${incident.namespace} (${incident.cluster}) for ${mute.label}, until ${new Date(until).toISOString().slice(11, 16)} UTC. \`${unmute}\` undoes it.`));
   }
   if (actionId === ACTIONS.why) {
     const v = JSON.parse(incident.verdict) as Verdict;

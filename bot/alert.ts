@@ -4,6 +4,7 @@
 import type { Block, KnownBlock } from '@slack/types';
 import { displayQuantity, parseQuantity } from '../shared/quantity.ts';
 import { withoutCaller } from '../kube/rest.ts';
+import { WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { ProposedChange } from './raise-limit.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
@@ -73,7 +74,7 @@ function buttons(v: Verdict, incidentId: string, { runbookUrl, raise }: NonNulla
  * what and how much and dry-runs it (bot/raise-limit.ts), so the dialog is a courtesy, not the safety.
  */
 function raiseButton(v: Verdict, incidentId: string, raise: ProposedChange) {
-  const where = `${v.workload ? `${v.workload.kind}/${v.workload.name}` : `pod ${v.pod.name}`} (${v.pod.namespace})`;
+  const where = `${v.workload ? WorkloadRef.key(v.workload) : `pod ${v.pod.name}`} (${v.pod.namespace})`;
   const effect = !v.workload ? 'The pod is resized in place; a rollout or recreation undoes it.' : 'Its pods roll out with the new value.';
   const was = raise.field === 'limit' ? v.memory.limit : raise.field === 'pod-limit' ? v.memory.podLimit : v.memory.request;
   // A pod-level limit bounds every container of the pod (KEP-2837): say so, not "container x".
@@ -185,12 +186,7 @@ function listText(title: string, items: string[]): string {
 function contextLine(v: Verdict, ctx: AlertContext): string {
   const when = new Date(ctx.occurredAt);
   const time = Number.isNaN(when.getTime()) ? undefined : `${when.toISOString().slice(11, 16)} UTC`;
-  const workload = v.workload ? `${shortKind(v.workload.kind)}/${v.workload.name}` : `pod/${v.pod.name}`;
-  return slackText([ctx.cluster, v.pod.namespace, workload, v.node, time, ctx.incidentId].filter(Boolean).join(' · '), SLACK_LIMITS.contextText);
-}
-
-function shortKind(kind: string): string {
-  return ({ Deployment: 'deploy', StatefulSet: 'sts', DaemonSet: 'ds', ReplicaSet: 'rs', CronJob: 'cronjob', Job: 'job' } as Record<string, string>)[kind] ?? kind.toLowerCase();
+  return slackText([ctx.cluster, v.pod.namespace, WorkloadRef.short(WorkloadRef.of(v)), v.node, time, ctx.incidentId].filter(Boolean).join(' · '), SLACK_LIMITS.contextText);
 }
 
 const COUNTER_BLOCK = 'oombot-counter';

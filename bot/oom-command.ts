@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
 import { withoutCaller, type KubeReader } from '../kube/rest.ts';
+import { muteKey } from '../kube/workloads.ts';
 import { diagnose } from '../shared/diagnose.ts';
 import { DiagnosisError } from '../shared/errors.ts';
 import type { AuditRecord, Store } from '../store/port.ts';
@@ -50,15 +51,17 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
     }
     case 'mute': {
       const until = now + command.durationMs;
-      const was = await deps.store.muteUntil(`${cluster}/${command.namespace}/${command.workload}`, now);
-      await deps.store.mute(`${cluster}/${command.namespace}/${command.workload}`, until, userId);
+      const key = muteKey(cluster, command.namespace, command.workload);
+      const was = await deps.store.muteUntil(key, now);
+      await deps.store.mute(key, until, userId);
       // Silencing alerts changes what on-call sees: on the record like the alert's Mute buttons (bot/alert-actions.ts).
       const audited = await recordOrSay(deps.store, commandAudit(cluster, command.namespace, command.workload, userId, now, `mute-${command.duration}`, was ? `muted until ${new Date(was).toISOString()}` : 'alerting', `muted until ${new Date(until).toISOString()}`));
       return ephemeral(`${escapeMrkdwn(`Muted ${command.workload} in ${command.namespace} (${cluster}) for ${command.duration}, until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC.`)}${audited}`);
     }
     case 'unmute': {
-      const was = await deps.store.muteUntil(`${cluster}/${command.namespace}/${command.workload}`, now);
-      await deps.store.unmute(`${cluster}/${command.namespace}/${command.workload}`);
+      const key = muteKey(cluster, command.namespace, command.workload);
+      const was = await deps.store.muteUntil(key, now);
+      await deps.store.unmute(key);
       const audited = await recordOrSay(deps.store, commandAudit(cluster, command.namespace, command.workload, userId, now, 'unmute', was ? `muted until ${new Date(was).toISOString()}` : 'alerting', 'alerting'));
       return ephemeral(`${escapeMrkdwn(`Unmuted ${command.workload} in ${command.namespace} (${cluster}).`)}${audited}`);
     }

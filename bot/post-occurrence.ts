@@ -5,6 +5,7 @@
 import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
 import type { KubeReader } from '../kube/rest.ts';
 import { enrichPod } from '../kube/collect.ts';
+import { kindFacts, muteKey, WorkloadRef } from '../kube/workloads.ts';
 import { diagnose } from '../shared/diagnose.ts';
 import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
 import type { Envelope } from '../shared/envelope.ts';
@@ -107,8 +108,7 @@ async function post(deps: PostDeps, envelope: Envelope, now: number, markPosted:
   const levels = [pod.metadata.annotations ?? {}, ...(await ownerAnnotations(deps.cluster(envelope.cluster), verdict))];
   const annotation = (key: string) => levels.map((a) => a[key]).find((v) => v !== undefined);
   if (annotation(OPT_OUT_ANNOTATION) === 'off') return { status: 'opted-out', occurrenceId: id };
-  const workload = verdict.workload ? `${verdict.workload.kind}/${verdict.workload.name}` : `Pod/${verdict.pod.name}`;
-  if (await deps.store.muteUntil(`${envelope.cluster}/${verdict.pod.namespace}/${workload}`, now)) return { status: 'muted', occurrenceId: id };
+  if (await deps.store.muteUntil(muteKey(envelope.cluster, verdict.pod.namespace, WorkloadRef.key(WorkloadRef.of(verdict))), now)) return { status: 'muted', occurrenceId: id };
 
   const channel = annotation(CHANNEL_ANNOTATION) ?? deps.routing.namespaceChannels?.[verdict.pod.namespace] ?? deps.routing.defaultChannel;
   // Only https links become a button: an annotation is written by whoever may edit the workload.
@@ -138,8 +138,7 @@ function isButtonUrl(url: string | undefined): url is string {
 
 /** Many evictions from one node are one story (the node ran out); repeats of one container's death are another. */
 export function groupKeyOf(cluster: string, verdict: Verdict): string {
-  const workload = verdict.workload ? `${verdict.workload.kind}/${verdict.workload.name}` : `Pod/${verdict.pod.name}`;
-  return verdict.kind === 'eviction' && verdict.node ? `evict/${cluster}/${verdict.node}` : `repeat/${cluster}/${verdict.pod.namespace}/${workload}/${verdict.container}/${verdict.cause}`;
+  return verdict.kind === 'eviction' && verdict.node ? `evict/${cluster}/${verdict.node}` : `repeat/${cluster}/${verdict.pod.namespace}/${WorkloadRef.key(WorkloadRef.of(verdict))}/${verdict.container}/${verdict.cause}`;
 }
 
 interface GroupPost {
@@ -195,14 +194,6 @@ async function postInGroup(
   return { status: threaded ? 'threaded' : 'counted', channel: root.channel, ts };
 }
 
-const WORKLOAD_PATHS: Record<string, string> = {
-  Deployment: '/apis/apps/v1/namespaces/%ns/deployments/%name',
-  StatefulSet: '/apis/apps/v1/namespaces/%ns/statefulsets/%name',
-  DaemonSet: '/apis/apps/v1/namespaces/%ns/daemonsets/%name',
-  CronJob: '/apis/batch/v1/namespaces/%ns/cronjobs/%name',
-  Job: '/apis/batch/v1/namespaces/%ns/jobs/%name',
-};
-
 /** The workload's and the namespace's annotations, where they can be read (a 403 or 404 leaves that level out). */
 async function ownerAnnotations(api: KubeReader | undefined, verdict: Verdict): Promise<Record<string, string>[]> {
   if (!api) return [];
@@ -211,10 +202,9 @@ async function ownerAnnotations(api: KubeReader | undefined, verdict: Verdict): 
     const res = await api.get(path).catch(() => undefined);
     return res?.status === 200 ? ((res.body as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {}) : {};
   };
-  const ns = encodeURIComponent(verdict.pod.namespace);
-  const w = verdict.workload;
-  const workloadPath = w && WORKLOAD_PATHS[w.kind]?.replace('%ns', ns).replace('%name', encodeURIComponent(w.name));
-  return Promise.all([read(workloadPath), read(`/api/v1/namespaces/${ns}`)]);
+  const w = verdict.workload && WorkloadRef.of(verdict);
+  const workloadPath = w && kindFacts(w.kind)?.annotations ? WorkloadRef.apiPath(w) : undefined;
+  return Promise.all([read(workloadPath), read(`/api/v1/namespaces/${encodeURIComponent(verdict.pod.namespace)}`)]);
 }
 
 async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown }>): Promise<DiagnosisInput> {
@@ -278,7 +268,7 @@ function incidentOf(envelope: Envelope, v: Verdict, message: { channel: string; 
     occurrenceId: envelope.occurrenceId,
     cluster: envelope.cluster,
     namespace: v.pod.namespace,
-    workload: v.workload ? `${v.workload.kind}/${v.workload.name}` : `Pod/${v.pod.name}`,
+    workload: WorkloadRef.key(WorkloadRef.of(v)),
     container: v.container,
     cause: v.cause,
     kind: v.kind,
