@@ -5,6 +5,7 @@
 // refusal says why and who to ask, and refusals are on the record too.
 import type { KubeTransport } from '../kube/rest.ts';
 import { statusMessage as rawStatusMessage, withoutCaller, type KubeResponse } from '../kube/rest.ts';
+import { kindFacts, WorkloadRef } from '../kube/workloads.ts';
 import { formatBytes, tryParseQuantity } from '../shared/quantity.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
@@ -74,15 +75,6 @@ export type RaiseOutcome =
   /** `user`: only the one who clicked needs to hear it (the policy said no); `thread`: everyone watching the alert. */
   | { status: 'refused'; reason: string; audience: 'user' | 'thread' };
 
-const WORKLOAD_PATHS: Record<string, { path: string; podSpec: string[] }> = {
-  Deployment: { path: '/apis/apps/v1/namespaces/%ns/deployments/%name', podSpec: ['spec', 'template', 'spec'] },
-  StatefulSet: { path: '/apis/apps/v1/namespaces/%ns/statefulsets/%name', podSpec: ['spec', 'template', 'spec'] },
-  DaemonSet: { path: '/apis/apps/v1/namespaces/%ns/daemonsets/%name', podSpec: ['spec', 'template', 'spec'] },
-  CronJob: { path: '/apis/batch/v1/namespaces/%ns/cronjobs/%name', podSpec: ['spec', 'jobTemplate', 'spec', 'template', 'spec'] },
-  // A bare pod: resized in place through the pods/resize subresource (KEP-1287; beta and on by default since 1.33).
-  Pod: { path: '/api/v1/namespaces/%ns/pods/%name', podSpec: ['spec'] },
-};
-
 /** Labels and annotations Argo CD and Flux put on what they manage: a change here would be reverted, or fight Git. */
 const GITOPS_MARKS: [string, 'label' | 'annotation', string][] = [
   ['argocd.argoproj.io/instance', 'label', 'Argo CD'],
@@ -135,13 +127,15 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
     const reason = `${escapeMrkdwn(`You may not change workloads in ${incident.namespace}.`)}${deps.policy.contact ? ` Ask ${deps.policy.contact}.` : ''}${who.length ? escapeMrkdwn(` Allowed: ${who.join(', ')}.`) : ''}`;
     return { status: 'refused', reason, audience: 'user' };
   }
-  const [kind, name] = incident.workload.split('/') as [string, string];
-  const shape = WORKLOAD_PATHS[kind];
-  if (!shape) return refuse(`${incident.workload} is not something I can change (a ${kind}'s pod template cannot be edited); change its owner's template instead.`);
+  // What Raise changes, by kind (kube/workloads.ts): a workload's pod template, or a bare pod in place (pods/resize).
+  const workload = WorkloadRef.fromKey(incident.workload, incident.namespace);
+  const kind = workload?.kind ?? incident.workload;
+  const shape = workload && kindFacts(kind);
+  if (!workload || !shape?.raise) return refuse(`${incident.workload} is not something I can change (a ${kind}'s pod template cannot be edited); change its owner's template instead.`);
   const api = deps.cluster(incident.cluster);
   if (!api) return refuse(`I cannot reach cluster ${incident.cluster}: nothing was changed.`);
 
-  const path = shape.path.replace('%ns', encodeURIComponent(incident.namespace)).replace('%name', encodeURIComponent(name));
+  const path = WorkloadRef.apiPath(workload)!;
   const current = await api.get(path);
   if (current.status === 404) return refuse(`${incident.workload} no longer exists in ${incident.namespace}: nothing was changed.`);
   if (current.status !== 200) return refuse(`I could not read ${incident.workload}: ${statusMessage(current)}`);
@@ -185,7 +179,7 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   } else {
     resources['requests'] = { memory: change.value };
   }
-  const how = kind === 'Pod' ? 'resize' : 'workload';
+  const how = shape.raise === 'resize' ? 'resize' : 'workload';
   let patchPath = path;
   if (how === 'resize') {
     if (!(await supportsResize(api))) return refuse(`${incident.workload} is a bare pod and this API server has no pods/resize (Kubernetes 1.33 or later): change the pod's manifest and recreate it.`);
@@ -257,6 +251,6 @@ async function supportsResize(api: KubeTransport): Promise<boolean> {
   return res.status === 200 && resources.some((r) => r.name === 'pods/resize');
 }
 
-function nest(keys: string[], leaf: unknown): Record<string, unknown> {
+function nest(keys: readonly string[], leaf: unknown): Record<string, unknown> {
   return keys.reduceRight<unknown>((inner, key) => ({ [key]: inner }), leaf) as Record<string, unknown>;
 }

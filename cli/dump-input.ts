@@ -16,7 +16,7 @@ import {
   type Pod,
   type PodMetrics,
 } from '../shared/k8s-objects.ts';
-import { attributeOwnerFromFiles, type OwnerObject } from '../kube/owners.ts';
+import { attributeOwnerFromFiles, isCheckedOwnerKind, type OwnerObject } from '../kube/owners.ts';
 import { CliError } from './errors.ts';
 
 export interface Dump {
@@ -91,14 +91,11 @@ function addObject(dump: Dump, json: unknown, file: string): void {
     case 'PodMetrics':
       dump.podMetrics.push(parse(PodMetricsSchema, 'PodMetrics'));
       return;
-    case 'ReplicaSet':
-    case 'Deployment':
-    case 'StatefulSet':
-    case 'DaemonSet':
-    case 'Job':
-    case 'CronJob':
-      dump.owners.push(json as OwnerObject);
-      return;
+  }
+  // The owners a pod's link is checked against (kube/owners.ts), the kinds of kube/workloads.ts oombot reads.
+  if (kind !== undefined && isCheckedOwnerKind(kind)) {
+    dump.owners.push(json as OwnerObject);
+    return;
   }
   if ('kubeletconfig' in json) dump.configz.push(parse(KubeletConfigzSchema, 'kubelet configz response'));
   else if ('node' in json && 'pods' in json) dump.summaries.push(parse(KubeletSummarySchema, 'kubelet Summary'));

@@ -13,8 +13,9 @@ import {
   type Pod,
 } from '../shared/k8s-objects.ts';
 import { NODE_EVENT_NAMESPACE } from '../shared/node-signals.ts';
-import { attributeOwner, type OwnerAnswer, type OwnerObject } from './owners.ts';
+import { attributeOwner, isCheckedOwnerKind, type OwnerAnswer, type OwnerObject } from './owners.ts';
 import { statusMessage, type KubeReader, type KubeResponse } from './rest.ts';
+import { WorkloadRef } from './workloads.ts';
 
 export class PodNotFoundError extends Error {
   override name = 'PodNotFoundError';
@@ -31,15 +32,6 @@ export class KubeAccessError extends Error {
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; why: string };
-
-const OWNER_PATHS: Record<string, string> = {
-  ReplicaSet: '/apis/apps/v1/namespaces/%ns/replicasets/%name',
-  Job: '/apis/batch/v1/namespaces/%ns/jobs/%name',
-  StatefulSet: '/apis/apps/v1/namespaces/%ns/statefulsets/%name',
-  DaemonSet: '/apis/apps/v1/namespaces/%ns/daemonsets/%name',
-  Deployment: '/apis/apps/v1/namespaces/%ns/deployments/%name',
-  CronJob: '/apis/batch/v1/namespaces/%ns/cronjobs/%name',
-};
 
 export async function collectDiagnosisInput(api: KubeReader, namespace: string, name: string): Promise<DiagnosisInput> {
   const res = await api.get(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`);
@@ -95,9 +87,9 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     nodeName ? list(`/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${nodeName}`)}`, (p) => PodSchema.parse(p)) : Promise.resolve(undefined),
     fetchJson(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(namespace)}/pods/${enc(name)}`, (b) => PodMetricsSchema.parse(b)),
     attributeOwner(pod, async (kind, ns, n): Promise<OwnerAnswer> => {
-      const path = OWNER_PATHS[kind];
+      const path = isCheckedOwnerKind(kind) ? WorkloadRef.apiPath({ kind, namespace: ns, name: n }) : undefined;
       if (!path) return { why: `oombot does not read ${kind} objects, so it cannot check the reference` };
-      const o = await fetchJson(path.replace('%ns', enc(ns)).replace('%name', enc(n)), (b) => b as OwnerObject);
+      const o = await fetchJson(path, (b) => b as OwnerObject);
       return o.ok ? { object: o.value } : { why: o.why === 'not served by this cluster' ? 'not found' : o.why };
     }),
   ]);

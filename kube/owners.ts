@@ -6,6 +6,7 @@
 // own controller requires before it counts the pod as its own.
 import type { Pod } from '../shared/k8s-objects.ts';
 import { workloadFromOwners, type Workload } from '../shared/pod-facts.ts';
+import { WorkloadRef, type WorkloadKind } from './workloads.ts';
 
 interface OwnerRef {
   kind: string;
@@ -36,11 +37,20 @@ export interface Attribution {
 }
 
 /** What may own a pod: the controllers that create pods. A Deployment or a CronJob never does (its ReplicaSets or Jobs do). */
-const POD_OWNERS = ['ReplicaSet', 'Job', 'StatefulSet', 'DaemonSet'];
+const POD_OWNERS: readonly WorkloadKind[] = ['ReplicaSet', 'Job', 'StatefulSet', 'DaemonSet'];
 /** What may own those, one level up: a ReplicaSet's Deployment, a Job's CronJob. */
 const OWNER_OF: Record<string, string> = { ReplicaSet: 'Deployment', Job: 'CronJob' };
-/** The kinds oombot reads to check a link (kube/collect.ts); above a checked link, a controller it does not read is taken at its word. */
-export const CHECKED_OWNER_KINDS = [...POD_OWNERS, 'Deployment', 'CronJob'] as const;
+/**
+ * The kinds oombot reads to check a link (kube/collect.ts, at their API paths in kube/workloads.ts); above a checked
+ * link, a controller it does not read is taken at its word.
+ */
+export const CHECKED_OWNER_KINDS: readonly WorkloadKind[] = [...POD_OWNERS, 'Deployment', 'CronJob'];
+
+const isOneOf = (kinds: readonly WorkloadKind[], kind: string): kind is WorkloadKind => (kinds as readonly string[]).includes(kind);
+
+export function isCheckedOwnerKind(kind: string): kind is WorkloadKind {
+  return isOneOf(CHECKED_OWNER_KINDS, kind);
+}
 
 function controllerOf(refs: OwnerRef[] | undefined): OwnerRef | undefined {
   return refs?.find((r) => r.controller);
@@ -80,12 +90,12 @@ export function attributeOwnerFromFiles(pod: Pod, find: OwnerLookup<OwnerObject 
 }
 
 function podOwnerRefused(ref: OwnerRef): string | undefined {
-  if (!(CHECKED_OWNER_KINDS as readonly string[]).includes(ref.kind) || POD_OWNERS.includes(ref.kind)) return undefined;
+  if (!isCheckedOwnerKind(ref.kind) || isOneOf(POD_OWNERS, ref.kind)) return undefined;
   return `a ${ref.kind} never owns pods itself (its ${ref.kind === 'Deployment' ? 'ReplicaSets' : 'Jobs'} do), so the reference is not its own`;
 }
 
 function refusedParent(ref: OwnerRef, why: string): { done: Attribution } {
-  return { done: { workload: undefined, note: `the owner ${ref.kind}/${ref.name} the pod names: ${why}; treated as a bare pod` } };
+  return { done: { workload: undefined, note: `the owner ${WorkloadRef.key(ref)} the pod names: ${why}; treated as a bare pod` } };
 }
 
 function afterParent(pod: Pod, ref: OwnerRef, parent: OwnerAnswer): { done: Attribution } | { up: OwnerRef } {
@@ -95,16 +105,16 @@ function afterParent(pod: Pod, ref: OwnerRef, parent: OwnerAnswer): { done: Attr
   if (!up) return { done: { workload: { kind: ref.kind, name: ref.name } } };
   // A controller oombot does not read (an Argo Rollout, say) set this reference on an object whose link to the pod
   // was checked: only whoever may write that object could have forged it.
-  if (!(CHECKED_OWNER_KINDS as readonly string[]).includes(up.kind)) return { done: { workload: { kind: up.kind, name: up.name } } };
+  if (!isCheckedOwnerKind(up.kind)) return { done: { workload: { kind: up.kind, name: up.name } } };
   if (OWNER_OF[ref.kind] !== up.kind) {
-    return { done: { workload: { kind: ref.kind, name: ref.name }, note: `the owner ${up.kind}/${up.name} of ${ref.kind}/${ref.name}: a ${up.kind} does not own ${ref.kind}s, so the reference is not taken` } };
+    return { done: { workload: { kind: ref.kind, name: ref.name }, note: `the owner ${WorkloadRef.key(up)} of ${WorkloadRef.key(ref)}: a ${up.kind} does not own ${ref.kind}s, so the reference is not taken` } };
   }
   return { up };
 }
 
 function afterGrand(pod: Pod, ref: OwnerRef, up: OwnerRef, grand: OwnerAnswer): Attribution {
   const refused = linkRefused(up, grand, pod.metadata.labels);
-  if (refused) return { workload: { kind: ref.kind, name: ref.name }, note: `the owner ${up.kind}/${up.name} of ${ref.kind}/${ref.name}: ${refused}` };
+  if (refused) return { workload: { kind: ref.kind, name: ref.name }, note: `the owner ${WorkloadRef.key(up)} of ${WorkloadRef.key(ref)}: ${refused}` };
   return { workload: { kind: up.kind, name: up.name } };
 }
 
