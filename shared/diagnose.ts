@@ -1,5 +1,5 @@
 // The diagnosis engine's entry point: Kubernetes objects in, a Verdict out. Pure: no I/O, no clock.
-import { DiagnosisInputSchema, type DiagnosisInput } from './diagnosis-input.ts';
+import type { DiagnosisInput } from './diagnosis-input.ts';
 import { DiagnosisError } from './errors.ts';
 import { explain, type Case } from './explain.ts';
 import { evictionFinding, MISSING_EVENTS, MISSING_NODE, terminationFinding, type Finding, type Observed } from './findings.ts';
@@ -20,9 +20,13 @@ export interface DiagnoseOptions {
   container?: string;
 }
 
-export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}): Verdict {
-  const input = DiagnosisInputSchema.parse(rawInput);
+/**
+ * Takes input already decoded where it entered (shared/diagnosis-input.ts): it is not validated again here. Raw input
+ * in one piece goes through `DiagnosisInputSchema.parse` first.
+ */
+export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): Verdict {
   const { pod } = input;
+  const unavailable = input.unavailable ?? [];
   if (options.container) assertContainer(pod, options.container);
 
   const nodeName = pod.spec.nodeName ?? input.node?.metadata.name;
@@ -76,12 +80,12 @@ export function diagnose(rawInput: DiagnosisInput, options: DiagnoseOptions = {}
   const t = termination?.terminated;
   // The caller's reasons are more specific than the engine's generic lines about the same source, whatever their
   // wording ("events: not in the input files", "events of the pod: forbidden", "the node object (n): ...").
-  const said = (source: RegExp) => input.unavailable.some((u) => source.test(u));
+  const said = (source: RegExp) => unavailable.some((u) => source.test(u));
   const covered = (line: string) => (line === MISSING_EVENTS && said(/^events\b/)) || (line === MISSING_NODE && said(/^the node object\b/));
   const redisUnseen = finding.cause === 'limit' && runsRedis(spec) && !findMemorySettings(spec).some((x) => x.program === 'redis');
   const missing = [
     ...new Set([
-      ...input.unavailable,
+      ...unavailable,
       ...finding.missing.filter((m) => !covered(m)),
       ...(redisUnseen ? ["Redis's maxmemory: not on its command line (a config file sets it, or it is unlimited)"] : []),
     ]),
