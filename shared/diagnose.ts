@@ -4,6 +4,7 @@ import { DiagnosisError } from './errors.ts';
 import { explain, type Case } from './explain.ts';
 import { evictionFinding, MISSING_EVENTS, MISSING_NODE, terminationFinding, type Finding, type Observed } from './findings.ts';
 import type { Pod } from './k8s-objects.ts';
+import { isPodEvent } from './pod-events.ts';
 import { findContainerSpec, memoryResources, nodeMemory, podMemoryRequests, qosClass, workloadFromOwners } from './pod-facts.ts';
 import { formatBytes } from './quantity.ts';
 import { recommendLimit, recommendRequest, type Sizing } from './recommend-limit.ts';
@@ -34,7 +35,9 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
     pod,
     node: input.node,
     nodeName,
-    events: input.events,
+    // Only events about this pod or about a node are ever read (pod-events.ts, node-signals.ts): a dump of a busy node
+    // holds hundreds about its other pods, which each rule would otherwise scan again. A rule that needs others widens this.
+    events: input.events?.filter((e) => e.involvedObject.kind === 'Node' || isPodEvent(e, pod)),
   };
   const terminations = memoryTerminations(pod).filter((t) => !options.container || t.container === options.container);
 
@@ -149,7 +152,9 @@ function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | 
   // covers the pod's own containers: they are inside it, not beside it.
   const isInit = o.termination?.containerType === 'init' || o.pod.spec.initContainers?.some((c) => c.name === o.container);
   const siblings = isInit || wholePod ? 0 : podMemoryRequests({ ...o.pod, status: { ...o.pod.status, phase: 'Running' } }, o.container);
-  const others = (nodePods ?? []).filter((p) => p.metadata.uid !== o.pod.metadata.uid || p.metadata.name !== o.pod.metadata.name).reduce((s, p) => s + podMemoryRequests(p), 0);
+  // A node holds up to 110 pods by default: one pass, no intermediate arrays.
+  let others = 0;
+  for (const p of nodePods ?? []) if (p.metadata.uid !== o.pod.metadata.uid || p.metadata.name !== o.pod.metadata.name) others += podMemoryRequests(p);
   const node = `node ${o.nodeName}`;
   const capSource = nodePods
     ? `${node}'s ${formatBytes(allocatable)} allocatable${others + siblings ? ` less ${formatBytes(others + siblings)} requested by other containers` : ', nothing else requested on it'}`

@@ -145,11 +145,12 @@ export function nodeCondition(node: Node | undefined, type: string) {
  */
 export function podMemoryRequests(pod: Pod, exceptContainer?: string): number {
   if (pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') return 0;
-  const podLevel = podLevelMemory(pod);
-  if (podLevel?.requestBytes !== undefined && exceptContainer === undefined) return podLevel.requestBytes;
-  return pod.spec.containers
-    .filter((c) => c.name !== exceptContainer)
-    .reduce((sum, c) => sum + (tryParseQuantity(c.resources?.requests?.['memory'] ?? c.resources?.limits?.['memory']) ?? 0), 0);
+  // Run for every pod on the node: the request alone, without the display texts podLevelMemory also makes.
+  const podRequest = exceptContainer === undefined ? tryParseQuantity(pod.spec.resources?.requests?.['memory']) : undefined;
+  if (podRequest !== undefined) return podRequest;
+  let sum = 0;
+  for (const c of pod.spec.containers) if (c.name !== exceptContainer) sum += tryParseQuantity(c.resources?.requests?.['memory'] ?? c.resources?.limits?.['memory']) ?? 0;
+  return sum;
 }
 
 /**

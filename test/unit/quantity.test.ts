@@ -51,6 +51,24 @@ describe('parseQuantity', () => {
     );
   });
 
+  it('reads every string as apimachinery\'s grammar does, with or without its fast path for digits and a suffix', () => {
+    // The grammar as one regex, read the slow way: what parseQuantity did before its fast path.
+    const grammar = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+    const scale: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+    const reference = (text: string): number | undefined => {
+      const m = grammar.exec(text.trim());
+      if (!m) return undefined;
+      return m[2] ? Number(m[1]) * 10 ** Number(m[2].slice(1)) : Number(m[1]) * scale[m[3] ?? '']!;
+    };
+    const part = fc.constantFrom('0', '1', '7', '9', '0000000000', '123456789', 'Ki', 'Mi', 'Gi', 'Ei', 'i', 'm', 'k', 'M', 'G', 'E', 'e', 'e3', '.', '.5', '+', '-', ' ', 'B', 'x');
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 6 }).map((parts) => parts.join('')), (text) => {
+        expect(tryParseQuantity(text)).toBe(reference(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('toMemoryQuantity never rounds down and parses back', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 45 }), (bytes) => {
