@@ -9,7 +9,6 @@ import type { Block, KnownBlock } from '@slack/types';
 import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
 import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
-import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { withHandled } from './alert.ts';
 import { answerOom, type CommandReply } from './oom-command.ts';
@@ -97,7 +96,7 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
     return;
   }
   const thread = { channel: incident.message.channel, thread_ts: incident.message.ts };
-  const verdict = JSON.parse(incident.verdict) as Verdict;
+  const verdict = incident.verdict;
   const label = proposedChange(verdict)?.label ?? 'Change its memory';
   const what = `${label[0]!.toLowerCase()}${label.slice(1)}`;
   let outcome;

@@ -2,7 +2,6 @@
 // is read from the store, so a forged or stale value can mute or show only what the store holds under that id.
 import { withoutCaller } from '../kube/rest.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
-import type { Verdict } from '../shared/verdict.ts';
 import type { Store } from '../store/port.ts';
 import { ACTIONS } from './alert.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
@@ -33,7 +32,7 @@ export async function answerAlertAction(deps: { store: Store; now?: () => number
     return answer(escapeMrkdwn(`Muted ${incident.workload} in ${incident.namespace} (${incident.cluster}) for ${mute.label}, until ${new Date(until).toISOString().slice(11, 16)} UTC. \`${unmute}\` undoes it.`));
   }
   if (actionId === ACTIONS.why) {
-    const v = JSON.parse(incident.verdict) as Verdict;
+    const v = incident.verdict;
     const lines = [
       `*${escapeMrkdwn(v.headline)}* — ${v.cause} / ${v.kind}, confidence ${v.confidence}`,
       '*Evidence*',

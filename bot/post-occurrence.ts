@@ -275,7 +275,7 @@ function incidentOf(envelope: Envelope, v: Verdict, message: { channel: string; 
     headline: v.headline,
     occurredAt: envelope.occurredAt,
     message,
-    verdict: JSON.stringify(v),
+    verdict: v,
   };
 }
 

@@ -113,7 +113,7 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   // server's message) is escaped here, once. Only the policy's `contact`, the operator's own words (it may be a
   // <!subteam^…> mention), is written raw, in the policy refusal below.
   const refuse = (reason: string, audience: 'user' | 'thread' = 'thread'): RaiseOutcome => ({ status: 'refused', reason: escapeMrkdwn(reason), audience });
-  const verdict = JSON.parse(incident.verdict) as Verdict;
+  const verdict = incident.verdict;
   const change = proposedChange(verdict);
   if (verdict.kind === 'injected-sidecar') return refuse(`${verdict.container} is injected by a webhook that sets its resources in every new pod: a change to the workload's template would not stick. Use the injector's annotation named in the alert: nothing was changed.`);
   if (!change || !verdict.container) return refuse('Raising memory is not the fix for this incident (it did not die at its own limit, nor was it evicted below its usage): nothing was changed.');

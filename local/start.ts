@@ -26,7 +26,6 @@ import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
 import { safeParseEnvelope } from '../shared/envelope.ts';
-import type { Verdict } from '../shared/verdict.ts';
 import { json, loadEnv } from '../functions/env.ts';
 import { FileStore } from '../store/file.ts';
 import { localBus, type LocalBus } from './bus.ts';
@@ -183,7 +182,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       groupMembers: slackGroupMembers(web),
       slack: web.chat,
       respond: responseUrlPoster(consoleHandle ? [new URL(consoleHandle.url).origin] : slackResponseOrigins(env.OOMBOT_SLACK_API_URL)),
-      groupKeyOf: (incident) => groupKeyOf(incident.cluster, JSON.parse(incident.verdict) as Verdict),
+      groupKeyOf: (incident) => groupKeyOf(incident.cluster, incident.verdict),
     };
     const jobs = new Set<Promise<void>>();
     const dispatch = async (job: ActionJob) => {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditRecord, Claim, GroupMessage, Incident, MessageRef, RepeatGroup, Store } from './port.ts';
+import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
 
 const DAY_S = 86_400;
 const OCCURRENCE_TTL_S = 14 * DAY_S;
@@ -12,7 +12,6 @@ const OCCURRENCE_TTL_S = 14 * DAY_S;
  */
 const STALE_CLAIM_MS = 120_000;
 const INCIDENT_TTL_S = 90 * DAY_S;
-const INCIDENT_FIELDS = ['incidentId', 'occurrenceId', 'cluster', 'namespace', 'workload', 'container', 'cause', 'kind', 'headline', 'occurredAt', 'message', 'verdict'] as const;
 
 /**
  * A key part within DynamoDB's limits (a partition key at most 2,048 bytes, a sort key 1,024): the text itself when
@@ -184,7 +183,7 @@ export class DynamoStore implements Store {
         Item: {
           PK: `INC#${keyPart(incident.incidentId)}`,
           SK: 'INC',
-          ...incident,
+          ...encodeIncident(incident),
           GSI1PK: `RECENT#${keyPart(incident.cluster)}`,
           GSI1SK: sort,
           GSI2PK: `RECENT#${keyPart(incident.cluster)}#${keyPart(incident.namespace)}`,
@@ -197,7 +196,7 @@ export class DynamoStore implements Store {
 
   async incident(incidentId: string): Promise<Incident | undefined> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `INC#${keyPart(incidentId)}`, SK: 'INC' }, ConsistentRead: true }));
-    return res.Item ? incidentOf(res.Item) : undefined;
+    return res.Item ? decodeIncident(res.Item) : undefined;
   }
 
   async recentIncidents(cluster: string, { namespace, limit = 10 }: { namespace?: string; limit?: number } = {}): Promise<Incident[]> {
@@ -205,7 +204,7 @@ export class DynamoStore implements Store {
     const res = await this.db.send(
       new QueryCommand({ TableName: this.table, IndexName: index, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': `${index}PK` }, ExpressionAttributeValues: { ':pk': key }, ScanIndexForward: false, Limit: limit }),
     );
-    return (res.Items ?? []).map(incidentOf);
+    return (res.Items ?? []).map(decodeIncident);
   }
 
   async recordAudit(record: AuditRecord): Promise<void> {
@@ -249,6 +248,3 @@ function groupOf(item: Record<string, unknown> | undefined): RepeatGroup {
   return { count, firstAt, message: { channel, ts, ...(typeof blocks === 'string' && blocks ? { blocks } : {}), ...(typeof text === 'string' && text ? { text } : {}) } };
 }
 
-function incidentOf(item: Record<string, unknown>): Incident {
-  return Object.fromEntries(INCIDENT_FIELDS.map((k) => [k, item[k]])) as unknown as Incident;
-}

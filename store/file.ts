@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
-import type { AuditRecord, Claim, GroupMessage, Incident, MessageRef, RepeatGroup, Store } from './port.ts';
+import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
 
 const FILE_VERSION = 1;
 const DAY_MS = 86_400_000;
@@ -45,8 +45,9 @@ const incidentSchema = z.object({
   headline: z.string(),
   occurredAt: z.string(),
   message: messageRef,
+  // The verdict as JSON text, as DynamoDB keeps it; decoded (and checked) by decodeIncident on every read.
   verdict: z.string(),
-}) satisfies z.ZodType<Incident>;
+});
 const auditSchema = z.object({ incidentId: z.string(), cluster: z.string(), userId: z.string(), action: z.string(), target: z.string(), before: z.string(), after: z.string(), at: z.string() }) satisfies z.ZodType<AuditRecord>;
 const storeFileSchema = z.object({
   version: z.literal(FILE_VERSION),
@@ -187,14 +188,14 @@ export class FileStore implements Store {
   recordIncident(incident: Incident): Promise<void> {
     return this.update((s) => {
       const expiresAt = (Date.parse(incident.occurredAt) || this.clock()) + INCIDENT_TTL_MS;
-      s.incidents.set(incident.incidentId, { incident: incidentOf(incident), expiresAt });
+      s.incidents.set(incident.incidentId, { incident: encodeIncident(incident), expiresAt });
     });
   }
 
   incident(incidentId: string): Promise<Incident | undefined> {
     return this.read((s) => {
       const stored = s.incidents.get(incidentId);
-      return stored ? incidentOf(stored.incident) : undefined;
+      return stored ? decodeIncident(stored.incident) : undefined;
     });
   }
 
@@ -206,7 +207,7 @@ export class FileStore implements Store {
         // DynamoStore's index sort key, descending.
         .sort((a, b) => compare(recentKey(b), recentKey(a)))
         .slice(0, limit)
-        .map(incidentOf),
+        .map(decodeIncident),
     );
   }
 
@@ -398,17 +399,11 @@ function groupOf(group: Group): RepeatGroup {
   return { count: group.count, firstAt: group.firstAt, ...(group.message ? { message: { ...group.message } } : {}) };
 }
 
-/** A copy with exactly the Incident fields, as DynamoStore returns: callers never hold the store's own objects. */
-function incidentOf(i: Incident): Incident {
-  const { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message, verdict } = i;
-  return { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message: { channel: message.channel, ts: message.ts }, verdict };
-}
-
 function auditOf({ incidentId, cluster, userId, action, target, before, after, at }: AuditRecord): AuditRecord {
   return { incidentId, cluster, userId, action, target, before, after, at };
 }
 
-function recentKey(i: Incident): string {
+function recentKey(i: StoredIncident['incident']): string {
   return `${i.occurredAt}#${i.incidentId}`;
 }
 

@@ -2,10 +2,11 @@
 // mode. What analyze needs to post each occurrence once and keep repeats quiet; the Slack app adds mutes and audit
 // records.
 
-export interface MessageRef {
-  channel: string;
-  ts: string;
-}
+import * as z from 'zod';
+import { CauseSchema, KindSchema, VerdictSchema } from '../shared/verdict.ts';
+
+export const MessageRefSchema = z.object({ channel: z.string(), ts: z.string() });
+export type MessageRef = z.infer<typeof MessageRefSchema>;
 
 /** The first message of a repeat group, with what is needed to update its counter later. */
 export interface GroupMessage extends MessageRef {
@@ -26,21 +27,57 @@ export interface RepeatGroup {
 }
 
 /** What was posted about an occurrence: what `/oom recent` lists and what the alert's buttons act on (by id). */
-export interface Incident {
-  incidentId: string;
-  occurrenceId: string;
-  cluster: string;
-  namespace: string;
-  /** "Deployment/checkout", or "Pod/<name>" for a bare pod. */
-  workload: string;
-  container: string | null;
-  cause: string;
-  kind: string;
-  headline: string;
-  occurredAt: string;
-  message: MessageRef;
-  /** The verdict as JSON, so a button can act on what was diagnosed without trusting its own payload. */
-  verdict: string;
+export const IncidentSchema = z.object({
+  incidentId: z.string(),
+  occurrenceId: z.string(),
+  cluster: z.string(),
+  namespace: z.string(),
+  /** A WorkloadRef's key (kube/workloads.ts): "Deployment/checkout", or "Pod/<name>" for a bare pod. */
+  workload: z.string(),
+  container: z.string().nullable(),
+  cause: CauseSchema,
+  kind: KindSchema,
+  headline: z.string(),
+  occurredAt: z.string(),
+  message: MessageRefSchema,
+  /** What was diagnosed, so a button acts on it without trusting its own payload. */
+  verdict: VerdictSchema,
+});
+export type Incident = z.infer<typeof IncidentSchema>;
+
+/**
+ * An incident as the stores keep it: the verdict as JSON text in one attribute (DynamoDB item, state file). Decoded
+ * once, here, by each adapter — callers hold an Incident whose verdict is checked, never a string to parse and cast.
+ */
+const StoredIncidentSchema = IncidentSchema.extend({
+  verdict: z.string().transform((text, ctx) => {
+    try {
+      const value: unknown = JSON.parse(text);
+      return value;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+      return z.NEVER;
+    }
+  }).pipe(VerdictSchema),
+});
+
+export class StoredRecordError extends Error {
+  override name = 'StoredRecordError';
+  readonly code = 'STORED_RECORD_INVALID';
+}
+
+/** A stored incident, checked; throws StoredRecordError naming what is wrong with it. */
+export function decodeIncident(item: unknown): Incident {
+  const parsed = StoredIncidentSchema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const id = typeof item === 'object' && item && 'incidentId' in item ? String((item as { incidentId: unknown }).incidentId) : '(no id)';
+  throw new StoredRecordError(`the stored incident ${id} does not read as one: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+}
+
+/** The stored form of an incident: exactly its fields, the verdict as JSON text. */
+export function encodeIncident(incident: Incident): z.input<typeof StoredIncidentSchema> {
+  const { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message, verdict } = incident;
+  return { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message: { channel: message.channel, ts: message.ts }, verdict: JSON.stringify(verdict) };
 }
 
 /** Who changed what, from what, to what: every change a button makes is answered in the thread and kept here. */

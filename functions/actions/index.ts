@@ -13,7 +13,6 @@ import { WebClient } from '@slack/web-api';
 import * as z from 'zod';
 import { ActionJobSchema, RaisePolicySchema, responseUrlPoster, runActionJob, slackGroupMembers, slackResponseOrigins, type ActionDeps } from '../../bot/actions.ts';
 import { groupKeyOf } from '../../bot/post-occurrence.ts';
-import type { Verdict } from '../../shared/verdict.ts';
 import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { json, loadEnv } from '../env.ts';
@@ -46,7 +45,7 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<ActionDeps> {
     groupMembers: slackGroupMembers(slack),
     slack: slack.chat,
     respond: responseUrlPoster(slackResponseOrigins(config.OOMBOT_SLACK_API_URL)),
-    groupKeyOf: (incident) => groupKeyOf(incident.cluster, JSON.parse(incident.verdict) as Verdict),
+    groupKeyOf: (incident) => groupKeyOf(incident.cluster, incident.verdict),
   };
 }
 

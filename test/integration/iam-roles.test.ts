@@ -21,7 +21,6 @@ import { trimPod } from '../../forwarder/trim.ts';
 import { DETAIL_TYPES, type Envelope } from '../../shared/envelope.ts';
 import type { Pod } from '../../shared/k8s-objects.ts';
 import { podOccurrences } from '../../shared/occurrences.ts';
-import type { Verdict } from '../../shared/verdict.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-double.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
@@ -300,7 +299,7 @@ describe('each function under its own role, in its own process', () => {
     expect(slack.messages.filter((m) => m.threadTs === first.ts).at(-1)?.text).toMatch(/^✅ <@U0ALICE> changed the memory limit of api in shop\/Deployment\/cart: 512Mi → 640Mi/);
     expect(JSON.stringify(root.blocks)).toMatch(/✅ Handled: memory limit 512Mi → 640Mi by <@U0ALICE>/);
     // Stored for the group's later counter updates, and the click marked as applied.
-    const verdict = JSON.parse((await store.incident(incident))!.verdict) as Verdict;
+    const verdict = (await store.incident(incident))!.verdict;
     expect((await store.repeatMessage(groupKeyOf('prod-eu', verdict)))?.blocks).toContain('✅ Handled');
     const claim = await dynamo.client.send(new GetItemCommand({ TableName: stack.ref('OombotTable'), Key: { PK: { S: `OCC#click/${incident}/${actionTs}/U0ALICE` }, SK: { S: 'OCC' } } }));
     expect(claim.Item?.['state']?.S).toBe('posted');

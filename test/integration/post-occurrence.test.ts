@@ -81,7 +81,7 @@ describe('postOccurrence', () => {
     // Recorded as an incident, for /oom recent and for the buttons to act on.
     const [incident] = await deps.store.recentIncidents('prod-eu');
     expect(incident).toMatchObject({ cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/checkout', container: 'api', cause: 'limit', message: { channel: 'C-ALERTS', ts: message!.ts } });
-    expect(JSON.parse(incident!.verdict)).toMatchObject({ cause: 'limit', recommendation: { memoryLimit: '640Mi' } });
+    expect(incident!.verdict).toMatchObject({ cause: 'limit', recommendation: { memoryLimit: '640Mi' } });
   });
 
   it('offers Raise limit for a limit OOM, and the runbook configured for its cause when no annotation names one', async () => {

@@ -40,7 +40,7 @@ async function deployment(namespace: string, name: string, labels: Record<string
 async function incidentFor(namespace: string, name: string, id: string, tweak: (v: Verdict) => Verdict = (v) => v) {
   const p = pod({ namespace, deployment: name, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 3)] });
   const verdict = tweak(diagnose({ pod: p, node: node(), events: [] }));
-  await deps.store.recordIncident({ incidentId: id, occurrenceId: `term-${id}`, cluster: 'prod-eu', namespace, workload: `Deployment/${name}`, container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.1' }, verdict: JSON.stringify(verdict) });
+  await deps.store.recordIncident({ incidentId: id, occurrenceId: `term-${id}`, cluster: 'prod-eu', namespace, workload: `Deployment/${name}`, container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.1' }, verdict });
 }
 
 const rv = async (namespace: string, name: string) => (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace })).metadata!.resourceVersion;
@@ -165,7 +165,7 @@ describe('raiseLimit, beyond the Deployment limit', () => {
     await createPodAsKubelet(cluster.admin, { ...spec, metadata: { name: 'solo', namespace: 'shop' } } as unknown as V1Pod, status as never);
     const verdict = diagnose({ pod: bare, node: node(), events: [] });
     expect(verdict.workload).toBeUndefined();
-    await deps.store.recordIncident({ incidentId: 'inc-bare', occurrenceId: 'term-bare', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/solo', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.2' }, verdict: JSON.stringify(verdict) });
+    await deps.store.recordIncident({ incidentId: 'inc-bare', occurrenceId: 'term-bare', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/solo', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.2' }, verdict });
     expect(await raiseLimit(deps, { incidentId: 'inc-bare', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Pod/solo', container: 'api', field: 'limit', before: '512Mi', after: '640Mi', how: 'resize', next: expect.stringMatching(/^Resize requested: the kubelet applies it in place .* It does not survive a rollout or the pod being recreated: change its manifest too\.$/) });
     const live = await cluster.admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'solo', namespace: 'shop' });
     expect(live.spec!.containers[0]!.resources).toEqual({ limits: { memory: '640Mi' }, requests: { memory: '256Mi' } });
@@ -177,7 +177,7 @@ describe('raiseLimit, beyond the Deployment limit', () => {
     const { status, ...spec } = old;
     const created = await createPodAsKubelet(cluster.admin, { ...spec, metadata: { name: 'legacy', namespace: 'shop' } } as unknown as V1Pod, status as never);
     const verdict = diagnose({ pod: old, node: node(), events: [] });
-    await deps.store.recordIncident({ incidentId: 'inc-legacy', occurrenceId: 'term-legacy', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/legacy', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.3' }, verdict: JSON.stringify(verdict) });
+    await deps.store.recordIncident({ incidentId: 'inc-legacy', occurrenceId: 'term-legacy', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/legacy', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.3' }, verdict });
     expect(await raiseLimit(deps, { incidentId: 'inc-legacy', userId: 'U0ALICE' })).toEqual({ status: 'refused', reason: "The kubelet on node ip-10-0-12-7 cannot resize pods in place: change the pod's manifest and recreate it.", audience: 'thread' });
     const live = await cluster.admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'legacy', namespace: 'shop' });
     expect(live.metadata!.resourceVersion).toBe(created.metadata!.resourceVersion);
@@ -304,7 +304,7 @@ describe('raiseLimit, for a pod-level limit (KEP-2837)', () => {
     });
     const verdict = diagnose({ pod: podLevel('shop', 'pooled'), node: node(), events: [] });
     expect(verdict).toMatchObject({ kind: 'pod-limit', recommendation: { memoryLimit: '3840Mi' } });
-    await deps.store.recordIncident({ incidentId: 'inc-pooled', occurrenceId: 'term-pooled', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/pooled', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.4' }, verdict: JSON.stringify(verdict) });
+    await deps.store.recordIncident({ incidentId: 'inc-pooled', occurrenceId: 'term-pooled', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/pooled', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.4' }, verdict });
 
     expect(await raiseLimit(deps, { incidentId: 'inc-pooled', userId: 'U0ALICE' })).toEqual({ status: 'patched', target: 'shop/Deployment/pooled', container: 'api', field: 'pod-limit', before: '3Gi', after: '3840Mi', how: 'workload', next: 'Its pods roll out with the new value now.' });
     const spec = (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'pooled', namespace: 'shop' })).spec!.template.spec!;
@@ -325,7 +325,7 @@ describe('raiseLimit, for a pod-level limit (KEP-2837)', () => {
     const verdict = diagnose({ pod: bare, node: node(), events: [] });
     expect(verdict.kind).toBe('pod-limit');
     expect(verdict.workload).toBeUndefined();
-    await deps.store.recordIncident({ incidentId: 'inc-pooled-solo', occurrenceId: 'term-pooled-solo', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/pooled-solo', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.5' }, verdict: JSON.stringify(verdict) });
+    await deps.store.recordIncident({ incidentId: 'inc-pooled-solo', occurrenceId: 'term-pooled-solo', cluster: 'prod-eu', namespace: 'shop', workload: 'Pod/pooled-solo', container: 'api', cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C1', ts: '1.5' }, verdict });
     expect(await raiseLimit(deps, { incidentId: 'inc-pooled-solo', userId: 'U0ALICE' })).toEqual({
       status: 'refused',
       reason: "Pod/pooled-solo has pod-level resources, and this API server cannot resize such a pod in place (the InPlacePodLevelResourcesVerticalScaling feature gate is off; alpha since Kubernetes 1.35): change the pod's manifest and recreate it. Nothing was changed.",

@@ -20,6 +20,7 @@ import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
 import { diagnose } from '../../shared/diagnose.ts';
+import { limitVerdict } from '../support/verdicts.ts';
 
 type SlackHandler = typeof slackHandler;
 const cluster = useControlPlane();
@@ -113,7 +114,7 @@ describe('the alert’s buttons through the slack handler', () => {
   beforeAll(async () => {
     const p = pod({ deployment: 'billing', containers: [container({ name: 'api', limit: '512Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)] });
     const v = diagnose({ pod: p, node: node(), events: [] });
-    await store.recordIncident({ incidentId: 'inc-btn', occurrenceId: 'term-btn', cluster: 'prod-eu', namespace: 'payments', workload: 'Deployment/billing', container: 'api', cause: v.cause, kind: v.kind, headline: v.headline, occurredAt: T0, message: { channel: 'C-ALERTS', ts: '1.1' }, verdict: JSON.stringify(v) });
+    await store.recordIncident({ incidentId: 'inc-btn', occurrenceId: 'term-btn', cluster: 'prod-eu', namespace: 'payments', workload: 'Deployment/billing', container: 'api', cause: v.cause, kind: v.kind, headline: v.headline, occurredAt: T0, message: { channel: 'C-ALERTS', ts: '1.1' }, verdict: v });
   });
 
   it('mutes the incident’s workload for an hour, from the store, and says so to the clicker', async () => {
@@ -195,7 +196,7 @@ describe('/oom through the slack handler', () => {
     ]);
 
     expect((await run(slashCommand('recent shop'))).body?.text).toBe('No incidents recorded in namespace shop of prod-eu.');
-    await store.recordIncident({ incidentId: 'inc-abc', occurrenceId: 'term-abc', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/checkout', container: 'api', cause: 'limit', kind: 'container-limit', headline: 'checkout › api was OOMKilled at its 512Mi memory limit', occurredAt: T0, message: { channel: 'C1', ts: '1.1' }, verdict: '{}' });
+    await store.recordIncident({ incidentId: 'inc-abc', occurrenceId: 'term-abc', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/checkout', container: 'api', cause: 'limit', kind: 'container-limit', headline: 'checkout › api was OOMKilled at its 512Mi memory limit', occurredAt: T0, message: { channel: 'C1', ts: '1.1' }, verdict: limitVerdict() });
     expect((await run(slashCommand('recent shop'))).body?.text).toBe('Last incidents in shop · prod-eu:\n• 2026-11-27 10:14 UTC · *checkout › api was OOMKilled at its 512Mi memory limit* · inc-abc');
   });
 
@@ -242,7 +243,7 @@ describe('the Raise limit button, end to end', () => {
     });
     const p = pod({ namespace: 'shop', deployment: 'cart', containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 2)] });
     const v = diagnose({ pod: p, node: node(), events: [] });
-    await store.recordIncident({ incidentId: 'inc-raise', occurrenceId: 'term-raise', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/cart', container: 'api', cause: v.cause, kind: v.kind, headline: v.headline, occurredAt: T0, message: ROOT, verdict: JSON.stringify(v) });
+    await store.recordIncident({ incidentId: 'inc-raise', occurrenceId: 'term-raise', cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/cart', container: 'api', cause: v.cause, kind: v.kind, headline: v.headline, occurredAt: T0, message: ROOT, verdict: v });
     const alert = renderAlert(v, { cluster: 'prod-eu', incidentId: 'inc-raise', occurredAt: T0, buttons: { raise: proposedChange(v)! } });
     alertBlocks = alert.blocks;
     slack.seed({ ...ROOT, text: alert.text, blocks: alert.blocks });

@@ -2,12 +2,14 @@
 // mode's FileStore give the same answers, including when concurrent calls race for the same "only once".
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, Store } from '../../store/port.ts';
+import { limitVerdict } from './verdicts.ts';
 
 /** The time the contract's calls pass as `now`; a store with a clock of its own should be given this one. */
 export const contractNow = Date.parse('2026-11-27T10:14:03Z');
 const now = contractNow;
 const minute = 60_000;
 
+const VERDICT = limitVerdict();
 const incident = (n: number, namespace: string, overrides: Partial<Incident> = {}): Incident => ({
   incidentId: `inc-${n}`,
   occurrenceId: `term-${n}`,
@@ -20,7 +22,7 @@ const incident = (n: number, namespace: string, overrides: Partial<Incident> = {
   headline: `checkout › api was OOMKilled (${n})`,
   occurredAt: new Date(now + n * minute).toISOString(),
   message: { channel: 'C1', ts: `1.00000${n}` },
-  verdict: JSON.stringify({ cause: 'limit' }),
+  verdict: VERDICT,
   ...overrides,
 });
 

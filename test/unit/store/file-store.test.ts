@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore, StoreFileError, type StoreFileErrorCode } from '../../../store/file.ts';
 import type { Incident } from '../../../store/port.ts';
 import { contractNow, describeStoreContract } from '../../support/store-contract.ts';
+import { limitVerdict } from '../../support/verdicts.ts';
 
 const now = contractNow;
 const minute = 60_000;
@@ -38,7 +39,7 @@ const incident = (id: string, occurredAt: number): Incident => ({
   headline: 'checkout › api was OOMKilled',
   occurredAt: new Date(occurredAt).toISOString(),
   message: { channel: 'C1', ts: '1.000001' },
-  verdict: JSON.stringify({ cause: 'limit' }),
+  verdict: limitVerdict(),
 });
 
 const audit = { incidentId: 'inc-1', cluster: 'prod-eu', userId: 'U1', action: 'raise-limit', target: 'Deployment/checkout api', before: '512Mi', after: '768Mi', at: '2026-11-27T10:20:00.000Z' };
@@ -88,7 +89,9 @@ describe('FileStore on disk', () => {
     clock = now + 90 * day + 60 * minute;
     await store.unmute('nothing-muted');
     const written = await onDisk();
-    expect(written['incidents']).toEqual([{ incident: incident('inc-new', now + 2 * 60 * minute), expiresAt: now + 2 * 60 * minute + 90 * day }]);
+    // On disk the verdict is JSON text, as in DynamoDB; it is decoded and checked on every read.
+    const kept = incident('inc-new', now + 2 * 60 * minute);
+    expect(written['incidents']).toEqual([{ incident: { ...kept, verdict: JSON.stringify(kept.verdict) }, expiresAt: now + 2 * 60 * minute + 90 * day }]);
     expect(written['audit']).toEqual([audit]);
     expect(await (await FileStore.open(file, { clock: () => clock })).incident('inc-old')).toBeUndefined();
   });
@@ -159,14 +162,14 @@ describe('FileStore on disk', () => {
       script,
       `import { FileStore } from ${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, '../../../store/file.ts')).href)};
 const store = await FileStore.open(process.argv[2]);
-const verdict = 'x'.repeat(500_000);
+const verdict = { ...JSON.parse(process.argv[3]), evidence: ['x'.repeat(500_000)] };
 for (let n = 0; ; n++) {
   await store.recordIncident({ incidentId: 'inc-' + n, occurrenceId: 'term-' + n, cluster: 'prod-eu', namespace: 'shop', workload: 'Deployment/checkout', container: 'api', cause: 'limit', kind: 'container-limit', headline: 'OOMKilled', occurredAt: new Date().toISOString(), message: { channel: 'C1', ts: '1.0' }, verdict });
   if (n === 4) process.stdout.write('written\\n');
 }
 `,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, file, JSON.stringify(limitVerdict())], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('written') && resolve());
