@@ -143,11 +143,17 @@ export function nodeCondition(node: Node | undefined, type: string) {
  * The sum of memory requests of running pods, skipping finished ones (they hold no memory on the node). A pod-level
  * request is what the scheduler counts for the whole pod (KEP-2837, "Scheduler Changes").
  */
-export function podMemoryRequests(pod: Pod, exceptContainer?: string): number {
+export function podMemoryRequests(pod: Pod): number {
   if (pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') return 0;
   // Run for every pod on the node: the request alone, without the display texts podLevelMemory also makes.
-  const podRequest = exceptContainer === undefined ? tryParseQuantity(pod.spec.resources?.requests?.['memory']) : undefined;
-  if (podRequest !== undefined) return podRequest;
+  return tryParseQuantity(pod.spec.resources?.requests?.['memory']) ?? containerMemoryRequests(pod);
+}
+
+/**
+ * The memory requests of the pod's app containers but `exceptContainer`, whatever the pod's phase (a missing request is
+ * the limit, as the API server defaults it).
+ */
+export function containerMemoryRequests(pod: Pod, exceptContainer?: string): number {
   let sum = 0;
   for (const c of pod.spec.containers) if (c.name !== exceptContainer) sum += tryParseQuantity(c.resources?.requests?.['memory'] ?? c.resources?.limits?.['memory']) ?? 0;
   return sum;
