@@ -18,13 +18,17 @@ export function buildEnvelope(cluster: string, o: Occurrence, pod: Pod | undefin
     ...(o.node ? { node: o.node } : {}),
     events,
   } as const;
+  const withPod = () => {
+    if (!pod) throw new Error(`occurrence ${o.occurrenceId} (${o.kind}) reached the envelope without its pod`);
+    return pod;
+  };
   switch (o.kind) {
     case 'container-termination':
-      return { ...base, kind: o.kind, pod: pod!, container: o.container!, terminationIndex: o.terminationIndex! };
+      return { ...base, kind: o.kind, pod: withPod(), container: o.container, terminationIndex: o.terminationIndex };
     case 'pod-eviction':
-      return { ...base, kind: o.kind, pod: pod! };
+      return { ...base, kind: o.kind, pod: withPod() };
     case 'node-oom':
-      return { ...base, kind: o.kind, event: o.event! };
+      return { ...base, kind: o.kind, event: o.event };
   }
 }
 

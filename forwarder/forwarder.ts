@@ -1,7 +1,7 @@
 // The forwarder: lead (or stand by), list and watch pods and the events that matter, turn what changed into
 // occurrences, and deliver each to the sink — then, on stop, drain and hand the Lease over with the final position.
 import { EventSchema, PodSchema, type KubeEvent } from '../shared/k8s-objects.ts';
-import { CONTEXT_REASONS, NODE_OOM_REASONS, type Occurrence } from '../shared/occurrences.ts';
+import { CONTEXT_REASONS, NODE_OOM_REASONS, podUidOf, type Occurrence } from '../shared/occurrences.ts';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { ForwarderConfig } from './config.ts';
 import { ContextEvents } from './context-events.ts';
@@ -208,7 +208,8 @@ export class Forwarder {
   private async deliver(o: Occurrence, pod: ReturnType<typeof trimPod> | undefined): Promise<void> {
     const { config, metrics, log } = this.d;
     metrics.occurrences.inc({ kind: o.kind });
-    const events = this.context.related(o.podUid, o.node).filter((e) => e.metadata.uid !== o.event?.metadata.uid);
+    const own = o.kind === 'node-oom' ? o.event.metadata.uid : undefined;
+    const events = this.context.related(podUidOf(o), o.node).filter((e) => e.metadata.uid !== own);
     let entry;
     try {
       entry = toEntry(buildEnvelope(config.cluster, o, pod, events, new Date()), config.source);
@@ -219,7 +220,7 @@ export class Forwarder {
       this.position.delivered(o.occurrenceId);
       return;
     }
-    log('info', 'occurrence', { occurrenceId: o.occurrenceId, kind: o.kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : undefined, container: o.container, node: o.node, occurredAt: o.occurredAt });
+    log('info', 'occurrence', { occurrenceId: o.occurrenceId, kind: o.kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : undefined, container: o.kind === 'container-termination' ? o.container : undefined, node: o.node, occurredAt: o.occurredAt });
     await this.queue.enqueue(entry);
   }
 

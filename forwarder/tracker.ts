@@ -29,8 +29,9 @@ export class OccurrenceTracker {
         this.evicted.add(uid);
       } else {
         const seen = this.terminations.get(uid) ?? new Map<string, number>();
-        if ((seen.get(o.container!) ?? -1) >= o.terminationIndex!) continue;
-        seen.set(o.container!, o.terminationIndex!);
+        if (o.kind !== 'container-termination') continue;
+        if ((seen.get(o.container) ?? -1) >= o.terminationIndex) continue;
+        seen.set(o.container, o.terminationIndex);
         this.terminations.set(uid, seen);
       }
       if (!old) fresh.push(o);

@@ -6,17 +6,22 @@ import { parseKernelOomLine, parseSystemOom } from './kernel-oom.ts';
 import { evictionId, nodeEventId, terminationId } from './occurrence-id.ts';
 import { untrustedBecause } from './node-signals.ts';
 import { containerStatuses, memoryTerminations, type Termination } from './terminations.ts';
-import type { OccurrenceKind } from './envelope.ts';
 
-export interface Occurrence {
-  kind: OccurrenceKind;
+interface OccurrenceBase {
   occurrenceId: string;
   occurredAt: string;
   node: string | undefined;
-  podUid?: string;
-  container?: string;
-  terminationIndex?: number;
-  event?: KubeEvent;
+}
+
+/** What the forwarder saw, by kind: each carries exactly what its envelope needs (shared/envelope.ts). */
+export type Occurrence =
+  | (OccurrenceBase & { kind: 'container-termination'; podUid: string; container: string; terminationIndex: number })
+  | (OccurrenceBase & { kind: 'pod-eviction'; podUid: string })
+  | (OccurrenceBase & { kind: 'node-oom'; event: KubeEvent });
+
+/** The pod an occurrence is about, if it is about one. */
+export function podUidOf(o: Occurrence): string | undefined {
+  return o.kind === 'node-oom' ? undefined : o.podUid;
 }
 
 /**
@@ -40,12 +45,12 @@ export function podOccurrences(cluster: string, pod: Pod, observedAt: string = n
   const uid = pod.metadata.uid;
   if (!uid) return [];
   const node = pod.spec.nodeName;
-  const found: Occurrence[] = [];
+  const terminations: Extract<Occurrence, { kind: 'container-termination' }>[] = [];
   for (const t of memoryTerminations(pod)) {
     const finishedAt = t.terminated.finishedAt;
     if (!finishedAt) continue; // a termination without a time cannot be told from its repeats
     const index = terminationIndex(t, pod);
-    found.push({
+    terminations.push({
       kind: 'container-termination',
       occurrenceId: terminationId(cluster, uid, t.container, index, finishedAt),
       occurredAt: finishedAt,
@@ -55,7 +60,7 @@ export function podOccurrences(cluster: string, pod: Pod, observedAt: string = n
       terminationIndex: index,
     });
   }
-  found.sort((a, b) => a.terminationIndex! - b.terminationIndex!);
+  const found: Occurrence[] = terminations.sort((a, b) => a.terminationIndex - b.terminationIndex);
   if (pod.status.reason === 'Evicted') {
     const condition = pod.status.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
     found.push({

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryPosition, OccurrenceTracker } from '../../../forwarder/tracker.ts';
+import type { Occurrence } from '../../../shared/occurrences.ts';
 import { at, container, downStatus, event, pod, restartedStatus, T0 } from '../../support/k8s-factories.ts';
 
 const horizon = Date.parse(T0) - 3_600_000;
+/** Which run of its container a termination ended; undefined for other kinds (shared/occurrences.ts). */
+const indexOf = (o: Occurrence) => (o.kind === 'container-termination' ? o.terminationIndex : undefined);
 const oom = (restartCount: number, finishedAt = T0) => pod({ containers: [container({ name: 'api', limit: '1Gi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt }, restartCount)] });
 
 describe('OccurrenceTracker', () => {
@@ -20,8 +23,8 @@ describe('OccurrenceTracker', () => {
     const down = pod({ containers: [container({ name: 'api' })], statuses: [downStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 3)] });
     const a = new OccurrenceTracker('c', horizon).pod(down)[0]!;
     const b = new OccurrenceTracker('c', horizon).pod(oom(4))[0]!; // restarted: now in lastState with restartCount 4
-    expect(a.terminationIndex).toBe(3);
-    expect(b.terminationIndex).toBe(3);
+    expect(indexOf(a)).toBe(3);
+    expect(indexOf(b)).toBe(3);
     expect(a.occurrenceId).toBe(b.occurrenceId);
   });
 
@@ -43,7 +46,7 @@ describe('OccurrenceTracker', () => {
       statuses: [{ name: 'api', restartCount: 3, state: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: at(60) } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: T0 } } }],
     });
     const sent = new OccurrenceTracker('c', horizon).pod(both, true);
-    expect(sent.map((o) => [o.terminationIndex, o.occurredAt])).toEqual([
+    expect(sent.map((o) => [indexOf(o), o.occurredAt])).toEqual([
       [2, T0],
       [3, at(60)],
     ]);
@@ -57,7 +60,7 @@ describe('OccurrenceTracker', () => {
       { name: 'api', restartCount: 3, state: { running: { startedAt: at(30) } }, lastState: { terminated: finished } },
     ].map((status) => new OccurrenceTracker('c', horizon).pod(pod({ containers: [container({ name: 'api' })], statuses: [status] }))[0]!);
     expect(new Set(views.map((o) => o.occurrenceId)).size).toBe(1);
-    expect(views.map((o) => o.terminationIndex)).toEqual([2, 2, 2]);
+    expect(views.map(indexOf)).toEqual([2, 2, 2]);
   });
 
   it('reports a pod eviction once, and forgets deleted pods', () => {
