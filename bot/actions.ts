@@ -15,12 +15,8 @@ import { answerOom, type CommandReply } from './oom-command.ts';
 import { proposedChange, raiseLimit, type RaisePolicy } from './raise-limit.ts';
 import { escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
-/** Who may press Raise limit, per namespace: Slack user ids (U…/W…) or user group ids (S…). Default: nobody. */
-export const RaisePolicySchema = z.object({
-  allowed: z.record(z.string(), z.array(z.string().regex(/^[UWS][A-Z0-9]+$/, 'must be a Slack user id (U…, W…) or user group id (S…)'))).default({}),
-  contact: z.string().optional(),
-  maxFactor: z.number().min(1).max(10).default(2),
-});
+// The policy's schema lives with the check that reads it; configuration loaders import it from here too.
+export { RaisePolicySchema } from './raise-limit.ts';
 
 export const ActionJobSchema = z.discriminatedUnion('kind', [
   /** `/oom why …`, answered at the command's response_url. */

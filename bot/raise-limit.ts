@@ -3,6 +3,7 @@
 // is capped by a factor over the current one and by the node; workloads that GitOps manages are refused; the patch is
 // dry-run first, then applied to that one container with field manager `oombot`, and recorded in the audit trail. Every
 // refusal says why and who to ask, and refusals are on the record too.
+import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
 import { statusMessage as rawStatusMessage, withoutCaller, type KubeResponse } from '../kube/rest.ts';
 import { kindFacts, WorkloadRef } from '../kube/workloads.ts';
@@ -14,17 +15,18 @@ import { escapeMrkdwn } from './slack-limits.ts';
 /** The API server's message (escaped with the rest of a refusal, in `refuse`). */
 const statusMessage = (res: KubeResponse) => withoutCaller(rawStatusMessage(res));
 
-export interface RaisePolicy {
-  /**
-   * Who may press the button, per namespace ("*" for every namespace): Slack user ids (U…, W…) and user group ids
-   * (S…). Default: nobody.
-   */
-  allowed: Record<string, string[]>;
-  /** Who to ask, for the refusal message ("#platform", "<!subteam^S0PLATFORM>"). */
-  contact?: string;
-  /** The new limit may be at most this factor over the current one (default 2). */
-  maxFactor?: number;
-}
+/**
+ * Who may press the button, per namespace ("*" for every namespace): Slack user ids (U…, W…) and user group ids (S…);
+ * default nobody. `contact` is who to ask, for the refusal ("#platform", "<!subteam^S0PLATFORM>"); the new limit may
+ * be at most `maxFactor` over the current one (default 2).
+ */
+export const RaisePolicySchema = z.object({
+  allowed: z.record(z.string(), z.array(z.string().regex(/^[UWS][A-Z0-9]+$/, 'must be a Slack user id (U…, W…) or user group id (S…)'))).default({}),
+  contact: z.string().optional(),
+  maxFactor: z.number().min(1).max(10).default(2),
+});
+/** As configured (defaults not yet applied): what a caller may pass. */
+export type RaisePolicy = z.input<typeof RaisePolicySchema>;
 
 export interface RaiseDeps {
   store: Store;
@@ -119,7 +121,8 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   if (!change || !verdict.container) return refuse('Raising memory is not the fix for this incident (it did not die at its own limit, nor was it evicted below its usage): nothing was changed.');
 
   // Own keys only: a namespace named "constructor" must not find Object's.
-  const entry = (key: string) => (Object.hasOwn(deps.policy.allowed, key) ? (deps.policy.allowed[key] ?? []) : []);
+  const policy = deps.policy.allowed ?? {};
+  const entry = (key: string) => (Object.hasOwn(policy, key) ? (policy[key] ?? []) : []);
   const allowed = [...entry(incident.namespace), ...entry('*')];
   if (!(await isAllowed(deps, allowed, userId))) {
     // Said to the clicker alone, and naming who may without mentioning them: a refusal must not page the platform team.

@@ -5,8 +5,10 @@ import { recogniseBusError, type BusError } from './bus-error.ts';
 import type { ContainerStatus, Pod, Terminated } from './k8s-objects.ts';
 import { memoryVolumes } from './memory-volumes.ts';
 import { recogniseRuntimeOom, type RuntimeOom } from './runtime-oom.ts';
+import type * as z from 'zod';
+import type { ContainerTypeSchema } from './verdict.ts';
 
-export type ContainerType = 'container' | 'init' | 'ephemeral';
+export type ContainerType = z.infer<typeof ContainerTypeSchema>;
 
 export interface Termination {
   container: string;
