@@ -2,7 +2,9 @@
 // production parts through local ports — the forwarder against the current kubeconfig context (or the local control
 // plane, with the demo scenarios, when there is no cluster), an in-process bus instead of EventBridge, the analyze step
 // (postOccurrence), the embedded store (store/file.ts) instead of DynamoDB, and the Slack app (bot/slack-app.ts) in
-// Socket Mode when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, else behind the local console.
+// Socket Mode when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, else behind the local console. It reads its settings
+// and builds the analyze and actions dependencies as the Lambdas do (functions/env.ts, functions/compose.ts); only the
+// adapters differ.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
@@ -10,10 +12,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
-import * as z from 'zod';
-import { RaisePolicySchema, responseUrlPoster, runActionJob, slackGroupMembers, slackResponseOrigins, type ActionDeps, type ActionJob } from '../bot/actions.ts';
-import { groupKeyOf, postOccurrence, type PostDeps } from '../bot/post-occurrence.ts';
+import { runActionJob, slackResponseOrigins, type ActionJob } from '../bot/actions.ts';
+import { postOccurrence } from '../bot/post-occurrence.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
 import { registerOombot } from '../bot/slack-app.ts';
 import { startConsole, type LocalConsole } from '../console/server.ts';
@@ -26,7 +26,8 @@ import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
 import { safeParseEnvelope } from '../shared/envelope.ts';
-import { json, loadEnv } from '../functions/env.ts';
+import { makeActionDeps, makeBackend, makePostDeps, postSettings } from '../functions/compose.ts';
+import { loadEnv, LocalEnvSchema, type LocalConfig } from '../functions/env.ts';
 import { FileStore } from '../store/file.ts';
 import { localBus, type LocalBus } from './bus.ts';
 
@@ -75,20 +76,10 @@ export class LocalModeError extends Error {
   override readonly name = 'LocalModeError';
 }
 
-const EnvSchema = z.object({
-  SLACK_BOT_TOKEN: z.string().optional(),
-  SLACK_APP_TOKEN: z.string().optional(),
-  OOMBOT_DEFAULT_CHANNEL: z.string().optional(),
-  OOMBOT_RAISE_POLICY: json(RaisePolicySchema, '{"allowed":{"demo":["U0123ABCD"]},"contact":"#platform"}').optional(),
-  OOMBOT_RUNBOOKS: json(z.record(z.string(), z.url({ protocol: /^https$/ })), '{"limit":"https://wiki.example.com/oom"}').optional(),
-  /** Slack's Web API base URL: only for GovSlack or a test double. */
-  OOMBOT_SLACK_API_URL: z.url().optional(),
-});
-
 export async function startLocal(o: LocalOptions): Promise<LocalMode> {
-  let env: z.output<typeof EnvSchema>;
+  let env: LocalConfig;
   try {
-    env = loadEnv(EnvSchema, o.env);
+    env = loadEnv(LocalEnvSchema, o.env);
   } catch (error) {
     throw new LocalModeError((error as Error).message);
   }
@@ -110,15 +101,14 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
         ? { allowed: {}, contact: 'whoever runs oombot start (set OOMBOT_RAISE_POLICY)' }
         : // The console's only user is whoever ran `oombot start`, with their own kubeconfig: the button may do what they may.
           { allowed: { '*': [CONSOLE_USER] } };
-    const runbooks = env.OOMBOT_RUNBOOKS ?? DEFAULT_RUNBOOKS;
 
     let app: InstanceType<typeof App>;
-    let web: WebClient;
+    let slack: { slackToken: string; slackApiUrl?: string | undefined };
     let consoleHandle: LocalConsole | undefined;
     if (socketMode) {
       const slackApi = env.OOMBOT_SLACK_API_URL ? { slackApiUrl: env.OOMBOT_SLACK_API_URL } : {};
       app = new App({ token: env.SLACK_BOT_TOKEN!, appToken: env.SLACK_APP_TOKEN!, socketMode: true, logLevel: LogLevel.WARN, clientOptions: slackApi });
-      web = new WebClient(env.SLACK_BOT_TOKEN, { retryConfig: { retries: 5 }, ...slackApi });
+      slack = { slackToken: env.SLACK_BOT_TOKEN!, slackApiUrl: env.OOMBOT_SLACK_API_URL };
     } else {
       // The console signs its requests as Slack does, with a secret made for this run; Bolt checks them as in AWS.
       const signingSecret = randomBytes(24).toString('hex');
@@ -136,7 +126,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
         throw error;
       }
       stops.push(() => consoleHandle!.close());
-      web = new WebClient(botToken, { slackApiUrl: consoleHandle.slackApiUrl, retryConfig: { retries: 5 } });
+      slack = { slackToken: botToken, slackApiUrl: consoleHandle.slackApiUrl };
       o.say(`console    ${consoleHandle.url}  (alerts, buttons and the /oom box; no Slack workspace needed)`);
     }
 
@@ -161,8 +151,11 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     const cluster = (name: string) => (name === clusterName ? api : undefined);
     const channel = socketMode ? env.OOMBOT_DEFAULT_CHANNEL! : CONSOLE_CHANNEL.id;
 
+    // The same parts as in AWS (functions/compose.ts), through local adapters.
+    const backend = makeBackend({ store, ...slack, cluster, clusters: [clusterName] });
+
     // analyze, as the Lambda does it, fed by the in-process bus.
-    const postDeps: PostDeps = { store, slack: web.chat, cluster, routing: { defaultChannel: channel, runbooks } };
+    const postDeps = makePostDeps(backend, postSettings({ ...env, OOMBOT_DEFAULT_CHANNEL: channel, OOMBOT_RUNBOOKS: env.OOMBOT_RUNBOOKS ?? DEFAULT_RUNBOOKS }));
     const bus = localBus({
       log: o.log,
       analyze: async (detail) => {
@@ -174,16 +167,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     });
 
     // actions, as the Lambda does it, started in-process instead of by an asynchronous invoke.
-    const actionDeps: ActionDeps = {
-      store,
-      cluster,
-      clusters: [clusterName],
-      policy,
-      groupMembers: slackGroupMembers(web),
-      slack: web.chat,
-      respond: responseUrlPoster(consoleHandle ? [new URL(consoleHandle.url).origin] : slackResponseOrigins(env.OOMBOT_SLACK_API_URL)),
-      groupKeyOf: (incident) => groupKeyOf(incident.cluster, incident.verdict),
-    };
+    const actionDeps = makeActionDeps(backend, { policy, responseOrigins: consoleHandle ? [new URL(consoleHandle.url).origin] : slackResponseOrigins(env.OOMBOT_SLACK_API_URL) });
     const jobs = new Set<Promise<void>>();
     const dispatch = async (job: ActionJob) => {
       const run = runActionJob(actionDeps, job)
@@ -191,7 +175,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
         .finally(() => jobs.delete(run));
       jobs.add(run);
     };
-    registerOombot(app, { store, cluster, clusters: [clusterName], dispatch });
+    registerOombot(app, { store, cluster, clusters: backend.clusters, dispatch });
     if (socketMode) {
       await app.start();
       stops.push(() => app.stop());

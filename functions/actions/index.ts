@@ -5,49 +5,16 @@
 // back: bot/actions.ts answers every failure in Slack instead. What Slack is told of a failure is a reference (the
 // invocation's request id), never the error: an AWS refusal names the role's ARN. The error is in the log under it.
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { WebClient } from '@slack/web-api';
 import * as z from 'zod';
-import { ActionJobSchema, RaisePolicySchema, responseUrlPoster, runActionJob, slackGroupMembers, slackResponseOrigins, type ActionDeps } from '../../bot/actions.ts';
-import { groupKeyOf } from '../../bot/post-occurrence.ts';
-import { clusterRegistry, ClusterRegistrySchema } from '../../kube/cluster-registry.ts';
-import { DynamoStore } from '../../store/dynamo.ts';
-import { json, loadEnv } from '../env.ts';
+import { ActionJobSchema, responseUrlPoster, runActionJob, slackResponseOrigins } from '../../bot/actions.ts';
+import { awsParts, coldStart } from '../aws.ts';
+import { makeActionDeps, makeBackend } from '../compose.ts';
+import { ActionsEnvSchema, loadEnv } from '../env.ts';
 
-export const ActionsEnvSchema = z.object({
-  OOMBOT_TABLE: z.string({ error: 'is missing: the DynamoDB table name (serverless.yml sets it)' }).min(1),
-  OOMBOT_SLACK_TOKEN_PARAMETER: z.string({ error: 'is missing: the SSM SecureString parameter holding the Slack bot token, e.g. /oombot/slack/bot-token' }).min(1),
-  OOMBOT_CLUSTERS: json(ClusterRegistrySchema, '[{"name":"prod-eu","server":"https://...","caData":"...","auth":"eks","region":"eu-west-1"}]').default([]),
-  OOMBOT_RAISE_POLICY: json(RaisePolicySchema, '{"allowed":{"payments":["U0123ABCD","S0PLATFORM"]},"contact":"#platform","maxFactor":2}').default({ allowed: {}, maxFactor: 2 }),
-  OOMBOT_SLACK_API_URL: z.url().optional(),
+const ready = coldStart(async () => {
+  const config = loadEnv(ActionsEnvSchema, process.env);
+  return makeActionDeps(makeBackend(await awsParts(config)), { policy: config.OOMBOT_RAISE_POLICY, responseOrigins: slackResponseOrigins(config.OOMBOT_SLACK_API_URL) });
 });
-
-let ready: Promise<ActionDeps> | undefined;
-
-async function coldStart(env: NodeJS.ProcessEnv): Promise<ActionDeps> {
-  const config = loadEnv(ActionsEnvSchema, env);
-  const token = (await new SSMClient({}).send(new GetParameterCommand({ Name: config.OOMBOT_SLACK_TOKEN_PARAMETER, WithDecryption: true }))).Parameter?.Value;
-  if (!token) throw new Error(`SSM parameter ${config.OOMBOT_SLACK_TOKEN_PARAMETER} has no value: put the Slack bot token there`);
-  const slack = new WebClient(token, { retryConfig: { retries: 5 }, ...(config.OOMBOT_SLACK_API_URL ? { slackApiUrl: config.OOMBOT_SLACK_API_URL } : {}) });
-  const secrets = new SecretsManagerClient({});
-  const credentials = defaultProvider();
-  return {
-    store: new DynamoStore(new DynamoDBClient({}), config.OOMBOT_TABLE),
-    cluster: clusterRegistry(config.OOMBOT_CLUSTERS, {
-      credentials: () => credentials(),
-      secret: async (id) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '',
-    }),
-    clusters: config.OOMBOT_CLUSTERS.map((c) => c.name),
-    policy: config.OOMBOT_RAISE_POLICY,
-    groupMembers: slackGroupMembers(slack),
-    slack: slack.chat,
-    respond: responseUrlPoster(slackResponseOrigins(config.OOMBOT_SLACK_API_URL)),
-    groupKeyOf: (incident) => groupKeyOf(incident.cluster, incident.verdict),
-  };
-}
 
 export async function handler(event: unknown, context?: { awsRequestId?: string }): Promise<{ status: 'done' | 'rejected' | 'failed' }> {
   const reference = context?.awsRequestId ?? randomUUID();
@@ -56,12 +23,8 @@ export async function handler(event: unknown, context?: { awsRequestId?: string 
     log('error', 'malformed action job dropped', { reference, reason: z.prettifyError(job.error) });
     return { status: 'rejected' };
   }
-  ready ??= coldStart(process.env).catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
   try {
-    await runActionJob(await ready, job.data, reference);
+    await runActionJob(await ready(), job.data, reference);
   } catch (error) {
     // No retry (a patch must not run twice): the user hears of the failure instead — that it failed and its reference,
     // not the error. After a change, bot/actions.ts reports it and swallows what fails later, so what reaches here

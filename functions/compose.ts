@@ -1,0 +1,96 @@
+// The composition root of the backend, written once for the analyze and actions Lambdas and local mode
+// (docs/architecture.md, "The flow" and "Local mode"): the dependencies of the analyze step (`makePostDeps`) and of the
+// actions jobs (`makeActionDeps`), built from the same parts. The callers only choose their adapters — DynamoDB or the
+// embedded file store, SSM or the environment, the cluster registry or the current kubeconfig, an asynchronous Lambda
+// invoke or an in-process call — and call one builder. What each part reads from its environment is in
+// functions/env.ts.
+//
+// Nothing here imports the AWS SDK or Bolt: the AWS adapters and the Lambdas' cold start are in functions/aws.ts, so
+// local mode never loads the SDK. The `slack` function imports neither this file nor @slack/web-api 8: Bolt brings
+// its own 7, and both would be in its bundle (docs/architecture.md, "Budgets").
+import { WebClient } from '@slack/web-api';
+import { responseUrlPoster, slackGroupMembers, type ActionDeps } from '../bot/actions.ts';
+import { groupKeyOf, type PostDeps } from '../bot/post-occurrence.ts';
+import type { RaisePolicy } from '../bot/raise-limit.ts';
+import type { KubeTransport } from '../kube/rest.ts';
+import type { Store } from '../store/port.ts';
+import type { AnalyzeConfig } from './env.ts';
+
+/** What the analyze step and the actions jobs are made of, from whichever adapters the caller chose. */
+export interface Parts {
+  store: Store;
+  /** The bot token (xoxb-…): from SSM in AWS, from SLACK_BOT_TOKEN or made up for the console in local mode. */
+  slackToken: string;
+  /** Slack's Web API base URL, when it is not Slack's own (GovSlack, a test double, the local console). */
+  slackApiUrl?: string | undefined;
+  /** The cluster registry: a transport for a cluster by name, or undefined when it is not known. */
+  cluster(name: string): KubeTransport | undefined;
+  /** The clusters oombot knows, by name (for --cluster and /oom recent). */
+  clusters: string[];
+}
+
+/** The parts with one Web API client, shared by everything that posts. */
+export interface Backend extends Omit<Parts, 'slackToken' | 'slackApiUrl'> {
+  web: WebClient;
+}
+
+export function makeBackend({ slackToken, slackApiUrl, ...parts }: Parts): Backend {
+  // The Web API client waits out 429s by Retry-After (Slack's ~1 message/s/channel) instead of dropping a message.
+  return { ...parts, web: new WebClient(slackToken, { retryConfig: { retries: 5 }, ...(slackApiUrl ? { slackApiUrl } : {}) }) };
+}
+
+/** Where alerts go and how they group: the Routing and windows of bot/post-occurrence.ts. */
+export interface PostSettings {
+  defaultChannel: string;
+  namespaceChannels?: Record<string, string>;
+  runbooks?: Record<string, string>;
+  repeatWindowMs: number;
+  evictionWindowMs: number;
+}
+
+/** What bot/post-occurrence.ts's postOccurrence needs. */
+export function makePostDeps(backend: Pick<Backend, 'store' | 'web' | 'cluster'>, settings: PostSettings): PostDeps {
+  return {
+    store: backend.store,
+    slack: backend.web.chat,
+    cluster: backend.cluster,
+    routing: {
+      defaultChannel: settings.defaultChannel,
+      ...(settings.namespaceChannels ? { namespaceChannels: settings.namespaceChannels } : {}),
+      ...(settings.runbooks ? { runbooks: settings.runbooks } : {}),
+    },
+    repeatWindowMs: settings.repeatWindowMs,
+    evictionWindowMs: settings.evictionWindowMs,
+  };
+}
+
+/**
+ * PostSettings from the environment, read the same way in AWS and in local mode (which names its own channel, and the
+ * Kubernetes docs as runbooks when OOMBOT_RUNBOOKS is unset).
+ */
+export function postSettings(config: Pick<AnalyzeConfig, 'OOMBOT_DEFAULT_CHANNEL' | 'OOMBOT_RUNBOOKS' | 'OOMBOT_REPEAT_WINDOW' | 'OOMBOT_EVICTION_WINDOW'> & Partial<Pick<AnalyzeConfig, 'OOMBOT_NAMESPACE_CHANNELS'>>): PostSettings {
+  return {
+    defaultChannel: config.OOMBOT_DEFAULT_CHANNEL,
+    ...(config.OOMBOT_NAMESPACE_CHANNELS ? { namespaceChannels: config.OOMBOT_NAMESPACE_CHANNELS } : {}),
+    runbooks: config.OOMBOT_RUNBOOKS as Record<string, string>,
+    repeatWindowMs: config.OOMBOT_REPEAT_WINDOW,
+    evictionWindowMs: config.OOMBOT_EVICTION_WINDOW,
+  };
+}
+
+/**
+ * What bot/actions.ts's runActionJob needs. `responseOrigins` are the hosts a job's response_url may name: Slack's
+ * (bot/actions.ts's slackResponseOrigins), or the local console's.
+ */
+export function makeActionDeps(backend: Backend, o: { policy: RaisePolicy; responseOrigins: string[] }): ActionDeps {
+  return {
+    store: backend.store,
+    cluster: backend.cluster,
+    clusters: backend.clusters,
+    policy: o.policy,
+    groupMembers: slackGroupMembers(backend.web),
+    slack: backend.web.chat,
+    respond: responseUrlPoster(o.responseOrigins),
+    groupKeyOf: (incident) => groupKeyOf(incident.cluster, incident.verdict),
+  };
+}

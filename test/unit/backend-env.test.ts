@@ -1,0 +1,37 @@
+// What the Lambdas and local mode read from their environment is written once (functions/env.ts), so the same setting
+// means the same thing wherever it is read: local mode takes the analyze step's runbook keys and windows as analyze does.
+import { describe, expect, it } from 'vitest';
+import { postSettings } from '../../functions/compose.ts';
+import { AnalyzeEnvSchema, loadEnv, LocalEnvSchema } from '../../functions/env.ts';
+
+const analyzeEnv = {
+  OOMBOT_TABLE: 'oombot',
+  OOMBOT_SLACK_TOKEN_PARAMETER: '/oombot/slack/bot-token',
+  OOMBOT_DEFAULT_CHANNEL: 'C0ALERTS',
+  OOMBOT_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/oombot-dlq',
+};
+
+describe('the backend environment', () => {
+  it('reads the repeat and eviction windows and the runbooks in local mode as analyze reads them', () => {
+    const settings = { OOMBOT_REPEAT_WINDOW: '2h', OOMBOT_EVICTION_WINDOW: '5m', OOMBOT_RUNBOOKS: '{"limit":"https://wiki.example.com/oom"}' };
+    const analyze = postSettings(loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, ...settings }));
+    const local = loadEnv(LocalEnvSchema, settings);
+    const fromLocal = postSettings({ ...local, OOMBOT_DEFAULT_CHANNEL: 'C0ALERTS', OOMBOT_RUNBOOKS: local.OOMBOT_RUNBOOKS ?? {} });
+    expect(fromLocal).toEqual({ defaultChannel: 'C0ALERTS', runbooks: { limit: 'https://wiki.example.com/oom' }, repeatWindowMs: 2 * 3_600_000, evictionWindowMs: 5 * 60_000 });
+    expect(analyze).toEqual({ ...fromLocal, namespaceChannels: {} });
+  });
+
+  it('defaults the windows to 60 minutes and 10 minutes in both', () => {
+    expect(loadEnv(LocalEnvSchema, {})).toMatchObject({ OOMBOT_REPEAT_WINDOW: 60 * 60_000, OOMBOT_EVICTION_WINDOW: 10 * 60_000 });
+    expect(loadEnv(AnalyzeEnvSchema, analyzeEnv)).toMatchObject({ OOMBOT_REPEAT_WINDOW: 60 * 60_000, OOMBOT_EVICTION_WINDOW: 10 * 60_000 });
+  });
+
+  it.each([
+    ['a runbook key that is not a cause', { OOMBOT_RUNBOOKS: '{"oom":"https://wiki.example.com/oom"}' }, /^invalid configuration: OOMBOT_RUNBOOKS is not valid: /],
+    ['a runbook that is not https', { OOMBOT_RUNBOOKS: '{"limit":"http://wiki.example.com/oom"}' }, /^invalid configuration: OOMBOT_RUNBOOKS is not valid: limit /],
+    ['a window that is not a duration', { OOMBOT_REPEAT_WINDOW: 'an hour' }, /^invalid configuration: OOMBOT_REPEAT_WINDOW "an hour" is not a duration like 60m$/],
+  ])('refuses %s in local mode as analyze does', (_name, setting, error) => {
+    expect(() => loadEnv(LocalEnvSchema, setting)).toThrow(error);
+    expect(() => loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, ...setting })).toThrow(error);
+  });
+});
