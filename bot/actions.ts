@@ -13,6 +13,7 @@ import type { Incident, Store } from '../store/port.ts';
 import { withHandled } from './alert.ts';
 import { answerOom, type CommandReply } from './oom-command.ts';
 import { proposedChange, raiseLimit, type RaisePolicy } from './raise-limit.ts';
+import { bestEffort, logFailure } from './failures.ts';
 import { escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
 // The policy's schema lives with the check that reads it; configuration loaders import it from here too.
@@ -60,7 +61,7 @@ export async function runActionJob(deps: ActionDeps, job: ActionJob, reference: 
     try {
       reply = await answerOom({ ...deps, whyBudgetMs: deps.whyBudgetMs ?? 20_000 }, job.text, job.userId);
     } catch (error) {
-      logFailure('why failed', error, reference);
+      logFailure('why failed', error, {}, reference);
       reply = { response_type: 'ephemeral', text: `I could not diagnose that: something failed on my side. Try again in a minute; if it keeps failing, give your oombot operator this reference: \`${reference}\`.` };
     }
     await deps.respond(job.responseUrl, reply);
@@ -101,11 +102,11 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   } catch (error) {
     // A cluster that cannot be reached, a store that failed: said in the thread, never silence. It may have failed
     // while the patch was on its way, so whether the workload changed is not claimed either way.
-    logFailure('raise failed', error, reference, { incidentId: job.incidentId });
+    logFailure('raise failed', error, { incidentId: job.incidentId }, reference);
     await deps.slack.postMessage({ ...thread, text: `⚠️ <@${job.userId}> asked to ${what}, and it failed on my side before I could confirm the change (reference \`${reference}\`). Check the workload's memory before trying again.` });
     return;
   } finally {
-    await bestEffort(reference, 'could not mark the click as handled', () => deps.store.markOccurrencePosted(clickId, incident.message));
+    await bestEffort(() => deps.store.markOccurrencePosted(clickId, incident.message), 'could not mark the click as handled', reference);
   }
   if (outcome.status === 'refused') {
     // The reason is oombot's own text; what came from the cluster in it was escaped there.
@@ -118,37 +119,21 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   // The clicker's mention is oombot's own; everything else here came from the cluster or the store, escaped.
   const line = `<@${job.userId}> changed ${changed}: ${escapeMrkdwn(`${outcome.before} → ${outcome.after}`)} (dry run passed; field manager oombot; ${at} UTC).`;
   const source = outcome.how === 'workload' ? ' Put the same change in its source (Helm values, manifests), or the next deploy undoes it.' : '';
-  if (outcome.auditError) logFailure('the audit record of a change could not be written', outcome.auditError, reference, { incidentId: job.incidentId });
+  if (outcome.auditError) logFailure('the audit record of a change could not be written', outcome.auditError, { incidentId: job.incidentId }, reference);
   const audit = outcome.auditError ? ` ⚠️ The audit record could not be written (reference \`${reference}\`): this message is the record.` : '';
   // The change is made. Every step from here is best-effort: logged when it fails, never reported as a failure of the
   // change (nor thrown, which would tell the clicker it failed).
   const text = `✅ ${line} ${escapeMrkdwn(outcome.next)}${source}${audit}`;
-  const replied = await bestEffort(reference, 'the change was made, but the thread reply failed', () => deps.slack.postMessage({ ...thread, text }));
+  const replied = await bestEffort(() => deps.slack.postMessage({ ...thread, text }), 'the change was made, but the thread reply failed', reference);
   // Without the thread reply, the clicker is the one left to tell.
-  if (!replied) await bestEffort(reference, 'the change was made, but telling the clicker failed too', () => toClicker(`${text} (I could not post this in the alert's thread.)`));
+  if (!replied) await bestEffort(() => toClicker(`${text} (I could not post this in the alert's thread.)`), 'the change was made, but telling the clicker failed too', reference);
   // The alert shows it was handled: the button would only be refused now. Later repeats redraw it from the store.
   if (job.message?.blocks && job.message.ts === incident.message.ts) {
     const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: ${outcome.field === 'pod-limit' ? 'pod-level memory limit' : `memory ${outcome.field}`} ${escapeMrkdwn(`${outcome.before} → ${outcome.after}`)} by <@${job.userId}> at ${at} UTC`);
-    await bestEffort(reference, 'the change was made, but redrawing the alert as handled failed', () => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: slackText(`${incident.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks }));
+    await bestEffort(() => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: slackText(`${incident.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks }), 'the change was made, but redrawing the alert as handled failed', reference);
     const groupKeyOf = deps.groupKeyOf;
-    if (groupKeyOf) await bestEffort(reference, "the change was made, but keeping the handled alert for its group's counter updates failed", () => deps.store.replaceRepeatBlocks(groupKeyOf(incident), JSON.stringify(blocks)));
+    if (groupKeyOf) await bestEffort(() => deps.store.replaceRepeatBlocks(groupKeyOf(incident), JSON.stringify(blocks)), "the change was made, but keeping the handled alert for its group's counter updates failed", reference);
   }
-}
-
-/** A step whose failure must not undo what was said: logged (with the run's reference), reported false, never thrown. */
-async function bestEffort(reference: string, failure: string, step: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await step();
-    return true;
-  } catch (error) {
-    logFailure(failure, error, reference);
-    return false;
-  }
-}
-
-/** The full error goes to the log only, under the reference the user was given. */
-function logFailure(msg: string, error: unknown, reference: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ level: 'error', msg, reference, ...fields, error: error instanceof Error ? error.message : String(error) })}\n`);
 }
 
 /** Posts to a response_url (Slack accepts JSON; it answers 404 once the URL expired after 30 min / 5 uses). */

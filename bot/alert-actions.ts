@@ -1,10 +1,9 @@
 // What the alert's buttons do. Their value is an incident id; the incident — cluster, namespace, workload, verdict —
 // is read from the store, so a forged or stale value can mute or show only what the store holds under that id.
-import { withoutCaller } from '../kube/rest.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import type { Store } from '../store/port.ts';
 import { ACTIONS } from './alert.ts';
-import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
+import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
 
 export interface ActionAnswer {
   response_type: 'ephemeral';

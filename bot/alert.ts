@@ -3,11 +3,10 @@
 // Pure: the same blocks in Slack, in the local console and in tests.
 import type { Block, KnownBlock } from '@slack/types';
 import { displayQuantity, parseQuantity } from '../shared/quantity.ts';
-import { withoutCaller } from '../kube/rest.ts';
 import { WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { ProposedChange } from './raise-limit.ts';
-import { clip, escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
+import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
 
 export interface AlertContext {
   cluster: string;

@@ -1,15 +1,15 @@
 // Answers to `/oom` (bot/command.ts's grammar), as ephemeral Slack messages. `why` diagnoses live within Slack's 3 s
 // (what it can read of the cluster in 2.5 s); `recent`, `mute` and `unmute` read and change the store.
-import { randomUUID } from 'node:crypto';
 import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
-import { withoutCaller, type KubeReader } from '../kube/rest.ts';
+import type { KubeReader } from '../kube/rest.ts';
 import { muteKey } from '../kube/workloads.ts';
 import { diagnose } from '../shared/diagnose.ts';
 import { DiagnosisError } from '../shared/errors.ts';
 import type { AuditRecord, Store } from '../store/port.ts';
 import { renderAlert } from './alert.ts';
+import { logFailure } from './failures.ts';
 import { parseOomCommand, USAGE } from './command.ts';
-import { clip, escapeMrkdwn, SLACK_LIMITS } from './slack-limits.ts';
+import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
 
 export interface CommandDeps {
   store: Store;
@@ -105,8 +105,7 @@ async function recordOrSay(store: Store, record: AuditRecord): Promise<string> {
     await store.recordAudit(record);
     return '';
   } catch (error) {
-    const reference = randomUUID();
-    process.stdout.write(`${JSON.stringify({ level: 'error', msg: 'the audit record of a mute could not be written', reference, error: error instanceof Error ? error.message : String(error) })}\n`);
+    const reference = logFailure('the audit record of a mute could not be written', error);
     return ` ⚠️ Its audit record could not be written (reference \`${reference}\`): this message is the record.`;
   }
 }

@@ -14,6 +14,7 @@ import { untrustedBecause } from '../shared/node-signals.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { proposedChange } from './raise-limit.ts';
+import { bestEffort } from './failures.ts';
 import { renderAlert, renderRepeat, withCounter, type AlertMessage } from './alert.ts';
 import { clip, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
@@ -79,7 +80,7 @@ export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promis
   try {
     const outcome = await post(deps, envelope, now, markPosted);
     if ((outcome.status === 'posted' || outcome.status === 'threaded' || outcome.status === 'counted') && outcome.verdict) {
-      await bestEffort('recording the incident', () => deps.store.recordIncident(incidentOf(envelope, outcome.verdict!, { channel: outcome.channel, ts: outcome.ts })));
+      await afterPosting(() => deps.store.recordIncident(incidentOf(envelope, outcome.verdict!, { channel: outcome.channel, ts: outcome.ts })), 'recording the incident');
     }
     return outcome;
   } catch (error) {
@@ -88,14 +89,8 @@ export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promis
   }
 }
 
-/** A step after the message went out: its failure is logged, never thrown (it would cause a second post). */
-async function bestEffort(what: string, step: () => Promise<unknown>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    process.stdout.write(`${JSON.stringify({ level: 'warn', msg: `${what} failed after posting; the alert stands`, error: (error as Error).message })}\n`);
-  }
-}
+/** A step after the message went out: logged when it fails, never thrown (a throw would post the alert again). */
+const afterPosting = (step: () => Promise<unknown>, what: string) => bestEffort(step, `${what} failed after posting; the alert stands`, undefined, 'warn');
 
 type MarkPosted = (message: { channel: string; ts: string }) => Promise<void>;
 
@@ -177,7 +172,7 @@ async function postInGroup(
     await g.markPosted({ channel, ts });
     // The group's first message is whichever alert is set first: a standalone alert posted because the first failed
     // becomes the root, so later repeats thread again.
-    await bestEffort('remembering the first alert', () => deps.store.setRepeatMessage(g.groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }));
+    await afterPosting(() => deps.store.setRepeatMessage(g.groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }), 'remembering the first alert');
     return { status: 'posted', channel, ts };
   }
 
@@ -189,7 +184,7 @@ async function postInGroup(
   if (root.blocks && (threaded || (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS)))) {
     const blocks = root.blocks;
     const counter = render.counter(group.count, group.firstAt);
-    await bestEffort('updating the counter', () => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }));
+    await afterPosting(() => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }), 'updating the counter');
   }
   return { status: threaded ? 'threaded' : 'counted', channel: root.channel, ts };
 }

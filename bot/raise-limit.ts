@@ -5,12 +5,12 @@
 // refusal says why and who to ask, and refusals are on the record too.
 import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
-import { statusMessage as rawStatusMessage, withoutCaller, type KubeResponse } from '../kube/rest.ts';
+import { statusMessage as rawStatusMessage, type KubeResponse } from '../kube/rest.ts';
 import { kindFacts, WorkloadRef } from '../kube/workloads.ts';
 import { formatBytes, tryParseQuantity } from '../shared/quantity.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
-import { escapeMrkdwn } from './slack-limits.ts';
+import { escapeMrkdwn, withoutCaller } from './slack-limits.ts';
 
 /** The API server's message (escaped with the rest of a refusal, in `refuse`). */
 const statusMessage = (res: KubeResponse) => withoutCaller(rawStatusMessage(res));

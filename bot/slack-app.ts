@@ -1,11 +1,11 @@
 // What the Slack app answers, wired onto a Bolt App whatever its receiver: AwsLambdaReceiver in AWS (functions/slack),
 // Socket Mode or the local console's HTTP receiver in local mode. Everything is acknowledged first (Slack's 3 s);
 // work that can take longer — the patch, a live diagnosis — is handed to `dispatch` (the async `actions` function).
-import { randomUUID } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import type { Store } from '../store/port.ts';
 import type { ActionJob } from './actions.ts';
 import { answerAlertAction } from './alert-actions.ts';
+import { logFailure } from './failures.ts';
 import { ACTIONS } from './alert.ts';
 import { parseOomCommand } from './command.ts';
 import { answerOom, type CommandDeps } from './oom-command.ts';
@@ -32,7 +32,7 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
     try {
       answer = await answerOom(deps, command.text, command.user_id);
     } catch (error) {
-      answer = { response_type: 'ephemeral' as const, text: failedOnMySide(logError('/oom failed', error)) };
+      answer = { response_type: 'ephemeral' as const, text: failedOnMySide(logFailure('/oom failed', error)) };
     }
     await ack(answer);
   });
@@ -56,7 +56,7 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
         const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id) : undefined;
         if (answer) await respond(answer);
       } catch (error) {
-        await respond({ response_type: 'ephemeral', replace_original: false, text: failedOnMySide(logError(`${actionId} failed`, error)) });
+        await respond({ response_type: 'ephemeral', replace_original: false, text: failedOnMySide(logFailure(`${actionId} failed`, error)) });
       }
     });
   }
@@ -67,7 +67,7 @@ async function handOver(start: () => Promise<void>, respond: (message: { respons
   try {
     await start();
   } catch (error) {
-    logError('could not start the action', error);
+    logFailure('could not start the action', error);
     await respond({ response_type: 'ephemeral', replace_original: false, text: 'I could not start that just now (the actions function did not take it); try again in a minute.' });
   }
 }
@@ -80,9 +80,3 @@ function failedOnMySide(reference: string): string {
   return `That failed on my side; try again in a minute. If it keeps failing, give your oombot operator this reference: \`${reference}\`.`;
 }
 
-/** Logs the error in full, under a new reference; returns the reference. */
-function logError(msg: string, error: unknown): string {
-  const reference = randomUUID();
-  process.stdout.write(`${JSON.stringify({ level: 'error', msg, reference, error: (error as Error).message })}\n`);
-  return reference;
-}

@@ -49,3 +49,11 @@ export function escapeMrkdwn(text: string): string {
 export function slackText(text: string, max: number): string {
   return clip(escapeMrkdwn(text), max);
 }
+
+/**
+ * The API server names the caller in a refusal (`User "arn:aws:sts::123456789012:assumed-role/…" cannot patch …`).
+ * What is said in Slack names oombot instead: an account id and a role ARN are the operator's, not the channel's.
+ */
+export function withoutCaller(message: string): string {
+  return message.replace(/\b(User|user|serviceaccount|system:serviceaccount:[^\s"]*) "[^"]*"/g, 'oombot').replace(/arn:aws[\w-]*:[^\s"]+/g, '(an AWS role)');
+}

@@ -133,14 +133,6 @@ export function kubeConfigTransport(kc: KubeConfig): HttpsTransport {
 }
 
 /** The API server's own reason for a failed request ("pods is forbidden: User ... cannot list ..."), or the status. */
-/**
- * The API server names the caller in a refusal (`User "arn:aws:sts::123456789012:assumed-role/…" cannot patch …`).
- * What is said in Slack names oombot instead: an account id and a role ARN are the operator's, not the channel's.
- */
-export function withoutCaller(message: string): string {
-  return message.replace(/\b(User|user|serviceaccount|system:serviceaccount:[^\s"]*) "[^"]*"/g, 'oombot').replace(/arn:aws[\w-]*:[^\s"]+/g, '(an AWS role)');
-}
-
 export function statusMessage(res: KubeResponse): string {
   const body = res.body as { message?: unknown } | string | undefined;
   if (typeof body === 'object' && body && typeof body.message === 'string') return body.message;
