@@ -1,5 +1,6 @@
 // The Store on DynamoDB. Every "only once" is a conditional write, so concurrent Lambda invocations agree without locks.
 import { createHash } from 'node:crypto';
+import { headOf } from '../shared/clip-text.ts';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
@@ -20,7 +21,7 @@ const INCIDENT_TTL_S = 90 * DAY_S;
  */
 export function keyPart(text: string): string {
   if (Buffer.byteLength(text, 'utf8') <= KEY_PART_MAX_BYTES) return text;
-  return `${text.slice(0, 64)}~sha256:${createHash('sha256').update(text).digest('hex')}`;
+  return `${headOf(text, 64)}~sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 const KEY_PART_MAX_BYTES = 512;
 

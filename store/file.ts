@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
-import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
+import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
 
 const FILE_VERSION = 1;
 const DAY_MS = 86_400_000;
@@ -19,42 +19,26 @@ const INCIDENT_TTL_MS = 90 * DAY_MS;
 
 // The file lists items as arrays of objects carrying their own key, not as objects keyed by id: a key such as
 // "__proto__" would not survive JSON objects parsed into plain objects.
-const messageRef = z.object({ channel: z.string(), ts: z.string() });
-const occurrenceSchema = z.object({ occurrenceId: z.string(), state: z.enum(['claimed', 'posted']), claimedAt: z.number().optional(), message: messageRef.optional(), expiresAt: z.number().optional() });
+const occurrenceSchema = z.object({ occurrenceId: z.string(), state: z.enum(['claimed', 'posted']), claimedAt: z.number().optional(), message: MessageRefSchema.optional(), expiresAt: z.number().optional() });
 const groupSchema = z.object({
   groupKey: z.string(),
   count: z.number(),
   firstAt: z.number(),
   lastAt: z.number(),
   expiresAt: z.number(),
-  message: messageRef.extend({ blocks: z.string().optional(), text: z.string().optional() }).optional(),
+  message: MessageRefSchema.extend({ blocks: z.string().optional(), text: z.string().optional() }).optional(),
   counterAt: z.number().optional(),
   /** Each counted occurrence's place in the group, so a retry is not counted twice. */
   members: z.record(z.string(), z.number()).optional(),
 });
 const muteSchema = z.object({ key: z.string(), until: z.number(), by: z.string() });
-const incidentSchema = z.object({
-  incidentId: z.string(),
-  occurrenceId: z.string(),
-  cluster: z.string(),
-  namespace: z.string(),
-  workload: z.string(),
-  container: z.string().nullable(),
-  cause: z.string(),
-  kind: z.string(),
-  headline: z.string(),
-  occurredAt: z.string(),
-  message: messageRef,
-  // The verdict as JSON text, as DynamoDB keeps it; decoded (and checked) by decodeIncident on every read.
-  verdict: z.string(),
-});
 const auditSchema = z.object({ incidentId: z.string(), cluster: z.string(), userId: z.string(), action: z.string(), target: z.string(), before: z.string(), after: z.string(), at: z.string() }) satisfies z.ZodType<AuditRecord>;
 const storeFileSchema = z.object({
   version: z.literal(FILE_VERSION),
   occurrences: z.array(occurrenceSchema),
   groups: z.array(groupSchema),
   mutes: z.array(muteSchema),
-  incidents: z.array(z.object({ incident: incidentSchema, expiresAt: z.number() })),
+  incidents: z.array(z.object({ incident: IncidentRecordSchema, expiresAt: z.number() })),
   audit: z.array(auditSchema),
 });
 

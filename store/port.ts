@@ -49,6 +49,15 @@ export type Incident = z.infer<typeof IncidentSchema>;
  * An incident as the stores keep it: the verdict as JSON text in one attribute (DynamoDB item, state file). Decoded
  * once, here, by each adapter — callers hold an Incident whose verdict is checked, never a string to parse and cast.
  */
+export const IncidentRecordSchema = IncidentSchema.extend({
+  // Loose where the record is only carried (a whole state file must load even if one record does not decode);
+  // decodeIncident checks them with the verdict's own vocabulary on every read.
+  cause: z.string(),
+  kind: z.string(),
+  verdict: z.string(),
+});
+export type IncidentRecord = z.infer<typeof IncidentRecordSchema>;
+
 const StoredIncidentSchema = IncidentSchema.extend({
   verdict: z.string().transform((text, ctx) => {
     try {
@@ -75,7 +84,7 @@ export function decodeIncident(item: unknown): Incident {
 }
 
 /** The stored form of an incident: exactly its fields, the verdict as JSON text. */
-export function encodeIncident(incident: Incident): z.input<typeof StoredIncidentSchema> {
+export function encodeIncident(incident: Incident): IncidentRecord {
   const { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message, verdict } = incident;
   return { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message: { channel: message.channel, ts: message.ts }, verdict: JSON.stringify(verdict) };
 }
