@@ -199,6 +199,9 @@ describe('hostile cluster text on every Slack call', () => {
     expect(await postOccurrence(deps, envelope)).toMatchObject({ status: 'untrusted', reason: expect.stringMatching(/namespace shop/) });
     const missing: Envelope = { ...envelope, occurrenceId: 'node-forged-2', node: 'ip-10-9-9-9', event: { ...e, metadata: { ...e.metadata, namespace: 'default' }, involvedObject: { ...e.involvedObject, name: 'ip-10-9-9-9' }, source: { component: 'kubelet', host: 'ip-10-9-9-9' } } };
     expect(await postOccurrence(deps, missing)).toMatchObject({ status: 'untrusted', reason: 'no such node' });
+    // The node exists, but the event names another object's uid than this Node's (the API server lets any writer set it).
+    const otherUid: Envelope = { ...envelope, occurrenceId: 'node-forged-3', event: { ...e, metadata: { ...e.metadata, namespace: 'default' }, involvedObject: { ...e.involvedObject, uid: 'f0e1d2c3-0000-4000-8000-000000000009' } } };
+    expect(await postOccurrence(deps, otherUid)).toMatchObject({ status: 'untrusted', reason: "its node uid is not this node's" });
     expect(slack.calls.length).toBe(before);
   });
 });

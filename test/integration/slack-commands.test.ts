@@ -1,7 +1,7 @@
 // `/oom` and the alert's buttons through the real `slack` handler (Bolt's AwsLambdaReceiver), with requests signed
 // exactly as Slack signs them, the store on dynalite, a real API server registered as a cluster, and the real `actions`
 // handler behind an asynchronous Lambda invoke (the real Lambda SDK against a loopback Invoke endpoint).
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
@@ -17,6 +17,7 @@ import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { lambdaTestEnv } from '../support/lambda-env.ts';
 import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
+import * as slackRequests from '../support/slack-requests.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
 import { diagnose } from '../../shared/diagnose.ts';
@@ -68,42 +69,12 @@ afterAll(async () => {
   await Promise.all([aws?.close(), dynamo?.close(), slack?.close(), lambda?.close()]);
 });
 
-/** An API Gateway (HTTP API, payload 2.0) event carrying a slash command, signed as Slack signs it. */
-function slashCommand(text: string, options: { secret?: string; timestamp?: number } = {}) {
-  return signed(new URLSearchParams({ token: 'deprecated', team_id: 'T0TEAM', channel_id: 'C-ALERTS', user_id: 'U0ALICE', user_name: 'alice', command: '/oom', text, response_url: `${slack.url}/respond/${randomUUID()}`, trigger_id: '1.2.3' }).toString(), options);
-}
-
-/** A click on one of the alert's buttons (interactivity: block_actions), signed as Slack signs it. */
-function click(actionId: string, value: string, options: { secret?: string; timestamp?: number; user?: string; message?: { ts: string; blocks: unknown[] }; actionTs?: string } = {}) {
-  const payload = {
-    type: 'block_actions',
-    user: { id: options.user ?? 'U0BOB', username: 'bob', team_id: 'T0TEAM' },
-    team: { id: 'T0TEAM', domain: 'acme' },
-    api_app_id: 'A0OOMBOT',
-    token: 'deprecated',
-    trigger_id: '1.2.4',
-    container: { type: 'message', message_ts: options.message?.ts ?? '1.1', channel_id: 'C-ALERTS', is_ephemeral: false },
-    channel: { id: 'C-ALERTS', name: 'alerts' },
-    message: { ts: options.message?.ts ?? '1.1', type: 'message', text: 'alert', ...(options.message ? { blocks: options.message.blocks } : {}) },
-    response_url: `${slack.url}/respond/${randomUUID()}`,
-    actions: [{ type: 'button', action_id: actionId, block_id: 'oombot-actions', value, text: { type: 'plain_text', text: 'x' }, action_ts: options.actionTs ?? (Date.now() / 1000).toFixed(6) }],
-  };
-  return signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), options);
-}
-
-function signed(body: string, { secret = SIGNING_SECRET, timestamp = Math.floor(Date.now() / 1000) }: { secret?: string; timestamp?: number } = {}) {
-  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  return {
-    version: '2.0',
-    routeKey: 'POST /slack/events',
-    rawPath: '/slack/events',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-signature': signature, 'x-slack-request-timestamp': String(timestamp) },
-    body,
-    isBase64Encoded: false,
-    requestContext: { http: { method: 'POST', path: '/slack/events' }, requestId: randomUUID() },
-  };
-}
+type RequestOptions = { secret?: string; timestamp?: number; user?: string };
+/** Slack's requests (test/support/slack-requests.ts), signed with this app's secret unless a test forges one. */
+const withSecret = <T extends RequestOptions>(o: T) => ({ ...o, secret: o.secret ?? SIGNING_SECRET, respondBase: `${slack.url}/respond` });
+const slashCommand = (text: string, o: RequestOptions = {}) => slackRequests.slashCommand(text, withSecret(o));
+const click = (actionId: string, value: string, o: RequestOptions & { message?: { ts: string; blocks: unknown[] }; actionTs?: string } = {}) => slackRequests.click(actionId, value, withSecret(o));
+const signed = (body: string, o: RequestOptions = {}) => slackRequests.signed(body, withSecret(o));
 
 async function run(event: ReturnType<typeof slashCommand>) {
   const res = (await handler(event as never, {} as never)) as { statusCode: number; body?: string };

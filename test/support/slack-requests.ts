@@ -14,7 +14,7 @@ export function slashCommand(text: string, o: SlackRequestOptions) {
   return signed(new URLSearchParams({ token: 'deprecated', team_id: 'T0TEAM', channel_id: 'C-ALERTS', user_id: o.user ?? 'U0ALICE', user_name: 'alice', command: '/oom', text, response_url: `${o.respondBase}/${randomUUID()}`, trigger_id: '1.2.3' }).toString(), o);
 }
 
-export function click(actionId: string, value: string, o: SlackRequestOptions & { message?: { channel: string; ts: string; blocks: unknown[] }; actionTs?: string }) {
+export function click(actionId: string, value: string, o: SlackRequestOptions & { message?: { channel?: string; ts: string; blocks: unknown[] }; actionTs?: string }) {
   const channel = o.message?.channel ?? 'C-ALERTS';
   const payload = {
     type: 'block_actions',
@@ -32,7 +32,8 @@ export function click(actionId: string, value: string, o: SlackRequestOptions & 
   return signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), o);
 }
 
-function signed(body: string, { secret, timestamp = Math.floor(Date.now() / 1000) }: SlackRequestOptions) {
+/** Any body as an API Gateway event, signed with `secret` (a wrong one makes a forged request). */
+export function signed(body: string, { secret, timestamp = Math.floor(Date.now() / 1000) }: { secret: string; timestamp?: number }) {
   const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
   return {
     version: '2.0',
