@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { inputFromDump, readDump } from '../cli/dump-input.ts';
-import { diagnose } from '../shared/diagnose.ts';
-import { DiagnosisInputSchema, type DiagnosisInput } from '../shared/diagnosis-input.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import { DiagnosisInputSchema, type DiagnosisInput } from '#shared/diagnosis-input.ts';
 
 const NODE_PODS = Number(process.env['BENCH_NODE_PODS'] ?? 110);
 const fixtures = path.join(import.meta.dirname, '../test/fixtures/kubectl');

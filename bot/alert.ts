@@ -2,9 +2,9 @@
 // problem it is, the numbers, one sized action, the evidence and what could not be seen, and the context line last.
 // Pure: the same blocks in Slack, in the local console and in tests.
 import type { Block, KnownBlock } from '@slack/types';
-import { displayQuantity, parseQuantity } from '../shared/quantity.ts';
+import { displayQuantity, parseQuantity } from '#shared/quantity.ts';
 import { WorkloadRef } from '../kube/workloads.ts';
-import type { Verdict } from '../shared/verdict.ts';
+import type { Verdict } from '#shared/verdict.ts';
 import type { ProposedChange } from './raise-limit.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
 

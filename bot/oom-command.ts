@@ -3,8 +3,8 @@
 import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
 import type { KubeReader } from '../kube/rest.ts';
 import { muteKey } from '../kube/workloads.ts';
-import { diagnose } from '../shared/diagnose.ts';
-import { DiagnosisError } from '../shared/errors.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import { DiagnosisError } from '#shared/errors.ts';
 import type { AuditRecord, Store } from '../store/port.ts';
 import { renderAlert } from './alert.ts';
 import { logFailure } from './failures.ts';

@@ -6,12 +6,12 @@ import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-a
 import type { KubeReader } from '../kube/rest.ts';
 import { enrichPod } from '../kube/collect.ts';
 import { kindFacts, muteKey, WorkloadRef } from '../kube/workloads.ts';
-import { diagnose } from '../shared/diagnose.ts';
-import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
-import type { Envelope } from '../shared/envelope.ts';
-import type { KubeEvent } from '../shared/k8s-objects.ts';
-import { untrustedBecause } from '../shared/node-signals.ts';
-import type { Verdict } from '../shared/verdict.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
+import type { Envelope } from '#shared/envelope.ts';
+import type { KubeEvent } from '#shared/k8s-objects.ts';
+import { untrustedBecause } from '#shared/node-signals.ts';
+import type { Verdict } from '#shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { proposedChange } from './raise-limit.ts';
 import { bestEffort } from './failures.ts';

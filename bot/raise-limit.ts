@@ -7,8 +7,8 @@ import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
 import { statusMessage as rawStatusMessage, type KubeResponse } from '../kube/rest.ts';
 import { kindFacts, WorkloadRef } from '../kube/workloads.ts';
-import { formatBytes, tryParseQuantity } from '../shared/quantity.ts';
-import type { Verdict } from '../shared/verdict.ts';
+import { formatBytes, tryParseQuantity } from '#shared/quantity.ts';
+import type { Verdict } from '#shared/verdict.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { escapeMrkdwn, withoutCaller } from './slack-limits.ts';
 

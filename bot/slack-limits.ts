@@ -1,7 +1,7 @@
 // Slack's Block Kit limits (api.slack.com/reference/block-kit): a message holds at most 50 blocks; a header's text at
 // most 150 characters; a section's text at most 3,000; a context block at most 10 elements; a button's value at most
 // 2,000 characters; a button's text 75; a confirm dialog's title 100, text 300 and its buttons 30. The Slack double in the tests enforces the same numbers.
-import { headOf } from '../shared/clip-text.ts';
+import { headOf } from '#shared/clip-text.ts';
 
 export const SLACK_LIMITS = {
   blocks: 50,

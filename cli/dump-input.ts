@@ -1,7 +1,7 @@
 // `oombot explain --from-file`: diagnosis input from `kubectl get ... -o json` dumps, kubelet Summary responses and
 // configz responses, in any number of files and any order.
 import { readFile } from 'node:fs/promises';
-import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
+import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
 import {
   EventSchema,
   KubeletConfigzSchema,
@@ -15,7 +15,7 @@ import {
   type Node,
   type Pod,
   type PodMetrics,
-} from '../shared/k8s-objects.ts';
+} from '#shared/k8s-objects.ts';
 import { attributeOwnerFromFiles, isCheckedOwnerKind, type OwnerObject } from '../kube/owners.ts';
 import { CliError } from './errors.ts';
 

@@ -1,9 +1,9 @@
 // `oombot explain <namespace>/<pod> [--container NAME] [--from-file FILE]... [--output text|json]`
 // (docs/architecture.md's contract): offline from files, or live from the current kubeconfig context.
 import { parseArgs } from 'node:util';
-import { diagnose } from '../shared/diagnose.ts';
-import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
-import { DiagnosisError } from '../shared/errors.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
+import { DiagnosisError } from '#shared/errors.ts';
 import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
 import { kubeConfigTransport, KubeConnectionError } from '../kube/rest.ts';
 import { inputFromDump, readDump } from './dump-input.ts';

@@ -1,7 +1,7 @@
 // The verdict for a terminal: the headline first, then aligned facts, what to do, evidence and what was not seen.
 // Colour only on a TTY (and never with NO_COLOR set).
-import { displayQuantity } from '../shared/quantity.ts';
-import type { Verdict } from '../shared/verdict.ts';
+import { displayQuantity } from '#shared/quantity.ts';
+import type { Verdict } from '#shared/verdict.ts';
 
 export interface Style {
   bold(s: string): string;

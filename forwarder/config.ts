@@ -1,8 +1,8 @@
 // The forwarder's configuration, from the environment, validated once at start (docs/code-style.md): a missing or bad
 // variable stops it with a message that names the variable and the fix.
 import * as z from 'zod';
-import { parseDuration } from '../shared/duration.ts';
-import { DEFAULT_SOURCE } from '../shared/envelope.ts';
+import { parseDuration } from '#shared/duration.ts';
+import { DEFAULT_SOURCE } from '#shared/envelope.ts';
 
 export { parseDuration };
 

@@ -1,12 +1,12 @@
 // From an occurrence to the PutEvents entry: the envelope (shared/envelope.ts) as Detail, DetailType per kind, Time =
 // when it happened. An entry over the request limit is shrunk, never dropped: first the buffered events go, then the
 // long texts (termination messages hold up to 2 KB of log each), then the spec's command lines.
-import { DETAIL_TYPES, ENVELOPE_VERSION, EnvelopeSchema, type Envelope } from '../shared/envelope.ts';
-import type { KubeEvent, Pod } from '../shared/k8s-objects.ts';
-import { INJECTOR_MARKS } from '../shared/injected-sidecar.ts';
-import type { Occurrence } from '../shared/occurrences.ts';
+import { DETAIL_TYPES, ENVELOPE_VERSION, EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
+import type { KubeEvent, Pod } from '#shared/k8s-objects.ts';
+import { INJECTOR_MARKS } from '#shared/injected-sidecar.ts';
+import type { Occurrence } from '#shared/occurrences.ts';
 import { entrySize, MAX_REQUEST_BYTES, type OutboundEntry } from './delivery.ts';
-import { tailOf } from '../shared/clip-text.ts';
+import { tailOf } from '#shared/clip-text.ts';
 
 export function buildEnvelope(cluster: string, o: Occurrence, pod: Pod | undefined, events: KubeEvent[], observedAt: Date): Envelope {
   const base = {

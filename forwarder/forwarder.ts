@@ -1,7 +1,7 @@
 // The forwarder: lead (or stand by), list and watch pods and the events that matter, turn what changed into
 // occurrences, and deliver each to the sink — then, on stop, drain and hand the Lease over with the final position.
-import { EventSchema, PodSchema, type KubeEvent } from '../shared/k8s-objects.ts';
-import { CONTEXT_REASONS, NODE_OOM_REASONS, podUidOf, type Occurrence } from '../shared/occurrences.ts';
+import { EventSchema, PodSchema, type KubeEvent } from '#shared/k8s-objects.ts';
+import { CONTEXT_REASONS, NODE_OOM_REASONS, podUidOf, type Occurrence } from '#shared/occurrences.ts';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { ForwarderConfig } from './config.ts';
 import { ContextEvents } from './context-events.ts';

@@ -3,8 +3,8 @@
 // events. Pods without memory trouble cost nothing. In a list (at start, or after 410 Gone), what happened before the
 // horizon (the replay position) was delivered before: it is remembered as seen, not sent. Watch events are changes
 // made after the list, so they are judged by what was seen alone — a kubelet that reports a kill late still counts.
-import type { KubeEvent, Pod } from '../shared/k8s-objects.ts';
-import { nodeEventOccurrence, podOccurrences, type Occurrence } from '../shared/occurrences.ts';
+import type { KubeEvent, Pod } from '#shared/k8s-objects.ts';
+import { nodeEventOccurrence, podOccurrences, type Occurrence } from '#shared/occurrences.ts';
 
 export class OccurrenceTracker {
   private readonly terminations = new Map<string, Map<string, number>>();

@@ -2,7 +2,7 @@
 // managedFields and last-applied-configuration alone makes a pod several times smaller. Environment variables and
 // command lines may hold secrets: only heap settings leave the cluster, and anything that looks like a credential in
 // a command line is redacted.
-import type { Container, KubeEvent, Pod } from '../shared/k8s-objects.ts';
+import type { Container, KubeEvent, Pod } from '#shared/k8s-objects.ts';
 
 const RUNTIME_ENV = new Set(['NODE_OPTIONS', 'JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS', 'GOMEMLIMIT', 'DOTNET_GCHeapHardLimit', 'DOTNET_GCHeapHardLimitPercent', 'PHP_MEMORY_LIMIT']);
 const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];

@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { RaisePolicySchema } from '../bot/raise-limit.ts';
 import { ClusterRegistrySchema } from '../kube/cluster-registry.ts';
-import { parseDuration } from '../shared/duration.ts';
+import { parseDuration } from '#shared/duration.ts';
 
 export const json = <T extends z.ZodType>(schema: T, example: string) =>
   z.string().transform((text, ctx) => {

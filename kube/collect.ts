@@ -2,7 +2,7 @@
 // the node's events, the other pods on the node, its owner chain, then — only when permitted — metrics.k8s.io and the
 // kubelet's Summary and configz through nodes/proxy. A source that is forbidden or absent becomes a line in
 // `unavailable`, never an error: the diagnosis works with less.
-import type { DiagnosisInput } from '../shared/diagnosis-input.ts';
+import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
 import {
   EventSchema,
   KubeletConfigzSchema,
@@ -11,8 +11,8 @@ import {
   PodMetricsSchema,
   PodSchema,
   type Pod,
-} from '../shared/k8s-objects.ts';
-import { NODE_EVENT_NAMESPACE } from '../shared/node-signals.ts';
+} from '#shared/k8s-objects.ts';
+import { NODE_EVENT_NAMESPACE } from '#shared/node-signals.ts';
 import { attributeOwner, isCheckedOwnerKind, type OwnerAnswer, type OwnerObject } from './owners.ts';
 import { statusMessage, type KubeReader, type KubeResponse } from './rest.ts';
 import { WorkloadRef } from './workloads.ts';

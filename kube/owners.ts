@@ -4,8 +4,8 @@
 // alerts, its routing annotations, and its Raise limit button. A link counts when the owner exists with the uid the
 // reference carries and, where the owner selects its pods, its selector matches the pod's labels — what the owner's
 // own controller requires before it counts the pod as its own.
-import type { Pod } from '../shared/k8s-objects.ts';
-import { workloadFromOwners, type Workload } from '../shared/pod-facts.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
+import { workloadFromOwners, type Workload } from '#shared/pod-facts.ts';
 import { WorkloadRef, type WorkloadKind } from './workloads.ts';
 
 interface OwnerRef {

@@ -25,7 +25,7 @@ import { loadCurrentKubeConfig } from '../cli/kubeconfig.ts';
 import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
-import { safeParseEnvelope } from '../shared/envelope.ts';
+import { safeParseEnvelope } from '#shared/envelope.ts';
 import { makeActionDeps, makeBackend, makePostDeps, postSettings } from '../functions/compose.ts';
 import { loadEnv, LocalEnvSchema, type LocalConfig } from '../functions/env.ts';
 import { FileStore } from '../store/file.ts';

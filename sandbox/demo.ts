@@ -22,7 +22,7 @@ import {
   type V1PodCondition,
   type V1PodStatus,
 } from '@kubernetes/client-node';
-import type { Cause, Kind } from '../shared/verdict.ts';
+import type { Cause, Kind } from '#shared/verdict.ts';
 import { DEFAULT_KUBERNETES_VERSION } from './binaries.ts'; // the demo's kubelets match the control plane
 import { createEvent, createNode, createPodAsKubelet, repeatEvent, updateNodeStatus, updatePodStatus } from './kubelet.ts';
 

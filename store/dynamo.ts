@@ -1,6 +1,6 @@
 // The Store on DynamoDB. Every "only once" is a conditional write, so concurrent Lambda invocations agree without locks.
 import { createHash } from 'node:crypto';
-import { headOf } from '../shared/clip-text.ts';
+import { headOf } from '#shared/clip-text.ts';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';

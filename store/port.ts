@@ -3,7 +3,7 @@
 // records.
 
 import * as z from 'zod';
-import { CauseSchema, KindSchema, VerdictSchema } from '../shared/verdict.ts';
+import { CauseSchema, KindSchema, VerdictSchema } from '#shared/verdict.ts';
 
 export const MessageRefSchema = z.object({ channel: z.string(), ts: z.string() });
 export type MessageRef = z.infer<typeof MessageRefSchema>;

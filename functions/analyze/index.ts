@@ -4,7 +4,7 @@
 // after them, the on-failure destination take over (the claim was given back: the retry posts it once).
 import type { EventBridgeEvent } from 'aws-lambda';
 import { postOccurrence, type PostOutcome } from '../../bot/post-occurrence.ts';
-import { safeParseEnvelope } from '../../shared/envelope.ts';
+import { safeParseEnvelope } from '#shared/envelope.ts';
 import { awsParts, coldStart, deadLetterQueue } from '../aws.ts';
 import { makeBackend, makePostDeps, postSettings } from '../compose.ts';
 import { AnalyzeEnvSchema, loadEnv } from '../env.ts';

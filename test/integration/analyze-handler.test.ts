@@ -9,8 +9,8 @@ import type { handler as analyzeHandler } from '../../functions/analyze/index.ts
 import { bundledHandler } from '../support/bundles.ts';
 import { buildEnvelope } from '../../forwarder/envelopes.ts';
 import { trimPod } from '../../forwarder/trim.ts';
-import { DETAIL_TYPES } from '../../shared/envelope.ts';
-import { podOccurrences } from '../../shared/occurrences.ts';
+import { DETAIL_TYPES } from '#shared/envelope.ts';
+import { podOccurrences } from '#shared/occurrences.ts';
 import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-double.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { lambdaTestEnv } from '../support/lambda-env.ts';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTIONS, renderAlert, renderRepeat, withCounter } from '../../bot/alert.ts';
 import { startConsole, type LocalConsole } from '../../console/server.ts';
 import type { ConsoleMessage } from '../../console/workspace.ts';
-import { diagnose } from '../../shared/diagnose.ts';
+import { diagnose } from '#shared/diagnose.ts';
 import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
 
 const TOKEN = 'xoxb-local-console';

@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { collectDiagnosisInput } from '../../kube/collect.ts';
 import { kubeConfigTransport } from '../../kube/rest.ts';
 import { playDemo, DEMO_SCENARIOS, type DemoScenario } from '../../sandbox/demo.ts';
-import { diagnose } from '../../shared/diagnose.ts';
-import { EnvelopeSchema, type Envelope } from '../../shared/envelope.ts';
-import type { Verdict } from '../../shared/verdict.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
+import type { Verdict } from '#shared/verdict.ts';
 import { until, useForwarderTestbed } from './forwarder-testbed.ts';
 
 const testbed = useForwarderTestbed({ namespaces: [] });

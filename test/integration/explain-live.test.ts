@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, RbacAuthorizationV1Api, type CoreV1Event, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { VerdictSchema } from '../../shared/verdict.ts';
+import { VerdictSchema } from '#shared/verdict.ts';
 import { at, container, event, node, pod, podEvent, restartedStatus } from '../support/k8s-factories.ts';
 import { runCli } from '../support/run-cli.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';

@@ -2,7 +2,7 @@
 // duration and replays from the saved position, so nothing that happened in between is lost.
 import { CoreV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { terminationId } from '../../shared/occurrence-id.ts';
+import { terminationId } from '#shared/occurrence-id.ts';
 import type { ForwarderProcess } from '../support/forwarder-process.ts';
 import { until, useForwarderTestbed } from './forwarder-testbed.ts';
 

@@ -3,7 +3,7 @@
 // watch gets 410 Gone). Every occurrence must reach the bus; every resend must carry an id already sent.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { terminationId } from '../../shared/occurrence-id.ts';
+import { terminationId } from '#shared/occurrence-id.ts';
 import { until, useForwarderTestbed } from './forwarder-testbed.ts';
 
 const testbed = useForwarderTestbed({ namespaces: ['load'], apiserverFlags: ['--watch-cache=false', '--etcd-compaction-interval=2s'] });

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { EnvelopeSchema, type Envelope } from '../../shared/envelope.ts';
+import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
 import type { ForwarderProcess } from '../support/forwarder-process.ts';
 import { container, event, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
 import { createEvent, createPodAsKubelet } from './harness.ts';

@@ -18,9 +18,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { groupKeyOf, incidentId } from '../../bot/post-occurrence.ts';
 import { buildEnvelope } from '../../forwarder/envelopes.ts';
 import { trimPod } from '../../forwarder/trim.ts';
-import { DETAIL_TYPES, type Envelope } from '../../shared/envelope.ts';
-import type { Pod } from '../../shared/k8s-objects.ts';
-import { podOccurrences } from '../../shared/occurrences.ts';
+import { DETAIL_TYPES, type Envelope } from '#shared/envelope.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
+import { podOccurrences } from '#shared/occurrences.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-double.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';

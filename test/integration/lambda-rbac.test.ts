@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { enrichPod } from '../../kube/collect.ts';
 import { kubeConfigTransport } from '../../kube/rest.ts';
-import { diagnose } from '../../shared/diagnose.ts';
+import { diagnose } from '#shared/diagnose.ts';
 import { container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 

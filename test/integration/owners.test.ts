@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { proposedChange } from '../../bot/raise-limit.ts';
 import { enrichPod } from '../../kube/collect.ts';
 import { kubeConfigTransport } from '../../kube/rest.ts';
-import { diagnose } from '../../shared/diagnose.ts';
+import { diagnose } from '#shared/diagnose.ts';
 import { container, node, pod, restartedStatus, TEMPLATE_HASH } from '../support/k8s-factories.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';

@@ -3,7 +3,7 @@
 import { WebClient, ErrorCode } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAlert } from '../../bot/alert.ts';
-import { diagnose } from '../../shared/diagnose.ts';
+import { diagnose } from '#shared/diagnose.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
 import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
 

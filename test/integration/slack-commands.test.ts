@@ -20,7 +20,7 @@ import { createDeploymentChain } from '../support/owner-chain.ts';
 import * as slackRequests from '../support/slack-requests.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
-import { diagnose } from '../../shared/diagnose.ts';
+import { diagnose } from '#shared/diagnose.ts';
 import { limitVerdict } from '../support/verdicts.ts';
 
 type SlackHandler = typeof slackHandler;

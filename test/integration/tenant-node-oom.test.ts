@@ -9,7 +9,7 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postOccurrence, type PostDeps, type PostOutcome } from '../../bot/post-occurrence.ts';
 import { kubeConfigTransport } from '../../kube/rest.ts';
-import { EnvelopeSchema, type Envelope } from '../../shared/envelope.ts';
+import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { container, event, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';

@@ -1,6 +1,6 @@
 // Small factories for Kubernetes objects as the API server returns them, varied per test by overrides
 // (docs/code-style.md: captured shapes plus small factories, not hand-built blobs in every test).
-import type { KubeEvent, Node, Pod } from '../../shared/k8s-objects.ts';
+import type { KubeEvent, Node, Pod } from '#shared/k8s-objects.ts';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 

@@ -1,7 +1,7 @@
 // A real verdict for tests that need one to store (an incident holds its Verdict, checked on every read): the limit
 // OOM of checkout › api, diagnosed by the engine itself, not written by hand.
-import { diagnose } from '../../shared/diagnose.ts';
-import type { Verdict } from '../../shared/verdict.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { Verdict } from '#shared/verdict.ts';
 import { container, node, pod, restartedStatus } from './k8s-factories.ts';
 
 export function limitVerdict(): Verdict {

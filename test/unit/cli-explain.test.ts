@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { VerdictSchema } from '../../shared/verdict.ts';
+import { VerdictSchema } from '#shared/verdict.ts';
 import { runCli } from '../support/run-cli.ts';
 
 const fixture = (name: string) => path.join(import.meta.dirname, '../fixtures/kubectl', `${name}.json`);

@@ -2,8 +2,8 @@
 // sends the message.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clipText, headOf, tailOf } from '../../shared/clip-text.ts';
-import { diagnose } from '../../shared/diagnose.ts';
+import { clipText, headOf, tailOf } from '#shared/clip-text.ts';
+import { diagnose } from '#shared/diagnose.ts';
 import { container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,10 +1,10 @@
 // Table tests: Kubernetes objects as a kubelet and the API server would write them → the exact verdict
 // (docs/code-style.md: Obj + Want, as kube-state-metrics' pod_test.go). One row per scenario in docs/domain.md.
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../../shared/diagnose.ts';
-import type { DiagnosisInput } from '../../shared/diagnosis-input.ts';
-import { DiagnosisError } from '../../shared/errors.ts';
-import { VerdictSchema, type Verdict } from '../../shared/verdict.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
+import { DiagnosisError } from '#shared/errors.ts';
+import { VerdictSchema, type Verdict } from '#shared/verdict.ts';
 import { at, container, downStatus, event, node, pod, podEvent, restartedStatus, runningStatus, T0 } from '../support/k8s-factories.ts';
 
 type Want = Partial<Omit<Verdict, 'recommendation' | 'memory'>> & {

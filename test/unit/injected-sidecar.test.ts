@@ -2,9 +2,9 @@
 // alone; their fix is the injector's annotation, and Raise limit is not offered (a template patch would not stick).
 import { describe, expect, it } from 'vitest';
 import { proposedChange } from '../../bot/raise-limit.ts';
-import { diagnose } from '../../shared/diagnose.ts';
-import { injectedSidecar } from '../../shared/injected-sidecar.ts';
-import type { Pod } from '../../shared/k8s-objects.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import { injectedSidecar } from '#shared/injected-sidecar.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
 import { container, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
 
 const ISTIO_STATUS = '{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["istio-envoy"],"imagePullSecrets":null,"revision":"default"}';

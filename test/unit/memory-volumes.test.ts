@@ -2,12 +2,12 @@
 // bus error or ENOSPC on /dev/shm recognised as memory trouble that is not a cgroup OOM — by the same recogniser the
 // forwarder uses, so it is forwarded.
 import { describe, expect, it } from 'vitest';
-import { recogniseBusError } from '../../shared/bus-error.ts';
-import { diagnose } from '../../shared/diagnose.ts';
-import type { Pod } from '../../shared/k8s-objects.ts';
-import { memoryVolumes, shmOf } from '../../shared/memory-volumes.ts';
-import { podOccurrences } from '../../shared/occurrences.ts';
-import { memoryTerminations } from '../../shared/terminations.ts';
+import { recogniseBusError } from '#shared/bus-error.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
+import { memoryVolumes, shmOf } from '#shared/memory-volumes.ts';
+import { podOccurrences } from '#shared/occurrences.ts';
+import { memoryTerminations } from '#shared/terminations.ts';
 import { container, downStatus, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 
 type Volume = NonNullable<Pod['spec']['volumes']>[number];

@@ -3,10 +3,10 @@
 // node-problem-detector's recorders write them (client-go tools/record: namespace default for a Node, source copied
 // into reportingComponent).
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../../shared/diagnose.ts';
-import type { KubeEvent } from '../../shared/k8s-objects.ts';
-import { ignoredNodeOomEvents, nodeOomSignals, untrustedBecause, whoseKill, type ContainerIdentity } from '../../shared/node-signals.ts';
-import { nodeEventOccurrence } from '../../shared/occurrences.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { KubeEvent } from '#shared/k8s-objects.ts';
+import { ignoredNodeOomEvents, nodeOomSignals, untrustedBecause, whoseKill, type ContainerIdentity } from '#shared/node-signals.ts';
+import { nodeEventOccurrence } from '#shared/occurrences.ts';
 import { at, container, event, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 
 const NODE = 'ip-10-0-12-7';

@@ -2,10 +2,10 @@
 // containers without their own, decides the QoS class when set, and is what Raise limit patches.
 import { describe, expect, it } from 'vitest';
 import { proposedChange } from '../../bot/raise-limit.ts';
-import { diagnose } from '../../shared/diagnose.ts';
-import type { Pod } from '../../shared/k8s-objects.ts';
-import { memoryResources, podMemoryRequests, qosClass } from '../../shared/pod-facts.ts';
-import { GiB } from '../../shared/quantity.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
+import { memoryResources, podMemoryRequests, qosClass } from '#shared/pod-facts.ts';
+import { GiB } from '#shared/quantity.ts';
 import { container, event, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 
 type Resources = { limits?: Record<string, string>; requests?: Record<string, string> };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatBytes, parseQuantity, QuantityError, toMemoryQuantity, tryParseQuantity } from '../../shared/quantity.ts';
+import { formatBytes, parseQuantity, QuantityError, toMemoryQuantity, tryParseQuantity } from '#shared/quantity.ts';
 
 describe('parseQuantity', () => {
   it.each([

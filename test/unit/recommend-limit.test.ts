@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MiB } from '../../shared/quantity.ts';
-import { recommendLimit, recommendRequest } from '../../shared/recommend-limit.ts';
+import { MiB } from '#shared/quantity.ts';
+import { recommendLimit, recommendRequest } from '#shared/recommend-limit.ts';
 
 const mib = (n: number) => n * MiB;
 const input = (limit: number, request: number | undefined, peak: number | undefined) => ({

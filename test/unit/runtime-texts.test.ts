@@ -1,11 +1,11 @@
 // Runtime texts beyond the first five (PHP, Rust, thread limits) and the memory settings that decide a limit kill
 // (docs/domain.md §5, §8): the recognisers, the settings read off a container, and what the verdict makes of them.
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../../shared/diagnose.ts';
-import { settingsAtLimit } from '../../shared/limit-settings.ts';
-import { GiB, MiB } from '../../shared/quantity.ts';
-import { recogniseRuntimeOom } from '../../shared/runtime-oom.ts';
-import { findHeapSetting, findMemorySettings } from '../../shared/runtime-settings.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import { settingsAtLimit } from '#shared/limit-settings.ts';
+import { GiB, MiB } from '#shared/quantity.ts';
+import { recogniseRuntimeOom } from '#shared/runtime-oom.ts';
+import { findHeapSetting, findMemorySettings } from '#shared/runtime-settings.ts';
 import { container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 
 describe('recogniseRuntimeOom, beyond the first five', () => {

@@ -1,10 +1,10 @@
 // The parsers for what kubelets, kernels and runtimes print. Texts are the upstream formats quoted in docs/domain.md.
 import { describe, expect, it } from 'vitest';
-import { evictionFromEventAnnotations, isMemoryPressureRejection, parseEvictionMessage } from '../../shared/eviction-message.ts';
-import { expectedOomScoreAdj, memcgNamesPod, parseKernelOomLine, parseSystemOom } from '../../shared/kernel-oom.ts';
-import { recogniseRuntimeOom } from '../../shared/runtime-oom.ts';
-import { findHeapSetting } from '../../shared/runtime-settings.ts';
-import { MiB } from '../../shared/quantity.ts';
+import { evictionFromEventAnnotations, isMemoryPressureRejection, parseEvictionMessage } from '#shared/eviction-message.ts';
+import { expectedOomScoreAdj, memcgNamesPod, parseKernelOomLine, parseSystemOom } from '#shared/kernel-oom.ts';
+import { recogniseRuntimeOom } from '#shared/runtime-oom.ts';
+import { findHeapSetting } from '#shared/runtime-settings.ts';
+import { MiB } from '#shared/quantity.ts';
 
 describe('parseEvictionMessage', () => {
   it('reads the current format with several containers', () => {

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderAlert } from '../../../bot/alert.ts';
 import { SLACK_LIMITS } from '../../../bot/slack-limits.ts';
-import { diagnose } from '../../../shared/diagnose.ts';
-import type { Verdict } from '../../../shared/verdict.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { Verdict } from '#shared/verdict.ts';
 import { at, container, downStatus, event, node, pod, podEvent, restartedStatus, T0 } from '../../support/k8s-factories.ts';
 
 const ctx = { cluster: 'prod-eu', incidentId: 'inc-7f3a', occurredAt: T0 };

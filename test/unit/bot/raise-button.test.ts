@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderAlert } from '../../../bot/alert.ts';
 import { proposedChange } from '../../../bot/raise-limit.ts';
-import { diagnose } from '../../../shared/diagnose.ts';
-import type { Pod } from '../../../shared/k8s-objects.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
 import { container, node, pod, restartedStatus, T0 } from '../../support/k8s-factories.ts';
 
 const ctx = { cluster: 'prod-eu', incidentId: 'inc-9c1d', occurredAt: T0 };

@@ -6,7 +6,7 @@ import { renderAlert } from '../../../bot/alert.ts';
 import { escapeMrkdwn } from '../../../bot/slack-limits.ts';
 import { blocksToHtml, messageBodyHtml } from '../../../console/blockkit-html.ts';
 import { mrkdwnToHtml } from '../../../console/mrkdwn-html.ts';
-import { diagnose } from '../../../shared/diagnose.ts';
+import { diagnose } from '#shared/diagnose.ts';
 import { container, node, pod, restartedStatus, T0 } from '../../support/k8s-factories.ts';
 
 const link = (href: string, inner: string) => `<a class="bk-link" href="${href}" target="_blank" rel="noopener noreferrer">${inner}</a>`;

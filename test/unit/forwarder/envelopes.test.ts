@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { entrySize } from '../../../forwarder/delivery.ts';
 import { buildEnvelope, toEntry } from '../../../forwarder/envelopes.ts';
 import { trimPod } from '../../../forwarder/trim.ts';
-import { EnvelopeSchema, safeParseEnvelope } from '../../../shared/envelope.ts';
-import { podOccurrences } from '../../../shared/occurrences.ts';
+import { EnvelopeSchema, safeParseEnvelope } from '#shared/envelope.ts';
+import { podOccurrences } from '#shared/occurrences.ts';
 import { container, event, pod, restartedStatus } from '../../support/k8s-factories.ts';
 
 const p = pod({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryPosition, OccurrenceTracker } from '../../../forwarder/tracker.ts';
-import type { Occurrence } from '../../../shared/occurrences.ts';
+import type { Occurrence } from '#shared/occurrences.ts';
 import { at, container, downStatus, event, pod, restartedStatus, T0 } from '../../support/k8s-factories.ts';
 
 const horizon = Date.parse(T0) - 3_600_000;

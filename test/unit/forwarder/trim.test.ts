@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { entrySize } from '../../../forwarder/delivery.ts';
 import { buildEnvelope, toEntry } from '../../../forwarder/envelopes.ts';
 import { redactArgs, trimPod } from '../../../forwarder/trim.ts';
-import { diagnose } from '../../../shared/diagnose.ts';
-import type { Pod } from '../../../shared/k8s-objects.ts';
-import { podOccurrences } from '../../../shared/occurrences.ts';
+import { diagnose } from '#shared/diagnose.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
+import { podOccurrences } from '#shared/occurrences.ts';
 import { container, node, pod, restartedStatus } from '../../support/k8s-factories.ts';
 
 const ISTIO_STATUS = '{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["istio-envoy"],"revision":"default"}';
