@@ -123,7 +123,7 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
       ...(observed.resources.pod?.requestText ? { podRequest: observed.resources.pod.requestText } : {}),
       ...(finding.usage ? { usage: formatBytes(finding.usage.bytes), usageSource: finding.usage.source } : {}),
       qosClass: qosClass(pod),
-      ...(allocatableBytes !== undefined ? { nodeAllocatable: formatBytes(allocatableBytes) } : {}),
+      ...(allocatableBytes !== undefined ? { nodeAllocatable: formatBytes(allocatableBytes), nodeAllocatableBytes: allocatableBytes } : {}),
       ...(capacityBytes !== undefined ? { nodeCapacity: formatBytes(capacityBytes) } : {}),
     },
     ...words,

@@ -95,7 +95,13 @@ export const VerdictSchema = z.object({
     usage: z.string().optional(),
     usageSource: z.string().optional(),
     qosClass: z.string().optional(),
+    /** For people ("14Gi", rounded to one decimal); what caps a raise is `nodeAllocatableBytes`. */
     nodeAllocatable: z.string().optional(),
+    /**
+     * The node's allocatable memory, exact, in bytes: the Raise button caps a new value by it.
+     * Optional: incidents stored before it existed lack it.
+     */
+    nodeAllocatableBytes: z.number().optional(),
     nodeCapacity: z.string().optional(),
   }),
   /** The header: the cause in plain words, then the object; under 150 characters. */
