@@ -40,7 +40,8 @@ export function roundUpToStep(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
-function roundDownToStep(bytes: number): number {
+/** Rounds down to the same steps as roundUpToStep: what fits under a cap. */
+export function roundDownToStep(bytes: number): number {
   const step = stepFor(bytes);
   return Math.floor(bytes / step) * step;
 }
