@@ -3,16 +3,8 @@ import { createHash } from 'node:crypto';
 import { headOf } from '#shared/clip-text.ts';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
 import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
-
-const DAY_S = 86_400;
-const OCCURRENCE_TTL_S = 14 * DAY_S;
-/**
- * A claim not marked posted after this long belongs to an invocation that died (a Lambda timeout kills it before it
- * can give the claim back): it may be taken again. Longer than the analyze function's 60 s timeout.
- */
-const STALE_CLAIM_MS = 120_000;
-const INCIDENT_TTL_S = 90 * DAY_S;
 
 /**
  * A key part within DynamoDB's limits (a partition key at most 2,048 bytes, a sort key 1,024): the text itself when
@@ -40,12 +32,22 @@ export class DynamoStore implements Store {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { PK: `OCC#${keyPart(occurrenceId)}`, SK: 'OCC', state: 'claimed', claimedAt: now, expiresAt: seconds(now) + OCCURRENCE_TTL_S },
+          Item: { PK: `OCC#${keyPart(occurrenceId)}`, SK: 'OCC', state: 'claimed', claimedAt: now, expiresAt: seconds(EXPIRES.occurrence(now)) },
           ConditionExpression: 'attribute_not_exists(PK) OR (#s = :claimed AND claimedAt < :stale)',
           ExpressionAttributeNames: { '#s': 'state' },
           ExpressionAttributeValues: { ':claimed': 'claimed', ':stale': now - STALE_CLAIM_MS },
         }),
       );
+      return 'claimed';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+      throw error;
+    }
+  }
+
+  async claimClick(clickId: string, now: number): Promise<Claim> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `CLICK#${keyPart(clickId)}`, SK: 'CLICK', expiresAt: seconds(EXPIRES.click(now)) }, ConditionExpression: 'attribute_not_exists(PK)' }));
       return 'claimed';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'duplicate';
@@ -76,18 +78,23 @@ export class DynamoStore implements Store {
 
   async recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup> {
     const key = { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' };
-    const expiresAt = seconds(now + windowMs) + DAY_S;
+    const expiresAt = seconds(EXPIRES.group(now, windowMs));
     if (occurrenceId === undefined) return this.countInto(key, now, windowMs, expiresAt);
-    // An occurrence counted before (its post failed, the retry is here) gets its earlier place back. Only the
-    // claim holder gets here, so one occurrence is never counted by two invocations at once.
+    // An occurrence counted before (its post failed, the retry is here) gets its earlier place back, in the group it
+    // was counted in: the group item holds only the latest group, so the member item says which (its firstAt). Only
+    // the claim holder gets here, so one occurrence is never counted by two invocations at once.
     const member = { PK: key.PK, SK: `MEM#${keyPart(occurrenceId)}` };
     const seen = (await this.db.send(new GetCommand({ TableName: this.table, Key: member, ConsistentRead: true }))).Item;
     if (seen) {
+      const place = { count: Number(seen['count']), firstAt: Number(seen['firstAt']) };
       const group = (await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item;
-      return { ...groupOf(group), count: Number(seen['count']), firstAt: Number(seen['firstAt']) };
+      if (group && Number(group['firstAt']) === place.firstAt) return { ...groupOf(group), ...place };
+      const root = groupOf(seen).message;
+      return { ...place, ...(root ? { message: { channel: root.channel, ts: root.ts } } : {}), closed: true };
     }
     const counted = await this.countInto(key, now, windowMs, expiresAt);
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...member, count: counted.count, firstAt: counted.firstAt, expiresAt } }));
+    const root = counted.message ? { channel: counted.message.channel, ts: counted.message.ts } : {};
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...member, count: counted.count, firstAt: counted.firstAt, ...root, expiresAt } }));
     return counted;
   }
 
@@ -189,7 +196,7 @@ export class DynamoStore implements Store {
           GSI1SK: sort,
           GSI2PK: `RECENT#${keyPart(incident.cluster)}#${keyPart(incident.namespace)}`,
           GSI2SK: sort,
-          expiresAt: seconds(Date.parse(incident.occurredAt) || Date.now()) + INCIDENT_TTL_S,
+          expiresAt: seconds(EXPIRES.incident(Date.parse(incident.occurredAt) || Date.now())),
         },
       }),
     );
@@ -226,7 +233,7 @@ export class DynamoStore implements Store {
   }
 
   async mute(key: string, until: number, by: string): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `MUTE#${keyPart(key)}`, SK: 'MUTE', until, by, expiresAt: seconds(until) } }));
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `MUTE#${keyPart(key)}`, SK: 'MUTE', until, by, expiresAt: seconds(EXPIRES.mute(until)) } }));
   }
 
   async unmute(key: string): Promise<void> {

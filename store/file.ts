@@ -7,15 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
+import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
 import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
 
 const FILE_VERSION = 1;
-const DAY_MS = 86_400_000;
-// The lifetimes of store/dynamo.ts, where DynamoDB's TTL enforces them; here they are dropped on the next write.
-const OCCURRENCE_TTL_MS = 14 * DAY_MS;
-/** A claim not marked posted after this long belongs to a run that died: it may be taken again (as in DynamoStore). */
-const STALE_CLAIM_MS = 120_000;
-const INCIDENT_TTL_MS = 90 * DAY_MS;
 
 // The file lists items as arrays of objects carrying their own key, not as objects keyed by id: a key such as
 // "__proto__" would not survive JSON objects parsed into plain objects.
@@ -28,15 +23,22 @@ const groupSchema = z.object({
   expiresAt: z.number(),
   message: MessageRefSchema.extend({ blocks: z.string().optional(), text: z.string().optional() }).optional(),
   counterAt: z.number().optional(),
-  /** Each counted occurrence's place in the group, so a retry is not counted twice. */
-  members: z.record(z.string(), z.number()).optional(),
 });
+/**
+ * A counted occurrence's place in its group (the group told by its firstAt), so a retry is not counted twice. Kept
+ * apart from the group, as DynamoStore keeps them: a new group replaces the old one, its members stay until they expire.
+ */
+const memberSchema = z.object({ groupKey: z.string(), occurrenceId: z.string(), count: z.number(), firstAt: z.number(), message: MessageRefSchema.optional(), expiresAt: z.number() });
+const clickSchema = z.object({ clickId: z.string(), expiresAt: z.number() });
 const muteSchema = z.object({ key: z.string(), until: z.number(), by: z.string() });
 const auditSchema = z.object({ incidentId: z.string(), cluster: z.string(), userId: z.string(), action: z.string(), target: z.string(), before: z.string(), after: z.string(), at: z.string() }) satisfies z.ZodType<AuditRecord>;
 const storeFileSchema = z.object({
   version: z.literal(FILE_VERSION),
   occurrences: z.array(occurrenceSchema),
   groups: z.array(groupSchema),
+  // Optional: a file written before members and clicks were kept apart still reads.
+  members: z.array(memberSchema).default([]),
+  clicks: z.array(clickSchema).default([]),
   mutes: z.array(muteSchema),
   incidents: z.array(z.object({ incident: IncidentRecordSchema, expiresAt: z.number() })),
   audit: z.array(auditSchema),
@@ -44,10 +46,14 @@ const storeFileSchema = z.object({
 
 type Occurrence = z.infer<typeof occurrenceSchema>;
 type Group = z.infer<typeof groupSchema>;
+type Member = z.infer<typeof memberSchema>;
 type StoredIncident = z.infer<typeof storeFileSchema>['incidents'][number];
 interface State {
   occurrences: Map<string, Occurrence>;
   groups: Map<string, Group>;
+  /** Keyed by group key, then by occurrence id. */
+  members: Map<string, Map<string, Member>>;
+  clicks: Map<string, z.infer<typeof clickSchema>>;
   mutes: Map<string, z.infer<typeof muteSchema>>;
   incidents: Map<string, StoredIncident>;
   /** Keyed by incident, then by `<at>#<userId>` (DynamoStore's sort key: a record with the same one replaces it). */
@@ -99,7 +105,15 @@ export class FileStore implements Store {
     return this.update((s) => {
       const held = s.occurrences.get(occurrenceId);
       if (held && !(held.state === 'claimed' && (held.claimedAt ?? 0) < now - STALE_CLAIM_MS)) return 'duplicate';
-      s.occurrences.set(occurrenceId, { occurrenceId, state: 'claimed', claimedAt: now, expiresAt: now + OCCURRENCE_TTL_MS });
+      s.occurrences.set(occurrenceId, { occurrenceId, state: 'claimed', claimedAt: now, expiresAt: EXPIRES.occurrence(now) });
+      return 'claimed';
+    });
+  }
+
+  claimClick(clickId: string, now: number): Promise<Claim> {
+    return this.update((s) => {
+      if (s.clicks.has(clickId)) return 'duplicate';
+      s.clicks.set(clickId, { clickId, expiresAt: EXPIRES.click(now) });
       return 'claimed';
     });
   }
@@ -121,18 +135,29 @@ export class FileStore implements Store {
 
   recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup> {
     return this.update((s) => {
-      const expiresAt = now + windowMs + DAY_MS;
       const group = s.groups.get(groupKey);
-      const seen = occurrenceId !== undefined && group?.members ? group.members[occurrenceId] : undefined;
-      if (group && seen !== undefined) return { ...groupOf(group), count: seen };
+      const members = s.members.get(groupKey) ?? new Map<string, Member>();
+      const seen = occurrenceId === undefined ? undefined : members.get(occurrenceId);
+      if (seen) {
+        // Counted before: its place again, in the group it was counted in (a newer group is not its group).
+        if (group?.firstAt === seen.firstAt) return { ...groupOf(group), count: seen.count };
+        return { count: seen.count, firstAt: seen.firstAt, ...(seen.message ? { message: { ...seen.message } } : {}), closed: true };
+      }
+      const expiresAt = EXPIRES.group(now, windowMs);
+      let counted: RepeatGroup;
       if (group && group.lastAt >= now - windowMs) {
         Object.assign(group, { count: group.count + 1, lastAt: now, expiresAt });
-        if (occurrenceId !== undefined) group.members = { ...group.members, [occurrenceId]: group.count };
-        return groupOf(group);
+        counted = groupOf(group);
+      } else {
+        // A new group replaces the old one whole: its message and counter slot go with it.
+        s.groups.set(groupKey, { groupKey, count: 1, firstAt: now, lastAt: now, expiresAt });
+        counted = { count: 1, firstAt: now };
       }
-      // A new group replaces the old one whole: its message, counter slot and members go with it.
-      s.groups.set(groupKey, { groupKey, count: 1, firstAt: now, lastAt: now, expiresAt, ...(occurrenceId !== undefined ? { members: { [occurrenceId]: 1 } } : {}) });
-      return { count: 1, firstAt: now };
+      if (occurrenceId !== undefined) {
+        const message = counted.message ? { message: { channel: counted.message.channel, ts: counted.message.ts } } : {};
+        s.members.set(groupKey, members.set(occurrenceId, { groupKey, occurrenceId, count: counted.count, firstAt: counted.firstAt, ...message, expiresAt }));
+      }
+      return counted;
     });
   }
 
@@ -171,7 +196,7 @@ export class FileStore implements Store {
 
   recordIncident(incident: Incident): Promise<void> {
     return this.update((s) => {
-      const expiresAt = (Date.parse(incident.occurredAt) || this.clock()) + INCIDENT_TTL_MS;
+      const expiresAt = EXPIRES.incident(Date.parse(incident.occurredAt) || this.clock());
       s.incidents.set(incident.incidentId, { incident: encodeIncident(incident), expiresAt });
     });
   }
@@ -341,13 +366,15 @@ export class FileStore implements Store {
 }
 
 function emptyState(): State {
-  return { occurrences: new Map(), groups: new Map(), mutes: new Map(), incidents: new Map(), audit: new Map() };
+  return { occurrences: new Map(), groups: new Map(), members: new Map(), clicks: new Map(), mutes: new Map(), incidents: new Map(), audit: new Map() };
 }
 
 function stateOf(data: z.infer<typeof storeFileSchema>): State {
   const state = emptyState();
   for (const o of data.occurrences) state.occurrences.set(o.occurrenceId, o);
   for (const g of data.groups) state.groups.set(g.groupKey, g);
+  for (const m of data.members) state.members.set(m.groupKey, (state.members.get(m.groupKey) ?? new Map<string, Member>()).set(m.occurrenceId, m));
+  for (const c of data.clicks) state.clicks.set(c.clickId, c);
   for (const m of data.mutes) state.mutes.set(m.key, m);
   for (const i of data.incidents) state.incidents.set(i.incident.incidentId, i);
   for (const a of data.audit) state.audit.set(a.incidentId, (state.audit.get(a.incidentId) ?? new Map<string, AuditRecord>()).set(auditKey(a), a));
@@ -363,6 +390,8 @@ function serialize(state: State): string {
     version: FILE_VERSION,
     occurrences: [...state.occurrences.values()],
     groups: [...state.groups.values()],
+    members: [...state.members.values()].flatMap((members) => [...members.values()]),
+    clicks: [...state.clicks.values()],
     mutes: [...state.mutes.values()],
     incidents: [...state.incidents.values()],
     audit: [...state.audit.values()].flatMap((trail) => [...trail.values()]),
@@ -374,7 +403,12 @@ function serialize(state: State): string {
 function prune(state: State, now: number): State {
   for (const [id, o] of state.occurrences) if (o.expiresAt !== undefined && o.expiresAt <= now) state.occurrences.delete(id);
   for (const [key, g] of state.groups) if (g.expiresAt <= now) state.groups.delete(key);
-  for (const [key, m] of state.mutes) if (m.until <= now) state.mutes.delete(key);
+  for (const [key, members] of state.members) {
+    for (const [id, m] of members) if (m.expiresAt <= now) members.delete(id);
+    if (!members.size) state.members.delete(key);
+  }
+  for (const [id, c] of state.clicks) if (c.expiresAt <= now) state.clicks.delete(id);
+  for (const [key, m] of state.mutes) if (EXPIRES.mute(m.until) <= now) state.mutes.delete(key);
   for (const [id, i] of state.incidents) if (i.expiresAt <= now) state.incidents.delete(id);
   return state;
 }

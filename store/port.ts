@@ -1,6 +1,6 @@
 // The backend's memory, as a port (docs/code-style.md): DynamoDB in AWS (store/dynamo.ts), an embedded store in local
-// mode. What analyze needs to post each occurrence once and keep repeats quiet; the Slack app adds mutes and audit
-// records.
+// mode (store/file.ts). Split by concern — occurrence claims, click claims, repeat groups, incidents, the audit trail,
+// mutes — so each consumer names only what it uses; how long each record lives is in store/lifetimes.ts.
 
 import * as z from 'zod';
 import { CauseSchema, KindSchema, VerdictSchema } from '#shared/verdict.ts';
@@ -20,10 +20,16 @@ export type Claim = 'claimed' | 'duplicate';
 export interface RepeatGroup {
   /** This occurrence's place in the group: 1 for the first. */
   count: number;
-  /** When the group's first occurrence was recorded (ms). */
+  /** When the group's first occurrence was recorded (ms): with the group's key, what tells one group from the next. */
   firstAt: number;
   /** The first alert's message, once it has been posted. */
   message?: GroupMessage;
+  /**
+   * Set when a retried occurrence was counted in a group that has closed since (a later occurrence opened the next
+   * one): `count` and `firstAt` are its place in that group and `message` that group's root as it was when counted,
+   * if it had one. The open group is not this occurrence's: its root, thread and counter are left alone.
+   */
+  closed?: true;
 }
 
 /** What was posted about an occurrence: what `/oom recent` lists and what the alert's buttons act on (by id). */
@@ -101,19 +107,35 @@ export interface AuditRecord {
   at: string;
 }
 
-export interface Store {
-  /**
-   * Claims an occurrence for posting. 'duplicate' when it was claimed before: EventBridge delivers at least once and
-   * the forwarder resends, so this conditional write is what keeps Slack exactly-once.
-   */
+// The port, by concern: each consumer takes the parts it uses; the adapters implement them all (`Store`).
+
+/**
+ * An occurrence is posted once. EventBridge delivers at least once and the forwarder resends, so a conditional write on
+ * its id is what keeps Slack exactly-once (docs/architecture.md, "Reliability rules").
+ */
+export interface OccurrenceClaims {
+  /** 'duplicate' when it was claimed before, unless that claim was never marked posted and is stale (its run died). */
   claimOccurrence(occurrenceId: string, now: number): Promise<Claim>;
   /** Gives a claim back when posting failed, so the retry EventBridge makes can post it. */
   releaseOccurrence(occurrenceId: string): Promise<void>;
   markOccurrencePosted(occurrenceId: string, message: MessageRef): Promise<void>;
+}
+
+/**
+ * A button click is applied once: Lambda may deliver an asynchronous event twice. Apart from occurrence claims, so no
+ * click id can ever take an occurrence's place, and never stale: a run that died is answered by clicking again.
+ */
+export interface ClickClaims {
+  claimClick(clickId: string, now: number): Promise<Claim>;
+}
+
+/** Repeats of one story (same workload, container and cause; one node's evictions) share the first alert's thread. */
+export interface RepeatGroups {
   /**
-   * Counts an occurrence into its repeat group (same workload, container and cause) within a window: the first opens a
-   * group, later ones within `windowMs` of the last join it. Atomic under concurrency: counts are never shared. With
-   * an occurrence id, an occurrence counted before (a retry after a failed post) gets its earlier place again.
+   * Counts an occurrence into its repeat group within a window: the first opens a group, later ones within `windowMs`
+   * of the last join it. Atomic under concurrency: counts are never shared. With an occurrence id, an occurrence
+   * counted before (a retry after a failed post) gets its earlier place again, in the group it was counted in, even
+   * when a newer group has opened since (then marked `closed`); it is never counted twice.
    */
   recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup>;
   /** The group's first message, once set (for a repeat that arrived while the first was being posted). */
@@ -127,13 +149,27 @@ export interface Store {
    * root message every few seconds, not once per occurrence (chat.update is rate-limited too).
    */
   claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean>;
+}
+
+/** What was posted, for `/oom recent` and for the buttons to act on. */
+export interface Incidents {
   recordIncident(incident: Incident): Promise<void>;
   incident(incidentId: string): Promise<Incident | undefined>;
   /** The latest incidents of a cluster, newest first, optionally of one namespace. */
   recentIncidents(cluster: string, options?: { namespace?: string; limit?: number }): Promise<Incident[]>;
+}
+
+export interface AuditTrail {
   recordAudit(record: AuditRecord): Promise<void>;
   auditTrail(incidentId: string): Promise<AuditRecord[]>;
+}
+
+/** Muted workloads, by kube/workloads.ts's mute key. */
+export interface Mutes {
   muteUntil(key: string, now: number): Promise<number | undefined>;
   mute(key: string, until: number, by: string): Promise<void>;
   unmute(key: string): Promise<void>;
 }
+
+/** The whole port, as the adapters implement it (store/dynamo.ts, store/file.ts). */
+export type Store = OccurrenceClaims & ClickClaims & RepeatGroups & Incidents & AuditTrail & Mutes;

@@ -1,7 +1,10 @@
 // The one DynamoDB table (single-table design): items keyed by PK/SK, expired by DynamoDB's TTL on `expiresAt`
-// (epoch seconds). serverless.yml declares the same shape; tests and local mode create it from here.
+// (epoch seconds), at the lifetimes of store/lifetimes.ts. serverless.yml declares the same shape; tests and local mode
+// create it from here.
 //   occurrence  PK OCC#<occurrenceId>        SK OCC     claim, then the posted message; 14 days
+//   click       PK CLICK#<clickId>           SK CLICK   a button click's claim, never an occurrence's; 1 day
 //   repeats     PK GRP#<group key>           SK GRP     count, firstAt, lastAt, the first message; window + 1 day
+//               PK GRP#<group key>           SK MEM#<occurrenceId>   its place: count, the group's firstAt, its root
 //   mute        PK MUTE#<key>                SK MUTE    until, by; expires when it ends
 //   audit       PK AUDIT#<incidentId>        SK <at>#<userId>   who changed what, before → after; kept
 //   incident    PK INC#<incidentId>          SK INC     the verdict, where it was posted; 90 days

@@ -57,6 +57,22 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.claimOccurrence('term-failed-post', now)).toBe('duplicate');
     });
 
+    it('claims a click once, even when five deliveries race for it, and for good: a dead run is answered by clicking again', async () => {
+      const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimClick('click/inc-1/1764238443.000100/U1', now)));
+      expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
+      expect(await store.claimClick('click/inc-1/1764238443.000100/U1', now + 10 * minute)).toBe('duplicate');
+      expect(await store.claimClick('click/inc-1/1764238443.000100/U2', now)).toBe('claimed');
+    });
+
+    it('keeps click claims and occurrence claims apart: the same id is one of each', async () => {
+      expect(await store.claimOccurrence('same-id', now)).toBe('claimed');
+      expect(await store.claimClick('same-id', now)).toBe('claimed');
+      expect(await store.claimClick('other-id', now)).toBe('claimed');
+      expect(await store.claimOccurrence('other-id', now)).toBe('claimed');
+      await store.releaseOccurrence('other-id');
+      expect(await store.claimClick('other-id', now)).toBe('duplicate');
+    });
+
     it('counts repeats within the window into one group that remembers its first message', async () => {
       const first = await store.recordRepeat('prod/shop/deploy/checkout/api/limit', now, 60 * minute);
       expect(first).toEqual({ count: 1, firstAt: now });
@@ -110,6 +126,42 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await store.setRepeatMessage('retried', { channel: 'C1', ts: '1.000007' });
       expect(await store.recordRepeat('retried', now + 2_000, 60 * minute, 'occ-2')).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '1.000007' } });
       expect((await store.recordRepeat('retried', now + 3_000, 60 * minute, 'occ-3')).count).toBe(3);
+    });
+
+    it('lands a retry on the group it was first counted in after a new group opened: it joins no other and counts once', async () => {
+      const window = 10 * minute;
+      expect(await store.recordRepeat('regrouped', now, window, 'occ-1')).toEqual({ count: 1, firstAt: now });
+      await store.setRepeatMessage('regrouped', { channel: 'C1', ts: '1.000010' });
+      // occ-2 is counted as the 2nd, then its post fails and its claim is given back for the retry.
+      expect(await store.recordRepeat('regrouped', now + minute, window, 'occ-2')).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '1.000010' } });
+      // The group goes quiet for longer than its window: occ-3 opens a new one, with a thread of its own.
+      expect(await store.recordRepeat('regrouped', now + 30 * minute, window, 'occ-3')).toEqual({ count: 1, firstAt: now + 30 * minute });
+      await store.setRepeatMessage('regrouped', { channel: 'C1', ts: '2.000010' });
+      // The retry of occ-2 keeps its place in the first group and that group's thread, told apart as closed: the
+      // caller must neither reply under the new group's root nor rewrite its counter.
+      expect(await store.recordRepeat('regrouped', now + 31 * minute, window, 'occ-2')).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '1.000010' }, closed: true });
+      // The new group did not count it: the next one is its 2nd, and its root is still occ-3's.
+      expect(await store.recordRepeat('regrouped', now + 32 * minute, window, 'occ-4')).toEqual({ count: 2, firstAt: now + 30 * minute, message: { channel: 'C1', ts: '2.000010' } });
+    });
+
+    it('lands the retry of a closed group\'s first, never posted, on that group: the open group keeps its root', async () => {
+      const window = 10 * minute;
+      expect(await store.recordRepeat('first-failed', now, window, 'occ-1')).toEqual({ count: 1, firstAt: now });
+      // occ-1's post failed; before its retry the group went quiet and occ-2 opened the next one.
+      expect(await store.recordRepeat('first-failed', now + 20 * minute, window, 'occ-2')).toEqual({ count: 1, firstAt: now + 20 * minute });
+      expect(await store.recordRepeat('first-failed', now + 21 * minute, window, 'occ-1')).toEqual({ count: 1, firstAt: now, closed: true });
+      await store.setRepeatMessage('first-failed', { channel: 'C1', ts: '3.000010' });
+      expect(await store.recordRepeat('first-failed', now + 22 * minute, window, 'occ-3')).toEqual({ count: 2, firstAt: now + 20 * minute, message: { channel: 'C1', ts: '3.000010' } });
+    });
+
+    it('lands a retry on its group gone quiet, and the next occurrence still opens a new one', async () => {
+      const window = 10 * minute;
+      await store.recordRepeat('quiet', now, window, 'occ-1');
+      await store.setRepeatMessage('quiet', { channel: 'C1', ts: '4.000010' });
+      expect(await store.recordRepeat('quiet', now + minute, window, 'occ-2')).toMatchObject({ count: 2 });
+      // No other occurrence since: the group is the one occ-2 counted in, though past its window.
+      expect(await store.recordRepeat('quiet', now + 30 * minute, window, 'occ-2')).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '4.000010' } });
+      expect(await store.recordRepeat('quiet', now + 31 * minute, window, 'occ-3')).toEqual({ count: 1, firstAt: now + 31 * minute });
     });
 
     it('never gives two concurrent repeats the same count', async () => {
