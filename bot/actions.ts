@@ -9,10 +9,10 @@ import type { Block, KnownBlock } from '@slack/types';
 import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
 import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
-import type { Incident, Store } from '../store/port.ts';
+import type { ClickClaims, Incident, Incidents, RepeatGroups } from '../store/port.ts';
 import { withHandled } from './alert.ts';
-import { answerOom, type CommandReply } from './oom-command.ts';
-import { proposedChange, raiseLimit, type RaisePolicy } from './raise-limit.ts';
+import { answerOom, type CommandDeps, type CommandReply } from './oom-command.ts';
+import { proposedChange, raiseLimit, type RaiseDeps, type RaisePolicy } from './raise-limit.ts';
 import { bestEffort, logFailure } from './failures.ts';
 import { escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
@@ -36,7 +36,8 @@ export const ActionJobSchema = z.discriminatedUnion('kind', [
 export type ActionJob = z.infer<typeof ActionJobSchema>;
 
 export interface ActionDeps {
-  store: Store;
+  /** Clicks claimed once, the incident clicked, its group's root once redrawn; what the raise and `why` use. */
+  store: ClickClaims & Incidents & Pick<RepeatGroups, 'replaceRepeatBlocks'> & RaiseDeps['store'] & CommandDeps['store'];
   cluster(name: string): KubeTransport | undefined;
   clusters: string[];
   policy: RaisePolicy;
@@ -83,9 +84,9 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
     await toClicker(`Your click on ${escapeMrkdwn(job.incidentId)} reached me ${Math.round((now - clickedAt) / 60_000)} min late, so I did not apply it: nothing was changed. Click again if it is still needed.`);
     return;
   }
-  // At-least-once delivery must not patch twice: the click is claimed once, like an occurrence.
-  const clickId = `click/${job.incidentId}/${job.actionTs}/${job.userId}`;
-  if ((await deps.store.claimOccurrence(clickId, now)) === 'duplicate') return;
+  // At-least-once delivery must not patch twice: the click is claimed once, for good (store/port.ts's ClickClaims).
+  const clickId = `${job.incidentId}/${job.actionTs}/${job.userId}`;
+  if ((await deps.store.claimClick(clickId, now)) === 'duplicate') return;
   const incident = await deps.store.incident(job.incidentId);
   if (!incident) {
     // No incident, no thread to answer in: only the one who clicked hears of it.
@@ -98,15 +99,14 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   const what = `${label[0]!.toLowerCase()}${label.slice(1)}`;
   let outcome;
   try {
-    outcome = await raiseLimit(deps, { incidentId: job.incidentId, userId: job.userId });
+    // The incident loaded above, not read again: what was checked is what the raise acts on.
+    outcome = await raiseLimit(deps, { incident, userId: job.userId });
   } catch (error) {
     // A cluster that cannot be reached, a store that failed: said in the thread, never silence. It may have failed
     // while the patch was on its way, so whether the workload changed is not claimed either way.
     logFailure('raise failed', error, { incidentId: job.incidentId }, reference);
     await deps.slack.postMessage({ ...thread, text: `⚠️ <@${job.userId}> asked to ${what}, and it failed on my side before I could confirm the change (reference \`${reference}\`). Check the workload's memory before trying again.` });
     return;
-  } finally {
-    await bestEffort(() => deps.store.markOccurrencePosted(clickId, incident.message), 'could not mark the click as handled', reference);
   }
   if (outcome.status === 'refused') {
     // The reason is oombot's own text; what came from the cluster in it was escaped there.
