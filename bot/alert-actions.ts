@@ -1,7 +1,7 @@
 // What the alert's buttons do. Their value is an incident id; the incident — cluster, namespace, workload, verdict —
 // is read from the store, so a forged or stale value can mute or show only what the store holds under that id.
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
-import type { Store } from '../store/port.ts';
+import type { AuditTrail, Incidents, Mutes } from '../store/port.ts';
 import { ACTIONS } from './alert.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
 
@@ -13,7 +13,7 @@ export interface ActionAnswer {
 
 const MUTES: Record<string, { ms: number; label: string }> = { [ACTIONS.mute1h]: { ms: 3_600_000, label: '1 h' }, [ACTIONS.mute24h]: { ms: 86_400_000, label: '24 h' } };
 
-export async function answerAlertAction(deps: { store: Store; now?: () => number }, actionId: string, incidentId: string, userId: string): Promise<ActionAnswer | undefined> {
+export async function answerAlertAction(deps: { store: Incidents & Mutes & AuditTrail; now?: () => number }, actionId: string, incidentId: string, userId: string): Promise<ActionAnswer | undefined> {
   const answer = (text: string): ActionAnswer => ({ response_type: 'ephemeral', replace_original: false, text });
   if (actionId === ACTIONS.runbook) return undefined; // a link: Slack opens it; nothing to answer
   const incident = await deps.store.incident(incidentId);

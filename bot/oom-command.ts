@@ -5,14 +5,15 @@ import type { KubeReader } from '../kube/rest.ts';
 import { muteKey } from '../kube/workloads.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import { DiagnosisError } from '#shared/errors.ts';
-import type { AuditRecord, Store } from '../store/port.ts';
+import type { AuditRecord, AuditTrail, Incidents, Mutes } from '../store/port.ts';
 import { renderAlert } from './alert.ts';
 import { logFailure } from './failures.ts';
 import { parseOomCommand, USAGE } from './command.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
 
 export interface CommandDeps {
-  store: Store;
+  /** `recent` lists incidents; `mute` and `unmute` change mutes and keep an audit record. */
+  store: Incidents & Mutes & AuditTrail;
   cluster(name: string): KubeReader | undefined;
   /** The clusters oombot knows, by name. */
   clusters: string[];
@@ -100,7 +101,7 @@ export function commandAudit(cluster: string, namespace: string, workload: strin
  * Writes the audit record of a change already made; a failure is logged with a reference and said after the answer,
  * never reported as the change failing (the mute holds either way).
  */
-async function recordOrSay(store: Store, record: AuditRecord): Promise<string> {
+async function recordOrSay(store: AuditTrail, record: AuditRecord): Promise<string> {
   try {
     await store.recordAudit(record);
     return '';

@@ -2,7 +2,6 @@
 // Socket Mode or the local console's HTTP receiver in local mode. Everything is acknowledged first (Slack's 3 s);
 // work that can take longer — the patch, a live diagnosis — is handed to `dispatch` (the async `actions` function).
 import type { App } from '@slack/bolt';
-import type { Store } from '../store/port.ts';
 import type { ActionJob } from './actions.ts';
 import { answerAlertAction } from './alert-actions.ts';
 import { logFailure } from './failures.ts';
@@ -11,8 +10,8 @@ import { parseOomCommand } from './command.ts';
 import { answerOom, type CommandDeps } from './oom-command.ts';
 import { escapeMrkdwn } from './slack-limits.ts';
 
+/** The store as CommandDeps has it: incidents, mutes and the audit trail are all the buttons and `/oom` touch here. */
 export interface SlackAppDeps extends CommandDeps {
-  store: Store;
   /** Starts a job outside the request (Lambda async invoke, or a call in-process); resolves once it is handed over. */
   dispatch(job: ActionJob): Promise<void>;
 }
