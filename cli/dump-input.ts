@@ -2,6 +2,7 @@
 // configz responses, in any number of files and any order.
 import { readFile } from 'node:fs/promises';
 import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
+import { OombotError, toOombotError } from '#shared/errors.ts';
 import {
   EventSchema,
   KubeletConfigzSchema,
@@ -17,7 +18,6 @@ import {
   type PodMetrics,
 } from '#shared/k8s-objects.ts';
 import { attributeOwnerFromFiles, isCheckedOwnerKind, type OwnerObject } from '../kube/owners.ts';
-import { CliError } from './errors.ts';
 
 export interface Dump {
   pods: Pod[];
@@ -38,18 +38,20 @@ export async function readDump(files: string[]): Promise<Dump> {
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new CliError('FILE_UNREADABLE', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+      // A file the person named: bad input (exit 2), whatever the file system said.
+      const why = error instanceof Error && 'code' in error && error.code === 'ENOENT' ? 'no such file' : toOombotError(error).message;
+      throw new OombotError('bad-input', `cannot read ${file}: ${why}`, { cause: error });
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw new CliError('FILE_NOT_JSON', `${file} is not JSON (${(error as Error).message}); write it with kubectl get ... -o json`);
+      throw new OombotError('bad-input', `${file} is not JSON (${error instanceof Error ? error.message : String(error)}); write it with kubectl get ... -o json`, { cause: error });
     }
     const before = countObjects(dump);
     addObject(dump, json, file);
     if (countObjects(dump) === before && !dump.sawEvents && !isEmptyList(json)) {
-      throw new CliError('FILE_NOT_KUBERNETES', `${file} holds no Kubernetes object oombot reads (Pod, Event, Node, owner, List, kubelet Summary or configz)`);
+      throw new OombotError('bad-input', `${file} holds no Kubernetes object oombot reads (Pod, Event, Node, owner, List, kubelet Summary or configz)`);
     }
   }
   return dump;
@@ -75,7 +77,7 @@ function addObject(dump: Dump, json: unknown, file: string): void {
     const result = schema.safeParse(json);
     if (result.success) return result.data;
     const issue = result.error.issues[0];
-    throw new CliError('FILE_NOT_KUBERNETES', `${file}: a ${what} that does not look like one (${issue?.path.join('.') || 'object'}: ${issue?.message})`);
+    throw new OombotError('bad-input', `${file}: a ${what} that does not look like one (${issue?.path.join('.') || 'object'}: ${issue?.message})`);
   };
   switch (kind) {
     case 'Pod':
@@ -124,8 +126,8 @@ export function inputFromDump(dump: Dump, namespace: string | undefined, name: s
   if (matches.length !== 1) {
     const known = dump.pods.map((p) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`);
     const where = namespace ? `${namespace}/${name}` : name;
-    if (matches.length > 1) throw new CliError('USAGE', `pod ${name} is in several namespaces of the input: give <namespace>/<pod>`);
-    throw new CliError('POD_NOT_FOUND', `pod ${where} not found in the input files${known.length ? ` (pods there: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ' (they hold no pods)'}`);
+    if (matches.length > 1) throw new OombotError('bad-usage', `pod ${name} is in several namespaces of the input: give <namespace>/<pod>`);
+    throw new OombotError('not-found', `pod ${where} not found in the input files${known.length ? ` (pods there: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ' (they hold no pods)'}`);
   }
   const pod = matches[0]!;
   const nodeName = pod.spec.nodeName;

@@ -3,14 +3,14 @@
 import { parseArgs } from 'node:util';
 import { diagnose } from '#shared/diagnose.ts';
 import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
-import { DiagnosisError } from '#shared/errors.ts';
-import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
-import { kubeConfigTransport, KubeConnectionError } from '../kube/rest.ts';
+import { OombotError } from '#shared/errors.ts';
+import { collectDiagnosisInput } from '../kube/collect.ts';
+import { kubeConfigTransport } from '../kube/rest.ts';
 import { inputFromDump, readDump } from './dump-input.ts';
-import { CliError } from './errors.ts';
+import { firstSentence } from './errors.ts';
 import { loadCurrentKubeConfig } from './kubeconfig.ts';
 import { renderText, styleFor } from './render-text.ts';
-import type { Io } from './io.ts';
+import { writeOutput, type Io } from './io.ts';
 
 export const EXPLAIN_USAGE = `usage: oombot explain <namespace>/<pod> [--container NAME] [--from-file FILE]... [--output text|json]
 
@@ -23,30 +23,26 @@ Explains why a container died of memory trouble (or why it was not memory).
   -n, --namespace NS the namespace when <pod> is given without one
 
 exit codes: 0 explained · 2 bad usage or input file · 3 pod, container or memory termination not found ·
-            4 the cluster could not be asked (unreachable, 401, 403 on the pod, or 5xx)`;
+            4 the cluster could not be asked (unreachable, 401, 403 on the pod, or 5xx) ·
+            5 the output could not be written (disk full, no permission) · 1 a bug`;
 
 export async function explainCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgsOrUsage(args);
   if (values.help) {
-    io.stdout.write(`${EXPLAIN_USAGE}\n`);
+    await writeOutput(io.stdout, `${EXPLAIN_USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new CliError('USAGE', positionals.length ? `expected one pod, got ${positionals.length}: ${positionals.join(' ')}` : 'which pod? give <namespace>/<pod>');
+  if (positionals.length !== 1) throw new OombotError('bad-usage', positionals.length ? `expected one pod, got ${positionals.length}: ${positionals.join(' ')}` : 'which pod? give <namespace>/<pod>');
   const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new CliError('USAGE', `--output must be text or json, not "${output}"`);
+  if (output !== 'text' && output !== 'json') throw new OombotError('bad-usage', `--output must be text or json, not "${output}"`);
   const [namespace, name] = splitPodRef(positionals[0]!, values.namespace);
 
   const files = values['from-file'] ?? [];
   const input = files.length ? inputFromDump(await readDump(files), namespace, name) : await liveInput(namespace, name);
 
-  let verdict;
-  try {
-    verdict = diagnose(input, values.container ? { container: values.container } : {});
-  } catch (error) {
-    if (error instanceof DiagnosisError) throw new CliError(error.code, error.message);
-    throw error;
-  }
-  io.stdout.write(output === 'json' ? `${JSON.stringify(verdict, null, 2)}\n` : renderText(verdict, styleFor(io.stdout)));
+  // A DiagnosisError (no such container, no memory-related termination) is `not-found` at the edge (cli/errors.ts).
+  const verdict = diagnose(input, values.container ? { container: values.container } : {});
+  await writeOutput(io.stdout, output === 'json' ? `${JSON.stringify(verdict, null, 2)}\n` : renderText(verdict, styleFor(io.stdout)));
   return 0;
 }
 
@@ -66,29 +62,22 @@ function parseArgsOrUsage(args: string[]) {
     });
   } catch (error) {
     // node:util's messages name the flag: "Unknown option '--bogus'".
-    throw new CliError('USAGE', `${(error as Error).message.split('. ')[0]}; see oombot explain --help`);
+    throw new OombotError('bad-usage', `${firstSentence(error)}; see oombot explain --help`, { cause: error });
   }
 }
 
 function splitPodRef(ref: string, namespaceFlag: string | undefined): [string | undefined, string] {
   const parts = ref.split('/');
   if (parts.length === 2 && parts[0] && parts[1]) {
-    if (namespaceFlag && namespaceFlag !== parts[0]) throw new CliError('USAGE', `pod ${ref} and --namespace ${namespaceFlag} disagree`);
+    if (namespaceFlag && namespaceFlag !== parts[0]) throw new OombotError('bad-usage', `pod ${ref} and --namespace ${namespaceFlag} disagree`);
     return [parts[0], parts[1]];
   }
   if (parts.length === 1 && parts[0]) return [namespaceFlag, parts[0]];
-  throw new CliError('USAGE', `"${ref}" is not a pod reference: give <namespace>/<pod>`);
+  throw new OombotError('bad-usage', `"${ref}" is not a pod reference: give <namespace>/<pod>`);
 }
 
 async function liveInput(namespace: string | undefined, name: string): Promise<DiagnosisInput> {
   const kc = await loadCurrentKubeConfig('no cluster to read: set KUBECONFIG or a current context, or use --from-file with kubectl JSON');
-  const reader = kubeConfigTransport(kc);
-  try {
-    return await collectDiagnosisInput(reader, namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', name);
-  } catch (error) {
-    if (error instanceof PodNotFoundError) throw new CliError('POD_NOT_FOUND', error.message);
-    if (error instanceof KubeConnectionError) throw new CliError('CLUSTER_UNREACHABLE', error.message);
-    if (error instanceof KubeAccessError) throw new CliError('CLUSTER_UNAUTHORIZED', error.message);
-    throw error;
-  }
+  // Its errors carry their codes: a missing pod is `not-found`, no connection `unreachable`, 401/403 `forbidden`.
+  return collectDiagnosisInput(kubeConfigTransport(kc), namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', name);
 }

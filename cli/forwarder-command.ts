@@ -9,8 +9,8 @@ import { startServer } from '../forwarder/server.ts';
 import { eventBridgeSink, stdoutSink } from '../forwarder/sinks.ts';
 import { inCluster, inClusterTransport } from '../kube/in-cluster.ts';
 import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
-import { CliError } from './errors.ts';
-import type { Io } from './io.ts';
+import { OombotError } from '#shared/errors.ts';
+import { writeOutput, type Io } from './io.ts';
 import { loadCurrentKubeConfig } from './kubeconfig.ts';
 
 export const FORWARDER_USAGE = `usage: oombot forwarder
@@ -34,15 +34,15 @@ points it elsewhere.`;
 
 export async function forwarderCommand(args: string[], io: Io, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    io.stdout.write(`${FORWARDER_USAGE}\n`);
+    await writeOutput(io.stdout, `${FORWARDER_USAGE}\n`);
     return 0;
   }
-  if (args.length) throw new CliError('USAGE', `oombot forwarder takes no arguments (got ${args.join(' ')}); it is configured from the environment, see --help`);
+  if (args.length) throw new OombotError('bad-usage', `oombot forwarder takes no arguments (got ${args.join(' ')}); it is configured from the environment, see --help`);
   let config;
   try {
     config = loadConfig(env);
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError('USAGE', `forwarder: ${error.message}`);
+    if (error instanceof ConfigError) throw new OombotError('config', `forwarder: ${error.message}`, { cause: error });
     throw error;
   }
   const log = jsonLog((line) => io.stderr.write(line));

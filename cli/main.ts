@@ -1,8 +1,9 @@
-// The `oombot` command line. Every error a person can cause ends here as one line on stderr and a documented exit
-// code; anything else is a bug and says so, still without a stack trace unless OOMBOT_DEBUG is set.
-import { CliError, reportError } from './errors.ts';
+// The `oombot` command line. Every error ends here as one line on stderr and the exit code of its stable code
+// (cli/errors.ts); anything else is a bug and says so, still without a stack trace unless OOMBOT_DEBUG is set.
+import { OombotError } from '#shared/errors.ts';
+import { reportError } from './errors.ts';
 import { EXPLAIN_USAGE, explainCommand } from './explain-command.ts';
-import type { Io } from './io.ts';
+import { writeOutput, type Io } from './io.ts';
 
 const USAGE = `usage: oombot <command> [options]   (or, as a kubectl plugin: kubectl oom <command> [options])
 
@@ -37,17 +38,15 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       case 'help':
       case '--help':
       case '-h':
-        io.stdout.write(`${USAGE}\n`);
+        await writeOutput(io.stdout, `${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new CliError('USAGE', `unknown command "${command}"; commands: explain, forwarder, sandbox, start`);
+        throw new OombotError('bad-usage', `unknown command "${command}"; commands: explain, forwarder, sandbox, start`);
     }
   } catch (error) {
-    if (error instanceof CliError && error.code === 'USAGE' && (command === 'explain' || command === 'why')) {
-      io.stderr.write(`oombot: ${error.message}\n${EXPLAIN_USAGE.split('\n')[0]}\n`);
-      return error.exitCode;
-    }
-    return reportError(error, io);
+    const code = reportError(error, io);
+    if (error instanceof OombotError && error.code === 'bad-usage' && (command === 'explain' || command === 'why')) io.stderr.write(`${EXPLAIN_USAGE.split('\n')[0]}\n`);
+    return code;
   }
 }
 

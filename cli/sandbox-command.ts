@@ -5,6 +5,7 @@ import { VersionApi } from '@kubernetes/client-node';
 import { displayPath, oombotCacheDir } from '../sandbox/binaries.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { ControlPlaneError } from '../sandbox/errors.ts';
+import { firstSentence } from './errors.ts';
 
 export interface SandboxIo {
   stdout: NodeJS.WritableStream;
@@ -49,9 +50,7 @@ export async function sandboxCommand(args: string[], io: SandboxIo, until?: Prom
     }
     kubeconfigPath = path.resolve(values.kubeconfig ?? defaultSandboxKubeconfig());
   } catch (error) {
-    // parseArgs explains in its first sentence ("Unknown option '--nope'"), then suggests `--`, which does not apply.
-    const first = (error as Error).message.split('. ')[0];
-    io.stderr.write(`oombot sandbox: ${first} (see oombot sandbox --help)\n`);
+    io.stderr.write(`oombot sandbox: ${firstSentence(error)} (see oombot sandbox --help)\n`);
     return 2;
   }
 

@@ -4,11 +4,11 @@
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Level, Log } from '../forwarder/log.ts';
-import { LocalModeError, startLocal, type LocalMode } from '../local/start.ts';
+import { startLocal, type LocalMode } from '../local/start.ts';
 import { stateDir } from '../local/state.ts';
-import { StoreFileError } from '../store/file.ts';
-import { CliError } from './errors.ts';
-import type { Io } from './io.ts';
+import { OombotError } from '#shared/errors.ts';
+import { firstSentence } from './errors.ts';
+import { writeOutput, type Io } from './io.ts';
 
 export const START_USAGE = `usage: oombot start [--port N] [--sandbox] [--state-dir DIR]
 
@@ -30,14 +30,14 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   try {
     ({ values } = parseArgs({ args, options: { port: { type: 'string' }, sandbox: { type: 'boolean' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
   } catch (error) {
-    throw new CliError('USAGE', `${(error as Error).message.split('. ')[0]} (see oombot start --help)`);
+    throw new OombotError('bad-usage', `${firstSentence(error)} (see oombot start --help)`, { cause: error });
   }
   if (values.help) {
-    io.stdout.write(`${START_USAGE}\n`);
+    await writeOutput(io.stdout, `${START_USAGE}\n`);
     return 0;
   }
   const port = values.port === undefined ? 8780 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError('USAGE', `--port must be a port number from 0 to 65535, not "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new OombotError('bad-usage', `--port must be a port number from 0 to 65535, not "${values.port}"`);
 
   const say = (line: string) => io.stdout.write(`${line}\n`);
   const logFile = env['OOMBOT_LOG_FILE'];
@@ -67,12 +67,9 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   process.on('SIGTERM', onSignal);
   void until?.then(() => requestStop());
   try {
-    try {
-      local = await startLocal({ port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), say, log });
-    } catch (error) {
-      if (error instanceof LocalModeError || error instanceof StoreFileError) throw new CliError('USAGE', error.message);
-      throw error;
-    }
+    // Its errors carry their codes (cli/errors.ts): a bad setting is `config` (exit 2), a state directory on a full or
+    // read-only disk `io` and a damaged store `stored-record` (exit 5), no longer "bad usage".
+    local = await startLocal({ port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), say, log });
     say(`ready      ${local.consoleUrl ?? 'connected to Slack'}`);
     await stopRequested;
     say('stopping…');

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
+import { OombotError } from '#shared/errors.ts';
 import { Interactions } from './interactions.ts';
 import { LiveEvents } from './live-events.ts';
 import { contentSecurityPolicy, messageHtml, pageHtml } from './page.ts';
@@ -55,9 +56,11 @@ export interface LocalConsole {
   close(): Promise<void>;
 }
 
-export class ConsoleConfigError extends Error {
+export class ConsoleConfigError extends OombotError {
   override readonly name = 'ConsoleConfigError';
-  readonly code = 'CONSOLE_CONFIG_INVALID';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('config', message, options);
+  }
 }
 
 const BOT = { userId: 'U0BOT', botId: 'B0BOT', appId: 'A0OOMBOT', name: 'oombot' };

@@ -3,11 +3,12 @@
 // leaves the previous state, never half a file. Writes are coalesced: a change during a write is saved right after it.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { OombotError, toOombotError } from '#shared/errors.ts';
 import { WorkspaceSnapshotSchema, type WorkspaceSnapshot } from './workspace.ts';
 
-export class ConsoleStateError extends Error {
+/** The console's state file cannot be read (`io`) or does not read as one (`stored-record`). */
+export class ConsoleStateError extends OombotError {
   override readonly name = 'ConsoleStateError';
-  readonly code = 'CONSOLE_STATE_UNREADABLE';
 }
 
 /** The saved snapshot, or undefined when there is none yet. */
@@ -16,17 +17,17 @@ export async function loadState(file: string): Promise<WorkspaceSnapshot | undef
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConsoleStateError(`cannot read the console state file ${file}: ${(error as Error).message}`, { cause: error });
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
+    throw new ConsoleStateError('io', `cannot read the console state file ${file}: ${toOombotError(error).message}`, { cause: error });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConsoleStateError(`the console state file ${file} is not JSON; delete it to start with an empty console`, { cause: error });
+    throw new ConsoleStateError('stored-record', `the console state file ${file} is not JSON; delete it to start with an empty console`, { cause: error });
   }
   const parsed = WorkspaceSnapshotSchema.safeParse(json);
-  if (!parsed.success) throw new ConsoleStateError(`the console state file ${file} is not a console state (${parsed.error.issues[0]?.message}); delete it to start with an empty console`, { cause: parsed.error });
+  if (!parsed.success) throw new ConsoleStateError('stored-record', `the console state file ${file} is not a console state (${parsed.error.issues[0]?.message}); delete it to start with an empty console`, { cause: parsed.error });
   return parsed.data;
 }
 

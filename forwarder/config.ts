@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { parseDuration } from '#shared/duration.ts';
 import { DEFAULT_SOURCE } from '#shared/envelope.ts';
+import { OombotError } from '#shared/errors.ts';
 
 export { parseDuration };
 
@@ -68,9 +69,11 @@ export interface ForwarderConfig {
   httpPort: number;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends OombotError {
   override name = 'ConfigError';
-  readonly code = 'FORWARDER_CONFIG_INVALID';
+  constructor(message: string) {
+    super('config', message);
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): ForwarderConfig {

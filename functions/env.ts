@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { RaisePolicySchema } from '../bot/raise-limit.ts';
 import { ClusterRegistrySchema } from '../kube/cluster-registry.ts';
 import { parseDuration } from '#shared/duration.ts';
+import { OombotError } from '#shared/errors.ts';
 
 export const json = <T extends z.ZodType>(schema: T, example: string) =>
   z.string().transform((text, ctx) => {
@@ -32,7 +33,7 @@ export const duration = (fallback: string) =>
 
 export function loadEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new OombotError('config', `invalid configuration: ${parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 

@@ -3,6 +3,7 @@
 // kubelet's Summary and configz through nodes/proxy. A source that is forbidden or absent becomes a line in
 // `unavailable`, never an error: the diagnosis works with less.
 import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
+import { OombotError } from '#shared/errors.ts';
 import {
   EventSchema,
   KubeletConfigzSchema,
@@ -17,17 +18,21 @@ import { attributeOwner, isCheckedOwnerKind, type OwnerAnswer, type OwnerObject 
 import { statusMessage, type KubeReader, type KubeResponse } from './rest.ts';
 import { WorkloadRef } from './workloads.ts';
 
-export class PodNotFoundError extends Error {
+export class PodNotFoundError extends OombotError {
   override name = 'PodNotFoundError';
+  constructor(message: string) {
+    super('not-found', message);
+  }
 }
 
-export class KubeAccessError extends Error {
+/** The API server answered, but not with the pod: 401 or 403 (`forbidden`), or a failure of its own (`unreachable`). */
+export class KubeAccessError extends OombotError {
   override name = 'KubeAccessError';
   constructor(
     readonly status: number,
     message: string,
   ) {
-    super(message);
+    super(status === 401 || status === 403 ? 'forbidden' : 'unreachable', message);
   }
 }
 
@@ -63,7 +68,8 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     } catch (error) {
       // A timeout or a failed connection: said without the transport's own words (hosts, addresses), which go to
       // the operator's log, not to an alert.
-      return { ok: false, why: (error as Error).name === 'TimeoutError' || /timed? ?out|aborted/i.test((error as Error).message) ? 'no answer in time' : 'the request failed (no connection)' };
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || /timed? ?out|aborted/i.test(error.message));
+      return { ok: false, why: timedOut ? 'no answer in time' : 'the request failed (no connection)' };
     }
     if (r.status === 200) return { ok: true, value: parse(r.body) };
     if (r.status === 403) return { ok: false, why: `forbidden (${statusMessage(r)})` };

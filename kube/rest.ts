@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { OombotError } from '#shared/errors.ts';
 
 export interface KubeResponse {
   status: number;
@@ -34,14 +35,15 @@ export interface KubeTransport extends KubeReader {
   stream(path: string, options: StreamOptions): Promise<KubeResponse>;
 }
 
-export class KubeConnectionError extends Error {
+/** No answer from the API server: no connection, a reset, a time-out (`unreachable`). */
+export class KubeConnectionError extends OombotError {
   override name = 'KubeConnectionError';
   constructor(
     readonly server: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super('unreachable', message, options);
   }
 }
 

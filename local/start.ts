@@ -26,6 +26,7 @@ import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
 import { safeParseEnvelope } from '#shared/envelope.ts';
+import { OombotError } from '#shared/errors.ts';
 import { makeActionDeps, makeBackend, makePostDeps, postSettings } from '../functions/compose.ts';
 import { loadEnv, LocalEnvSchema, type LocalConfig } from '../functions/env.ts';
 import { FileStore } from '../store/file.ts';
@@ -72,17 +73,14 @@ export interface LocalMode {
   stop(): Promise<void>;
 }
 
-export class LocalModeError extends Error {
+/** Local mode cannot start: a setting (`config`), the port (`bad-usage`), the forwarder not watching (`unreachable`). */
+export class LocalModeError extends OombotError {
   override readonly name = 'LocalModeError';
 }
 
 export async function startLocal(o: LocalOptions): Promise<LocalMode> {
-  let env: LocalConfig;
-  try {
-    env = loadEnv(LocalEnvSchema, o.env);
-  } catch (error) {
-    throw new LocalModeError((error as Error).message);
-  }
+  // A setting that does not read is a `config` error naming the variable (functions/env.ts).
+  const env: LocalConfig = loadEnv(LocalEnvSchema, o.env);
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => o.log('warn', 'stopping a part failed', { error: (error as Error).message }));
@@ -93,8 +91,8 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
 
     // The Slack side: a real workspace over Socket Mode, or the console standing in for Slack.
     const socketMode = Boolean(env.SLACK_BOT_TOKEN && env.SLACK_APP_TOKEN);
-    if ((env.SLACK_BOT_TOKEN || env.SLACK_APP_TOKEN) && !socketMode) throw new LocalModeError(`Socket Mode needs both SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…, scope connections:write); only ${env.SLACK_BOT_TOKEN ? 'SLACK_BOT_TOKEN' : 'SLACK_APP_TOKEN'} is set`);
-    if (socketMode && !env.OOMBOT_DEFAULT_CHANNEL) throw new LocalModeError('with Slack tokens set, OOMBOT_DEFAULT_CHANNEL must name the channel id alerts go to (invite the app there), e.g. C0123456789');
+    if ((env.SLACK_BOT_TOKEN || env.SLACK_APP_TOKEN) && !socketMode) throw new LocalModeError('config', `Socket Mode needs both SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…, scope connections:write); only ${env.SLACK_BOT_TOKEN ? 'SLACK_BOT_TOKEN' : 'SLACK_APP_TOKEN'} is set`);
+    if (socketMode && !env.OOMBOT_DEFAULT_CHANNEL) throw new LocalModeError('config', 'with Slack tokens set, OOMBOT_DEFAULT_CHANNEL must name the channel id alerts go to (invite the app there), e.g. C0123456789');
     const policy: RaisePolicy = env.OOMBOT_RAISE_POLICY
       ? env.OOMBOT_RAISE_POLICY
       : socketMode
@@ -122,7 +120,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       try {
         consoleHandle = await startConsole({ port: o.port, botToken, signingSecret, appUrl, userId: CONSOLE_USER, stateFile: path.join(o.stateDir, 'console.json'), channels: { [CONSOLE_CHANNEL.id]: CONSOLE_CHANNEL.name } });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new LocalModeError(`port ${o.port} is in use: start with --port <another port> (or --port 0 for any free one)`);
+        if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') throw new LocalModeError('bad-usage', `port ${o.port} is in use: start with --port <another port> (or --port 0 for any free one)`);
         throw error;
       }
       stops.push(() => consoleHandle!.close());
@@ -251,7 +249,7 @@ async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
 async function until(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new LocalModeError(message);
+    if (Date.now() > deadline) throw new LocalModeError('unreachable', message);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
