@@ -65,7 +65,7 @@ export function raiseTarget(subject: Pick<Incident, 'namespace' | 'workload'>): 
 }
 
 /** A workload or pod as the API server returned it: only what planning reads is typed. */
-export type LiveObject = { metadata?: ManagedMetadata & { resourceVersion?: string } } & Record<string, unknown>;
+export type LiveObject = { metadata?: ManagedMetadata & { resourceVersion?: string } & Record<string, unknown> } & Record<string, unknown>;
 
 type Resources = { limits?: Record<string, string>; requests?: Record<string, string> };
 type ContainerSpec = { name: string; resources?: Resources };
