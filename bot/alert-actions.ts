@@ -1,5 +1,6 @@
 // What the alert's buttons do. Their value is an incident id; the incident — cluster, namespace, workload, verdict —
 // is read from the store, so a forged or stale value can mute or show only what the store holds under that id.
+import { notSeen } from '#shared/unseen.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import type { AuditTrail, Incidents, Mutes } from '../store/port.ts';
 import { ACTIONS } from './alert.ts';
@@ -32,11 +33,12 @@ export async function answerAlertAction(deps: { store: Incidents & Mutes & Audit
   }
   if (actionId === ACTIONS.why) {
     const v = incident.verdict;
+    const unseen = notSeen(v);
     const lines = [
       `*${escapeMrkdwn(v.headline)}* — ${v.cause} / ${v.kind}, confidence ${v.confidence}`,
       '*Evidence*',
       ...v.evidence.map((e) => `• ${escapeMrkdwn(e)}`),
-      ...(v.missing.length ? ['*Not seen*', ...v.missing.map((m) => `• ${escapeMrkdwn(withoutCaller(m))}`)] : []),
+      ...(unseen.length ? ['*Not seen*', ...unseen.map((m) => `• ${escapeMrkdwn(withoutCaller(m))}`)] : []),
       ...(v.recommendation ? [`*Recommendation:* ${escapeMrkdwn(v.recommendation.rationale)}`] : []),
     ];
     return answer(clip(lines.join('\n'), SLACK_LIMITS.sectionText));

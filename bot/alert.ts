@@ -4,6 +4,7 @@
 import type { Block, KnownBlock } from '@slack/types';
 import { displayQuantity, parseQuantity } from '#shared/quantity.ts';
 import { WorkloadRef } from '../kube/workloads.ts';
+import { notSeen } from '#shared/unseen.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import type { ProposedChange } from './raise-limit.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
@@ -46,8 +47,9 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
     ...(ctx.buttons ? [buttons(v, ctx.incidentId, ctx.buttons)] : []),
     section(listText('*Evidence*', v.evidence)),
   ];
-  if (v.missing.length) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`Not seen: ${v.missing.map(withoutCaller).join(' · ')}`, SLACK_LIMITS.contextText) }] });
+  const unseen = notSeen(v);
+  if (unseen.length) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`Not seen: ${unseen.map(withoutCaller).join(' · ')}`, SLACK_LIMITS.contextText) }] });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: contextLine(v, ctx) }] });
   return { text: slackText(`${v.headline} (${ctx.cluster})`, SLACK_LIMITS.fallbackText), blocks };

@@ -17,6 +17,7 @@ import {
   type Pod,
   type PodMetrics,
 } from '#shared/k8s-objects.ts';
+import type { UnseenEntry } from '#shared/unseen.ts';
 import { attributeOwnerFromFiles, isCheckedOwnerKind, type OwnerObject } from '../kube/owners.ts';
 
 export interface Dump {
@@ -133,19 +134,19 @@ export function inputFromDump(dump: Dump, namespace: string | undefined, name: s
   const nodeName = pod.spec.nodeName;
   const node = dump.nodes.find((n) => n.metadata.name === nodeName);
   const summary = dump.summaries.find((s) => s.node.nodeName === nodeName) ?? (dump.summaries.length === 1 ? dump.summaries[0] : undefined);
-  const unavailable: string[] = [];
+  const unavailable: UnseenEntry[] = [];
   const otherNodes = dump.nodes.map((n) => n.metadata.name).filter((n) => n !== nodeName);
   if (!node) {
     const held = otherNodes.length ? `; they hold node ${otherNodes.join(', ')}` : '';
-    unavailable.push(`the node object${nodeName ? ` (${nodeName})` : ''}: not in the input files (add kubectl get node ${nodeName ?? '<node>'} -o json${held})`);
+    unavailable.push({ source: 'node', reason: 'not-in-input', detail: `add kubectl get node ${nodeName ?? '<node>'} -o json${held}` });
   }
   // Without the other pods of the node, what it can still give is unknown: say so rather than assume it is empty.
   const nodePods = dump.pods.filter((p) => p.spec.nodeName === nodeName && p !== pod);
   if (nodeName && !nodePods.length) {
-    unavailable.push(`other pods on node ${nodeName}: not in the input files (add kubectl get pods -A --field-selector spec.nodeName=${nodeName} -o json)`);
+    unavailable.push({ source: 'node-pods', reason: 'not-in-input', detail: `add kubectl get pods -A --field-selector spec.nodeName=${nodeName} -o json` });
   }
-  if (!dump.sawEvents) unavailable.push(`events: not in the input files (add kubectl get events -n ${pod.metadata.namespace ?? 'default'} -o json)`);
-  if (!summary) unavailable.push('kubelet stats (Summary API): not in the input files');
+  if (!dump.sawEvents) unavailable.push({ source: 'events', reason: 'not-in-input', detail: `add kubectl get events -n ${pod.metadata.namespace ?? 'default'} -o json` });
+  if (!summary) unavailable.push({ source: 'kubelet-summary', reason: 'not-in-input' });
   const owner = attributeOwnerFromFiles(pod, (kind, ns, n) => dump.owners.find((o) => o.kind === kind && o.metadata?.name === n && (o.metadata?.namespace ?? ns) === ns));
   const podMetrics = dump.podMetrics.find((m) => m.metadata.name === pod.metadata.name && m.metadata.namespace === pod.metadata.namespace);
   return {
@@ -158,6 +159,6 @@ export function inputFromDump(dump: Dump, namespace: string | undefined, name: s
     ...(podMetrics ? { podMetrics } : {}),
     // Checked where the files hold the owners; a reference that does not hold makes a bare pod (kube/owners.ts).
     workload: owner.workload ?? null,
-    unavailable: owner.note ? [...unavailable, owner.note] : unavailable,
+    unavailable: owner.note ? [...unavailable, { source: 'owner', reason: 'not-verified', detail: owner.note }] : unavailable,
   };
 }

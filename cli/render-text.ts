@@ -1,6 +1,7 @@
 // The verdict for a terminal: the headline first, then aligned facts, what to do, evidence and what was not seen.
 // Colour only on a TTY (and never with NO_COLOR set).
 import { displayQuantity } from '#shared/quantity.ts';
+import { notSeen } from '#shared/unseen.ts';
 import type { Verdict } from '#shared/verdict.ts';
 
 export interface Style {
@@ -63,6 +64,7 @@ export function renderText(v: Verdict, style: Style): string {
     style.bold('Evidence'),
     ...v.evidence.map((e) => `  • ${e}`),
   ];
-  if (v.missing.length) lines.push('', style.bold('Not seen'), ...v.missing.map((e) => `  • ${e}`));
+  const unseen = notSeen(v);
+  if (unseen.length) lines.push('', style.bold('Not seen'), ...unseen.map((e) => `  • ${e}`));
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 // Everything the engine can use about one pod, read live (docs/domain.md §4's tiers): the pod, its events, its node and
 // the node's events, the other pods on the node, its owner chain, then — only when permitted — metrics.k8s.io and the
-// kubelet's Summary and configz through nodes/proxy. A source that is forbidden or absent becomes a line in
-// `unavailable`, never an error: the diagnosis works with less.
+// kubelet's Summary and configz through nodes/proxy. A source that is forbidden or absent becomes an entry in
+// `unavailable` (shared/unseen.ts), never an error: the diagnosis works with less.
 import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
 import { OombotError } from '#shared/errors.ts';
 import {
@@ -14,6 +14,7 @@ import {
   type Pod,
 } from '#shared/k8s-objects.ts';
 import { NODE_EVENT_NAMESPACE } from '#shared/node-signals.ts';
+import { reasonWords, type UnseenEntry, type UnseenSource } from '#shared/unseen.ts';
 import { attributeOwner, isCheckedOwnerKind, type OwnerAnswer, type OwnerObject } from './owners.ts';
 import { statusMessage, type KubeReader, type KubeResponse } from './rest.ts';
 import { WorkloadRef } from './workloads.ts';
@@ -36,7 +37,9 @@ export class KubeAccessError extends OombotError {
   }
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; why: string };
+/** Why a read failed: an unseen entry without its source. */
+type Why = Omit<UnseenEntry, 'source'>;
+type Outcome<T> = { ok: true; value: T } | { ok: false; why: Why };
 
 export async function collectDiagnosisInput(api: KubeReader, namespace: string, name: string): Promise<DiagnosisInput> {
   const res = await api.get(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`);
@@ -54,10 +57,10 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
   const namespace = pod.metadata.namespace ?? 'default';
   const name = pod.metadata.name ?? '';
   const nodeName = pod.spec.nodeName;
-  const unavailable: string[] = [];
-  const keep = <T>(what: string, o: Outcome<T>): T | undefined => {
+  const unavailable: UnseenEntry[] = [];
+  const keep = <T>(source: UnseenSource, o: Outcome<T>): T | undefined => {
     if (o.ok) return o.value;
-    unavailable.push(`${what}: ${o.why}`);
+    unavailable.push(unseen(source, o.why));
     return undefined;
   };
 
@@ -69,14 +72,14 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
       // A timeout or a failed connection: said without the transport's own words (hosts, addresses), which go to
       // the operator's log, not to an alert.
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || /timed? ?out|aborted/i.test(error.message));
-      return { ok: false, why: timedOut ? 'no answer in time' : 'the request failed (no connection)' };
+      return { ok: false, why: { reason: timedOut ? 'timed-out' : 'unreachable' } };
     }
     if (r.status === 200) return { ok: true, value: parse(r.body) };
-    if (r.status === 403) return { ok: false, why: `forbidden (${statusMessage(r)})` };
-    if (r.status === 404) return { ok: false, why: 'not served by this cluster' };
+    if (r.status === 403) return { ok: false, why: { reason: 'not-permitted', detail: statusMessage(r) } };
+    if (r.status === 404) return { ok: false, why: { reason: 'not-found' } };
     // The API server's proxy to a node whose status lists no address: no kubelet to ask (a node object alone).
-    if (r.status === 500 && statusMessage(r).startsWith('no preferred addresses found')) return { ok: false, why: 'the node lists no kubelet address to ask' };
-    return { ok: false, why: `${statusMessage(r)} (HTTP ${r.status})` };
+    if (r.status === 500 && statusMessage(r).startsWith('no preferred addresses found')) return { ok: false, why: { reason: 'no-address' } };
+    return { ok: false, why: { reason: 'failed', detail: `${statusMessage(r)} (HTTP ${r.status})` } };
   };
   const list = <T>(path: string, parse: (b: unknown) => T) =>
     fetchJson(path, (b) => ((b as { items?: unknown[] }).items ?? []).map(parse));
@@ -96,18 +99,18 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
       const path = isCheckedOwnerKind(kind) ? WorkloadRef.apiPath({ kind, namespace: ns, name: n }) : undefined;
       if (!path) return { why: `oombot does not read ${kind} objects, so it cannot check the reference` };
       const o = await fetchJson(path, (b) => b as OwnerObject);
-      return o.ok ? { object: o.value } : { why: o.why === 'not served by this cluster' ? 'not found' : o.why };
+      return o.ok ? { object: o.value } : { why: o.why.reason === 'not-found' ? 'not found' : reasonWords(o.why.reason, o.why.detail) };
     }),
   ]);
 
-  const events = keep('events of the pod', podEvents);
-  const nodeObject = node && keep(`the node object (${nodeName})`, node);
-  const nodeEventList = nodeEvents && keep(`events of node ${nodeName}`, nodeEvents);
-  const otherPods = nodePods && keep(`other pods on node ${nodeName} (to size what the node can give)`, nodePods);
-  const metrics = keep('metrics.k8s.io (current working set)', podMetrics);
+  const events = keep('pod-events', podEvents);
+  const nodeObject = node && keep('node', node);
+  const nodeEventList = nodeEvents && keep('node-events', nodeEvents);
+  const otherPods = nodePods && keep('node-pods', nodePods);
+  const metrics = keep('metrics', podMetrics);
   const kubelet = nodeName ? await kubeletData(fetchJson, nodeName) : { summary: undefined, configz: undefined, unavailable: [] };
   unavailable.push(...kubelet.unavailable);
-  if (owner.note) unavailable.push(owner.note);
+  if (owner.note) unavailable.push({ source: 'owner', reason: 'not-verified', detail: owner.note });
 
   return {
     pod,
@@ -136,13 +139,14 @@ async function kubeletData(
     fetchJson(`${base}/stats/summary`, (b) => KubeletSummarySchema.parse(b), 5_000),
     fetchJson(`${base}/configz`, (b) => KubeletConfigzSchema.parse(b), 5_000),
   ]);
-  const unavailable: string[] = [];
-  const note = (what: string, o: Outcome<unknown>) => {
-    if (!o.ok) unavailable.push(`${what}: ${o.why.startsWith('forbidden') ? 'nodes/proxy not granted (opt-in)' : o.why}`);
-  };
-  note('kubelet stats (Summary API)', summary);
-  note('kubelet config (configz)', configz);
+  const unavailable: UnseenEntry[] = [];
+  if (!summary.ok) unavailable.push(unseen('kubelet-summary', summary.why));
+  if (!configz.ok) unavailable.push(unseen('kubelet-config', configz.why));
   return { summary: summary.ok ? summary.value : undefined, configz: configz.ok ? configz.value : undefined, unavailable };
+}
+
+function unseen(source: UnseenSource, why: Why): UnseenEntry {
+  return why.detail === undefined ? { source, reason: why.reason } : { source, reason: why.reason, detail: why.detail };
 }
 
 function enc(s: string): string {

@@ -2,7 +2,7 @@
 import type { DiagnosisInput } from './diagnosis-input.ts';
 import { DiagnosisError } from './errors.ts';
 import { explain, type Case } from './explain.ts';
-import { evictionFinding, MISSING_EVENTS, MISSING_NODE, terminationFinding, type Finding, type Observed } from './findings.ts';
+import { evictionFinding, terminationFinding, type Finding, type Observed } from './findings.ts';
 import type { Pod } from './k8s-objects.ts';
 import { isPodEvent } from './pod-events.ts';
 import { containerMemoryRequests, findContainerSpec, memoryResources, nodeMemory, podMemoryRequests, qosClass, workloadFromOwners, type MemoryResources } from './pod-facts.ts';
@@ -15,6 +15,7 @@ import { contextEvidence, currentContainerUsage } from './current-usage.ts';
 import { containerStatuses, latestTermination, memoryTerminations, signalName, type Termination } from './terminations.ts';
 import type { Recommendation, Verdict } from './verdict.ts';
 import { tailOf } from './clip-text.ts';
+import { mergeUnseen, unseenSentences } from './unseen.ts';
 
 export interface DiagnoseOptions {
   /** Diagnose this container; by default the one with the most recent memory-related termination. */
@@ -79,18 +80,9 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
   const c: Case = { pod, node: input.node, nodeName, events, container, termination, resources: observed.resources, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes, settings };
   const words = explain(c);
   const t = termination?.terminated;
-  // The caller's reasons are more specific than the engine's generic lines about the same source, whatever their
-  // wording ("events: not in the input files", "events of the pod: forbidden", "the node object (n): ...").
-  const said = (source: RegExp) => unavailable.some((u) => source.test(u));
-  const covered = (line: string) => (line === MISSING_EVENTS && said(/^events\b/)) || (line === MISSING_NODE && said(/^the node object\b/));
+  // The caller's reasons ("the node object: forbidden") replace the engine's generic entries about the same source.
   const redisUnseen = finding.cause === 'limit' && runsRedis(spec) && !findMemorySettings(spec).some((x) => x.program === 'redis');
-  const missing = [
-    ...new Set([
-      ...unavailable,
-      ...finding.missing.filter((m) => !covered(m)),
-      ...(redisUnseen ? ["Redis's maxmemory: not on its command line (a config file sets it, or it is unlimited)"] : []),
-    ]),
-  ];
+  const unseen = mergeUnseen(unavailable, redisUnseen ? [...finding.unseen, { source: 'runtime-setting', reason: 'not-reported', detail: "Redis's maxmemory" }] : finding.unseen);
 
   return {
     version: 1,
@@ -128,7 +120,8 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
     },
     ...words,
     evidence: [...finding.evidence, ...settings.map((x) => x.evidence), ...contextEvidence(container, now, observed.resources.limitBytes, input.kubeletSummary, input.kubeletConfig)],
-    missing,
+    missing: unseenSentences(unseen, nodeName),
+    unseen,
     ...recommendation(c),
   };
 }

@@ -1,5 +1,5 @@
 // What the engine diagnoses from: a pod and whatever else could be read about it. Every source but the pod is
-// optional; `unavailable` says which were missing and why, and ends up in the verdict's `missing`.
+// optional; `unavailable` says which were missing and why (shared/unseen.ts), and ends up in the verdict's `unseen`.
 //
 // Decoded once, where the data enters (docs/code-style.md, "Schemas and types"): the CLI's file reader
 // (cli/dump-input.ts), kube/collect.ts and the envelope (shared/envelope.ts) each parse every object they read with the
@@ -9,6 +9,7 @@
 // the types leave no other way in.
 import * as z from 'zod';
 import { EventSchema, KubeletConfigzSchema, KubeletSummarySchema, NodeSchema, PodMetricsSchema, PodSchema } from './k8s-objects.ts';
+import { UnseenEntrySchema } from './unseen.ts';
 
 export const DiagnosisInputSchema = z.object({
   pod: PodSchema,
@@ -25,8 +26,11 @@ export const DiagnosisInputSchema = z.object({
    * holds (a bare pod, or a forged reference). Absent: the owner is inferred from the pod's references, for display.
    */
   workload: z.object({ kind: z.string(), name: z.string() }).nullable().optional(),
-  /** Sources the caller could not read, each with the reason: "node object: forbidden (get nodes)". None when absent. */
-  unavailable: z.array(z.string()).optional(),
+  /**
+   * Sources the caller could not read, each with the reason: `{ source: 'node', reason: 'not-permitted', detail }`. They
+   * replace the engine's own lines about the same source. None when absent.
+   */
+  unavailable: z.array(UnseenEntrySchema).optional(),
 });
 /** Decoded input: objects with the schemas' defaults filled in, as the edges produce them. */
 export type DiagnosisInput = z.infer<typeof DiagnosisInputSchema>;

@@ -17,6 +17,7 @@ import type { MemoryResources } from './pod-facts.ts';
 import { nodeCondition } from './pod-facts.ts';
 import type { Cause, Confidence, Kind } from './verdict.ts';
 import { clipText } from './clip-text.ts';
+import type { UnseenEntry } from './unseen.ts';
 
 export interface Observed {
   pod: Pod;
@@ -34,7 +35,8 @@ export interface Finding {
   kind: Kind;
   confidence: Confidence;
   evidence: string[];
-  missing: string[];
+  /** What the engine looked for and did not have (shared/unseen.ts); a caller's entry for the same source replaces it. */
+  unseen: UnseenEntry[];
   usage?: { bytes: number; source: string };
   eviction?: EvictionMessage;
   kill?: KillExplanation;
@@ -86,7 +88,7 @@ export function evictionFinding(o: Observed): Finding | undefined {
       kind: 'admission-rejected',
       confidence: 'high',
       evidence: [`pod status: ${quote(pod.status.message)}`, ...nodeEvidence(o)],
-      missing: [],
+      unseen: [],
     };
   }
   const texts = [pod.status.message, condition?.message, event?.message];
@@ -104,7 +106,7 @@ export function evictionFinding(o: Observed): Finding | undefined {
       kind: 'storage-limit',
       confidence: 'high',
       evidence: [...evidence, 'the kubelet evicts a pod whose local disk use (writable layers, logs, emptyDir) passes its ephemeral-storage limit, whatever the node has left', ...nodeEvidence(o)],
-      missing: [],
+      unseen: [],
       eviction: { resource: 'ephemeral-storage', thresholdBytes: undefined, availableBytes: undefined, containers: storage.scope === 'container' ? [{ name: storage.container, usageBytes: undefined, requestBytes: undefined }] : [] },
       storageLimit: storage,
     };
@@ -115,11 +117,11 @@ export function evictionFinding(o: Observed): Finding | undefined {
       kind: 'eviction',
       confidence: 'low',
       evidence: [...evidence, ...nodeEvidence(o)],
-      missing: ['the eviction message naming the starved resource (pod status.message or the Evicted event)'],
+      unseen: [{ source: 'eviction-message', reason: 'not-reported' }],
     };
   }
   if (eviction.resource !== 'memory') {
-    return { cause: 'not-oom', kind: 'other-eviction', confidence: 'high', evidence: [...evidence, ...nodeEvidence(o)], missing: [], eviction };
+    return { cause: 'not-oom', kind: 'other-eviction', confidence: 'high', evidence: [...evidence, ...nodeEvidence(o)], unseen: [], eviction };
   }
   const mine = eviction.containers.find((c) => c.name === o.container);
   if (eviction.thresholdBytes !== undefined && eviction.availableBytes !== undefined) {
@@ -135,7 +137,7 @@ export function evictionFinding(o: Observed): Finding | undefined {
     kind: 'eviction',
     confidence: 'high',
     evidence: [...evidence, ...nodeEvidence(o)],
-    missing: eviction.containers.length ? [] : ['which containers used more than their request (not in the eviction message)'],
+    unseen: eviction.containers.length ? [] : [{ source: 'eviction-usage', reason: 'not-reported' }],
     eviction,
     ...(mine?.usageBytes !== undefined ? { usage: { bytes: mine.usageBytes, source: 'the kubelet at eviction' } } : {}),
   };
@@ -153,7 +155,7 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
       kind: 'thread-limit',
       confidence: 'high',
       evidence: [...evidence, `termination message: ${quote(t.runtimeOom.line)}`, 'a refused thread start (pthread_create EAGAIN) is a PID/thread limit, not memory'],
-      missing: [],
+      unseen: [],
     };
   }
   if (t.runtimeOom) {
@@ -162,7 +164,7 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
       kind: RUNTIME_KINDS[t.runtimeOom.runtime],
       confidence: 'high',
       evidence: [...evidence, `termination message: ${quote(t.runtimeOom.line)}`],
-      missing: [],
+      unseen: [],
     };
   }
   // Exit 143 right after a liveness or startup probe's Killing: the probe restarted it, and an OOMKilled beside it can
@@ -203,7 +205,7 @@ function busError(o: Observed, t: Termination, evidence: string[]): Finding {
       backing,
       `the runtime reported "${t.terminated.reason ?? 'no reason'}", not OOMKilled: the memory cgroup did not kill it`,
     ],
-    missing: bus.how === 'sigbus' && policy !== 'FallbackToLogsOnError' ? ["the container's last log lines (terminationMessagePolicy: FallbackToLogsOnError puts them in the termination message)"] : [],
+    unseen: bus.how === 'sigbus' && policy !== 'FallbackToLogsOnError' ? [{ source: 'termination-log', reason: 'not-reported' }] : [],
     shm,
   };
 }
@@ -231,7 +233,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
       return limitBytes !== undefined && rss !== undefined && rss >= limitBytes * AT_LIMIT.min && rss <= limitBytes * AT_LIMIT.max;
     });
   const otherKernelLines = signals.filter((s) => s.source === 'kernel' && s !== ownKernelLine && s.kernel?.scope !== 'node');
-  const missing = missingNodeSources(o);
+  const unseen = missingNodeSources(o);
   const usage = ownKernelLine?.kernel?.anonRssBytes !== undefined ? { bytes: ownKernelLine.kernel.anonRssBytes, source: `kernel OOM line (anon-rss of ${ownKernelLine.kernel.process ?? 'the victim'})` } : undefined;
   const withUsage = usage ? { usage } : {};
   const unmatched = otherKernelLines.map((s) => `${signalEvidence(s)} — not matched to this container (neither its cgroup, its oom_score_adj nor its size points to it)`);
@@ -246,7 +248,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
       kind: 'node-oom',
       confidence: sure ? 'high' : 'medium',
       evidence: [...evidence, ...killEvidence(kills), ...unmatched, ...nodeEvidence(o)],
-      missing,
+      unseen,
       nodeSignal: nodeWide.s,
       ...rss,
     };
@@ -258,7 +260,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
       kind: 'kubepods-oom',
       confidence: o.events ? 'medium' : 'low',
       evidence: [...evidence, 'the container has no memory limit, so its own cgroup cannot have run out', ...(ownKernelLine ? [signalEvidence(ownKernelLine)] : []), ...nodeEvidence(o)],
-      missing: [...missing, 'a SystemOOM or kernel OOM event on the node to tell a node-wide OOM from the kubepods cgroup running out'],
+      unseen: [...unseen, { source: 'node-oom-event', reason: 'not-reported' }],
       ...withUsage,
     };
   }
@@ -279,7 +281,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
           `the killed process used ${formatBytes(usage.bytes)} (anon-rss), ${Math.round((usage.bytes / limitBytes) * 100)} % of the container's own ${o.resources.limitText} limit: ${ranOut !== undefined ? 'the pod\'s cgroup ran out' : 'a parent cgroup ran out, and the pod-level limit is the nearest one'}`,
           ...nodeEvidence(o),
         ],
-        missing,
+        unseen,
         usage,
         nodeSignal: ownKernelLine!,
       };
@@ -296,7 +298,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
         `the killed process used ${formatBytes(usage.bytes)} (anon-rss), ${Math.round((usage.bytes / limitBytes) * 100)} % of the container's ${o.resources.limitText} limit: a parent cgroup ran out, not the container's`,
         ...nodeEvidence(o),
       ],
-      missing,
+      unseen,
       usage,
       nodeSignal: ownKernelLine!,
     };
@@ -323,7 +325,7 @@ function oomKilled(o: Observed, t: Termination, evidence: string[], signals: Nod
           : []),
       ...nodeEvidence(o),
     ],
-    missing,
+    unseen,
     ...withUsage,
     ...(sidecar ? { sidecar } : {}),
   };
@@ -338,14 +340,14 @@ function isPodCgroup(path: string, podUid: string | undefined): boolean {
 
 function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeOomSignal[]): Finding {
   const { terminated } = t;
-  const missing = missingNodeSources(o);
+  const unseen = missingNodeSources(o);
   if (terminated.reason === 'ContainerStatusUnknown') {
     return {
       cause: 'not-oom',
       kind: 'status-unknown',
       confidence: 'high',
       evidence: [...evidence, 'ContainerStatusUnknown/137 is written by the kubelet when it cannot find the container on deletion or eviction; no signal was sent'],
-      missing,
+      unseen,
     };
   }
   const kill = o.events ? killExplanation(o.events, o.pod, o.container, terminated.finishedAt ?? undefined) : undefined;
@@ -356,21 +358,23 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
       kind: 'external-kill',
       confidence: kill.event || o.pod.metadata.deletionTimestamp ? 'high' : 'medium',
       evidence: [...evidence, kill.event ? `event ${kill.event.reason}: ${quote(kill.event.message)}` : `pod was ${kill.how}`, ...(o.pod.metadata.deletionTimestamp ? [`pod deletionTimestamp ${o.pod.metadata.deletionTimestamp}`] : [])],
-      missing,
+      unseen,
       kill,
     };
   }
   // Old runtimes reported OOM kills as Error/137 (docs/domain.md §1): a kernel line naming this pod settles it.
   const own = signals.find((s) => s.namesPod);
   if (own && own.kernel?.scope !== 'node') {
-    return { cause: 'limit', kind: 'container-limit', confidence: 'medium', evidence: [...evidence, signalEvidence(own), 'the runtime did not report OOMKilled, but the kernel killed a process in this pod\'s cgroup'], missing, nodeSignal: own };
+    return { cause: 'limit', kind: 'container-limit', confidence: 'medium', evidence: [...evidence, signalEvidence(own), 'the runtime did not report OOMKilled, but the kernel killed a process in this pod\'s cgroup'], unseen, nodeSignal: own };
   }
   const kills = nodeWideKills(o, signals);
   const nodeWide = kills.find((k) => k.by.whose === 'this') ?? kills.find((k) => k.by.whose === 'unknown');
   if (nodeWide) {
-    return { cause: 'node-pressure', kind: 'node-oom', confidence: 'medium', evidence: [...evidence, ...killEvidence(kills), 'the runtime did not report OOMKilled; a node-wide OOM at the same time is the likely killer'], missing, nodeSignal: nodeWide.s };
+    return { cause: 'node-pressure', kind: 'node-oom', confidence: 'medium', evidence: [...evidence, ...killEvidence(kills), 'the runtime did not report OOMKilled; a node-wide OOM at the same time is the likely killer'], unseen, nodeSignal: nodeWide.s };
   }
   const runtime = o.node?.status.nodeInfo?.containerRuntimeVersion;
+  const lookedFor: UnseenEntry[] = [{ source: 'kernel-log', reason: 'not-reported', ...(terminated.finishedAt ? { detail: terminated.finishedAt } : {}) }];
+  if (!runtime) lookedFor.push({ source: 'runtime-version', reason: 'not-reported' });
   return {
     cause: 'unknown',
     kind: 'unexplained-sigkill',
@@ -382,11 +386,7 @@ function sigkill(o: Observed, t: Termination, evidence: string[], signals: NodeO
       ...killEvidence(kills),
       ...(runtime ? [`node runtime ${runtime}`] : []),
     ],
-    missing: [
-      ...missing,
-      `node-problem-detector OOMKilling events or the node's kernel log around ${terminated.finishedAt ?? 'the kill'}`,
-      ...(runtime ? [] : ['the container runtime version (old runtimes reported OOM kills as Error/137)']),
-    ],
+    unseen: [...unseen, ...lookedFor],
   };
 }
 
@@ -400,7 +400,7 @@ function probeKill(o: Observed, t: Termination, evidence: string[], kill: Extrac
     kind: 'liveness-probe',
     confidence: 'high',
     evidence: [...evidence, `event Killing: ${quote(kill.event.message)}${countText(kill.event)}`, ...(kill.failure ? [`event Unhealthy: ${quote(kill.failure.message)}${countText(kill.failure)}`] : []), ...stale],
-    missing: missingNodeSources(o),
+    unseen: missingNodeSources(o),
     kill,
   };
 }
@@ -426,7 +426,7 @@ function kubeletStop(o: Observed): Finding | undefined {
           : 'the kubelet refuses new pods while its node shuts down: nothing ran',
         ...nodeEvidence(o),
       ],
-      missing: [],
+      unseen: [],
       shutdown,
     };
   }
@@ -445,7 +445,7 @@ function kubeletStop(o: Observed): Finding | undefined {
         'a pod refused at admission never started a container',
         ...nodeEvidence(o),
       ],
-      missing: [],
+      unseen: [],
       refusal,
     };
   }
@@ -456,7 +456,7 @@ function kubeletStop(o: Observed): Finding | undefined {
       kind: 'external-kill',
       confidence: 'high',
       evidence: [status, `the kubelet preempted it: ${quote(preempted)}`],
-      missing: [],
+      unseen: [],
       kill: { kind: 'external-kill', event: undefined, how: 'preempted by the kubelet to admit a critical pod' },
     };
   }
@@ -533,15 +533,12 @@ function forPeople(q: string | number): string {
   return bytes === undefined ? String(q) : formatBytes(bytes);
 }
 
-/** The engine's own lines for a source it was not given; a caller's reason for the same source replaces them. */
-export const MISSING_NODE = 'the node object (allocatable, MemoryPressure)';
-export const MISSING_EVENTS = 'events of the pod and its node';
-
-function missingNodeSources(o: Observed): string[] {
-  const missing: string[] = [];
-  if (!o.node) missing.push(MISSING_NODE);
-  if (!o.events) missing.push(MISSING_EVENTS);
-  return missing;
+/** The engine's own entries for a source it was not given; a caller's entry for the same source replaces them. */
+function missingNodeSources(o: Observed): UnseenEntry[] {
+  const unseen: UnseenEntry[] = [];
+  if (!o.node) unseen.push({ source: 'node', reason: 'not-given' });
+  if (!o.events) unseen.push({ source: 'events', reason: 'not-given' });
+  return unseen;
 }
 
 function signalEvidence(s: NodeOomSignal): string {

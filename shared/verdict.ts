@@ -3,6 +3,7 @@
 // from this schema.
 import * as z from 'zod';
 import { RuntimeSchema } from './runtime-oom.ts';
+import { UnseenEntrySchema } from './unseen.ts';
 
 export const CauseSchema = z.enum(['limit', 'node-pressure', 'runtime', 'not-oom', 'unknown']);
 export type Cause = z.infer<typeof CauseSchema>;
@@ -111,7 +112,14 @@ export const VerdictSchema = z.object({
   /** What to do, specific to the cause. */
   action: z.string(),
   evidence: z.array(z.string()),
+  /** What could not be seen, as sentences: `unseen` rendered by shared/unseen.ts, kept for readers of the JSON. */
   missing: z.array(z.string()),
+  /**
+   * What could not be seen, as data: the source, why, and the words that go with it. Optional: incidents stored
+   * before it existed lack it. An entry this version cannot read (a source a newer one added) drops the list, not the
+   * verdict: `missing` still says it in words (shared/unseen.ts `notSeen`).
+   */
+  unseen: z.array(UnseenEntrySchema).optional().catch(undefined),
   recommendation: RecommendationSchema.optional(),
 });
 export type Verdict = z.infer<typeof VerdictSchema>;

@@ -86,6 +86,9 @@ describe('oombot explain, live', () => {
     // No metrics-server and no kubelet here: both are reported as missing, not as errors.
     expect(verdict.missing).toContain('metrics.k8s.io (current working set): not served by this cluster');
     expect(verdict.missing.some((m) => m.startsWith('kubelet stats (Summary API): '))).toBe(true);
+    // The same, as data: which source, and why.
+    expect(verdict.unseen).toContainEqual({ source: 'metrics', reason: 'not-found' });
+    expect(verdict.unseen?.map((u) => u.source)).toContain('kubelet-summary');
   });
 
   it('answers with less, and says what it could not see, as a ServiceAccount that may not read nodes', async () => {
@@ -103,6 +106,13 @@ describe('oombot explain, live', () => {
     // The owner the pod names cannot be checked without reading its ReplicaSet: it is not taken on the pod's word.
     expect(verdict.workload).toBeUndefined();
     expect(missing).toMatch(/^the owner ReplicaSet\/checkout-7d9f8b6c5 the pod names: forbidden \(.*\); treated as a bare pod$/m);
+    // As data, the API server's own words kept in `detail`; the refused nodes/proxy named by its reason alone.
+    expect(verdict.unseen).toContainEqual({ source: 'node', reason: 'not-permitted', detail: expect.stringMatching(/^nodes "ip-10-0-12-7" is forbidden/) });
+    expect(verdict.unseen).toContainEqual(expect.objectContaining({ source: 'node-events', reason: 'not-permitted' }));
+    expect(verdict.unseen).toContainEqual(expect.objectContaining({ source: 'kubelet-summary', reason: 'not-permitted' }));
+    expect(verdict.unseen).toContainEqual({ source: 'owner', reason: 'not-verified', detail: expect.stringMatching(/^the owner ReplicaSet\/checkout-7d9f8b6c5 the pod names: forbidden/) });
+    // The caller's reason for the node replaced the engine's generic line about it.
+    expect(verdict.missing).not.toContain('the node object (allocatable, MemoryPressure)');
   });
 
   it('text output reads the same verdict', async () => {

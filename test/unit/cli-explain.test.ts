@@ -73,12 +73,17 @@ describe('oombot explain --from-file', () => {
     );
     const { code, stdout } = await runCli('explain', 'shop/checkout-7d9f8b6c5-m4tzr', ...files.flatMap((f) => ['--from-file', f]), '-o', 'json');
     expect(code).toBe(0);
+    // What was not seen twice over: as sentences (`missing`, the contract of old) and as data (`unseen`).
     expect(JSON.parse(stdout)).toMatchObject({
       cause: 'limit',
       confidence: 'high',
       missing: [
-        'other pods on node ip-10-0-12-7: not in the input files (add kubectl get pods -A --field-selector spec.nodeName=ip-10-0-12-7 -o json)',
+        'other pods on node ip-10-0-12-7 (to size what the node can give): not in the input files (add kubectl get pods -A --field-selector spec.nodeName=ip-10-0-12-7 -o json)',
         'kubelet stats (Summary API): not in the input files',
+      ],
+      unseen: [
+        { source: 'node-pods', reason: 'not-in-input', detail: 'add kubectl get pods -A --field-selector spec.nodeName=ip-10-0-12-7 -o json' },
+        { source: 'kubelet-summary', reason: 'not-in-input' },
       ],
     });
     // Without the node's other pods it does not claim the node is empty.
@@ -95,6 +100,10 @@ describe('oombot explain --from-file', () => {
     const verdict = JSON.parse(stdout);
     expect(verdict.confidence).toBe('medium');
     expect(verdict.missing).toContain('events: not in the input files (add kubectl get events -n shop -o json)');
+    expect(verdict.unseen).toContainEqual({ source: 'events', reason: 'not-in-input', detail: 'add kubectl get events -n shop -o json' });
+    // The files' reason for events replaces the engine's "events of the pod and its node".
+    expect(verdict.unseen).not.toContainEqual({ source: 'events', reason: 'not-given' });
+    expect(verdict.missing).not.toContain('events of the pod and its node');
   });
 });
 

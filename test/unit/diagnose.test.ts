@@ -505,10 +505,35 @@ describe('diagnose', () => {
   });
 
   it("lists a source it could not read once, in the caller's words", () => {
-    const offline = diagnose({ pod: limitPod, unavailable: ['events: not in the input files (add kubectl get events -n shop -o json)', 'the node object (ip-10-0-12-7): not in the input files'] });
+    const offline = diagnose({
+      pod: limitPod,
+      unavailable: [
+        { source: 'events', reason: 'not-in-input', detail: 'add kubectl get events -n shop -o json' },
+        { source: 'node', reason: 'not-in-input' },
+      ],
+    });
+    expect(offline.unseen).toEqual([
+      { source: 'events', reason: 'not-in-input', detail: 'add kubectl get events -n shop -o json' },
+      { source: 'node', reason: 'not-in-input' },
+    ]);
     expect(offline.missing).toEqual(['events: not in the input files (add kubectl get events -n shop -o json)', 'the node object (ip-10-0-12-7): not in the input files']);
-    const live = diagnose({ pod: limitPod, unavailable: ['events of the pod: forbidden (events is forbidden)'] });
+    // Events of the pod are part of "events of the pod and its node": the caller's reason replaces the engine's line.
+    const live = diagnose({ pod: limitPod, unavailable: [{ source: 'pod-events', reason: 'not-permitted', detail: 'events is forbidden' }] });
+    expect(live.unseen).toEqual([
+      { source: 'pod-events', reason: 'not-permitted', detail: 'events is forbidden' },
+      { source: 'node', reason: 'not-given' },
+    ]);
     expect(live.missing).toEqual(['events of the pod: forbidden (events is forbidden)', 'the node object (allocatable, MemoryPressure)']);
+  });
+
+  it("keeps the engine's own entry where the caller spoke of another source", () => {
+    const verdict = diagnose({ pod: limitPod, unavailable: [{ source: 'metrics', reason: 'not-found' }] });
+    expect(verdict.unseen).toEqual([
+      { source: 'metrics', reason: 'not-found' },
+      { source: 'node', reason: 'not-given' },
+      { source: 'events', reason: 'not-given' },
+    ]);
+    expect(verdict.missing).toEqual(['metrics.k8s.io (current working set): not served by this cluster', 'the node object (allocatable, MemoryPressure)', 'events of the pod and its node']);
   });
 
   it('asks for a memory limit of a size, not "a limit to" one', () => {
@@ -550,9 +575,11 @@ describe('diagnose', () => {
     expect(far.recommendation?.memoryRequest).toBe('704Mi');
   });
 
-  it('passes what the caller could not read into missing', () => {
-    const verdict = diagnose({ pod: limitPod, unavailable: ['node object: forbidden (get nodes)'] });
-    expect(verdict.missing).toContain('node object: forbidden (get nodes)');
+  it('passes what the caller could not read into unseen and missing', () => {
+    const verdict = diagnose({ pod: limitPod, unavailable: [{ source: 'node', reason: 'not-permitted', detail: 'get nodes' }] });
+    expect(verdict.unseen).toContainEqual({ source: 'node', reason: 'not-permitted', detail: 'get nodes' });
+    expect(verdict.unseen).not.toContainEqual({ source: 'node', reason: 'not-given' });
+    expect(verdict.missing).toContain('the node object (ip-10-0-12-7): forbidden (get nodes)');
   });
 });
 
