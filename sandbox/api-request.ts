@@ -1,6 +1,6 @@
-// The few raw requests startControlPlane makes while waiting for the apiserver. node:https rather than fetch: Node 20's
-// global fetch cannot be given a CA to trust without importing undici, and loading @kubernetes/client-node's generated
-// API for three calls is not worth it.
+// The few raw requests the sandbox makes: startControlPlane's while it waits for the apiserver, the metrics server's.
+// node:https rather than fetch: Node 20's global fetch cannot be given a CA to trust without importing undici, and
+// loading @kubernetes/client-node's generated API for a handful of calls is not worth it.
 import https from 'node:https';
 
 export interface ApiTarget {
@@ -16,7 +16,7 @@ export interface ApiResponse {
 
 export function apiRequest(
   target: ApiTarget,
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<ApiResponse> {

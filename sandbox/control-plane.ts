@@ -13,6 +13,7 @@ import { aggregateClusterRoles } from './clusterrole-aggregation.ts';
 import { signal, startDaemon, stopDaemon, waitFor, type Daemon } from './daemon.ts';
 import { ControlPlaneError } from './errors.ts';
 import { ImpersonatingKubeConfig, kubeconfigJson, type Identity } from './kubeconfig.ts';
+import { issueCert } from './x509.ts';
 
 export interface ControlPlane {
   /** https://127.0.0.1:PORT */
@@ -22,6 +23,12 @@ export interface ControlPlane {
   /** Bearer token of `oombot-admin`, in group system:masters. */
   readonly adminToken: string;
   readonly pids: { etcd: number; apiserver: number };
+  /**
+   * The aggregation layer's front proxy: the CA the apiserver's `--requestheader-client-ca-file` names, and the client
+   * certificate it presents when it proxies a request to an aggregated API server (sandbox/metrics-server.ts). An
+   * aggregated server learns the same facts from the `kube-system/extension-apiserver-authentication` ConfigMap.
+   */
+  readonly frontProxy: FrontProxy;
   /** Temporary folder holding etcd's data, certificates and the two processes' logs (etcd.log, kube-apiserver.log). */
   readonly dir: string;
   /** The admin kubeconfig. It is JSON, which is valid YAML and read as such by kubectl and client-node. */
@@ -41,6 +48,14 @@ export interface ControlPlane {
   readonly exited: Promise<{ name: string; reason: string }>;
   /** Stops the apiserver, then etcd (SIGTERM, SIGKILL after 5 s), and removes `dir`. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+export interface FrontProxy {
+  caPem: string;
+  /** Common names of client certificates allowed to assert an identity in `X-Remote-*` headers. */
+  allowedNames: string[];
+  clientCertPem: string;
+  clientKeyPem: string;
 }
 
 const etcdReadyMs = 30_000;
@@ -75,7 +90,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
 
   try {
-    await writeCredentials(dir, adminToken);
+    const frontProxy = await writeCredentials(dir, adminToken);
     const [clientPort, peerPort, securePort] = await freePorts(3);
     const t0 = Date.now();
     const etcdUrl = `http://127.0.0.1:${clientPort}`;
@@ -117,6 +132,18 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       // The ServiceAccount admission plugin rejects pods until the token controller (controller-manager) has made
       // the namespace's `default` ServiceAccount; envtest disables it for the same reason.
       '--disable-admission-plugins=ServiceAccount',
+      // The aggregation layer, as kubeadm configures it: a request for an APIService backed by a Service is proxied
+      // with this client certificate and the caller's identity in X-Remote-* headers, which the aggregated server
+      // trusts only from a certificate signed by the front-proxy CA with an allowed name. --enable-aggregator-routing
+      // stays off: it routes to an EndpointSlice's addresses, which may not be loopback, while the default (cluster IP)
+      // routing also dials an ExternalName Service's name: that is how sandbox/metrics-server.ts is reached.
+      `--requestheader-client-ca-file=${path.join(dir, 'front-proxy', 'ca.crt')}`,
+      `--requestheader-allowed-names=${frontProxy.allowedNames.join(',')}`,
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${path.join(dir, 'front-proxy', 'client.crt')}`,
+      `--proxy-client-key-file=${path.join(dir, 'front-proxy', 'client.key')}`,
       ...(opts.apiserverFlags ?? []),
     ]);
     started.push(apiserver);
@@ -143,6 +170,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       caData: api.caPem,
       adminToken,
       pids: { etcd: etcd.pid, apiserver: apiserver.pid },
+      frontProxy,
       dir,
       kubeconfigYaml,
       async writeKubeconfig(file) {
@@ -188,7 +216,7 @@ async function spawnChecked(name: string, bin: string, dir: string, args: string
   }
 }
 
-async function writeCredentials(dir: string, adminToken: string): Promise<void> {
+async function writeCredentials(dir: string, adminToken: string): Promise<FrontProxy> {
   // The apiserver signs ServiceAccount tokens with the private key and verifies them with the public one.
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   await fs.writeFile(path.join(dir, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
@@ -197,6 +225,19 @@ async function writeCredentials(dir: string, adminToken: string): Promise<void> 
   await fs.writeFile(path.join(dir, 'tokens.csv'), `${adminToken},oombot-admin,oombot-admin,"system:masters"\n`, {
     mode: 0o600,
   });
+  // The front proxy's CA and client certificate, named as kubeadm names them (front-proxy-ca, front-proxy-client).
+  const ca = issueCert({ commonName: 'front-proxy-ca', ca: true, days: 3650 });
+  const client = issueCert({ commonName: 'front-proxy-client', usage: ['client'] }, ca);
+  await fs.mkdir(path.join(dir, 'front-proxy'));
+  await fs.writeFile(path.join(dir, 'front-proxy', 'ca.crt'), ca.certPem);
+  await fs.writeFile(path.join(dir, 'front-proxy', 'client.crt'), client.certPem);
+  await fs.writeFile(path.join(dir, 'front-proxy', 'client.key'), client.keyPem, { mode: 0o600 });
+  return {
+    caPem: ca.certPem,
+    allowedNames: ['front-proxy-client'],
+    clientCertPem: client.certPem,
+    clientKeyPem: client.keyPem,
+  };
 }
 
 /** Ports the kernel reports free right now; all are held open together so the three are distinct. */
