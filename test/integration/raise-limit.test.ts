@@ -147,6 +147,17 @@ describe('raiseLimit, beyond the Deployment limit', () => {
     expect(await raise('inc-group', 'U0DAVE', groupDeps)).toMatchObject({ status: 'patched', after: '640Mi' });
   });
 
+  it('changes nothing, and says neither yes nor no, when Slack cannot list a user group the policy names', async () => {
+    await deployment('shop', 'unlisted');
+    await incidentFor('shop', 'unlisted', 'inc-unlisted');
+    const failing: RaiseDeps = { ...deps, policy: { allowed: { shop: ['S0ONCALL'] } }, groupMembers: async () => Promise.reject(new Error('ratelimited')) };
+    const before = await rv('shop', 'unlisted');
+    await expect(raise('inc-unlisted', 'U0DAVE', failing)).rejects.toMatchObject({ name: 'GroupLookupError', group: 'S0ONCALL' });
+    expect(await rv('shop', 'unlisted')).toBe(before);
+    // Not a refusal (the user may be a member): nothing on the record; the actions job answers with a reference.
+    expect(await store.auditTrail('inc-unlisted')).toEqual([]);
+  });
+
   it('sets a realistic request for a pod evicted far below its usage, leaving the limit alone', async () => {
     await deployment('shop', 'evicted');
     await incidentFor('shop', 'evicted', 'inc-evicted', (v) => ({ ...v, cause: 'node-pressure', kind: 'eviction', recommendation: { memoryRequest: '400Mi', capped: false, rationale: 'usage at eviction' } }));
