@@ -7,7 +7,7 @@ import type { ForwarderConfig } from './config.ts';
 import { ContextEvents } from './context-events.ts';
 import { DeliveryQueue, type Sink } from './delivery.ts';
 import { buildEnvelope, toEntry } from './envelopes.ts';
-import { LeaderElector } from './lease.ts';
+import { electionPeriods, LeaderElector } from './lease.ts';
 import type { Log } from './log.ts';
 import type { ForwarderMetrics } from './metrics.ts';
 import { DeliveryPosition, OccurrenceTracker } from './tracker.ts';
@@ -59,11 +59,7 @@ export class Forwarder {
   /** Runs until the signal aborts (SIGTERM) or leadership is lost. Returns why it ended. */
   async run(signal: AbortSignal): Promise<'stopped' | 'lost-leadership'> {
     const { config, api, log, metrics } = this.d;
-    // Renew at a third of the Lease's duration and retry at an eighth, as client-go's defaults (15 s, 10 s, 2 s) roughly do.
-    const { durationSeconds } = config.lease;
-    const elector = config.leaderElection
-      ? new LeaderElector(api, { ...config.lease, identity: config.identity, log, renewEveryMs: (durationSeconds * 1000) / 3, retryEveryMs: (durationSeconds * 1000) / 8 })
-      : undefined;
+    const elector = config.leaderElection ? new LeaderElector(api, { ...config.lease, identity: config.identity, log, ...electionPeriods(config.lease.durationSeconds) }) : undefined;
     const saved = elector ? await elector.acquire(signal, () => (this.standingBy = true)) : undefined;
     if (signal.aborted) return 'stopped';
     this.standingBy = false;

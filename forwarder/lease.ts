@@ -24,6 +24,15 @@ export interface LeaseOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
+/**
+ * How often the holder renews and a standby retries, from the Lease's duration: a third and an eighth, as client-go's
+ * defaults (15 s, 10 s, 2 s) roughly are. A standby takes over between one duration and one duration plus two retry
+ * periods after the last renewal (it notices the renewal, then the expiry, each up to a retry period late).
+ */
+export function electionPeriods(durationSeconds: number): { renewEveryMs: number; retryEveryMs: number } {
+  return { renewEveryMs: (durationSeconds * 1000) / 3, retryEveryMs: (durationSeconds * 1000) / 8 };
+}
+
 /** A Lease's MicroTime: RFC 3339 with exactly six fractional digits. */
 function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
