@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DeliveryQueue, entrySize, MAX_REQUEST_BYTES, type OutboundEntry, type PutOutcome, type Sink } from '../../../forwarder/delivery.ts';
 
 const entry = (id: string, detailBytes = 100): OutboundEntry => ({ id, occurredAtMs: 0, source: 'oombot.forwarder', detailType: 'Pod Eviction', detail: `"${'x'.repeat(detailBytes - 2)}"`, time: new Date(0) });
@@ -20,12 +20,16 @@ function recordingSink(answer: (batch: OutboundEntry[], call: number) => PutOutc
 
 const fast = { flushMs: 20, backoff: { baseMs: 1, capMs: 5 } };
 
+// Where a test cares how entries are grouped into requests, it queues them before start(): a pump that runs while
+// they are being queued may find the flush window passed (a loaded machine can pause this process for longer than
+// 20 ms) and rightly send what it has, so the grouping would depend on the machine's load instead of on the queue.
+
 describe('DeliveryQueue', () => {
   it('sends batches of at most 10 entries, in order', async () => {
     const sink = recordingSink();
     const q = new DeliveryQueue(sink, fast);
-    q.start();
     for (let i = 0; i < 25; i++) await q.enqueue(entry(`e${i}`));
+    q.start();
     expect(await q.drain(2_000)).toBe(0);
     expect(sink.batches.map((b) => b.length)).toEqual([10, 10, 5]);
     expect(sink.batches.flat().map((e) => e.id)).toEqual(Array.from({ length: 25 }, (_, i) => `e${i}`));
@@ -41,15 +45,19 @@ describe('DeliveryQueue', () => {
     expect(sink.batches.flat()).toHaveLength(6);
   });
 
-  it('sends a lone entry within the flush window', async () => {
-    const sink = recordingSink();
-    const q = new DeliveryQueue(sink, { flushMs: 50 });
+  it('sends a lone entry when its flush window has passed, without waiting for more entries or a drain', async () => {
+    const flushMs = 50;
+    const sentAt: number[] = [];
+    const sink = recordingSink(() => (sentAt.push(Date.now()), { failed: [] }));
+    const q = new DeliveryQueue(sink, { flushMs });
     q.start();
-    const t0 = Date.now();
+    const queuedAt = Date.now();
     await q.enqueue(entry('only'));
-    while (!sink.batches.length) await new Promise((r) => setTimeout(r, 5));
-    expect(Date.now() - t0).toBeLessThan(1_000);
-    await q.drain(100);
+    // Sent by the pump on its own: nothing else arrives and drain is not called until it has been.
+    await vi.waitFor(() => expect(sink.batches).toHaveLength(1), { timeout: 4_000, interval: 5 });
+    // Not before the window, which is what lets a burst share one request (load only makes it later).
+    expect(sentAt[0]! - queuedAt).toBeGreaterThanOrEqual(flushMs);
+    expect(await q.drain(100)).toBe(0);
   });
 
   it('resends only the entries that failed on an HTTP 200, until they succeed', async () => {
@@ -57,8 +65,8 @@ describe('DeliveryQueue', () => {
     const sink = recordingSink((batch, call) => (call === 1 ? { failed: [{ index: 1, code: 'InternalFailure' }, { index: 3, code: 'ThrottlingException' }] } : { failed: [] }));
     // random() = 1: every resend waits the same, so they travel together.
     const q = new DeliveryQueue(sink, { ...fast, random: () => 1, hooks: { delivered: (e) => delivered.push(e.id) } });
-    q.start();
     for (let i = 0; i < 5; i++) await q.enqueue(entry(`e${i}`));
+    q.start();
     await q.drain(2_000);
     expect(sink.batches.map((b) => b.map((e) => e.id))).toEqual([['e0', 'e1', 'e2', 'e3', 'e4'], ['e1', 'e3']]);
     expect(delivered.sort()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4']);
@@ -68,30 +76,34 @@ describe('DeliveryQueue', () => {
     const sink = recordingSink((_b, call) => (call <= 2 ? Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }) : { failed: [] }));
     const retried: number[] = [];
     const q = new DeliveryQueue(sink, { ...fast, random: () => 1, hooks: { retried: (n) => retried.push(n) } });
-    q.start();
     await q.enqueue(entry('a'));
     await q.enqueue(entry('b'));
+    q.start();
     await q.drain(2_000);
     expect(sink.batches.map((b) => b.map((e) => e.id))).toEqual([['a', 'b'], ['a', 'b'], ['a', 'b']]);
     expect(retried).toEqual([2, 2]);
   });
 
   it('backs off with full jitter, growing per attempt up to the cap', async () => {
-    const times: number[] = [];
-    const sink = recordingSink(() => {
-      times.push(Date.now());
-      return times.length < 5 ? new Error('down') : { failed: [] };
-    });
-    const q = new DeliveryQueue(sink, { flushMs: 1, backoff: { baseMs: 20, capMs: 100 }, random: () => 1 });
-    q.start();
-    await q.enqueue(entry('a'));
-    await q.drain(5_000);
-    const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    // random() = 1 gives the ceiling: 40, 80, 100 (capped), 100 ms.
-    expect(gaps[0]).toBeGreaterThanOrEqual(35);
-    expect(gaps[1]).toBeGreaterThanOrEqual(75);
-    expect(gaps[2]).toBeGreaterThanOrEqual(95);
-    expect(Math.max(...gaps)).toBeLessThan(400);
+    // On a fake clock (Date and timers), so the gaps are the queue's own and not the machine's scheduling delays.
+    vi.useFakeTimers();
+    try {
+      const times: number[] = [];
+      const sink = recordingSink(() => {
+        times.push(Date.now());
+        return times.length < 5 ? new Error('down') : { failed: [] };
+      });
+      const q = new DeliveryQueue(sink, { flushMs: 1, backoff: { baseMs: 20, capMs: 100 }, random: () => 0.5 });
+      q.start();
+      await q.enqueue(entry('a'));
+      await vi.runAllTimersAsync();
+      expect(times).toHaveLength(5);
+      // Ceilings 40, 80, 160 capped to 100, and 100 ms; random() = 0.5 takes half of each (full jitter scales the whole wait).
+      expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual([20, 40, 50, 50]);
+      expect(await q.drain(0)).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('gives up on an entry the service calls malformed, and says so', async () => {
@@ -108,14 +120,17 @@ describe('DeliveryQueue', () => {
   it('makes enqueue wait while full instead of growing', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const sink: Sink = { name: 'slow', put: async () => (await gate, { failed: [] }) };
+    const taken: string[][] = [];
+    const sink: Sink = { name: 'slow', put: async (batch) => (taken.push(batch.map((e) => e.id)), await gate, { failed: [] }) };
     const q = new DeliveryQueue(sink, { ...fast, capacity: 3 });
-    q.start();
     for (let i = 0; i < 3; i++) await q.enqueue(entry(`e${i}`));
-    await new Promise((r) => setTimeout(r, 50)); // the pump takes e0..e2 into a request that hangs
+    q.start();
+    // The pump takes e0..e2 into a request that hangs, which leaves room for three more.
+    await vi.waitFor(() => expect(taken).toEqual([['e0', 'e1', 'e2']]), { timeout: 4_000, interval: 5 });
     for (let i = 3; i < 6; i++) await q.enqueue(entry(`e${i}`));
     let accepted = false;
     const waiting = q.enqueue(entry('e6')).then(() => (accepted = true));
+    // Nothing can make room while the request hangs; an enqueue that did not wait would have resolved long before.
     await new Promise((r) => setTimeout(r, 50));
     expect(accepted).toBe(false);
     expect(q.depth).toBe(3);
