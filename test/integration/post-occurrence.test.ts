@@ -274,6 +274,30 @@ describe('postOccurrence', () => {
     expect(JSON.stringify(root!.blocks)).toMatch(/OOMKilled 2× in \d+ min/);
   });
 
+  it('answers a retry that comes back after a new group opened in its own group’s thread, leaving the new group alone', async () => {
+    await fresh();
+    const before = slack.messages.length;
+    const t0 = Date.parse(at(0));
+    const post = (restarts: number, minute: number) => postOccurrence({ ...deps, now: () => t0 + minute * 60_000 }, envelopes(checkout(restarts, 'checkout-7d9f8b6c5-regroup'))[0]!);
+    expect(await post(1, 0)).toMatchObject({ status: 'posted' });
+    // The 2nd fails in Slack and is given back; the group goes quiet for longer than its hour, and the 3rd opens anew.
+    slack.force5xx(10);
+    await expect(post(2, 1)).rejects.toThrow();
+    slack.force5xx(0);
+    expect(await post(3, 90)).toMatchObject({ status: 'posted' });
+    // The retry of the 2nd: a reply under the first alert, where it was counted, not under the new group's root.
+    expect(await post(2, 91)).toMatchObject({ status: 'threaded' });
+    expect(await post(4, 92)).toMatchObject({ status: 'threaded' });
+    const [firstRoot, newRoot, retried, fourth] = slack.messages.slice(before);
+    expect(newRoot!.threadTs).toBeUndefined();
+    expect(retried!.threadTs).toBe(firstRoot!.ts);
+    expect(fourth!.threadTs).toBe(newRoot!.ts);
+    // The new group counted the 4th as its 2nd: the retry neither counted there nor rewrote its counter.
+    expect(newRoot!.updates).toBe(1);
+    expect(JSON.stringify(newRoot!.blocks)).toMatch(/OOMKilled 2× in 2 min/);
+    expect(firstRoot!.updates).toBe(0);
+  });
+
   it('still explains an occurrence from a cluster it cannot read, and says so', async () => {
     await fresh();
     const [envelope] = envelopes(checkout(1, 'checkout-d'));

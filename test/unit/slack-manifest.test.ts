@@ -10,7 +10,7 @@ const root = path.join(import.meta.dirname, '../..');
 const SCOPE_OF: Record<string, string> = { 'chat.postMessage': 'chat:write', 'chat.update': 'chat:write', 'chat.postEphemeral': 'chat:write', 'usergroups.users.list': 'usergroups:read' };
 
 function methodsCalled(): string[] {
-  const sources = ['bot/post-occurrence.ts', 'bot/oom-command.ts', 'bot/actions.ts', 'bot/slack-app.ts', 'functions/slack/index.ts', 'functions/analyze/index.ts', 'functions/actions/index.ts'].map((f) => readFileSync(path.join(root, f), 'utf8')).join('\n');
+  const sources = ['bot/post-occurrence.ts', 'bot/grouping.ts', 'bot/oom-command.ts', 'bot/actions.ts', 'bot/slack-app.ts', 'functions/slack/index.ts', 'functions/analyze/index.ts', 'functions/actions/index.ts'].map((f) => readFileSync(path.join(root, f), 'utf8')).join('\n');
   const called = new Set<string>();
   for (const m of sources.matchAll(/\b(?:slack|chat)\.(postMessage|update|postEphemeral)\(/g)) called.add(`chat.${m[1]}`);
   for (const m of sources.matchAll(/\busergroups\.users\.(list)\(/g)) called.add(`usergroups.users.${m[1]}`);

@@ -1,0 +1,124 @@
+// Quiet under storms (docs/architecture.md, "Reliability rules"): repeats of one story share the first alert's thread.
+// An occurrence is counted into its repeat group (store/port.ts's RepeatGroups), and its place decides what Slack sees:
+// the group's first alert, a reply in its thread, or only a move of the root's counter.
+import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
+import { WorkloadRef } from '../kube/workloads.ts';
+import type { Verdict } from '#shared/verdict.ts';
+import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups } from '../store/port.ts';
+import { withCounter, type AlertMessage } from './alert.ts';
+import { bestEffort } from './failures.ts';
+
+/** The two chat methods used, as @slack/web-api's WebClient has them (it waits out 429s by Retry-After itself). */
+export interface SlackChat {
+  postMessage(args: ChatPostMessageArguments): Promise<{ ok?: boolean; ts?: string; channel?: string }>;
+  update(args: ChatUpdateArguments): Promise<{ ok?: boolean }>;
+}
+
+/**
+ * A group's first alert, then at most this many replies in its thread; beyond that an occurrence only raises the
+ * root's counter, and the counter is rewritten at most every COUNTER_INTERVAL_MS. Slack allows about one message per
+ * second per channel, so a storm of 1,000 as replies would take 17 minutes to post.
+ */
+export const MAX_THREAD_REPLIES = 10;
+export const COUNTER_INTERVAL_MS = 10_000;
+/** How long a repeat waits for its group's first alert to be posted by a concurrent invocation. */
+const FIRST_POST_WAIT_MS = 5_000;
+
+/** Many evictions from one node are one story (the node ran out); repeats of one container's death are another. */
+export function groupKeyOf(cluster: string, verdict: Verdict): string {
+  return verdict.kind === 'eviction' && verdict.node ? `evict/${cluster}/${verdict.node}` : `repeat/${cluster}/${verdict.pod.namespace}/${WorkloadRef.key(WorkloadRef.of(verdict))}/${verdict.container}/${verdict.cause}`;
+}
+
+/** A node that keeps running out of memory is one story too. */
+export function nodeOomGroupKey(cluster: string, node: string): string {
+  return `nodeoom/${cluster}/${node}`;
+}
+
+/** What Slack sees of an occurrence, from its place in its group. */
+export type Placement =
+  /** Its own message. `root`: it becomes the group's first message, for later repeats to thread under. */
+  | { as: 'alert'; root: boolean }
+  /**
+   * A reply in the root's thread (`reply`), or nothing but the root's counter (`counted`). The counter is rewritten
+   * after every reply, at most every COUNTER_INTERVAL_MS once only it moves, and never for a group that has closed.
+   */
+  | { as: 'reply' | 'counted'; root: GroupMessage; counter: 'update' | 'if-due' | 'none' };
+
+export function placementOf(group: RepeatGroup): Placement {
+  // The first of its group, or a repeat whose first never appeared: it stands alone rather than be lost. A retry
+  // counted in a group that has closed since never becomes the root of the open one.
+  if (group.count === 1 || !group.message) return { as: 'alert', root: !group.closed };
+  const threaded = group.count <= MAX_THREAD_REPLIES + 1;
+  // Without the root's blocks there is nothing to redraw the counter on.
+  const counter = group.closed || !group.message.blocks ? 'none' : threaded ? 'update' : 'if-due';
+  return { as: threaded ? 'reply' : 'counted', root: group.message, counter };
+}
+
+/** What an occurrence's group shows: its first alert, a reply in the thread, and the counter line of the root. */
+export interface GroupMessages {
+  first(): AlertMessage;
+  reply(): AlertMessage;
+  counter(count: number, firstAt: number): string;
+}
+
+export interface GroupPost {
+  groupKey: string;
+  /** Counts the occurrence once into its group, even when a retry comes back after a failed post. */
+  occurrenceId: string;
+  windowMs: number;
+  now: number;
+  channel: string;
+  /** Called as soon as Slack has the message (or, for a counted one, as soon as its place is taken). */
+  markPosted(message: MessageRef): Promise<void>;
+}
+
+/**
+ * Posts an occurrence into its repeat group: the first as its own message; later ones within the window as replies in
+ * its thread (at most MAX_THREAD_REPLIES), then only as the root's counter, rewritten at most every COUNTER_INTERVAL_MS.
+ */
+export async function postInGroup(
+  deps: { store: RepeatGroups; slack: SlackChat },
+  g: GroupPost,
+  messages: GroupMessages,
+): Promise<{ status: 'posted' | 'threaded' | 'counted'; channel: string; ts: string }> {
+  const group = await deps.store.recordRepeat(g.groupKey, g.now, g.windowMs, g.occurrenceId);
+  // A repeat that arrived while a concurrent invocation is still posting the first waits for it, briefly — many pods of
+  // one workload often die together. (A closed group's root is what it was; the open group's is not its own.)
+  for (let waited = 0; group.count > 1 && !group.message && !group.closed && waited < FIRST_POST_WAIT_MS; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    const message = await deps.store.repeatMessage(g.groupKey);
+    if (message) group.message = message;
+  }
+
+  const place = placementOf(group);
+  if (place.as === 'alert') {
+    const alert = messages.first();
+    // Slack answers with the channel's id: a channel configured by name (#oom-alerts) must be updated by that id.
+    const { channel, ts } = await postMessage(deps.slack, g.channel, alert);
+    await g.markPosted({ channel, ts });
+    // The group's first message is whichever alert is set first: a standalone alert posted because the first failed
+    // becomes the root, so later repeats thread again.
+    if (place.root) await afterPosting(() => deps.store.setRepeatMessage(g.groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }), 'remembering the first alert');
+    return { status: 'posted', channel, ts };
+  }
+
+  const root = place.root;
+  const reply = messages.reply();
+  const ts = place.as === 'reply' ? (await postMessage(deps.slack, root.channel, reply, root.ts)).ts : root.ts;
+  await g.markPosted({ channel: root.channel, ts });
+  const blocks = root.blocks;
+  if (blocks && (place.counter === 'update' || (place.counter === 'if-due' && (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS))))) {
+    const counter = messages.counter(group.count, group.firstAt);
+    await afterPosting(() => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }), 'updating the counter');
+  }
+  return { status: place.as === 'reply' ? 'threaded' : 'counted', channel: root.channel, ts };
+}
+
+/** A step after the message went out: logged when it fails, never thrown (a throw would post the alert again). */
+export const afterPosting = (step: () => Promise<unknown>, what: string) => bestEffort(step, `${what} failed after posting; the alert stands`, undefined, 'warn');
+
+async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string): Promise<{ channel: string; ts: string }> {
+  const res = await slack.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  if (!res.ts) throw new Error(`Slack accepted a message to ${channel} without a ts`);
+  return { channel: res.channel ?? channel, ts: res.ts };
+}

@@ -1,0 +1,59 @@
+// What an occurrence's group shows in Slack (bot/grouping.ts's GroupMessages): a pod's alert as bot/alert.ts renders a
+// verdict, with its buttons; a node's OOM; and the counter line the root carries. Pure: the same text in Slack, in the
+// local console and in tests.
+import type { Envelope } from '#shared/envelope.ts';
+import type { Verdict } from '#shared/verdict.ts';
+import { renderAlert, renderRepeat, type AlertMessage } from './alert.ts';
+import type { GroupMessages } from './grouping.ts';
+import { proposedChange } from './raise-limit.ts';
+import { clip, SLACK_LIMITS, slackText } from './slack-limits.ts';
+
+export interface OccurrenceContext {
+  cluster: string;
+  incidentId: string;
+  /** When it happened (RFC 3339). */
+  occurredAt: string;
+  /** The time counters count to (ms): "3× in 12 min". */
+  now: number;
+}
+
+/** A pod's alert, its reply in the thread, and the counter: of evictions from one node, or of one container's deaths. */
+export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined }): GroupMessages {
+  const raise = proposedChange(verdict);
+  const ctx = { cluster: o.cluster, incidentId: o.incidentId, occurredAt: o.occurredAt, buttons: { ...(o.runbookUrl ? { runbookUrl: o.runbookUrl } : {}), ...(raise ? { raise } : {}) } };
+  return {
+    first: () => renderAlert(verdict, ctx),
+    reply: () => renderRepeat(verdict, ctx),
+    counter: (count, firstAt) =>
+      verdict.kind === 'eviction' && verdict.node
+        ? `${count} pods evicted from node ${verdict.node} in ${minutesSince(o.now, firstAt)} min · latest ${verdict.pod.name} · see thread`
+        : `${verdict.termination?.reason ?? verdict.kind} ${count}× in ${minutesSince(o.now, firstAt)} min · latest ${utcTime(o.occurredAt)} · see thread`,
+  };
+}
+
+/** A node's OOM: the kernel's line, as the node reported it; the pods killed with it get their own alerts. */
+export function nodeOomMessages(envelope: Extract<Envelope, { kind: 'node-oom' }>, node: string, o: OccurrenceContext): GroupMessages {
+  const when = utcTime(o.occurredAt);
+  // The node's name and the kernel line are cluster text: escaped, then clipped (escaping lengthens them).
+  const message = (text: string): AlertMessage => ({
+    text: slackText(text, SLACK_LIMITS.fallbackText),
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: clip(text, SLACK_LIMITS.headerText), emoji: true } },
+      { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${slackText(envelope.event.message ?? '', 2000)}". Pods killed with it get their own alerts.` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`${o.cluster} · node ${node} · ${when} · ${o.incidentId}`, SLACK_LIMITS.contextText) }] },
+    ],
+  });
+  return {
+    first: () => message(`🟠 Node ${node} ran out of memory (${o.cluster})`),
+    reply: () => message(`Node ${node} ran out of memory again at ${when}`),
+    counter: (count, firstAt) => `node-wide OOM ${count}× in ${minutesSince(o.now, firstAt)} min · latest ${when} · see thread`,
+  };
+}
+
+function minutesSince(now: number, firstAt: number): number {
+  return Math.max(1, Math.round((now - firstAt) / 60_000));
+}
+
+function utcTime(at: string): string {
+  return `${new Date(at).toISOString().slice(11, 16)} UTC`;
+}

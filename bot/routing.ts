@@ -1,0 +1,56 @@
+// Where an alert goes, decided from what is known by then — the verdict, the annotations of the pod, its workload and
+// its namespace, the configured routes and whether its workload is muted — and nothing else: no I/O, so every rule is
+// a line in a table of tests (test/unit/bot/routing.test.ts). The reads are bot/post-occurrence.ts's.
+import type { Verdict } from '#shared/verdict.ts';
+
+/** Annotations users put on a pod (template), its workload or its namespace (docs/architecture.md, "Contracts outsiders rely on"). */
+export const CHANNEL_ANNOTATION = 'oombot.io/slack-channel';
+export const RUNBOOK_ANNOTATION = 'oombot.io/runbook';
+export const OPT_OUT_ANNOTATION = 'oombot.io/alerts';
+
+export interface Routing {
+  defaultChannel: string;
+  /** namespace → channel */
+  namespaceChannels?: Record<string, string>;
+  /** Runbook URLs by cause ("limit", "node-pressure", "runtime", "not-oom", "unknown") or "default", used when no
+   *  oombot.io/runbook annotation names one. */
+  runbooks?: Record<string, string>;
+}
+
+export interface RouteInput {
+  /** What routing reads of the verdict: its cause (for the runbook) and its namespace. */
+  verdict: { cause: Verdict['cause']; pod: Pick<Verdict['pod'], 'namespace'> };
+  /** The annotations of each level that could be read, nearest first: the pod's, its workload's, its namespace's. */
+  annotations: Record<string, string>[];
+  routing: Routing;
+  /** Until when its workload is muted (ms), if it is. */
+  mutedUntil?: number | undefined;
+}
+
+export type Route =
+  /** `oombot.io/alerts: "off"` on the nearest level that sets it. */
+  | { to: 'nobody'; because: 'opted-out' }
+  | { to: 'nobody'; because: 'muted'; until: number }
+  | { to: 'channel'; channel: string; runbookUrl?: string };
+
+export function route({ verdict, annotations, routing, mutedUntil }: RouteInput): Route {
+  // The nearest level that sets an annotation wins: a pod's "on" overrides its namespace's "off".
+  const annotation = (key: string) => annotations.map((a) => a[key]).find((v) => v !== undefined);
+  if (annotation(OPT_OUT_ANNOTATION) === 'off') return { to: 'nobody', because: 'opted-out' };
+  if (mutedUntil !== undefined) return { to: 'nobody', because: 'muted', until: mutedUntil };
+  const channel = annotation(CHANNEL_ANNOTATION) ?? routing.namespaceChannels?.[verdict.pod.namespace] ?? routing.defaultChannel;
+  // Only https links become a button: an annotation is written by whoever may edit the workload.
+  const runbookUrl = [annotation(RUNBOOK_ANNOTATION), routing.runbooks?.[verdict.cause], routing.runbooks?.['default']].find(isButtonUrl);
+  return { to: 'channel', channel, ...(runbookUrl ? { runbookUrl } : {}) };
+}
+
+/** A node's own alerts (a node OOM) have no pod to read annotations from: they go to the default channel. */
+export function nodeChannel(routing: Routing): string {
+  return routing.defaultChannel;
+}
+
+/** A URL a Slack button may open: https, parseable, and within Slack's 3,000 characters for a button's url. */
+export function isButtonUrl(url: string | undefined): url is string {
+  if (!url?.startsWith('https://') || url.length > 3000) return false;
+  return URL.canParse(url);
+}
