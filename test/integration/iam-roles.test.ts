@@ -298,11 +298,12 @@ describe('each function under its own role, in its own process', () => {
     expect(await store.auditTrail(incident)).toContainEqual(expect.objectContaining({ userId: 'U0ALICE', action: 'raise-memory-limit', before: '512Mi', after: '640Mi' }));
     expect(slack.messages.filter((m) => m.threadTs === first.ts).at(-1)?.text).toMatch(/^✅ <@U0ALICE> changed the memory limit of api in shop\/Deployment\/cart: 512Mi → 640Mi/);
     expect(JSON.stringify(root.blocks)).toMatch(/✅ Handled: memory limit 512Mi → 640Mi by <@U0ALICE>/);
-    // Stored for the group's later counter updates, and the click marked as applied.
+    // Stored for the group's later counter updates, and the click claimed for good, apart from occurrence claims.
     const verdict = (await store.incident(incident))!.verdict;
     expect((await store.repeatMessage(groupKeyOf('prod-eu', verdict)))?.blocks).toContain('✅ Handled');
-    const claim = await dynamo.client.send(new GetItemCommand({ TableName: stack.ref('OombotTable'), Key: { PK: { S: `OCC#click/${incident}/${actionTs}/U0ALICE` }, SK: { S: 'OCC' } } }));
-    expect(claim.Item?.['state']?.S).toBe('posted');
+    expect(await store.claimClick(`${incident}/${actionTs}/U0ALICE`, Date.now())).toBe('duplicate');
+    const claim = await dynamo.client.send(new GetItemCommand({ TableName: stack.ref('OombotTable'), Key: { PK: { S: `CLICK#${incident}/${actionTs}/U0ALICE` }, SK: { S: 'CLICK' } } }));
+    expect(claim.Item?.['expiresAt']?.N).toBeDefined();
   });
 
   it('a repeat after the raise keeps the handled alert as the counter moves on', async () => {
