@@ -58,10 +58,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     });
 
     it('claims a click once, even when five deliveries race for it, and for good: a dead run is answered by clicking again', async () => {
-      const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimClick('click/inc-1/1764238443.000100/U1', now)));
+      const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimClick('inc-1/1764238443.000100/U1', now)));
       expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
-      expect(await store.claimClick('click/inc-1/1764238443.000100/U1', now + 10 * minute)).toBe('duplicate');
-      expect(await store.claimClick('click/inc-1/1764238443.000100/U2', now)).toBe('claimed');
+      expect(await store.claimClick('inc-1/1764238443.000100/U1', now + 10 * minute)).toBe('duplicate');
+      expect(await store.claimClick('inc-1/1764238443.000100/U2', now)).toBe('claimed');
     });
 
     it('keeps click claims and occurrence claims apart: the same id is one of each', async () => {

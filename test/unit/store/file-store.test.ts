@@ -96,6 +96,15 @@ describe('FileStore on disk', () => {
     expect(await (await FileStore.open(file, { clock: () => clock })).incident('inc-old')).toBeUndefined();
   });
 
+  it('reads a file written before group members and click claims were kept apart, and keeps its groups', async () => {
+    const group = { groupKey: 'evict/prod-eu/ip-10-0-12-7', count: 2, firstAt: now, lastAt: now + minute, expiresAt: now + 2 * day, message: { channel: 'C1', ts: '1.000001' }, members: { 'evict-1': 1, 'evict-2': 2 } };
+    await writeFile(file, JSON.stringify({ version: 1, occurrences: [], groups: [group], mutes: [], incidents: [], audit: [] }));
+    const store = await FileStore.open(file, { clock: () => now });
+    expect(await store.recordRepeat(group.groupKey, now + 2 * minute, 10 * minute, 'evict-3')).toEqual({ count: 3, firstAt: now, message: { channel: 'C1', ts: '1.000001' } });
+    expect(await store.claimClick('inc-1/1764238443.000100/U1', now)).toBe('claimed');
+    expect(await onDisk()).toMatchObject({ members: [{ groupKey: group.groupKey, occurrenceId: 'evict-3', count: 3, firstAt: now }], clicks: [{ clickId: 'inc-1/1764238443.000100/U1' }] });
+  });
+
   it('starts empty without a file, and creates the file and its directories on the first change', async () => {
     file = path.join(dir, 'state', 'oombot', 'store.json');
     const store = await FileStore.open(file);
