@@ -117,7 +117,7 @@ async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown
         pod: envelope.pod,
         // Without the cluster the owner the pod names cannot be checked (kube/owners.ts): it is not taken on its word.
         workload: null,
-        unavailable: [`the cluster "${envelope.cluster}" is not registered with oombot: only what the forwarder sent was used, and the pod's owner could not be checked`],
+        unavailable: [{ source: 'cluster', reason: 'not-registered', detail: envelope.cluster }],
       };
   // What the forwarder saw at that moment counts as much as what the API still has.
   const seen = new Set((base.events ?? []).map((e) => e.metadata?.uid));
