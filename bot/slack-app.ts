@@ -1,10 +1,12 @@
 // What the Slack app answers, wired onto a Bolt App whatever its receiver: AwsLambdaReceiver in AWS (functions/slack),
 // Socket Mode or the local console's HTTP receiver in local mode. Everything is acknowledged first (Slack's 3 s);
 // work that can take longer — the patch, a live diagnosis — is handed to `dispatch` (the async `actions` function).
+// A failure is logged with its stable code under a reference, and only the reference is said (bot/failures.ts).
 import type { App } from '@slack/bolt';
+import type { Logger } from '#shared/log.ts';
 import type { ActionJob } from './actions.ts';
 import { answerAlertAction } from './alert-actions.ts';
-import { logFailure } from './failures.ts';
+import { logFailure, withLogger } from './failures.ts';
 import { ACTIONS } from './alert.ts';
 import { parseOomCommand } from './command.ts';
 import { answerOom, type CommandDeps } from './oom-command.ts';
@@ -14,9 +16,23 @@ import { escapeMrkdwn } from './slack-limits.ts';
 export interface SlackAppDeps extends CommandDeps {
   /** Starts a job outside the request (Lambda async invoke, or a call in-process); resolves once it is handed over. */
   dispatch(job: ActionJob): Promise<void>;
+  /**
+   * The logger of every request (local mode's); without it, the logger of the invocation under way (the Lambda sets
+   * it per invocation, with the request id).
+   */
+  log?: Logger;
 }
 
 export function registerOombot(app: App, deps: SlackAppDeps): void {
+  const { log } = deps;
+  if (log) app.use(({ next }) => withLogger(log, next));
+  // What a listener let through (Bolt wraps it: toOombotError takes the original): logged with its code under a
+  // reference, and thrown on, so that the receiver answers as before (HTTP 500, or Socket Mode's own handling).
+  app.error(async (error) => {
+    logFailure('the Slack app failed', error);
+    throw error;
+  });
+
   app.command('/oom', async ({ command, ack, respond }) => {
     const parsed = parseOomCommand(command.text);
     if (parsed.ok && parsed.command.kind === 'why') {

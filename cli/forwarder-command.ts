@@ -3,7 +3,7 @@
 // hand over the Lease, exit 0. Exit 2 for bad configuration, 1 when leadership was lost or it could not start.
 import { ConfigError, loadConfig } from '../forwarder/config.ts';
 import { Forwarder } from '../forwarder/forwarder.ts';
-import { jsonLog } from '../forwarder/log.ts';
+import { forwarderLogger } from '../forwarder/log.ts';
 import { forwarderMetrics } from '../forwarder/metrics.ts';
 import { startServer } from '../forwarder/server.ts';
 import { eventBridgeSink, stdoutSink } from '../forwarder/sinks.ts';
@@ -29,6 +29,7 @@ Configured from the environment:
   OOMBOT_LEASE_NAME, OOMBOT_LEASE_NAMESPACE (default oombot-forwarder, POD_NAMESPACE or oombot)
   OOMBOT_LEASE_DURATION            how long a silent leader keeps the Lease (default 15s)
   OOMBOT_HTTP_PORT                 /healthz, /readyz, /metrics (default 8080; 0 picks a free port)
+  OOMBOT_LOG_LEVEL                 the JSON logs on stderr: debug, info (default), warn or error
 AWS credentials come from the SDK's standard chain (IRSA, EKS Pod Identity, env); AWS_ENDPOINT_URL_EVENTBRIDGE
 points it elsewhere.`;
 
@@ -45,18 +46,18 @@ export async function forwarderCommand(args: string[], io: Io, env: NodeJS.Proce
     if (error instanceof ConfigError) throw new OombotError('config', `forwarder: ${error.message}`, { cause: error });
     throw error;
   }
-  const log = jsonLog((line) => io.stderr.write(line));
+  const log = forwarderLogger((line) => io.stderr.write(line), env);
   const api = await transport(env);
   const metrics = forwarderMetrics();
   const sink = config.sink === 'stdout' ? stdoutSink((line) => io.stdout.write(line)) : eventBridgeSink(config.eventBus, config.region);
   const forwarder = new Forwarder({ config, api, sink, log, metrics });
   const server = await startServer(config.httpPort, metrics.registry, forwarder);
   const address = server.address();
-  log('info', 'serving probes and metrics', { port: typeof address === 'object' && address ? address.port : config.httpPort, api: api.description });
+  log.info('serving probes and metrics', { port: typeof address === 'object' && address ? address.port : config.httpPort, api: api.description });
 
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
-    log('info', 'stopping', { signal: sig });
+    log.info('stopping', { signal: sig });
     stop.abort();
   };
   if (signal) signal.addEventListener('abort', () => stop.abort(), { once: true });

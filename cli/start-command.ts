@@ -1,9 +1,8 @@
 // `oombot start` (what `npm start` runs): local mode (local/start.ts) in the foreground until Ctrl-C. It prints what it
 // is connected to first, then one line per thing worth a person's attention; the JSON logs of the parts go to
-// OOMBOT_LOG_FILE when set, else only their warnings and errors reach stderr.
-import { appendFileSync } from 'node:fs';
+// OOMBOT_LOG_FILE when set, else only their warnings and errors reach stderr (local/log.ts).
 import { parseArgs } from 'node:util';
-import type { Level, Log } from '../forwarder/log.ts';
+import { localLogger } from '../local/log.ts';
 import { startLocal, type LocalMode } from '../local/start.ts';
 import { stateDir } from '../local/state.ts';
 import { OombotError } from '#shared/errors.ts';
@@ -23,7 +22,7 @@ options:
   --state-dir DIR   where incidents, mutes, the audit log and console messages are kept
                     (default OOMBOT_STATE_DIR, else $XDG_STATE_HOME/oombot, else ~/.local/state/oombot)
 environment: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, OOMBOT_DEFAULT_CHANNEL, OOMBOT_RAISE_POLICY, OOMBOT_RUNBOOKS,
-  OOMBOT_LOG_FILE (the parts' JSON logs).`;
+  OOMBOT_LOG_FILE (the parts' JSON logs; else only warnings and errors, on stderr), OOMBOT_LOG_LEVEL (default info).`;
 
 export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEnv = process.env, until?: Promise<unknown>): Promise<number> {
   let values;
@@ -40,12 +39,7 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new OombotError('bad-usage', `--port must be a port number from 0 to 65535, not "${values.port}"`);
 
   const say = (line: string) => io.stdout.write(`${line}\n`);
-  const logFile = env['OOMBOT_LOG_FILE'];
-  const log: Log = (level: Level, msg: string, fields: Record<string, unknown> = {}) => {
-    const line = `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
-    if (logFile) appendFileSync(logFile, line);
-    else if (level !== 'info') io.stderr.write(line);
-  };
+  const log = localLogger(env, (line) => io.stderr.write(line));
 
   say('oombot local mode: starting…');
   let local: LocalMode | undefined;

@@ -14,7 +14,8 @@ import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
-import { OombotError } from '#shared/errors.ts';
+import { OombotError, toOombotError } from '#shared/errors.ts';
+import { jsonLines, type Logger } from '#shared/log.ts';
 import { Interactions } from './interactions.ts';
 import { LiveEvents } from './live-events.ts';
 import { contentSecurityPolicy, messageHtml, pageHtml } from './page.ts';
@@ -67,7 +68,8 @@ const BOT = { userId: 'U0BOT', botId: 'B0BOT', appId: 'A0OOMBOT', name: 'oombot'
 const TEAM = { id: 'T0LOCAL', name: 'oombot local', domain: 'oombot-local' };
 const MAX_BODY_BYTES = 1 << 20;
 
-export async function startConsole(options: ConsoleOptions): Promise<LocalConsole> {
+/** `log`: where its failures are logged (local mode passes the parts' log); by default warnings and errors on stderr. */
+export async function startConsole(options: ConsoleOptions, log: Logger = jsonLines({ write: (line) => process.stderr.write(line), level: 'warn' })): Promise<LocalConsole> {
   const parsed = ConsoleOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -75,7 +77,7 @@ export async function startConsole(options: ConsoleOptions): Promise<LocalConsol
   }
   const config = parsed.data;
   const workspace = new Workspace(config.stateFile ? await loadState(config.stateFile) : undefined, config.channels);
-  const writer = config.stateFile ? new StateWriter(config.stateFile, () => workspace.snapshot()) : undefined;
+  const writer = config.stateFile ? new StateWriter(config.stateFile, () => workspace.snapshot(), log) : undefined;
   const live = new LiveEvents();
   const who: Identity = { teamId: TEAM.id, teamDomain: TEAM.domain, appId: BOT.appId, userId: config.userId, userName: config.userName, verificationToken: 'local-console-verification-token' };
   let url = '';
@@ -99,8 +101,9 @@ export async function startConsole(options: ConsoleOptions): Promise<LocalConsol
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof ConsoleRequestError) return sendJson(res, error.status, { ok: false, error: error.error, ...(error.detail ? { detail: error.detail } : {}) });
-      console.error('oombot console:', error);
-      sendJson(res, 500, { ok: false, error: 'internal_error', detail: (error as Error).message });
+      // A bug in the console: logged with its code (its stack only at debug), answered as Slack answers one.
+      log.error('console request failed', { method: req.method, path: req.url, error });
+      sendJson(res, 500, { ok: false, error: 'internal_error', detail: toOombotError(error).message });
     });
   });
 

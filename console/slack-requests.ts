@@ -10,6 +10,7 @@
 // - The app must answer within 3 seconds; otherwise the user sees `/oom failed with the error "operation_timeout"`,
 //   and when the app cannot be reached or answers with an error status, "dispatch_failed".
 import { createHmac, randomBytes } from 'node:crypto';
+import { toOombotError } from '#shared/errors.ts';
 
 export const SLACK_ACK_TIMEOUT_MS = 3000;
 
@@ -106,7 +107,7 @@ export async function sendToApp(appUrl: string, signingSecret: string, body: str
       redirect: 'manual',
     });
   } catch (error) {
-    const timedOut = (error as Error).name === 'TimeoutError';
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
     return { ok: false, error: timedOut ? 'operation_timeout' : 'dispatch_failed', detail: timedOut ? `no answer from ${appUrl} within ${timeoutMs / 1000} s` : `cannot reach ${appUrl}: ${causeOf(error)}` };
   }
   const text = await res.text().catch(() => '');
@@ -119,7 +120,9 @@ function triggerId(): string {
   return `${Date.now()}.${Math.floor(Math.random() * 1e9)}.${randomBytes(10).toString('hex')}`;
 }
 
+/** fetch says only "fetch failed"; what failed is its cause (ECONNREFUSED, …). */
 function causeOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && 'code' in cause && typeof cause.code === 'string') return cause.code;
+  return toOombotError(cause ?? error).message;
 }

@@ -4,6 +4,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OombotError, toOombotError } from '#shared/errors.ts';
+import type { Logger } from '#shared/log.ts';
 import { WorkspaceSnapshotSchema, type WorkspaceSnapshot } from './workspace.ts';
 
 /** The console's state file cannot be read (`io`) or does not read as one (`stored-record`). */
@@ -40,6 +41,7 @@ export class StateWriter {
   constructor(
     private readonly file: string,
     private readonly snapshot: () => WorkspaceSnapshot,
+    private readonly log: Logger,
   ) {}
 
   /** Saves soon; several changes in a row make one or two writes. */
@@ -67,7 +69,7 @@ export class StateWriter {
           this.lastError = undefined;
         } catch (error) {
           this.lastError = error;
-          console.error(`oombot console: could not save ${this.file}: ${(error as Error).message}`);
+          this.log.error('could not save the console state; the messages since are kept in memory only', { file: this.file, error });
         }
       }
     } finally {

@@ -2,6 +2,7 @@
 // per request), sends within a short window, resends what failed — whole requests (throttling, network, 5xx) and
 // single entries (`FailedEntryCount` on an HTTP 200) — with full-jitter exponential backoff, and drains on stop.
 // When it is full, enqueue waits: the watch slows down instead of memory growing or entries being dropped.
+import type { Logger } from '#shared/log.ts';
 
 export interface OutboundEntry {
   /** The occurrence id: what makes a resend recognisable downstream. */
@@ -58,7 +59,7 @@ export interface DeliveryOptions {
   flushMs?: number;
   backoff?: { baseMs: number; capMs: number };
   hooks?: DeliveryHooks;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
   random?: () => number;
 }
 
@@ -185,7 +186,7 @@ export class DeliveryQueue {
     } catch (error) {
       // A whole request failed (throttling, network, 5xx after the SDK's own retries): always resend, never drop —
       // a request-level error says nothing about any single entry.
-      this.options.log?.('warn', 'PutEvents request failed; resending the batch', { error: (error as Error).message, entries: batch.length });
+      this.options.log?.warn('PutEvents request failed; resending the batch', { error, entries: batch.length });
       failed = batch.map((_, index) => ({ index }));
     }
     const failedAt = new Map(failed.map((f) => [f.index, f]));
@@ -197,7 +198,7 @@ export class DeliveryQueue {
         return;
       }
       if (f.code && PERMANENT.has(f.code)) {
-        this.options.log?.('error', 'EventBridge refused an entry; it cannot succeed on resend', { occurrenceId: item.entry.id, code: f.code, message: f.message });
+        this.options.log?.error('EventBridge refused an entry; it cannot succeed on resend', { occurrenceId: item.entry.id, code: f.code, message: f.message });
         this.hooks.abandoned?.(item.entry, `${f.code}: ${f.message ?? ''}`);
         return;
       }

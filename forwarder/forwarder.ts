@@ -8,17 +8,17 @@ import { ContextEvents } from './context-events.ts';
 import { DeliveryQueue, type Sink } from './delivery.ts';
 import { buildEnvelope, toEntry } from './envelopes.ts';
 import { electionPeriods, LeaderElector } from './lease.ts';
-import type { Log } from './log.ts';
 import type { ForwarderMetrics } from './metrics.ts';
 import { DeliveryPosition, OccurrenceTracker } from './tracker.ts';
 import { trimEvent, trimPod } from './trim.ts';
 import { ListWatch } from './watch.ts';
+import type { Logger } from '#shared/log.ts';
 
 export interface ForwarderDeps {
   config: ForwarderConfig;
   api: KubeTransport;
   sink: Sink;
-  log: Log;
+  log: Logger;
   metrics: ForwarderMetrics;
 }
 
@@ -70,7 +70,7 @@ export class Forwarder {
     // Resume from the saved position, but never further back than the replay maximum; a first start looks back a
     // little, so that what happened just before the install is not missed.
     this.horizon = saved !== undefined ? Math.max(saved, now - config.replayMaxMs) : now - config.firstStartLookbackMs;
-    log('info', 'forwarding', { cluster: config.cluster, sink: this.d.sink.name, replayFrom: new Date(this.horizon).toISOString() });
+    log.info('forwarding', { cluster: config.cluster, sink: this.d.sink.name, replayFrom: new Date(this.horizon).toISOString() });
     this.tracker = new OccurrenceTracker(config.cluster, this.horizon);
     this.queue.start();
 
@@ -98,7 +98,7 @@ export class Forwarder {
       stopRenewing.abort();
       this.leading = false;
       metrics.leader.set(0);
-      log('error', 'lost the Lease: another replica may lead now; stopping without draining', { queued: this.queue.depth });
+      log.error('lost the Lease: another replica may lead now; stopping without draining', { queued: this.queue.depth });
       return 'lost-leadership';
     }
     const left = await this.queue.drain(DRAIN_MS);
@@ -106,9 +106,9 @@ export class Forwarder {
     await leading;
     this.leading = false;
     metrics.leader.set(0);
-    if (left) log('error', 'stopped with entries undelivered; the next leader replays them from the saved position', { undelivered: left });
+    if (left) log.error('stopped with entries undelivered; the next leader replays them from the saved position', { undelivered: left });
     await elector?.release(this.currentPosition());
-    log('info', 'stopped', { undelivered: left });
+    log.info('stopped', { undelivered: left });
     return 'stopped';
   }
 
@@ -211,12 +211,12 @@ export class Forwarder {
       entry = toEntry(buildEnvelope(config.cluster, o, pod, events, new Date()), config.source);
     } catch (error) {
       // Cannot happen with the last shrink step (a bare envelope); if it ever does, say which occurrence, loudly.
-      log('error', 'cannot build an entry for an occurrence; it is not delivered', { occurrenceId: o.occurrenceId, error: (error as Error).message });
+      log.error('cannot build an entry for an occurrence; it is not delivered', { occurrenceId: o.occurrenceId, error });
       metrics.entries.inc({ result: 'abandoned' });
       this.position.delivered(o.occurrenceId);
       return;
     }
-    log('info', 'occurrence', { occurrenceId: o.occurrenceId, kind: o.kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : undefined, container: o.kind === 'container-termination' ? o.container : undefined, node: o.node, occurredAt: o.occurredAt });
+    log.info('occurrence', { occurrenceId: o.occurrenceId, kind: o.kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : undefined, container: o.kind === 'container-termination' ? o.container : undefined, node: o.node, occurredAt: o.occurredAt });
     await this.queue.enqueue(entry);
   }
 

@@ -4,6 +4,7 @@
 import type { KubeTransport } from '../kube/rest.ts';
 import { sleep } from './sleep.ts';
 import { statusMessage } from '../kube/rest.ts';
+import type { Logger } from '#shared/log.ts';
 
 export const POSITION_ANNOTATION = 'oombot.io/delivered-through';
 
@@ -21,7 +22,7 @@ export interface LeaseOptions {
   durationSeconds?: number;
   renewEveryMs?: number;
   retryEveryMs?: number;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
 }
 
 /**
@@ -68,17 +69,17 @@ export class LeaderElector {
         taken = await this.tryAcquire();
       } catch (error) {
         // The API server may be down or restarting: keep trying, as client-go does; /readyz says "starting" meanwhile.
-        this.o.log?.('warn', 'cannot reach the Lease; retrying', { error: (error as Error).message });
+        this.o.log?.warn('cannot reach the Lease; retrying', { error });
         await sleep(this.retryEveryMs, signal);
         continue;
       }
       if (taken) {
         const saved = Date.parse(this.lease?.metadata.annotations?.[POSITION_ANNOTATION] ?? '');
-        this.o.log?.('info', 'became the leader', { lease: `${this.o.namespace}/${this.o.name}`, savedPosition: Number.isNaN(saved) ? null : new Date(saved).toISOString() });
+        this.o.log?.info('became the leader', { lease: `${this.o.namespace}/${this.o.name}`, savedPosition: Number.isNaN(saved) ? null : new Date(saved).toISOString() });
         return Number.isNaN(saved) ? undefined : saved;
       }
       if (!announced) {
-        this.o.log?.('info', 'another replica leads; standing by', { holder: this.lease?.spec.holderIdentity });
+        this.o.log?.info('another replica leads; standing by', { holder: this.lease?.spec.holderIdentity });
         announced = true;
         onStandby();
       }
@@ -152,7 +153,7 @@ export class LeaderElector {
         if (await this.renew(position())) lastRenewed = Date.now();
         else return 'lost';
       } catch (error) {
-        this.o.log?.('warn', 'renewing the Lease failed', { error: (error as Error).message });
+        this.o.log?.warn('renewing the Lease failed', { error });
       }
       if (Date.now() - lastRenewed > this.durationS * 1000) return 'lost';
     }
@@ -187,6 +188,6 @@ export class LeaderElector {
       ...lease,
       metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [POSITION_ANNOTATION]: new Date(positionMs).toISOString() } },
       spec: { ...lease.spec, holderIdentity: '', renewTime: microTime(Date.now()) },
-    }).catch((error: Error) => this.o.log?.('warn', 'releasing the Lease failed; a standby takes over when it expires', { error: error.message }));
+    }).catch((error: unknown) => this.o.log?.warn('releasing the Lease failed; a standby takes over when it expires', { error }));
   }
 }

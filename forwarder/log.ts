@@ -1,8 +1,8 @@
-// Structured logs: one JSON object per line on stderr (stdout is the stdout sink's). Fields are whatever the caller
-// passes — never tokens or request headers.
-export type Level = 'info' | 'warn' | 'error';
-export type Log = (level: Level, msg: string, fields?: Record<string, unknown>) => void;
+// The forwarder's logs: the logger port (shared/log.ts) as JSON lines on stderr — stdout is the stdout sink's — at
+// OOMBOT_LOG_LEVEL (debug, info, warn, error; default info). Fields are whatever the caller passes; the port redacts
+// what is named like a secret and writes errors as code and message, never request headers or stacks (except at debug).
+import { jsonLines, levelFrom, type Logger } from '#shared/log.ts';
 
-export function jsonLog(write: (line: string) => void = (line) => process.stderr.write(line)): Log {
-  return (level, msg, fields = {}) => write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+export function forwarderLogger(write: (line: string) => void = (line) => process.stderr.write(line), env: NodeJS.ProcessEnv = process.env): Logger {
+  return jsonLines({ write, level: levelFrom(env['OOMBOT_LOG_LEVEL'], 'info') });
 }

@@ -4,6 +4,7 @@
 import type { KubeTransport } from '../kube/rest.ts';
 import { sleep } from './sleep.ts';
 import { statusMessage } from '../kube/rest.ts';
+import type { Logger } from '#shared/log.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -19,7 +20,7 @@ export interface WatchOptions {
   /** Restart a watch that sent nothing (no event, no bookmark) for this long. */
   idleTimeoutMs: number;
   pageSize?: number;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
   onRestart?: (reason: 'idle' | 'error') => void;
   onGone?: () => void;
   random?: () => number;
@@ -60,14 +61,14 @@ export class ListWatch {
         if (error instanceof GoneError) {
           // The server compacted past our resourceVersion: relist; the tracker and the ids absorb what repeats.
           this.options.onGone?.();
-          this.options.log?.('info', 'watch expired (410 Gone); relisting', { path: this.path });
+          this.options.log?.info('watch expired (410 Gone); relisting', { path: this.path });
           rv = undefined;
           continue;
         }
         this.consecutiveFailures += 1;
         this.options.onRestart?.('error');
         const delay = Math.min(30_000, 500 * 2 ** Math.min(this.consecutiveFailures, 6)) * (0.5 + (this.options.random ?? Math.random)() / 2);
-        this.options.log?.('warn', 'watch failed; retrying', { path: this.path, error: (error as Error).message, retryInMs: Math.round(delay) });
+        this.options.log?.warn('watch failed; retrying', { path: this.path, error, retryInMs: Math.round(delay) });
         await sleep(delay, signal);
       }
     }
@@ -147,7 +148,7 @@ export class ListWatch {
     if (gone) throw new GoneError();
     if (idle && !signal.aborted) {
       this.options.onRestart?.('idle');
-      this.options.log?.('warn', 'watch silent for too long; restarting it', { path: this.path, idleMs: this.options.idleTimeoutMs });
+      this.options.log?.warn('watch silent for too long; restarting it', { path: this.path, idleMs: this.options.idleTimeoutMs });
     }
     return rv;
   }

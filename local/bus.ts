@@ -3,12 +3,13 @@
 // at a time, retrying a failed one as Lambda's asynchronous invoke does (twice, with a pause). The analyze step is the
 // production one (postOccurrence); its claim on the occurrence id keeps Slack exactly-once through resends.
 import type { OutboundEntry, PutOutcome, Sink } from '../forwarder/delivery.ts';
-import type { Log } from '../forwarder/log.ts';
+import { toOombotError } from '#shared/errors.ts';
+import type { Logger } from '#shared/log.ts';
 
 export interface BusOptions {
   /** What the analyze Lambda does with one event's detail. */
   analyze(detail: unknown, entry: OutboundEntry): Promise<void>;
-  log: Log;
+  log: Logger;
   concurrency?: number;
   /** Retries after the first attempt (Lambda's async default is 2) and the pause before each. */
   retries?: number;
@@ -57,13 +58,12 @@ export function localBus(o: BusOptions): LocalBus {
         await o.analyze(detail, entry);
         return;
       } catch (error) {
-        const message = (error as Error).message;
         if (attempt >= retries || closed) {
-          deadLetters.push({ id: entry.id, error: message });
-          o.log('error', 'analyze failed; occurrence kept as a dead letter', { id: entry.id, error: message });
+          deadLetters.push({ id: entry.id, error: toOombotError(error).message });
+          o.log.error('analyze failed; occurrence kept as a dead letter', { id: entry.id, error });
           return;
         }
-        o.log('warn', 'analyze failed; retrying', { id: entry.id, attempt: attempt + 1, error: message });
+        o.log.warn('analyze failed; retrying', { id: entry.id, attempt: attempt + 1, error });
         await new Promise((resolve) => setTimeout(resolve, o.retryDelayMs ?? 2_000));
       }
     }

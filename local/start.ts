@@ -15,11 +15,12 @@ import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { runActionJob, slackResponseOrigins, type ActionJob } from '../bot/actions.ts';
 import { postOccurrence } from '../bot/post-occurrence.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
+import { boltLogger } from '../bot/bolt-logger.ts';
+import { withLogger } from '../bot/failures.ts';
 import { registerOombot } from '../bot/slack-app.ts';
 import { startConsole, type LocalConsole } from '../console/server.ts';
 import { loadConfig } from '../forwarder/config.ts';
 import { Forwarder } from '../forwarder/forwarder.ts';
-import type { Log } from '../forwarder/log.ts';
 import { forwarderMetrics } from '../forwarder/metrics.ts';
 import { loadCurrentKubeConfig } from '../cli/kubeconfig.ts';
 import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
@@ -27,6 +28,7 @@ import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.t
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
 import { safeParseEnvelope } from '#shared/envelope.ts';
 import { OombotError } from '#shared/errors.ts';
+import type { Logger } from '#shared/log.ts';
 import { makeActionDeps, makeBackend, makePostDeps, postSettings } from '../functions/compose.ts';
 import { loadEnv, LocalEnvSchema, type LocalConfig } from '../functions/env.ts';
 import { FileStore } from '../store/file.ts';
@@ -57,7 +59,8 @@ export interface LocalOptions {
   demoSpeed?: number;
   /** Human-readable progress lines. */
   say: (line: string) => void;
-  log: Log;
+  /** The parts' logs (local/log.ts): the forwarder's, the analyze step's, the Slack app's, Bolt's, the console's. */
+  log: Logger;
 }
 
 export interface LocalMode {
@@ -83,7 +86,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
   const env: LocalConfig = loadEnv(LocalEnvSchema, o.env);
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => o.log('warn', 'stopping a part failed', { error: (error as Error).message }));
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => o.log.warn('stopping a part failed', { error }));
   };
   try {
     await mkdir(o.stateDir, { recursive: true });
@@ -105,20 +108,21 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     let consoleHandle: LocalConsole | undefined;
     if (socketMode) {
       const slackApi = env.OOMBOT_SLACK_API_URL ? { slackApiUrl: env.OOMBOT_SLACK_API_URL } : {};
-      app = new App({ token: env.SLACK_BOT_TOKEN!, appToken: env.SLACK_APP_TOKEN!, socketMode: true, logLevel: LogLevel.WARN, clientOptions: slackApi });
+      app = new App({ token: env.SLACK_BOT_TOKEN!, appToken: env.SLACK_APP_TOKEN!, socketMode: true, logger: boltLogger(() => o.log), logLevel: LogLevel.WARN, clientOptions: slackApi });
       slack = { slackToken: env.SLACK_BOT_TOKEN!, slackApiUrl: env.OOMBOT_SLACK_API_URL };
     } else {
       // The console signs its requests as Slack does, with a secret made for this run; Bolt checks them as in AWS.
       const signingSecret = randomBytes(24).toString('hex');
       const botToken = `xoxb-local-${randomBytes(12).toString('hex')}`;
-      const receiver = new HTTPReceiver({ signingSecret, endpoints: '/slack/events', processBeforeResponse: true, logLevel: LogLevel.WARN });
-      app = new App({ receiver, authorize: async () => ({}), logLevel: LogLevel.WARN });
+      const logger = boltLogger(() => o.log);
+      const receiver = new HTTPReceiver({ signingSecret, endpoints: '/slack/events', processBeforeResponse: true, logger, logLevel: LogLevel.WARN });
+      app = new App({ receiver, authorize: async () => ({}), logger, logLevel: LogLevel.WARN });
       const appServer = http.createServer(receiver.requestListener);
       await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
       stops.push(() => new Promise((resolve) => appServer.close(resolve)));
       const appUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/slack/events`;
       try {
-        consoleHandle = await startConsole({ port: o.port, botToken, signingSecret, appUrl, userId: CONSOLE_USER, stateFile: path.join(o.stateDir, 'console.json'), channels: { [CONSOLE_CHANNEL.id]: CONSOLE_CHANNEL.name } });
+        consoleHandle = await startConsole({ port: o.port, botToken, signingSecret, appUrl, userId: CONSOLE_USER, stateFile: path.join(o.stateDir, 'console.json'), channels: { [CONSOLE_CHANNEL.id]: CONSOLE_CHANNEL.name } }, o.log.child({ component: 'console' }));
       } catch (error) {
         if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') throw new LocalModeError('bad-usage', `port ${o.port} is in use: start with --port <another port> (or --port 0 for any free one)`);
         throw error;
@@ -138,7 +142,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     }
     if (!kc) {
       o.say('cluster    none reachable in your kubeconfig: starting a local control plane (etcd + kube-apiserver) for the demo…');
-      controlPlane = await startControlPlane({ log: (line) => o.log('info', line) });
+      controlPlane = await startControlPlane({ log: (line) => o.log.info(line, { component: 'control-plane' }) });
       stops.push(() => controlPlane!.stop());
       kc = controlPlane.adminKubeConfig();
       // For a person (and a test) to look at the demo with kubectl while it runs.
@@ -158,9 +162,11 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       log: o.log,
       analyze: async (detail) => {
         const parsed = safeParseEnvelope(detail);
-        if (!parsed.success) return o.log('error', 'malformed envelope rejected', { reason: parsed.error });
-        const outcome = await postOccurrence(postDeps, parsed.data);
-        o.log('info', 'occurrence handled', { occurrenceId: parsed.data.occurrenceId, status: outcome.status });
+        if (!parsed.success) return o.log.error('malformed envelope rejected', { reason: parsed.error });
+        // What the analyze step logs (bot/failures.ts) goes to the parts' log, with the occurrence id on each line.
+        const log = o.log.child({ occurrenceId: parsed.data.occurrenceId });
+        const outcome = await withLogger(log, () => postOccurrence(postDeps, parsed.data));
+        log.info('occurrence handled', { status: outcome.status });
       },
     });
 
@@ -168,12 +174,13 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     const actionDeps = makeActionDeps(backend, { policy, responseOrigins: consoleHandle ? [new URL(consoleHandle.url).origin] : slackResponseOrigins(env.OOMBOT_SLACK_API_URL) });
     const jobs = new Set<Promise<void>>();
     const dispatch = async (job: ActionJob) => {
-      const run = runActionJob(actionDeps, job)
-        .catch((error: unknown) => o.log('error', 'action failed', { kind: job.kind, error: (error as Error).message }))
+      const log = o.log.child({ kind: job.kind, userId: job.userId });
+      const run = withLogger(log, () => runActionJob(actionDeps, job))
+        .catch((error: unknown) => log.error('action failed', { error }))
         .finally(() => jobs.delete(run));
       jobs.add(run);
     };
-    registerOombot(app, { store, cluster, clusters: backend.clusters, dispatch });
+    registerOombot(app, { store, cluster, clusters: backend.clusters, dispatch, log: o.log });
     if (socketMode) {
       await app.start();
       stops.push(() => app.stop());
@@ -207,7 +214,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       demo = await playDemo(kc, { signal: stopDemo.signal, log: (line) => o.say(`demo       ${line.replace(/^demo:? /, '')}`), ...(o.demoSpeed ? { speed: o.demoSpeed } : {}) });
       const finished = demo.finished.then(
         (how) => how === 'played' && o.say('demo       all scenarios played; press the buttons, or try /oom why in the console'),
-        (error: unknown) => o.log('error', 'the demo stopped', { error: (error as Error).message }),
+        (error: unknown) => o.log.error('the demo stopped', { error }),
       );
       stops.push(async () => {
         stopDemo.abort();

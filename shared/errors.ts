@@ -154,8 +154,11 @@ function systemError(error: unknown): SystemError | undefined {
 
 /** @slack/web-api's and @slack/bolt's coded errors (`code` slack_webapi_… or slack_bolt_…). */
 function slackError(error: Error): OombotError | undefined {
-  const e = error as Error & { code?: unknown; data?: { error?: unknown }; original?: unknown; statusCode?: unknown; retryAfter?: unknown };
+  const e = error as Error & { code?: unknown; data?: { error?: unknown }; original?: unknown; originals?: unknown; statusCode?: unknown; retryAfter?: unknown };
   if (typeof e.code !== 'string' || !e.code.startsWith('slack_')) return undefined;
+  // Bolt wraps what a listener threw (asCodedError): what counts is the original.
+  if (e.code === 'slack_bolt_unknown_error' && e.original !== undefined) return toOombotError(e.original);
+  if (e.code === 'slack_bolt_multiple_listener_error' && Array.isArray(e.originals) && e.originals.length) return toOombotError(e.originals[0]);
   if (e.code === 'slack_webapi_platform_error') {
     const what = typeof e.data?.error === 'string' ? e.data.error : 'unknown';
     if (SLACK_FORBIDDEN.has(what)) return new OombotError('forbidden', `Slack refused the token (${what}): check the bot token and the app's scopes`, { cause: error });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocal, type LocalMode } from '../../local/start.ts';
+import { silentLogger } from '#shared/log.ts';
 import { container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
@@ -21,7 +22,7 @@ beforeAll(async () => {
   process.env['KUBECONFIG'] = path.join(state, 'kubeconfig');
   await createNamespace(cluster.admin, 'shop');
   await createNode(cluster.admin, node() as unknown as V1Node);
-  local = await startLocal({ port: 0, stateDir: path.join(state, 'oombot'), env: {}, say: () => {}, log: () => {} });
+  local = await startLocal({ port: 0, stateDir: path.join(state, 'oombot'), env: {}, say: () => {}, log: silentLogger });
 });
 afterAll(async () => {
   await local?.stop();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocal, type LocalMode } from '../../local/start.ts';
+import { silentLogger } from '#shared/log.ts';
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
 import { startSocketModeDouble, type SocketModeDouble } from '../support/socket-mode-double.ts';
 import { until } from './forwarder-testbed.ts';
@@ -29,7 +30,7 @@ beforeAll(async () => {
     demoSpeed: 10,
     env: { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_APP_TOKEN: 'xapp-1-test', OOMBOT_DEFAULT_CHANNEL: 'C0ALERTS', OOMBOT_SLACK_API_URL: slack.apiUrl, OOMBOT_RAISE_POLICY: '{"allowed":{"demo":["U0ALICE"]}}' },
     say: () => {},
-    log: () => {},
+    log: silentLogger,
   });
   await socket.connected;
 });
