@@ -7,6 +7,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // A few unit tests start a process (the bin through tsx, a store writer to kill): about a second alone, more
+          // than vitest's default 5 s on a loaded 2-core machine. A real hang still fails.
+          testTimeout: 30_000,
         },
       },
       {
