@@ -14,6 +14,9 @@ import { performance } from 'node:perf_hooks';
 import { inputFromDump, readDump } from '../cli/dump-input.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import { DiagnosisInputSchema, type DiagnosisInput } from '#shared/diagnosis-input.ts';
+import { recommendFromCurve } from '#shared/curve-recommend.ts';
+import { classifyCurve } from '#shared/memory-curve.ts';
+import { climb, makeSeries } from '../test/support/memory-series.ts';
 
 const NODE_PODS = Number(process.env['BENCH_NODE_PODS'] ?? 110);
 const fixtures = path.join(import.meta.dirname, '../test/fixtures/kubectl');
@@ -124,3 +127,9 @@ console.log(`goal ≥ 10,000 diagnoses/s on production-shaped input: ${prod.perS
 
 storm('light', light.map((f) => f.input));
 storm('production-shaped', [production.input]);
+
+// What a memory curve adds to a diagnosis that has samples (issue 12): half an hour of 30 s samples classified and a
+// limit sized from them.
+const series = makeSeries({ minutes: 30, level: climb(380, 4), noiseMi: 2, limitMi: 512, killedAfterSeconds: 20 });
+const curve = rate(() => recommendFromCurve(series, classifyCurve(series, { killedAtLimit: true }), { killedAtLimit: true, nodeCap: 14 * 2 ** 30 }), 1000);
+console.log(`\nmemory curve, ${series.samples.length} samples (classifyCurve + recommendFromCurve): ${Math.round(curve.perSecond)}/s, ${curve.meanUs.toFixed(1)} µs each`);
