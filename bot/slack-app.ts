@@ -27,9 +27,11 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
   const { log } = deps;
   if (log) app.use(({ next }) => withLogger(log, next));
   // What a listener let through (Bolt wraps it: toOombotError takes the original): logged with its code under a
-  // reference, and thrown on, so that the receiver answers as before (HTTP 500, or Socket Mode's own handling).
+  // reference, and thrown on, so that the receiver answers as before (HTTP 500, or Socket Mode's own handling). Bolt
+  // calls this outside the middleware above, hence the logger again.
   app.error(async (error) => {
-    logFailure('the Slack app failed', error);
+    if (log) withLogger(log, () => logFailure('the Slack app failed', error));
+    else logFailure('the Slack app failed', error);
     throw error;
   });
 

@@ -46,4 +46,20 @@ describe('the Slack app with a logger', () => {
     const reference = lines[0]!['reference'] as string;
     expect(answer?.text).toBe(`That failed on my side; try again in a minute. If it keeps failing, give your oombot operator this reference: \`${reference}\`.`);
   });
+
+  it('logs what escapes a listener to that logger too, and throws it on as Bolt would', async () => {
+    const store = await FileStore.open(path.join(dir, 'ok', 'store.json'));
+    const lines: LogFields[] = [];
+    const log = jsonLines({ write: (line) => lines.push(JSON.parse(line) as LogFields) });
+    const app = new App({ receiver, authorize: async () => ({}), logger: boltLogger(() => log) });
+    registerOombot(app, { store, cluster: () => undefined, clusters: ['prod'], dispatch: async () => {}, log });
+    const event = {
+      body: { command: '/oom', text: 'help', user_id: 'U0ALICE', team_id: 'T0', channel_id: 'C0', response_url: 'https://hooks.slack.com/commands/T0/1/x', trigger_id: '1.2.x' },
+      ack: async () => {
+        throw new Error('the acknowledgement could not be sent');
+      },
+    };
+    await expect(app.processEvent(event)).rejects.toThrow('the acknowledgement could not be sent');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'the Slack app failed', errorCode: 'internal', error: 'the acknowledgement could not be sent', reference: expect.any(String) }));
+  });
 });
