@@ -3,8 +3,16 @@
 // `Time` is when it happened.
 import * as z from 'zod';
 import { EventSchema, PodSchema } from './k8s-objects.ts';
+import { EncodedSeriesSchema } from './memory-series.ts';
 
+/**
+ * Version 1: the occurrence and what the forwarder held about it. Version 2 adds `memory`: what the forwarder sampled
+ * before the death (docs/domain.md §14). The forwarder writes version 2 only when it has memory to carry, so a reader
+ * that knows only version 1 keeps reading every envelope without samples and rejects, by version, those with them.
+ */
 export const ENVELOPE_VERSION = 1;
+export const ENVELOPE_VERSION_WITH_MEMORY = 2;
+export const ENVELOPE_VERSIONS = [ENVELOPE_VERSION, ENVELOPE_VERSION_WITH_MEMORY] as const;
 export const DEFAULT_SOURCE = 'oombot.forwarder';
 
 export const OccurrenceKindSchema = z.enum(['container-termination', 'pod-eviction', 'node-oom']);
@@ -17,8 +25,34 @@ export const DETAIL_TYPES: Record<OccurrenceKind, string> = {
   'node-oom': 'Node OOM',
 };
 
+/** One of the node's biggest memory users at the forwarder's last sample before a node-wide kill or eviction. */
+export const NodeMemoryUserSchema = z.object({
+  namespace: z.string().min(1),
+  pod: z.string().min(1),
+  container: z.string().min(1),
+  workingSetBytes: z.number().nonnegative(),
+  /** Its memory request, when it has one: who used most above their request is who pushed the node over. */
+  requestBytes: z.number().nonnegative().optional(),
+});
+export type NodeMemoryUser = z.infer<typeof NodeMemoryUserSchema>;
+
+/** At most this many of a node's top users travel: enough to name who pushed it over, small under PutEvents' 256 KB. */
+export const MAX_NODE_MEMORY_USERS = 10;
+
+export const OccurrenceMemorySchema = z.object({
+  /** The dead (or evicted) container's working set up to the kill, compact (shared/memory-series.ts). */
+  series: EncodedSeriesSchema.optional(),
+  /** For node pressure: the node's top memory users at the last sample, biggest first. */
+  nodeTop: z.array(NodeMemoryUserSchema).max(MAX_NODE_MEMORY_USERS).optional(),
+  /** When the node's top users were sampled (RFC 3339). */
+  nodeSampledAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type OccurrenceMemory = z.infer<typeof OccurrenceMemorySchema>;
+
 const base = {
-  version: z.literal(ENVELOPE_VERSION),
+  version: z.union([z.literal(ENVELOPE_VERSION), z.literal(ENVELOPE_VERSION_WITH_MEMORY)]),
+  /** Version 2 only: what the forwarder sampled before the death. */
+  memory: OccurrenceMemorySchema.optional(),
   /** Derived from what happened, never from when it was seen: a resend carries the same id. */
   occurrenceId: z.string().min(1),
   cluster: z.string().min(1),
@@ -31,7 +65,7 @@ const base = {
   events: z.array(EventSchema).default([]),
 };
 
-export const EnvelopeSchema = z.discriminatedUnion('kind', [
+const EnvelopeKindsSchema = z.discriminatedUnion('kind', [
   z.object({
     ...base,
     kind: z.literal('container-termination'),
@@ -43,6 +77,12 @@ export const EnvelopeSchema = z.discriminatedUnion('kind', [
   z.object({ ...base, kind: z.literal('pod-eviction'), pod: PodSchema }),
   z.object({ ...base, kind: z.literal('node-oom'), event: EventSchema }),
 ]);
+
+export const EnvelopeSchema = EnvelopeKindsSchema.superRefine((e, ctx) => {
+  if (e.memory && e.version !== ENVELOPE_VERSION_WITH_MEMORY) {
+    ctx.addIssue({ code: 'custom', path: ['version'], message: `an envelope that carries memory is version ${ENVELOPE_VERSION_WITH_MEMORY}` });
+  }
+});
 export type Envelope = z.infer<typeof EnvelopeSchema>;
 
 /** For batches and dead-letter logs: the result keeps the original input (docs/code-style.md, two parse modes). */
