@@ -2,6 +2,8 @@
 // text) that the CLI prints, the alert renders and the store keeps. The JSON contract in docs/architecture.md reads
 // from this schema.
 import * as z from 'zod';
+import { CurveSchema } from './memory-curve.ts';
+import { EncodedSeriesSchema } from './memory-series.ts';
 import { RuntimeSchema } from './runtime-oom.ts';
 import { UnseenEntrySchema } from './unseen.ts';
 
@@ -121,5 +123,11 @@ export const VerdictSchema = z.object({
    */
   unseen: z.array(UnseenEntrySchema).optional().catch(undefined),
   recommendation: RecommendationSchema.optional(),
+  /**
+   * The container's memory before the death, where the forwarder sampled it (docs/domain.md §14): its samples, compact,
+   * so the alert and `/oom why` can draw them, and what their curve says. Optional: without samples, or stored before
+   * it existed. A trajectory this version cannot read drops itself, not the verdict.
+   */
+  trajectory: z.object({ series: EncodedSeriesSchema, curve: CurveSchema }).optional().catch(undefined),
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
