@@ -16,7 +16,7 @@ const testbed = useForwarderTestbed({ namespaces: [] });
 const { cluster } = testbed;
 const SPEED = 100;
 
-const envelopes = (): Envelope[] => testbed.bus.accepted.map((e) => EnvelopeSchema.parse(JSON.parse(e.Detail)));
+const envelopes = (): Envelope[] => testbed.published().map((e) => EnvelopeSchema.parse(JSON.parse(e.Detail)));
 
 /** What the forwarder published about one scenario: its pods' terminations and evictions, its node's OOM events. */
 function published(s: DemoScenario): Envelope[] {
@@ -35,11 +35,11 @@ async function play(): Promise<string[]> {
   return lines;
 }
 
-/** Waits until the forwarder has published `rounds` plays' worth, then a little longer for anything extra. */
+/** Waits until the forwarder has published `rounds` plays' worth, and anything extra the plays were going to cause. */
 async function forwarded(rounds: number): Promise<void> {
   const total = rounds * DEMO_SCENARIOS.reduce((n, s) => n + s.occurrences, 0);
   await until(`${total} occurrences`, () => envelopes().length >= total);
-  await new Promise((r) => setTimeout(r, 1_000));
+  await testbed.settle();
 }
 
 beforeAll(async () => {
