@@ -58,7 +58,7 @@ async function openEvents(url: string) {
       const found = events.find((e) => Object.entries(fields).every(([k, v]) => e[k] === v) && (html === undefined || String(e['html']).includes(html)));
       if (!found) throw new Error(`no event ${JSON.stringify(fields)} in ${JSON.stringify(events.map((e) => [e['kind'], e['ts']]))}`);
       return found;
-    }, { timeout: 5000, interval: 20 }),
+    }, { timeout: 15_000, interval: 20 }),
     close: () => controller.abort(),
   };
 }
@@ -241,14 +241,14 @@ describe('slash commands and clicks, to a real Bolt app', () => {
       api_app_id: 'A0OOMBOT',
       response_url: expect.stringMatching(new RegExp(`^${local.url}/respond/`)),
     });
-    await vi.waitFor(() => expect(local.messages().at(-1)).toMatchObject({ channel: root.channel, ephemeral: true, text: 'Evidence for inc-7f3a' }));
+    await vi.waitFor(() => expect(local.messages().at(-1)).toMatchObject({ channel: root.channel, ephemeral: true, text: 'Evidence for inc-7f3a' }), { timeout: 15_000 });
     expect(local.messages().at(-1)?.threadTs).toBeUndefined();
   });
 
   it('replaces the clicked message when the answer says replace_original', async () => {
     const before: ConsoleMessage = local.messages().find((m) => m.ts === root.ts)!;
     await ui(local.url, 'action', { channel: root.channel, ts: root.ts, actionId: ACTIONS.mute1h });
-    await vi.waitFor(() => expect(local.messages().find((m) => m.ts === root.ts)).toMatchObject({ text: 'Muted for 1 h.', blocks: [], updates: before.updates + 1 }));
+    await vi.waitFor(() => expect(local.messages().find((m) => m.ts === root.ts)).toMatchObject({ text: 'Muted for 1 h.', blocks: [], updates: before.updates + 1 }), { timeout: 15_000 });
     await events.next({ kind: 'update', ts: root.ts }, 'Muted for 1 h.');
   });
 
