@@ -8,8 +8,27 @@
 // (bench/diagnose.bench.ts). A caller holding raw input in one piece decodes it with `DiagnosisInputSchema.parse` first;
 // the types leave no other way in.
 import * as z from 'zod';
+import { NodeMemoryUserSchema, type OccurrenceMemory } from './envelope.ts';
 import { EventSchema, KubeletConfigzSchema, KubeletSummarySchema, NodeSchema, PodMetricsSchema, PodSchema } from './k8s-objects.ts';
-import { UnseenEntrySchema } from './unseen.ts';
+import { MemorySeriesSchema, safeDecodeSeries } from './memory-series.ts';
+import { UnseenEntrySchema, type UnseenEntry } from './unseen.ts';
+
+/**
+ * What the forwarder sampled before the death (docs/domain.md §14), decoded: the envelope carries it compact
+ * (shared/envelope.ts `memory`), `memoryInput` reads it.
+ */
+export const MemoryInputSchema = z.object({
+  /**
+   * A container's working set up to the kill. Used when it is the diagnosed container's; without `killedAt`, the
+   * diagnosis takes the kill from the termination's `finishedAt`, and the limit and request from the pod.
+   */
+  series: MemorySeriesSchema.optional(),
+  /** The node's top memory users at the last sample, biggest first: who pushed the node over. */
+  nodeTop: z.array(NodeMemoryUserSchema).optional(),
+  /** When those were sampled (RFC 3339). */
+  nodeSampledAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type MemoryInput = z.infer<typeof MemoryInputSchema>;
 
 export const DiagnosisInputSchema = z.object({
   pod: PodSchema,
@@ -31,6 +50,23 @@ export const DiagnosisInputSchema = z.object({
    * replace the engine's own lines about the same source. None when absent.
    */
   unavailable: z.array(UnseenEntrySchema).optional(),
+  /** What the forwarder sampled before the death; absent when it sampled nothing (an envelope of version 1). */
+  memory: MemoryInputSchema.optional(),
 });
 /** Decoded input: objects with the schemas' defaults filled in, as the edges produce them. */
 export type DiagnosisInput = z.infer<typeof DiagnosisInputSchema>;
+
+/**
+ * The envelope's memory part as diagnosis input: the series decoded, once, where it entered. Samples this version
+ * cannot read are left out and said under "Not seen"; the rest of the occurrence is diagnosed as ever.
+ */
+export function memoryInput(memory: OccurrenceMemory | undefined): { memory?: MemoryInput; unavailable: UnseenEntry[] } {
+  if (!memory) return { unavailable: [] };
+  const decoded = memory.series ? safeDecodeSeries(memory.series) : undefined;
+  const out: MemoryInput = {};
+  if (decoded?.success) out.series = decoded.data;
+  if (memory.nodeTop) out.nodeTop = memory.nodeTop;
+  if (memory.nodeSampledAt) out.nodeSampledAt = memory.nodeSampledAt;
+  const unavailable: UnseenEntry[] = decoded && !decoded.success ? [{ source: 'memory-samples', reason: 'failed', detail: 'sent in a form this version cannot read' }] : [];
+  return { ...(Object.keys(out).length ? { memory: out } : {}), unavailable };
+}

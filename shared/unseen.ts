@@ -24,6 +24,7 @@ export const UnseenSourceSchema = z.enum([
   'runtime-version', // the container runtime's version on the node
   'termination-log', // the container's last log lines in its termination message
   'runtime-setting', // a program's memory setting, not on its command line
+  'memory-samples', // the container's working set before the kill, as the forwarder sampled it (docs/domain.md §14)
 ]);
 export type UnseenSource = z.infer<typeof UnseenSourceSchema>;
 
@@ -39,6 +40,7 @@ export const UnseenReasonSchema = z.enum([
   'not-verified', // a reference that could not be checked, or did not hold
   'not-registered', // the cluster is not one oombot may ask
   'not-reported', // whoever would have written it did not
+  'too-few', // it was there, but too little of it to read anything from (samples too few or too short)
 ]);
 export type UnseenReason = z.infer<typeof UnseenReasonSchema>;
 
@@ -88,6 +90,7 @@ const NAMES: Record<UnseenSource, (node: string | undefined) => string> = {
   'runtime-version': () => 'the container runtime version',
   'termination-log': () => "the container's last log lines",
   'runtime-setting': () => 'the memory setting',
+  'memory-samples': () => "the container's memory before the kill (the forwarder's samples)",
 };
 
 /** What the engine misses when it has no such source, or the source did not say: the line names what it would tell. */
@@ -101,6 +104,7 @@ const LACKING: Partial<Record<UnseenSource, (detail: string | undefined) => stri
   'runtime-version': () => 'the container runtime version (old runtimes reported OOM kills as Error/137)',
   'termination-log': () => "the container's last log lines (terminationMessagePolicy: FallbackToLogsOnError puts them in the termination message)",
   'runtime-setting': (setting) => `${setting ?? 'the memory setting'}: not on its command line (a config file sets it, or it is unlimited)`,
+  'memory-samples': () => "the container's memory before the kill, to tell a leak from load (the forwarder sent no samples of it)",
 };
 
 /** Why a read failed, in words: what follows "the node object (n): ". Also the owner check's words (kube/collect.ts). */
@@ -128,6 +132,8 @@ export function reasonWords(reason: UnseenReason, detail: string | undefined): s
       return 'not registered with oombot';
     case 'not-reported':
       return detail ? `not reported (${detail})` : 'not reported';
+    case 'too-few':
+      return `too few to tell${detail ? ` (${detail})` : ''}`;
   }
 }
 

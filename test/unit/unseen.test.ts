@@ -24,6 +24,10 @@ describe('unseenSentence', () => {
     [{ source: 'runtime-version', reason: 'not-reported' }, 'the container runtime version (old runtimes reported OOM kills as Error/137)'],
     [{ source: 'termination-log', reason: 'not-reported' }, "the container's last log lines (terminationMessagePolicy: FallbackToLogsOnError puts them in the termination message)"],
     [{ source: 'runtime-setting', reason: 'not-reported', detail: "Redis's maxmemory" }, "Redis's maxmemory: not on its command line (a config file sets it, or it is unlimited)"],
+    // The forwarder's samples of the container before the kill (shared/trajectory.ts, shared/diagnosis-input.ts).
+    [{ source: 'memory-samples', reason: 'too-few', detail: '5 samples over 2 min; at least 8 over 4 min needed' }, "the container's memory before the kill (the forwarder's samples): too few to tell (5 samples over 2 min; at least 8 over 4 min needed)"],
+    [{ source: 'memory-samples', reason: 'failed', detail: 'sent in a form this version cannot read' }, "the container's memory before the kill (the forwarder's samples): sent in a form this version cannot read"],
+    [{ source: 'memory-samples', reason: 'not-reported' }, "the container's memory before the kill, to tell a leak from load (the forwarder sent no samples of it)"],
     // The CLI's files.
     [{ source: 'node', reason: 'not-in-input', detail: `add kubectl get node ${NODE} -o json; they hold node ip-10-0-99-1` }, `the node object (${NODE}): not in the input files (add kubectl get node ${NODE} -o json; they hold node ip-10-0-99-1)`],
     [{ source: 'node-pods', reason: 'not-in-input', detail: 'add kubectl get pods -A' }, `other pods on node ${NODE} (to size what the node can give): not in the input files (add kubectl get pods -A)`],
