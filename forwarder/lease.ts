@@ -3,7 +3,7 @@
 // replay position on the Lease, so whoever leads next — a new leader or the same process restarted — resumes there.
 import type { KubeTransport } from '../kube/rest.ts';
 import { sleep } from './sleep.ts';
-import { statusMessage } from '../kube/rest.ts';
+import { KubeStatusError, statusMessage } from '../kube/rest.ts';
 import type { Logger } from '#shared/log.ts';
 
 export const POSITION_ANNOTATION = 'oombot.io/delivered-through';
@@ -105,9 +105,9 @@ export class LeaderElector {
         return true;
       }
       if (created.status === 409) return false; // another replica created it first
-      throw new Error(`creating Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(created)}`);
+      throw new KubeStatusError(created.status, `creating Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(created)}`);
     }
-    if (res.status !== 200) throw new Error(`reading Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
+    if (res.status !== 200) throw new KubeStatusError(res.status, `reading Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
     const lease = res.body as Lease;
     this.lease = lease;
     const holder = lease.spec.holderIdentity;
@@ -137,7 +137,7 @@ export class LeaderElector {
       return true;
     }
     if (res.status === 409) return false;
-    throw new Error(`writing Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
+    throw new KubeStatusError(res.status, `writing Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
   }
 
   /**
@@ -172,7 +172,7 @@ export class LeaderElector {
       // Someone else wrote the Lease: re-read to learn whether it is still ours (a renewal racing our own write). If
       // it cannot be read, this renewal failed: keepLeading gives up once renewals have failed for the duration.
       const res = await this.api.get(`${this.path}/${this.o.name}`);
-      if (res.status !== 200) throw new Error(`re-reading Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
+      if (res.status !== 200) throw new KubeStatusError(res.status, `re-reading Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
       this.lease = res.body as Lease;
       // Still ours (our own earlier write raced this one): the next tick renews.
       return this.lease?.spec.holderIdentity === this.o.identity;

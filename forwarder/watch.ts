@@ -3,7 +3,7 @@
 // resourceVersion (bookmarks keep it fresh), relists after 410 Gone, and restarts a watch that has gone silent.
 import type { KubeTransport } from '../kube/rest.ts';
 import { sleep } from './sleep.ts';
-import { statusMessage } from '../kube/rest.ts';
+import { KubeStatusError, statusMessage } from '../kube/rest.ts';
 import type { Logger } from '#shared/log.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -88,7 +88,7 @@ export class ListWatch {
       if (signal.aborted) return rv;
       // The continue token expired mid-list (etcd compacted past it): list again from the start.
       if (res.status === 410) throw new GoneError();
-      if (res.status !== 200) throw new Error(`list ${this.path}: ${statusMessage(res)} (HTTP ${res.status})`);
+      if (res.status !== 200) throw new KubeStatusError(res.status, `list ${this.path}: ${statusMessage(res)} (HTTP ${res.status})`);
       const body = res.body as { metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, unknown>[] };
       for (const item of body.items ?? []) {
         if (signal.aborted) return rv;
@@ -132,7 +132,7 @@ export class ListWatch {
               stop.abort();
               return;
             }
-            throw new Error(`watch ${this.path}: ${String((event.object as { message?: string }).message ?? 'error event')}`);
+            throw new KubeStatusError(event.object.code ?? 0, `watch ${this.path}: ${String((event.object as { message?: string }).message ?? 'error event')}`);
           }
           const next = event.object.metadata?.resourceVersion;
           if (event.type !== 'BOOKMARK') await this.handler.event(event.type as WatchEventType, event.object);
@@ -140,7 +140,7 @@ export class ListWatch {
         },
       });
       if (res.status === 410) gone = true;
-      else if (res.status !== 200) throw new Error(`watch ${this.path}: ${statusMessage(res)} (HTTP ${res.status})`);
+      else if (res.status !== 200) throw new KubeStatusError(res.status, `watch ${this.path}: ${statusMessage(res)} (HTTP ${res.status})`);
     } finally {
       clearInterval(timer);
       signal.removeEventListener('abort', onAbort);

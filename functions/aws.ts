@@ -10,6 +10,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { ActionJob } from '../bot/actions.ts';
+import { OombotError } from '#shared/errors.ts';
 import { clusterRegistry, type ClusterEntry } from '../kube/cluster-registry.ts';
 import { DynamoStore } from '../store/dynamo.ts';
 import type { ActionsConfig } from './env.ts';
@@ -18,7 +19,7 @@ import type { Parts } from './compose.ts';
 /** A SecureString from SSM, decrypted; `what` names it in the error when the parameter is empty. */
 export async function secureParameter(name: string, what: string): Promise<string> {
   const value = (await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
-  if (!value) throw new Error(`SSM parameter ${name} has no value: put ${what} there`);
+  if (!value) throw new OombotError('config', `SSM parameter ${name} has no value: put ${what} there`);
   return value;
 }
 
@@ -60,7 +61,7 @@ export function lambdaDispatch(functionName: string): (job: ActionJob) => Promis
   const lambda = new LambdaClient({});
   return async (job) => {
     const res = await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: JSON.stringify(job) }));
-    if (res.StatusCode !== 202) throw new Error(`the actions function was not queued (status ${res.StatusCode})`);
+    if (res.StatusCode !== 202) throw new OombotError('aws', `the actions function was not queued (status ${res.StatusCode})`);
   };
 }
 

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { OombotError } from '#shared/errors.ts';
+import { type ErrorCode, OombotError } from '#shared/errors.ts';
 
 export interface KubeResponse {
   status: number;
@@ -45,6 +45,27 @@ export class KubeConnectionError extends OombotError {
   ) {
     super('unreachable', message, options);
   }
+}
+
+/**
+ * The API server answered, but not with what was asked: its code follows from the status (401 and 403 `forbidden`,
+ * 404 `not-found`, 429 and 5xx `unreachable`), so a log line says which without reading the message.
+ */
+export class KubeStatusError extends OombotError {
+  override name = 'KubeStatusError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(codeOfStatus(status), message);
+  }
+}
+
+function codeOfStatus(status: number): ErrorCode {
+  if (status === 401 || status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 429 || status >= 500) return 'unreachable';
+  return 'internal';
 }
 
 /** What a request needs besides method and path: the server and TLS/auth options, fresh per request (tokens rotate). */

@@ -15,7 +15,7 @@ import { EXIT_CODES, reportError } from '../../cli/errors.ts';
 import { ConsoleRequestError } from '../../console/request-error.ts';
 import { ConfigError } from '../../forwarder/config.ts';
 import { KubeAccessError, PodNotFoundError } from '../../kube/collect.ts';
-import { KubeConnectionError } from '../../kube/rest.ts';
+import { KubeConnectionError, KubeStatusError } from '../../kube/rest.ts';
 import { DiagnosisError, ERROR_CODES, OombotError, toOombotError, type ErrorCode } from '#shared/errors.ts';
 
 function thrown(f: () => unknown): unknown {
@@ -64,6 +64,10 @@ const cases: [string, () => unknown, ErrorCode, RegExp, number][] = [
   ['a pod that is not there', () => new PodNotFoundError('pod x not found in namespace a of prod'), 'not-found', /^pod x not found/, 3],
   ['the API server rejecting the credentials (401)', () => new KubeAccessError(401, 'prod rejected the credentials (401 Unauthorized): log in again'), 'forbidden', /rejected the credentials/, 4],
   ['the API server failing on the pod (503)', () => new KubeAccessError(503, 'cannot read pod a/x: the server is unavailable'), 'unreachable', /^cannot read pod a\/x/, 4],
+  ['a watch refused (403)', () => new KubeStatusError(403, 'list /api/v1/pods: pods is forbidden (HTTP 403)'), 'forbidden', /^list \/api\/v1\/pods: pods is forbidden/, 4],
+  ['a Lease that is not there to re-read (404)', () => new KubeStatusError(404, 're-reading Lease oombot/oombot-forwarder: not found'), 'not-found', /^re-reading Lease/, 3],
+  ['the API server overloaded (429)', () => new KubeStatusError(429, 'list /api/v1/events: too many requests (HTTP 429)'), 'unreachable', /too many requests/, 4],
+  ['a watch error event without a status', () => new KubeStatusError(0, 'watch /api/v1/pods: error event'), 'internal', /^watch \/api\/v1\/pods: error event$/, 1],
   ['the forwarder\'s configuration', () => new ConfigError('invalid configuration:\n  OOMBOT_CLUSTER is missing'), 'config', /^invalid configuration:/, 2],
   ['a console request refused', () => new ConsoleRequestError(403, 'bad_host', 'the console answers only at 127.0.0.1 or localhost'), 'forbidden', /^the console answers only at 127\.0\.0\.1/, 4],
   ['the local store full (StoreFileError STORE_FILE_UNWRITABLE)', () => Object.assign(new Error('cannot write the local store /s/store.json (ENOSPC): check that its directory can be created and written and that the disk has room'), { name: 'StoreFileError', code: 'STORE_FILE_UNWRITABLE' }), 'io', /^cannot write the local store/, 5],
