@@ -15,7 +15,11 @@ import { contextEvidence, currentContainerUsage } from './current-usage.ts';
 import { containerStatuses, latestTermination, memoryTerminations, signalName, type Termination } from './terminations.ts';
 import type { Recommendation, Verdict } from './verdict.ts';
 import { tailOf } from './clip-text.ts';
-import { mergeUnseen, unseenSentences } from './unseen.ts';
+import { mergeUnseen, unseenSentences, type UnseenEntry } from './unseen.ts';
+import { recommendFromCurve } from './curve-recommend.ts';
+import { encodeSeries } from './memory-series.ts';
+import { aboveRequests, nodeTopEvidence } from './node-top.ts';
+import { tooFewEntry, trajectoryOf, type Trajectory } from './trajectory.ts';
 
 export interface DiagnoseOptions {
   /** Diagnose this container; by default the one with the most recent memory-related termination. */
@@ -38,11 +42,12 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
   // Written field by field, never `{ ...base, more }`: Node 20's V8 builds an object literal that starts with a spread
   // through a slow path, about 1 µs for each property after it (a third of a diagnosis, bench/diagnose.bench.ts).
   const observe = (container: string, termination: Termination | undefined, resources: MemoryResources): Observed => ({ pod, node: input.node, nodeName, events, container, termination, resources });
-  const terminations = memoryTerminations(pod).filter((t) => !options.container || t.container === options.container);
+  const terminations = memoryTerminations(pod, input.lastWords).filter((t) => !options.container || t.container === options.container);
 
   // An eviction is the pod's last word: it outranks earlier terminations in lastState.
   const evictionProbe = observe(options.container ?? '', undefined, { limitBytes: undefined, requestBytes: undefined });
   let finding: Finding | undefined = evictionFinding(evictionProbe);
+  const evicted = finding !== undefined;
   let termination: Termination | undefined;
   let container: string;
   if (finding) {
@@ -57,13 +62,17 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
   const observed = observe(container, termination, memoryResources(pod, container));
   // Re-run with the chosen container so per-container evidence (usage at eviction) is attached.
   finding = finding ? evictionFinding(observed)! : terminationFinding(observed, termination!);
+  // What the forwarder sampled before the death, when it is this container's (docs/domain.md §14).
+  const trajectory = trajectoryOf(input.memory?.series, observed, finding);
+  const curve = trajectory?.curve;
+  const above = finding.cause === 'node-pressure' && input.memory?.nodeTop ? aboveRequests(input.memory.nodeTop, { namespace: pod.metadata.namespace ?? 'default', pod: pod.metadata.name ?? '' }) : [];
 
   const { allocatableBytes, capacityBytes } = nodeMemory(input.node);
   const capacity = capFor(observed, input.nodePods, allocatableBytes, finding.kind === 'pod-limit');
   const now = currentContainerUsage(pod, container, input.podMetrics, input.kubeletSummary);
   const spec = findContainerSpec(pod, container);
   const settings = limitSettings(observed, finding);
-  const limitSizing = sizeLimit(observed, finding, capacity, now?.bytes, settings);
+  const limitSizing = sizeLimit(observed, finding, capacity, now?.bytes, settings, trajectory);
   // Set request only where the request was far below what the pod used: that gap is what the kubelet evicts by first
   // (docs/domain.md §2) and what lets the scheduler over-pack the node. Near its request, the pod is not the story.
   const requestSizing =
@@ -77,12 +86,19 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
   const runtimeLimit = advice?.raiseLimit ? raised : undefined;
 
   const workload = input.workload === undefined ? workloadFromOwners(pod) : (input.workload ?? undefined);
-  const c: Case = { pod, node: input.node, nodeName, events, container, termination, resources: observed.resources, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes, settings };
+  const c: Case = { pod, node: input.node, nodeName, events, container, termination, resources: observed.resources, finding, workload, limitSizing: limitSizing ?? runtimeLimit, requestSizing, runtime: advice, allocatableBytes, settings, curve, above };
   const words = explain(c);
   const t = termination?.terminated;
   // The caller's reasons ("the node object: forbidden") replace the engine's generic entries about the same source.
   const redisUnseen = finding.cause === 'limit' && runsRedis(spec) && !findMemorySettings(spec).some((x) => x.program === 'redis');
-  const unseen = mergeUnseen(unavailable, redisUnseen ? [...finding.unseen, { source: 'runtime-setting', reason: 'not-reported', detail: "Redis's maxmemory" }] : finding.unseen);
+  const tooFew = curve && finding.cause !== 'not-oom' ? tooFewEntry(curve) : undefined;
+  const engineUnseen: UnseenEntry[] = redisUnseen || tooFew ? [...finding.unseen] : finding.unseen;
+  if (redisUnseen) engineUnseen.push({ source: 'runtime-setting', reason: 'not-reported', detail: "Redis's maxmemory" });
+  if (tooFew) engineUnseen.push(tooFew);
+  // The dead run's log, where it could have named a runtime the message did not and could not be read (last-words.ts).
+  const logUnseen: UnseenEntry[] = !evicted && termination?.lastWordsUnseen ? [{ source: 'previous-log', ...termination.lastWordsUnseen }] : [];
+  const unseen = mergeUnseen(logUnseen.length ? [...unavailable, ...logUnseen] : unavailable, engineUnseen);
+  const memoryEvidence = [...(curve && curve.kind !== 'too-few' ? [curve.evidence] : []), ...(above.length ? [nodeTopEvidence(above, nodeName, input.memory?.nodeSampledAt)] : [])];
 
   return {
     version: 1,
@@ -119,10 +135,11 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
       ...(capacityBytes !== undefined ? { nodeCapacity: formatBytes(capacityBytes) } : {}),
     },
     ...words,
-    evidence: [...finding.evidence, ...settings.map((x) => x.evidence), ...contextEvidence(container, now, observed.resources.limitBytes, input.kubeletSummary, input.kubeletConfig)],
+    evidence: [...finding.evidence, ...memoryEvidence, ...settings.map((x) => x.evidence), ...contextEvidence(container, now, observed.resources.limitBytes, input.kubeletSummary, input.kubeletConfig)],
     missing: unseenSentences(unseen, nodeName),
     unseen,
     ...recommendation(c),
+    ...(trajectory ? { trajectory: { series: encodeSeries(trajectory.series), curve: trajectory.curve } } : {}),
   };
 }
 
@@ -153,7 +170,7 @@ function capFor(o: Observed, nodePods: Pod[] | undefined, allocatable: number | 
   return { capBytes: Math.max(0, allocatable - others - siblings), capSource };
 }
 
-function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undefined; capSource?: string }, usingNow: number | undefined, settings: SettingAtLimit[]): Sizing | undefined {
+function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undefined; capSource?: string }, usingNow: number | undefined, settings: SettingAtLimit[], trajectory: Trajectory | undefined): Sizing | undefined {
   const { limitBytes, requestBytes } = o.resources;
   // A pod-level limit is sized for the pod: against its own limit and request; one process's size says little of it.
   if (f.kind === 'pod-limit') return recommendLimit({ currentLimitBytes: o.resources.pod?.limitBytes, requestBytes: o.resources.pod?.requestBytes, peakBytes: undefined, ...capacity });
@@ -165,12 +182,19 @@ function sizeLimit(o: Observed, f: Finding, capacity: { capBytes: number | undef
     podCap !== undefined && (capacity.capBytes === undefined || podCap < capacity.capBytes)
       ? { capBytes: podCap, capSource: `the pod-level ${o.resources.pod!.limitText} limit, which no container's limit may exceed`, capShort: 'the pod-level limit; raise that first for more' }
       : capacity;
-  if (f.cause === 'limit') return recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: f.usage?.bytes, ...bounded, ...(floor ? { floor } : {}) });
+  // With samples, sized from the peak and slope seen (docs/domain.md §14); too few of them, and §6's rule stands alone.
+  if (f.cause === 'limit') {
+    const fromCurve = trajectory && recommendFromCurve(trajectory.series, trajectory.curve, { killedAtLimit: true, nodeCap: bounded.capBytes, capSource: bounded.capSource, capShort: 'capShort' in bounded ? bounded.capShort : undefined, floor });
+    return fromCurve ?? recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: f.usage?.bytes, ...bounded, ...(floor ? { floor } : {}) });
+  }
   // A container with no limit killed by node or kubepods OOM: give it one, sized from what it was seen using.
   // What it uses now is a floor for its peak (the current instance only, docs/domain.md §4).
   const peak = Math.max(f.usage?.bytes ?? 0, usingNow ?? 0) || undefined;
-  if ((f.kind === 'node-oom' || f.kind === 'kubepods-oom') && limitBytes === undefined && (peak || requestBytes)) {
-    return recommendLimit({ currentLimitBytes: undefined, requestBytes, peakBytes: peak, ...capacity });
+  if ((f.kind === 'node-oom' || f.kind === 'kubepods-oom') && limitBytes === undefined) {
+    // Unless the kill itself was seen higher than any sample (the kernel's anon-rss): then that is the peak to size from.
+    const fromCurve = trajectory && !(peak && peak > trajectory.curve.peakBytes) ? recommendFromCurve(trajectory.series, trajectory.curve, { nodeCap: capacity.capBytes, capSource: capacity.capSource }) : undefined;
+    if (fromCurve) return fromCurve;
+    if (peak || requestBytes) return recommendLimit({ currentLimitBytes: undefined, requestBytes, peakBytes: peak, ...capacity });
   }
   return undefined;
 }

@@ -10,16 +10,24 @@ import type { Sizing } from './recommend-limit.ts';
 import { admissionAmount } from './admission.ts';
 import { nodeCondition, type Workload } from './pod-facts.ts';
 import { clipText, headOf } from './clip-text.ts';
+import type { CurveSizing } from './curve-recommend.ts';
+import { minutes, rateText, type Curve } from './memory-curve.ts';
+import { aboveRequestText, type AboveRequest } from './node-top.ts';
 
 export interface Case extends Observed {
   finding: Finding;
   workload: Workload | undefined;
-  limitSizing: Sizing | undefined;
+  /** Sized from the curve where there were samples (curve-recommend.ts): then it says what the new limit buys. */
+  limitSizing: (Sizing & Partial<Pick<CurveSizing, 'buysTime'>>) | undefined;
   requestSizing: Sizing | undefined;
   runtime: RuntimeAdvice | undefined;
   allocatableBytes: number | undefined;
   /** Memory settings that decided a limit kill (limit-settings.ts). */
   settings: SettingAtLimit[];
+  /** What the container's memory did before the death, where the forwarder sampled it (docs/domain.md §14). */
+  curve?: Curve | undefined;
+  /** For node pressure: the node's users most above their requests at the last sample (node-top.ts). */
+  above?: AboveRequest[] | undefined;
 }
 
 export interface Explanation {
@@ -44,7 +52,7 @@ export function explain(c: Case): Explanation {
       return e(
         `${who} was OOMKilled at its ${limit} memory limit`,
         `The container used all the memory it is allowed${nodeWasFine(c)}.`,
-        `${beforeRaising(c)}If load grew, raise the limit${sized(c.limitSizing)}; if memory climbs steadily after each restart, suspect a leak first.`,
+        `${beforeRaising(c)}${limitAction(c)}`,
       );
     case 'child-process':
       return e(
@@ -78,31 +86,31 @@ export function explain(c: Case): Explanation {
         `Not this pod's limit${limit ? ` (${limit})` : ''}: the node's available memory fell${threshold}${usage}.`,
         c.requestSizing
           ? `Set the request closer to real usage (${c.requestSizing.display}) so the scheduler stops over-packing this node; or add capacity.`
-          : 'Set memory requests close to real usage on the pods of this node so the scheduler stops over-packing it; or add capacity.',
+          : `Set memory requests close to real usage on the pods of this node${firstOn(c)} so the scheduler stops over-packing it; or add capacity.`,
       );
     }
     case 'admission-rejected':
       return e(
         `${pod} was rejected: node ${node} was under memory pressure`,
         'The pod never ran: the kubelet refused it because the node had MemoryPressure.',
-        'Find what fills the node (pods far above their requests) and set realistic requests, or add capacity; the pod itself is not at fault.',
+        `Find what fills the node (pods far above their requests${others(c).length ? `: ${pusherNames(c)}` : ''}) and set realistic requests, or add capacity; the pod itself is not at fault.`,
       );
     case 'node-oom':
       return e(
         `${who} was killed by a node-wide OOM, not by its own limit`,
-        `The node ran out of memory${f.nodeSignal ? ` (${f.nodeSignal.source === 'SystemOOM' ? 'kubelet' : 'kernel'}: "${f.nodeSignal.event.message}")` : ''}${limit ? '' : `; \`${c.container}\` has no memory limit${c.resources.requestText ? ` and a ${c.resources.requestText} request` : ''}, which makes it an early victim`}.`,
+        `The node ran out of memory${f.nodeSignal ? ` (${f.nodeSignal.source === 'SystemOOM' ? 'kubelet' : 'kernel'}: "${f.nodeSignal.event.message}")` : ''}${limit ? '' : `; \`${c.container}\` has no memory limit${c.resources.requestText ? ` and a ${c.resources.requestText} request` : ''}, which makes it an early victim`}${pushers(c)}.`,
         limit
-          ? `Not this container's fault: find what else on ${node} grew, set realistic requests there, or add capacity.`
-          : `Give it a memory limit${sizedOf(c.limitSizing)} and a realistic request; check what else on ${node} grew.`,
+          ? `Not this container's fault: ${others(c).length ? `set realistic requests on ${pusherNames(c)}` : `find what else on ${node} grew, set realistic requests there`}, or add capacity.`
+          : `Give it a memory limit${sizedOf(c.limitSizing)} and a realistic request; ${others(c).length ? `set realistic requests on ${pusherNames(c)} too` : `check what else on ${node} grew`}.`,
       );
     case 'kubepods-oom':
       return e(
         limit ? `${who} was OOM-killed below its ${limit} limit: the node's pods ran out of memory` : `${who} was OOM-killed with no memory limit of its own`,
         limit
-          ? `The kernel killed it inside a parent cgroup (the pods' share of ${node}) that ran out${f.usage ? `, while the process it killed used ${formatBytes(f.usage.bytes)}` : ''}: other pods most likely pushed the node past what the kubelet reserves for pods.`
-          : `Without a limit only the node's memory bounds it, and the pods on ${node} together ran out of what they may use.`,
+          ? `The kernel killed it inside a parent cgroup (the pods' share of ${node}) that ran out${f.usage ? `, while the process it killed used ${formatBytes(f.usage.bytes)}` : ''}: other pods most likely pushed the node past what the kubelet reserves for pods${pushers(c)}.`
+          : `Without a limit only the node's memory bounds it, and the pods on ${node} together ran out of what they may use${pushers(c)}.`,
         limit
-          ? `Set requests close to real usage on the pods of ${node} so they are not over-packed; raising this container's limit is unlikely to help.`
+          ? `Set requests close to real usage on the pods of ${node}${firstOn(c)} so they are not over-packed; raising this container's limit is unlikely to help.`
           : `Give it a memory limit${sizedOf(c.limitSizing)} and a realistic request so the scheduler and the OOM killer know its size.`,
       );
     case 'jvm-heap':
@@ -274,6 +282,68 @@ function nodeWasFine(c: Case): string {
   if (pressure?.status === 'True') return `, while node ${c.nodeName} was also under MemoryPressure`;
   const alloc = c.allocatableBytes !== undefined ? `${formatBytes(c.allocatableBytes)} allocatable, ` : '';
   return `; the node was fine (${alloc}no MemoryPressure)`;
+}
+
+/**
+ * After a kill at the limit: what the curve says, where the forwarder sampled the container (docs/domain.md §14) — a
+ * leak is not fixed by a limit, load is, a spike needs finding, a plateau needs room. Without a curve, the raise, and
+ * the leak to rule out first.
+ */
+function limitAction(c: Case): string {
+  const curve = c.curve;
+  const s = c.limitSizing;
+  const raise = `raise the limit${sized(s)}`;
+  switch (curve?.kind) {
+    case 'leak': {
+      const rate = rateText(curve.slopeBytesPerMinute);
+      const runs = curve.runsBefore ?? 0;
+      const what = runs
+        ? `A leak, not load: memory climbed ${rate}, across ${runs} restart${runs === 1 ? '' : 's'}, and never gave any back.`
+        : `Leak-like: memory climbed ${rate} for ${minutes(curve.climbMinutes)} without falling back (one run: load that only grows looks the same).`;
+      const bought = s?.buysTime ? `${capitalize(s.buysTime.text)}.` : `A higher limit${sized(s)} only buys time.`;
+      return `${what} Find what keeps growing (a heap profile before the next kill). ${bought}`;
+    }
+    case 'spike': {
+      const jump = formatBytes(curve.jumpBytes ?? 0);
+      const when = curve.unseen ? `Memory rose ${jump} to the limit within ${curve.jumpSeconds} s, faster than the sampling saw` : `Memory jumped ${jump} within ${curve.jumpSeconds} s just before the kill`;
+      return `${when}: find what allocates that much at once (one large request, a batch, a cache fill). If such bursts are normal, ${raise}.`;
+    }
+    case 'plateau':
+      return `Memory sat at the limit for ${minutes(curve.plateauMinutes ?? 0)} before the kill: it needs more room. ${capitalize(raise)}.`;
+    case 'load':
+      return `Load, not a leak: memory ${curve.swings ? 'rose and fell back with the work' : 'stepped up and held'}. ${capitalize(raise)}.`;
+    case 'flat':
+      return `No leak seen: memory held level (peak ${formatBytes(curve.peakBytes)}) until it reached the limit. ${capitalize(raise)}.`;
+    default:
+      return `If load grew, ${raise}; if memory climbs steadily after each restart, suspect a leak first.`;
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The node's users most above their requests, this pod left out: whose pods pushed the node over (node-top.ts). */
+function others(c: Case): AboveRequest[] {
+  return (c.above ?? []).filter((a) => !a.self);
+}
+
+/** "; most above its request: shop/api-7d9f › api used 1.4Gi over its 512Mi request", or nothing. */
+function pushers(c: Case): string {
+  const list = others(c);
+  return list.length ? `; most above ${list.length === 1 ? 'its request' : 'their requests'}: ${list.map(aboveRequestText).join('; ')}` : '';
+}
+
+/** "shop/api-7d9f and web/cache-0". */
+function pusherNames(c: Case): string {
+  const names = others(c).map((a) => `${a.user.namespace}/${a.user.pod}`);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : (names[0] ?? '');
+}
+
+/** ", first shop/api-7d9f (most above its request)", or nothing. */
+function firstOn(c: Case): string {
+  const n = others(c).length;
+  return n ? `, first ${pusherNames(c)} (most above ${n === 1 ? 'its request' : 'their requests'})` : '';
 }
 
 function sized(s: Sizing | undefined): string {
