@@ -91,12 +91,12 @@ describe('oombot start, with nothing configured', () => {
 
     await raise.click();
     const dialog = page.getByTestId('confirm-dialog');
-    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await expect.poll(() => dialog.isVisible(), { timeout: 30_000 }).toBe(true);
     expect(await dialog.textContent()).toContain('Container api of Deployment/checkout (demo): memory limit 512Mi → 640Mi.');
     await dialog.getByRole('button', { name: 'Yes, 640Mi' }).click();
 
     await page.getByText(/changed the memory limit of api in demo\/Deployment\/checkout: 512Mi → 640Mi/).first().waitFor({ timeout: 30_000 });
-    await alert.getByText(/Handled: memory limit 512Mi → 640Mi/).waitFor({ timeout: 10_000 });
+    await alert.getByText(/Handled: memory limit 512Mi → 640Mi/).waitFor({ timeout: 30_000 });
     expect(await alert.getByRole('button', { name: /Raise limit/ }).count()).toBe(0);
 
     const kc = new KubeConfig();
@@ -108,16 +108,16 @@ describe('oombot start, with nothing configured', () => {
 
     // The other buttons: Why? answers with the evidence, only to the clicker; Mute 1 h mutes that workload.
     await alert.getByRole('button', { name: 'Why?' }).click();
-    await page.getByText(/checkout › api was OOMKilled at its 512Mi memory limit — limit \/ container-limit, confidence high/).first().waitFor({ timeout: 15_000 });
+    await page.getByText(/checkout › api was OOMKilled at its 512Mi memory limit — limit \/ container-limit, confidence high/).first().waitFor({ timeout: 30_000 });
     const ledger = page.locator('article[data-testid="message"]', { hasText: 'ledger › ledger died of a JVM memory limit' }).first();
     await ledger.getByRole('button', { name: 'Mute 1 h' }).click();
-    await page.getByText(/Muted Deployment\/ledger in demo \(sandbox\) for 1 h/).first().waitFor({ timeout: 15_000 });
+    await page.getByText(/Muted Deployment\/ledger in demo \(sandbox\) for 1 h/).first().waitFor({ timeout: 30_000 });
 
     await command(page, 'why checkout-94mxlzqwtf-vq789 -n demo');
     await page.locator('[data-testid="message"]', { has: page.getByTestId('ephemeral-note') }).filter({ hasText: 'checkout › api was OOMKilled at its 512Mi memory limit' }).first().waitFor({ timeout: 30_000 });
 
     await command(page, 'mute deploy/checkout 24h -n demo');
-    await page.getByText(/Muted Deployment\/checkout in demo \(sandbox\) for 24h/).waitFor({ timeout: 10_000 });
+    await page.getByText(/Muted Deployment\/checkout in demo \(sandbox\) for 24h/).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(output, 'console-after-raise.png'), fullPage: false });
     await page.close();
     expect(await stop(first)).toBe(0);
@@ -136,9 +136,9 @@ describe('oombot start, with nothing configured', () => {
       const page = await browser.newPage();
       await page.goto(second.url);
       // What the first run posted is still shown, and `recent` answers from the incidents it recorded.
-      await page.getByText('checkout › api was OOMKilled at its 512Mi memory limit').first().waitFor({ timeout: 10_000 });
+      await page.getByText('checkout › api was OOMKilled at its 512Mi memory limit').first().waitFor({ timeout: 30_000 });
       await command(page, 'recent demo');
-      await page.getByText(/Last incidents in demo · sandbox:/).waitFor({ timeout: 10_000 });
+      await page.getByText(/Last incidents in demo · sandbox:/).waitFor({ timeout: 30_000 });
       expect(await page.getByText(raised.incidentId).count()).toBeGreaterThan(0);
       await page.close();
     } finally {
