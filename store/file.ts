@@ -309,7 +309,7 @@ export class FileStore implements Store {
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw new StoreFileError('STORE_FILE_CORRUPT', this.path, `the local store ${this.path} is not valid JSON (${(error as Error).message}); it was changed by something other than oombot: ${this.startFresh()}`, { cause: error });
+      throw new StoreFileError('STORE_FILE_CORRUPT', this.path, `the local store ${this.path} is not valid JSON (${error instanceof Error ? error.message : String(error)}); it was changed by something other than oombot: ${this.startFresh()}`, { cause: error });
     }
     const version = (json as { version?: unknown } | null)?.version;
     if (typeof version === 'number' && version !== FILE_VERSION) {
