@@ -7,7 +7,7 @@ import type { KubeReader } from '../kube/rest.ts';
 import { enrichPod } from '../kube/collect.ts';
 import { kindFacts, muteKey, WorkloadRef } from '../kube/workloads.ts';
 import { diagnose } from '#shared/diagnose.ts';
-import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
+import { memoryInput, type DiagnosisInput } from '#shared/diagnosis-input.ts';
 import type { Envelope } from '#shared/envelope.ts';
 import type { KubeEvent } from '#shared/k8s-objects.ts';
 import { untrustedBecause } from '#shared/node-signals.ts';
@@ -122,7 +122,9 @@ async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown
   // What the forwarder saw at that moment counts as much as what the API still has.
   const seen = new Set((base.events ?? []).map((e) => e.metadata?.uid));
   const events: NonNullable<DiagnosisInput['events']> = [...(base.events ?? []), ...envelope.events.filter((e) => !seen.has(e.metadata.uid))];
-  return { ...base, events };
+  // And only the forwarder saw the memory before the death: the API keeps no past (docs/domain.md §14).
+  const { memory, unavailable } = memoryInput(envelope.memory);
+  return { ...base, events, ...(memory ? { memory } : {}), ...(unavailable.length ? { unavailable: [...(base.unavailable ?? []), ...unavailable] } : {}) };
 }
 
 /** Why a node OOM event is not to be posted, or undefined (shared/node-signals.ts's rule, the Node's uid when readable). */
