@@ -1,6 +1,7 @@
 // Everything the engine can use about one pod, read live (docs/domain.md §4's tiers): the pod, its events, its node and
-// the node's events, the other pods on the node, its owner chain, then — only when permitted — metrics.k8s.io and the
-// kubelet's Summary and configz through nodes/proxy. A source that is forbidden or absent becomes an entry in
+// the node's events, the other pods on the node, its owner chain, then — only when permitted — metrics.k8s.io, the
+// kubelet's Summary and configz through nodes/proxy, and the log tail of a run that died without saying why in its
+// termination message (pods/log, kube/last-words.ts). A source that is forbidden or absent becomes an entry in
 // `unavailable` (shared/unseen.ts), never an error: the diagnosis works with less.
 import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
 import { OombotError } from '#shared/errors.ts';
@@ -15,6 +16,7 @@ import {
 } from '#shared/k8s-objects.ts';
 import { NODE_EVENT_NAMESPACE } from '#shared/node-signals.ts';
 import { reasonWords, type UnseenEntry, type UnseenSource } from '#shared/unseen.ts';
+import { readLastWords } from './last-words.ts';
 import { attributeOwner, isCheckedOwnerKind, type OwnerAnswer, type OwnerObject } from './owners.ts';
 import { statusMessage, type KubeReader, type KubeResponse } from './rest.ts';
 import { WorkloadRef } from './workloads.ts';
@@ -84,6 +86,8 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
   const list = <T>(path: string, parse: (b: unknown) => T) =>
     fetchJson(path, (b) => ((b as { items?: unknown[] }).items ?? []).map(parse));
 
+  // Started first: its reads run beside the others, inside their time.
+  const lastWordsRead = readLastWords(api, pod);
   const uidSelector = pod.metadata.uid ? `involvedObject.uid=${pod.metadata.uid}` : `involvedObject.name=${pod.metadata.name}`;
   const [podEvents, node, nodeEvents, nodePods, podMetrics, owner] = await Promise.all([
     list(`/api/v1/namespaces/${enc(namespace)}/events?fieldSelector=${enc(uidSelector)}`, (e) => EventSchema.parse(e)),
@@ -111,6 +115,8 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
   const kubelet = nodeName ? await kubeletData(fetchJson, nodeName) : { summary: undefined, configz: undefined, unavailable: [] };
   unavailable.push(...kubelet.unavailable);
   if (owner.note) unavailable.push({ source: 'owner', reason: 'not-verified', detail: owner.note });
+  // A log that could not be read is said by the diagnosis, for the run it diagnoses only (shared/last-words.ts).
+  const lastWords = await lastWordsRead;
 
   return {
     pod,
@@ -120,6 +126,7 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     ...(metrics ? { podMetrics: metrics } : {}),
     ...(kubelet.summary ? { kubeletSummary: kubelet.summary } : {}),
     ...(kubelet.configz ? { kubeletConfig: kubelet.configz } : {}),
+    ...(lastWords.length ? { lastWords } : {}),
     // Checked against the API: a pod whose owner does not hold is a bare pod, not its named owner's (kube/owners.ts).
     workload: owner.workload ?? null,
     unavailable,

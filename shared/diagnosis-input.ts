@@ -9,6 +9,7 @@
 // the types leave no other way in.
 import * as z from 'zod';
 import { NodeMemoryUserSchema, type OccurrenceMemory } from './envelope.ts';
+import { LastWordsSchema } from './last-words.ts';
 import { EventSchema, KubeletConfigzSchema, KubeletSummarySchema, NodeSchema, PodMetricsSchema, PodSchema } from './k8s-objects.ts';
 import { MemorySeriesSchema, safeDecodeSeries } from './memory-series.ts';
 import { UnseenEntrySchema, type UnseenEntry } from './unseen.ts';
@@ -52,6 +53,11 @@ export const DiagnosisInputSchema = z.object({
   unavailable: z.array(UnseenEntrySchema).optional(),
   /** What the forwarder sampled before the death; absent when it sampled nothing (an envelope of version 1). */
   memory: MemoryInputSchema.optional(),
+  /**
+   * The log tails of dead runs whose message did not say why they died, or why each could not be read: a runtime's
+   * last words (shared/last-words.ts). Only where the caller may read pods/log (opt-in, docs/domain.md §4).
+   */
+  lastWords: z.array(LastWordsSchema).optional(),
 });
 /** Decoded input: objects with the schemas' defaults filled in, as the edges produce them. */
 export type DiagnosisInput = z.infer<typeof DiagnosisInputSchema>;

@@ -9,7 +9,7 @@ import { expectedOomScoreAdj, memcgNamesPod } from './kernel-oom.ts';
 import { injectedSidecar, type InjectedSidecar } from './injected-sidecar.ts';
 import { memoryVolumeEvidence, memoryVolumes, RUNTIME_DEFAULT_SHM_BYTES, shmOf, type Shm } from './memory-volumes.ts';
 import { findContainerSpec, nodeMemory, oomScoreRequestBytes, qosClass } from './pod-facts.ts';
-import type { Runtime } from './runtime-oom.ts';
+import type { Runtime, RuntimeOom } from './runtime-oom.ts';
 import { evictedEvent, isPodEvent, killExplanation, type KillExplanation } from './pod-events.ts';
 import { formatBytes, tryParseQuantity } from './quantity.ts';
 import { signalName, SIGKILL_EXIT, type Termination } from './terminations.ts';
@@ -63,6 +63,12 @@ const RUNTIME_KINDS: Record<Runtime, Kind> = {
   php: 'php-heap',
   rust: 'rust-alloc',
 };
+
+/** Where a runtime said it ran out, quoted: its termination message, or the lines matched in its log (last-words.ts). */
+function runtimeOomEvidence(oom: RuntimeOom): string {
+  if (!oom.fromLog) return `termination message: ${quote(oom.line)}`;
+  return `from the ${oom.fromLog.run === 'previous' ? 'previous' : 'dead'} container's log: ${oom.fromLog.lines.map(quote).join(' … ')}`;
+}
 
 /** How far below its limit a kernel-reported victim must be for the OOM to have come from a parent cgroup. */
 const WELL_BELOW_LIMIT = 0.75;
@@ -154,7 +160,7 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
       cause: 'not-oom',
       kind: 'thread-limit',
       confidence: 'high',
-      evidence: [...evidence, `termination message: ${quote(t.runtimeOom.line)}`, 'a refused thread start (pthread_create EAGAIN) is a PID/thread limit, not memory'],
+      evidence: [...evidence, runtimeOomEvidence(t.runtimeOom), 'a refused thread start (pthread_create EAGAIN) is a PID/thread limit, not memory'],
       unseen: [],
     };
   }
@@ -163,7 +169,7 @@ export function terminationFinding(o: Observed, t: Termination): Finding {
       cause: 'runtime',
       kind: RUNTIME_KINDS[t.runtimeOom.runtime],
       confidence: 'high',
-      evidence: [...evidence, `termination message: ${quote(t.runtimeOom.line)}`],
+      evidence: [...evidence, runtimeOomEvidence(t.runtimeOom)],
       unseen: [],
     };
   }

@@ -22,6 +22,11 @@ export interface RuntimeOom {
   capBytes?: number;
   /** The one allocation that failed, where the message says: Rust's "memory allocation of N bytes failed". */
   allocationBytes?: number;
+  /**
+   * Where the words were read when not in the termination message: the dead container's log (shared/last-words.ts),
+   * with the lines quoted from it — only lines this recogniser matched, at most a few, secrets redacted.
+   */
+  fromLog?: { run: 'previous' | 'current'; lines: string[] };
 }
 
 interface Recogniser {
@@ -69,6 +74,27 @@ const RECOGNISERS: Recogniser[] = [
   // Rust's default alloc error handler (std::alloc::handle_alloc_error), then abort (exit 134): "memory allocation of 1073741824 bytes failed"
   { runtime: 'rust', pattern: /memory allocation of (\d+) bytes failed/, detail: () => 'memory allocation failed', sizes: (m) => ({ allocationBytes: Number(m[1]) }) },
 ];
+
+/**
+ * The same recognisers over separate lines (a log's tail, oldest first), each line on its own: every pattern above
+ * matches within one line. The first recogniser that matches any line decides, as in a message; its last match is the
+ * one the runtime died on, and up to `max` distinct matching lines, the latest, are kept with it.
+ */
+export function recogniseRuntimeOomLines(lines: readonly string[], max: number): (RuntimeOom & { matched: string[] }) | undefined {
+  for (const { runtime, resource, pattern, detail, sizes } of RECOGNISERS) {
+    let last: RegExpExecArray | undefined;
+    const matched: string[] = [];
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const m = pattern.exec(lines[i]!);
+      if (!m) continue;
+      last ??= m;
+      const line = clipText(lines[i]!.trim(), 200, '...');
+      if (matched.length < max && !matched.includes(line)) matched.unshift(line);
+    }
+    if (last) return { runtime, resource: resource ?? 'memory', detail: detail(last), line: matched[matched.length - 1]!, ...sizes?.(last), matched };
+  }
+  return undefined;
+}
 
 export function recogniseRuntimeOom(message: string | undefined): RuntimeOom | undefined {
   if (!message) return undefined;

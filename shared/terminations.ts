@@ -3,9 +3,11 @@
 // container's.
 import { recogniseBusError, type BusError } from './bus-error.ts';
 import type { ContainerStatus, Pod, Terminated } from './k8s-objects.ts';
+import { readLastWords, type LastWords } from './last-words.ts';
 import { memoryVolumes } from './memory-volumes.ts';
 import { recogniseRuntimeOom, type RuntimeOom } from './runtime-oom.ts';
 import type * as z from 'zod';
+import type { UnseenEntry } from './unseen.ts';
 import type { ContainerTypeSchema } from './verdict.ts';
 
 export type ContainerType = z.infer<typeof ContainerTypeSchema>;
@@ -20,6 +22,8 @@ export interface Termination {
   runtimeOom: RuntimeOom | undefined;
   /** A full /dev/shm or memory-backed mount (SIGBUS or ENOSPC): memory trouble, but not a cgroup OOM. */
   busError?: BusError | undefined;
+  /** Why the log of this run, which could have told what the message did not, was not read (shared/last-words.ts). */
+  lastWordsUnseen?: Omit<UnseenEntry, 'source'>;
 }
 
 export const SIGKILL_EXIT = 137; // 128 + SIGKILL(9): any kill -9, not only the OOM killer's
@@ -35,9 +39,11 @@ export function containerStatuses(pod: Pod): { status: ContainerStatus; type: Co
 
 /**
  * Every termination that memory could explain: `OOMKilled`, any exit 137, a runtime's OOM text, or a full /dev/shm
- * (exit 135 SIGBUS, or the texts bus-error.ts knows). The forwarder forwards exactly these.
+ * (exit 135 SIGBUS, or the texts bus-error.ts knows). The forwarder forwards exactly these. With `logs` (the dead
+ * runs' log tails, where the caller could read them) a runtime's OOM text counts from the log too, when the message
+ * did not say it (shared/last-words.ts).
  */
-export function memoryTerminations(pod: Pod): Termination[] {
+export function memoryTerminations(pod: Pod, logs?: readonly LastWords[]): Termination[] {
   const found: Termination[] = [];
   for (const { status, type } of containerStatuses(pod)) {
     for (const [state, terminated] of [
@@ -45,10 +51,12 @@ export function memoryTerminations(pod: Pod): Termination[] {
       ['last', status.lastState?.terminated],
     ] as const) {
       if (!terminated) continue;
-      const runtimeOom = recogniseRuntimeOom(terminated.message);
+      const fromLog = logs && readLastWords(logs, status.name, state, terminated);
+      const runtimeOom = recogniseRuntimeOom(terminated.message) ?? (fromLog && 'oom' in fromLog ? fromLog.oom : undefined);
       const busError = recogniseBusError(terminated, memoryVolumes(pod, status.name).map((v) => v.mountPath));
       if (terminated.reason === 'OOMKilled' || terminated.exitCode === SIGKILL_EXIT || runtimeOom || busError) {
-        found.push({ container: status.name, containerType: type, state, terminated, restartCount: status.restartCount ?? 0, runtimeOom, ...(busError ? { busError } : {}) });
+        const unseen = fromLog && 'unseen' in fromLog ? { lastWordsUnseen: fromLog.unseen } : {};
+        found.push({ container: status.name, containerType: type, state, terminated, restartCount: status.restartCount ?? 0, runtimeOom, ...(busError ? { busError } : {}), ...unseen });
       }
     }
   }

@@ -15,6 +15,7 @@ export const UnseenSourceSchema = z.enum([
   'kubelet-summary', // the kubelet's Summary API, through nodes/proxy
   'kubelet-config', // the kubelet's configz, through nodes/proxy
   'owner', // the owner the pod names, checked against the API (kube/owners.ts)
+  'previous-log', // the log of the run that died, for its last words: the opt-in pods/log (kube/last-words.ts)
   'cluster', // the cluster itself: the analyze step holds no access to it
   // What the engine looked for in what it was given and did not find.
   'eviction-message', // the kubelet's eviction message naming the starved resource
@@ -41,6 +42,8 @@ export const UnseenReasonSchema = z.enum([
   'not-registered', // the cluster is not one oombot may ask
   'not-reported', // whoever would have written it did not
   'too-few', // it was there, but too little of it to read anything from (samples too few or too short)
+  'not-enabled', // an opt-in read the cluster's operator has not granted (pods/log): expected, not an error
+  'superseded', // what could be read belongs to a later run (the container ran again since)
 ]);
 export type UnseenReason = z.infer<typeof UnseenReasonSchema>;
 
@@ -82,6 +85,7 @@ const NAMES: Record<UnseenSource, (node: string | undefined) => string> = {
   'kubelet-summary': () => 'kubelet stats (Summary API)',
   'kubelet-config': () => 'kubelet config (configz)',
   owner: () => "the pod's owner",
+  'previous-log': () => "the dead container's log",
   cluster: () => 'the cluster',
   'eviction-message': () => 'the eviction message',
   'eviction-usage': () => 'which containers used more than their request',
@@ -134,6 +138,10 @@ export function reasonWords(reason: UnseenReason, detail: string | undefined): s
       return detail ? `not reported (${detail})` : 'not reported';
     case 'too-few':
       return `too few to tell${detail ? ` (${detail})` : ''}`;
+    case 'not-enabled':
+      return `not enabled${detail ? ` (${detail})` : ' (opt-in)'}`;
+    case 'superseded':
+      return `only a later run's is left${detail ? ` (${detail})` : ''}`;
   }
 }
 
@@ -150,6 +158,11 @@ export function unseenSentence(e: UnseenEntry, node: string | undefined): string
   }
   // nodes/proxy is opt-in (docs/domain.md §4): a refusal there is the expected case, not an error to explain.
   if ((e.source === 'kubelet-summary' || e.source === 'kubelet-config') && e.reason === 'not-permitted') return `${NAMES[e.source](node)}: nodes/proxy not granted (opt-in)`;
+  // pods/log is opt-in too, because logs can hold secrets (docs/domain.md §4); the kubelet keeps the log of one
+  // earlier run only, and none once the pod is deleted, so "not found" means gone, not "not served".
+  if (e.source === 'previous-log' && e.reason === 'not-enabled') return `${NAMES[e.source](node)}: not read (pods/log is opt-in)`;
+  if (e.source === 'previous-log' && e.reason === 'not-found') return `${NAMES[e.source](node)}: no longer kept by the kubelet`;
+  if (e.source === 'previous-log' && e.reason === 'superseded') return `${NAMES[e.source](node)}: it ran again since, and only the later run's log is left`;
   return `${NAMES[e.source](node)}: ${reasonWords(e.reason, e.detail)}`;
 }
 

@@ -45,6 +45,15 @@ describe('unseenSentence', () => {
     [{ source: 'kubelet-config', reason: 'not-permitted' }, 'kubelet config (configz): nodes/proxy not granted (opt-in)'],
     [{ source: 'kubelet-summary', reason: 'no-address' }, 'kubelet stats (Summary API): the node lists no kubelet address to ask'],
     [{ source: 'kubelet-config', reason: 'timed-out' }, 'kubelet config (configz): no answer in time'],
+    // pods/log is opt-in (logs can hold secrets): the dead run's log, for its last words (kube/last-words.ts).
+    [{ source: 'previous-log', reason: 'not-enabled' }, "the dead container's log: not read (pods/log is opt-in)"],
+    [{ source: 'previous-log', reason: 'not-permitted', detail: 'Forbidden (user=kube-apiserver-kubelet-client, verb=get, resource=nodes, subresource=proxy)' }, "the dead container's log: forbidden (Forbidden (user=kube-apiserver-kubelet-client, verb=get, resource=nodes, subresource=proxy))"],
+    [{ source: 'previous-log', reason: 'not-found' }, "the dead container's log: no longer kept by the kubelet"],
+    [{ source: 'previous-log', reason: 'superseded' }, "the dead container's log: it ran again since, and only the later run's log is left"],
+    [{ source: 'previous-log', reason: 'timed-out' }, "the dead container's log: no answer in time"],
+    [{ source: 'previous-log', reason: 'unreachable' }, "the dead container's log: the request failed (no connection)"],
+    [{ source: 'previous-log', reason: 'no-address' }, "the dead container's log: the node lists no kubelet address to ask"],
+    [{ source: 'previous-log', reason: 'failed', detail: 'HTTP 502' }, "the dead container's log: HTTP 502"],
     // The owner check's own sentence, and a cluster oombot cannot ask.
     [{ source: 'owner', reason: 'not-verified', detail: 'the owner ReplicaSet/checkout-7d9f8b6c5 the pod names: not found; treated as a bare pod' }, 'the owner ReplicaSet/checkout-7d9f8b6c5 the pod names: not found; treated as a bare pod'],
     [{ source: 'cluster', reason: 'not-registered', detail: 'elsewhere' }, 'the cluster "elsewhere" is not registered with oombot: only what the forwarder sent was used, and the pod\'s owner could not be checked'],
