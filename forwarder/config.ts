@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { parseDuration } from '#shared/duration.ts';
 import { DEFAULT_SOURCE } from '#shared/envelope.ts';
 import { OombotError } from '#shared/errors.ts';
+import { MAX_WINDOW_MS } from './memory-rings.ts';
 
 export { parseDuration };
 
@@ -23,6 +24,8 @@ const list = z
   .optional();
 
 const name = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const MIN_INTERVAL_MS = 15_000;
 
 export const ForwarderEnvSchema = z
   .object({
@@ -45,8 +48,24 @@ export const ForwarderEnvSchema = z
     POD_NAME: z.string().optional(),
     HOSTNAME: z.string().optional(),
     OOMBOT_HTTP_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
+    OOMBOT_MEMORY_SAMPLING: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+    OOMBOT_MEMORY_INTERVAL: duration('30s'),
+    OOMBOT_MEMORY_WINDOW: duration('30m'),
+    OOMBOT_MEMORY_RETRY: duration('5m'),
   })
   .superRefine((env, ctx) => {
+    // metrics-server keeps one sample per resolution, 15 s in its manifests; asking faster returns the same one again
+    // (docs/domain.md §14).
+    if (env.OOMBOT_MEMORY_INTERVAL < MIN_INTERVAL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['OOMBOT_MEMORY_INTERVAL'], message: "is below 15s, metrics-server's resolution: polling faster returns the same samples again" });
+    }
+    // 12 h at the 15 s floor is MAX_SAMPLES (shared/memory-series.ts), the most an envelope may carry.
+    if (env.OOMBOT_MEMORY_WINDOW < env.OOMBOT_MEMORY_INTERVAL || env.OOMBOT_MEMORY_WINDOW > MAX_WINDOW_MS) {
+      ctx.addIssue({ code: 'custom', path: ['OOMBOT_MEMORY_WINDOW'], message: 'must be between OOMBOT_MEMORY_INTERVAL and 12h, e.g. 30m' });
+    }
+    if (env.OOMBOT_MEMORY_RETRY < 1_000) {
+      ctx.addIssue({ code: 'custom', path: ['OOMBOT_MEMORY_RETRY'], message: 'must be at least 1s, e.g. 5m' });
+    }
     if (env.OOMBOT_SINK === 'eventbridge' && !env.AWS_REGION && !env.AWS_DEFAULT_REGION) {
       ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is missing: the eventbridge sink needs the bus\'s region, e.g. AWS_REGION=eu-west-1 (or OOMBOT_SINK=stdout)' });
     }
@@ -67,6 +86,8 @@ export interface ForwarderConfig {
   lease: { namespace: string; name: string; durationSeconds: number };
   identity: string;
   httpPort: number;
+  /** Keeping each container's recent memory from metrics.k8s.io (forwarder/sampler.ts). */
+  memory: { enabled: boolean; intervalMs: number; windowMs: number; retryMs: number };
 }
 
 export class ConfigError extends OombotError {
@@ -98,5 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): ForwarderConfig {
     lease: { namespace: e.OOMBOT_LEASE_NAMESPACE ?? e.POD_NAMESPACE ?? 'oombot', name: e.OOMBOT_LEASE_NAME, durationSeconds: Math.max(1, Math.round(e.OOMBOT_LEASE_DURATION / 1000)) },
     identity: e.POD_NAME ?? e.HOSTNAME ?? `forwarder-${process.pid}`,
     httpPort: e.OOMBOT_HTTP_PORT,
+    memory: { enabled: e.OOMBOT_MEMORY_SAMPLING === 'true', intervalMs: e.OOMBOT_MEMORY_INTERVAL, windowMs: e.OOMBOT_MEMORY_WINDOW, retryMs: e.OOMBOT_MEMORY_RETRY },
   };
 }

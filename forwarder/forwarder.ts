@@ -2,6 +2,7 @@
 // occurrences, and deliver each to the sink — then, on stop, drain and hand the Lease over with the final position.
 import { EventSchema, PodSchema, type KubeEvent } from '#shared/k8s-objects.ts';
 import { CONTEXT_REASONS, NODE_OOM_REASONS, podUidOf, type Occurrence } from '#shared/occurrences.ts';
+import { memoryTerminations } from '#shared/terminations.ts';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { ForwarderConfig } from './config.ts';
 import { ContextEvents } from './context-events.ts';
@@ -9,6 +10,8 @@ import { DeliveryQueue, type Sink } from './delivery.ts';
 import { buildEnvelope, toEntry } from './envelopes.ts';
 import { electionPeriods, LeaderElector } from './lease.ts';
 import type { ForwarderMetrics } from './metrics.ts';
+import { MemorySampler } from './sampler.ts';
+import type { Check } from './server.ts';
 import { DeliveryPosition, OccurrenceTracker } from './tracker.ts';
 import { trimEvent, trimPod } from './trim.ts';
 import { ListWatch } from './watch.ts';
@@ -34,6 +37,9 @@ export class Forwarder {
   private readonly position = new DeliveryPosition();
   private readonly context = new ContextEvents();
   private tracker: OccurrenceTracker | undefined;
+  /** The leader's memory sampler (forwarder/sampler.ts), unless OOMBOT_MEMORY_SAMPLING=false. */
+  private sampler: MemorySampler | undefined;
+  private sampling: Promise<void> | undefined;
   private horizon = 0;
 
   constructor(private readonly d: ForwarderDeps) {
@@ -72,16 +78,22 @@ export class Forwarder {
     this.horizon = saved !== undefined ? Math.max(saved, now - config.replayMaxMs) : now - config.firstStartLookbackMs;
     log.info('forwarding', { cluster: config.cluster, sink: this.d.sink.name, replayFrom: new Date(this.horizon).toISOString() });
     this.tracker = new OccurrenceTracker(config.cluster, this.horizon);
+    // Only the leader samples: it alone watches pods, which tell the sampler whose memory to keep. A standby would
+    // double the load on metrics-server for a curve that only helps after a handover; a new leader starts with none.
+    if (config.memory.enabled) {
+      this.sampler = new MemorySampler({ api, log, metrics, ...config.memory, namespaces: config.namespaces, inScope: (ns) => this.inScope(ns) });
+    }
     this.queue.start();
 
     const stopWatches = new AbortController();
     const stopRenewing = new AbortController();
-    this.watches = this.makeWatches();
+    this.watches = this.makeWatches(stopWatches.signal);
     this.started = true;
     const watching = Promise.all(this.watches.map((w) => w.run(stopWatches.signal)));
     const gauge = setInterval(() => {
       metrics.queueDepth.set(this.queue.depth);
       metrics.trackedPods.set(this.tracker?.trackedPods ?? 0);
+      if (this.sampler) metrics.memoryRings.set(this.sampler.rings.size);
     }, 1_000);
 
     // Renewing goes on through the drain below: a replica that stops renewing while it still delivers would let a
@@ -92,6 +104,7 @@ export class Forwarder {
     stopWatches.abort();
     this.queue.close();
     await watching;
+    await this.sampling;
     clearInterval(gauge);
     if (outcome === 'lost') {
       // Another replica may lead now and replays from the saved position: delivering more here would only race it.
@@ -122,7 +135,7 @@ export class Forwarder {
     return this.watches.every((w) => w.synced) ? position : Math.min(position, this.horizon);
   }
 
-  private makeWatches(): ListWatch[] {
+  private makeWatches(stop: AbortSignal): ListWatch[] {
     const { config, api, log, metrics } = this.d;
     const options = (resource: string) => ({
       idleTimeoutMs: config.watchIdleTimeoutMs,
@@ -141,12 +154,16 @@ export class Forwarder {
       synced: () => {
         this.tracker!.retainPods(listed);
         listed.clear();
+        this.sampler?.synced();
+        // Sampling starts once the pods are known: before that, samples would have no container to go to.
+        if (this.sampler && !this.sampling) this.sampling = this.sampler.run(stop);
       },
       event: async (type, item) => {
         if (type === 'DELETED') {
           const uid = (item['metadata'] as { uid?: string } | undefined)?.uid;
           // A pod deleted right after it died still counts: look at its last state before forgetting it.
           await this.onPod(item);
+          this.sampler?.deleted(item);
           if (uid) {
             this.tracker!.podDeleted(uid);
             this.context.forget(uid);
@@ -175,10 +192,23 @@ export class Forwarder {
   }
 
   private async onPod(raw: Record<string, unknown>, listed = false): Promise<void> {
+    // Every pod tells the sampler its node, requests, limits and restart counts; one that finished is let go once its
+    // occurrences have taken its curve.
+    this.sampler?.observe(raw, listed);
+    try {
+      await this.podOccurrences(raw, listed);
+    } finally {
+      this.sampler?.finished(raw);
+    }
+  }
+
+  private async podOccurrences(raw: Record<string, unknown>, listed: boolean): Promise<void> {
     // Most pods never had a container terminate: skip them before the cost of validating the whole object.
     if (!mayHaveOccurrence(raw)) return;
     const parsed = PodSchema.safeParse(raw);
     if (!parsed.success || !this.inScope(parsed.data.metadata.namespace)) return;
+    // A container that died of memory has its curve kept from now on, limit or not.
+    this.sampler?.diedOfMemory(parsed.data, memoryTerminations(parsed.data).map((t) => t.container));
     const occurrences = this.tracker!.pod(parsed.data, listed);
     if (!occurrences.length) return;
     const pod = trimPod(parsed.data);
@@ -208,7 +238,7 @@ export class Forwarder {
     const events = this.context.related(podUidOf(o), o.node).filter((e) => e.metadata.uid !== own);
     let entry;
     try {
-      entry = toEntry(buildEnvelope(config.cluster, o, pod, events, new Date()), config.source);
+      entry = toEntry(buildEnvelope(config.cluster, o, pod, events, new Date(), this.sampler?.memoryFor(o, pod)), config.source);
     } catch (error) {
       // Cannot happen with the last shrink step (a bare envelope); if it ever does, say which occurrence, loudly.
       log.error('cannot build an entry for an occurrence; it is not delivered', { occurrenceId: o.occurrenceId, error });
@@ -226,6 +256,12 @@ export class Forwarder {
     if (!this.leading) return 'starting: not yet leading or standing by';
     const waiting = this.watches.filter((w) => !w.synced).map((w) => w.path);
     return this.started && !waiting.length ? undefined : `still listing: ${waiting.join(', ') || 'starting'}`;
+  }
+
+  /** For /readyz?verbose: what does not decide readiness but should be seen — memory sampling. */
+  checks(): Check[] {
+    if (!this.leading || !this.sampler) return [];
+    return [{ name: 'memory-sampling', ...this.sampler.check() }];
   }
 
   /** For /healthz: a watch that keeps failing and has not heard from the server for a long time. */

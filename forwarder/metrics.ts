@@ -20,6 +20,16 @@ export function forwarderMetrics() {
     }),
     leader: new Gauge({ name: 'oombot_forwarder_leader', help: '1 while this replica holds the Lease', registers: [registry] }),
     trackedPods: new Gauge({ name: 'oombot_tracked_pods', help: 'Pods the forwarder keeps state for (those with memory trouble)', registers: [registry] }),
+    memorySampling: new Gauge({
+      name: 'oombot_memory_sampling',
+      help: 'Whether the leader keeps containers\' memory from metrics.k8s.io: 1 for the current state (sampling; absent: not served by the cluster; forbidden: not allowed; failing; starting)',
+      labelNames: ['state'],
+      registers: [registry],
+    }),
+    memoryPolls: new Counter({ name: 'oombot_memory_polls_total', help: 'Polls of metrics.k8s.io pod metrics, by result: ok, absent (404), forbidden (403), failed', labelNames: ['result'], registers: [registry] }),
+    memoryPollCpu: new Counter({ name: 'oombot_memory_poll_cpu_seconds_total', help: 'CPU time (user and system) the process spent while polling metrics.k8s.io', registers: [registry] }),
+    memoryPollDuration: new Histogram({ name: 'oombot_memory_poll_duration_seconds', help: 'Wall time of one poll of metrics.k8s.io pod metrics, every page', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [registry] }),
+    memoryRings: new Gauge({ name: 'oombot_memory_rings', help: 'Containers whose recent memory is kept (a memory limit, or a death of memory before)', registers: [registry] }),
   };
   return m;
 }

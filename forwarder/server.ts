@@ -1,11 +1,20 @@
-// /healthz, /readyz and /metrics on one small HTTP server.
+// /healthz, /readyz and /metrics on one small HTTP server. `/readyz?verbose` lists each check as the kube-apiserver's
+// does (`[+]name ok`, `[-]name …`), with those that do not decide readiness, such as memory sampling, after it.
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+
+/** Something worth seeing in /readyz?verbose that does not make the process unready. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
 
 export interface Probes {
   /** undefined when healthy, else why not (the body of the 503). */
   unhealthy(): string | undefined;
   unready(): string | undefined;
+  checks?(): Check[];
 }
 
 export function startServer(port: number, registry: Registry, probes: Probes): Promise<http.Server> {
@@ -14,9 +23,13 @@ export function startServer(port: number, registry: Registry, probes: Probes): P
       res.writeHead(status, { 'Content-Type': type });
       res.end(body);
     };
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?');
     if (path === '/healthz' || path === '/readyz') {
       const why = path === '/healthz' ? probes.unhealthy() : probes.unready();
+      if (path === '/readyz' && new URLSearchParams(query).has('verbose')) {
+        const lines = [why ? `[-]forwarding: ${why}` : '[+]forwarding ok', ...(probes.checks?.() ?? []).map((c) => `[${c.ok ? '+' : '-'}]${c.name}${c.ok ? ' ok' : ''}: ${c.detail}${c.ok ? '' : ' (does not affect readiness)'}`)];
+        return answer(why ? 503 : 200, `${lines.join('\n')}\nreadyz check ${why ? 'failed' : 'passed'}\n`);
+      }
       return answer(why ? 503 : 200, why ? `${why}\n` : 'ok\n');
     }
     if (path === '/metrics') {

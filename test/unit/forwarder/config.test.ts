@@ -18,6 +18,7 @@ describe('forwarder configuration', () => {
       lease: { namespace: 'oombot', name: 'oombot-forwarder', durationSeconds: 15 },
       identity: 'fwd-0',
       httpPort: 8080,
+      memory: { enabled: true, intervalMs: 30_000, windowMs: 1_800_000, retryMs: 300_000 },
     });
   });
 
@@ -27,6 +28,11 @@ describe('forwarder configuration', () => {
     [{ OOMBOT_CLUSTER: 'x', OOMBOT_SINK: 'kafka' }, 'OOMBOT_SINK must be eventbridge (default) or stdout'],
     [{ OOMBOT_CLUSTER: 'x', OOMBOT_SINK: 'stdout', OOMBOT_REPLAY_MAX: '1 hour' }, 'OOMBOT_REPLAY_MAX "1 hour" is not a duration: write it like 1h (ms, s, m or h)'],
     [{ OOMBOT_CLUSTER: 'x', OOMBOT_SINK: 'stdout', OOMBOT_HTTP_PORT: 'http' }, 'OOMBOT_HTTP_PORT must be a port number'],
+    [{ OOMBOT_CLUSTER: 'x', OOMBOT_SINK: 'stdout', OOMBOT_MEMORY_INTERVAL: '5s' }, "OOMBOT_MEMORY_INTERVAL is below 15s, metrics-server's resolution: polling faster returns the same samples again"],
+    [{ OOMBOT_CLUSTER: 'x', OOMBOT_SINK: 'stdout', OOMBOT_MEMORY_WINDOW: '13h' }, 'OOMBOT_MEMORY_WINDOW must be between OOMBOT_MEMORY_INTERVAL and 12h, e.g. 30m'],
+    [{ OOMBOT_CLUSTER: 'x', OOMBOT_SINK: 'stdout', OOMBOT_MEMORY_INTERVAL: '1m', OOMBOT_MEMORY_WINDOW: '30s' }, 'OOMBOT_MEMORY_WINDOW must be between OOMBOT_MEMORY_INTERVAL and 12h, e.g. 30m'],
+    [{ OOMBOT_CLUSTER: 'x', OOMBOT_SINK: 'stdout', OOMBOT_MEMORY_RETRY: '10ms' }, 'OOMBOT_MEMORY_RETRY must be at least 1s, e.g. 5m'],
+    [{ OOMBOT_CLUSTER: 'x', OOMBOT_SINK: 'stdout', OOMBOT_MEMORY_SAMPLING: 'yes' }, 'OOMBOT_MEMORY_SAMPLING must be true or false'],
   ])('names the variable and the fix: %j', (env, line) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(line);

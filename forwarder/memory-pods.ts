@@ -1,0 +1,224 @@
+// What the sampler knows of each running pod, from the forwarder's pod watch: its node, and per container its memory
+// request, its restart count, its last working set and, for those worth a curve, the number of its ring
+// (forwarder/memory-rings.ts). metrics.k8s.io names a pod by namespace and name only, so that is the key. One small
+// array per pod instead of objects: at 10,000 pods an object per container would cost more than the rings
+// (docs/architecture.md, "Budgets").
+
+/** A pod's row: its uid's hash, its node, when it was last sampled, then `STRIDE` numbers per container. */
+export type PodRow = (string | number)[];
+
+const UID = 0;
+const NODE = 1;
+const SAMPLED_AT = 2;
+const HEAD = 3;
+export const STRIDE = 5;
+const NAME = 0;
+const REQUEST = 1;
+const RESTARTS = 2;
+const SLOT = 3;
+const LAST = 4;
+
+/** Seconds are counted from here so that they stay small integers (V8 keeps those unboxed) for decades. */
+const EPOCH_S = 1_700_000_000;
+
+export interface ContainerSpec {
+  name: string;
+  /** Memory request in bytes, if any. */
+  requestBytes: number | undefined;
+  restarts: number;
+  /** It has a memory limit (its own or the pod's), or died of memory before: its memory is kept as a curve. */
+  sampled: boolean;
+}
+
+export interface PodSpecView {
+  namespace: string;
+  name: string;
+  uid: string;
+  node: string;
+  containers: ContainerSpec[];
+}
+
+export interface ContainerView {
+  name: string;
+  requestBytes: number | undefined;
+  restarts: number;
+  slot: number;
+  /** The last working set sampled, or undefined. */
+  lastBytes: number | undefined;
+}
+
+const PAGE = 4096;
+
+/**
+ * Strings that repeat across pods (node and container names, namespaces) are kept once. The table forgets everything
+ * when it grows past its bound, so a cluster that keeps inventing names cannot grow it.
+ */
+class Interned {
+  private readonly seen = new Map<string, string>();
+  constructor(private readonly max = 8_192) {}
+  of(s: string): string {
+    const known = this.seen.get(s);
+    if (known !== undefined) return known;
+    if (this.seen.size >= this.max) this.seen.clear();
+    this.seen.set(s, s);
+    return s;
+  }
+}
+
+export class MemoryPods {
+  private readonly byNamespace = new Map<string, Map<string, PodRow>>();
+  private readonly names = new Interned();
+  private rows = 0;
+
+  /**
+   * @param allocate gives a ring to a container to be sampled; `release` takes it back.
+   */
+  constructor(
+    private readonly allocate: () => number,
+    private readonly release: (slot: number) => void,
+  ) {}
+
+  get(namespace: string, name: string): PodRow | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  /**
+   * Records a pod as it is now. A container keeps its ring, last sample and sampling through updates; a pod of the same
+   * name with another uid (a StatefulSet's replacement) starts afresh. Returns its row.
+   */
+  set(spec: PodSpecView): PodRow {
+    const uid = hash(spec.uid);
+    let pods = this.byNamespace.get(spec.namespace);
+    if (!pods) this.byNamespace.set(this.names.of(spec.namespace), (pods = new Map()));
+    const old = pods.get(spec.name);
+    if (old && old[UID] !== uid) {
+      this.releaseRow(old);
+      pods.delete(spec.name);
+      this.rows -= 1;
+    }
+    const previous = old && old[UID] === uid ? old : undefined;
+    const row: PodRow = [uid, this.names.of(spec.node), previous ? previous[SAMPLED_AT]! : 0];
+    for (const c of spec.containers) {
+      const before = previous ? this.find(previous, c.name) : -1;
+      const slot = before >= 0 ? (previous![before + SLOT] as number) : -1;
+      const keep = slot >= 0 || c.sampled;
+      row.push(
+        this.names.of(c.name),
+        c.requestBytes === undefined ? 0 : Math.round(c.requestBytes / PAGE) + 1,
+        c.restarts,
+        keep ? (slot >= 0 ? slot : this.allocate()) : -1,
+        before >= 0 ? (previous![before + LAST] as number) : -1,
+      );
+    }
+    // Containers the new spec no longer has (cannot happen to a pod, but a ring must never leak).
+    if (previous) {
+      for (let i = HEAD; i < previous.length; i += STRIDE) {
+        if (this.find(row, previous[i + NAME] as string) < 0 && (previous[i + SLOT] as number) >= 0) this.release(previous[i + SLOT] as number);
+      }
+    } else this.rows += 1;
+    pods.set(spec.name, row);
+    return row;
+  }
+
+  /** From now on, keep a curve of these containers' memory: they died of it. */
+  sampleFrom(row: PodRow, containers: string[]): void {
+    for (const name of containers) {
+      const i = this.find(row, name);
+      if (i >= 0 && (row[i + SLOT] as number) < 0) row[i + SLOT] = this.allocate();
+    }
+  }
+
+  delete(namespace: string, name: string): void {
+    const pods = this.byNamespace.get(namespace);
+    const row = pods?.get(name);
+    if (!pods || !row) return;
+    this.releaseRow(row);
+    pods.delete(name);
+    this.rows -= 1;
+    if (!pods.size) this.byNamespace.delete(namespace);
+  }
+
+  /** After a relist: forget the pods it did not show. */
+  retain(keep: Set<PodRow>): void {
+    for (const [namespace, pods] of this.byNamespace) {
+      for (const [name, row] of pods) if (!keep.has(row)) this.delete(namespace, name);
+    }
+  }
+
+  isPod(row: PodRow, uid: string | undefined): boolean {
+    return uid !== undefined && row[UID] === hash(uid);
+  }
+
+  node(row: PodRow): string {
+    return row[NODE] as string;
+  }
+
+  /** When the pod was last sampled (ms), or undefined. */
+  sampledAt(row: PodRow): number | undefined {
+    const s = row[SAMPLED_AT] as number;
+    return s ? (s + EPOCH_S) * 1000 : undefined;
+  }
+
+  /** The container's position in the row, or -1. */
+  find(row: PodRow, container: string): number {
+    for (let i = HEAD; i < row.length; i += STRIDE) if (row[i + NAME] === container) return i;
+    return -1;
+  }
+
+  /** Records a container's working set sampled at `atMs` (the caller keeps its curve in the ring). */
+  record(row: PodRow, index: number, atMs: number, bytes: number): void {
+    row[index + LAST] = Math.round(bytes / PAGE);
+    row[SAMPLED_AT] = Math.floor(atMs / 1000) - EPOCH_S;
+  }
+
+  /** The container's ring, or -1 for one whose memory is not kept as a curve. */
+  slot(row: PodRow, index: number): number {
+    return row[index + SLOT] as number;
+  }
+
+  restarts(row: PodRow, index: number): number {
+    return row[index + RESTARTS] as number;
+  }
+
+  container(row: PodRow, index: number): ContainerView {
+    const request = row[index + REQUEST] as number;
+    const last = row[index + LAST] as number;
+    return {
+      name: row[index + NAME] as string,
+      requestBytes: request ? (request - 1) * PAGE : undefined,
+      restarts: row[index + RESTARTS] as number,
+      slot: row[index + SLOT] as number,
+      lastBytes: last >= 0 ? last * PAGE : undefined,
+    };
+  }
+
+  *containers(row: PodRow): Generator<ContainerView> {
+    for (let i = HEAD; i < row.length; i += STRIDE) yield this.container(row, i);
+  }
+
+  /** Every pod with its namespace and name. */
+  *all(): Generator<{ namespace: string; name: string; row: PodRow }> {
+    for (const [namespace, pods] of this.byNamespace) for (const [name, row] of pods) yield { namespace, name, row };
+  }
+
+  get size(): number {
+    return this.rows;
+  }
+
+  private releaseRow(row: PodRow): void {
+    for (let i = HEAD; i < row.length; i += STRIDE) if ((row[i + SLOT] as number) >= 0) this.release(row[i + SLOT] as number);
+  }
+}
+
+/**
+ * FNV-1a, 30 bits: tells a pod from its same-named successor. A collision (about one replacement in a billion) would let
+ * the successor carry its predecessor's curve; a uid would cost 60 bytes a pod.
+ */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) & 0x3fffffff;
+}

@@ -1,0 +1,340 @@
+// Each container's recent memory, kept by the leading forwarder so that the envelope of a memory death carries the
+// curve up to it (docs/domain.md §14): every interval, one list of metrics.k8s.io pod metrics (or one per watched
+// namespace), of which it keeps, in a bounded ring per container, the samples of containers with a memory limit or that
+// died of memory before, and of every other container only the last one, for the node's top users. The pods come from
+// the forwarder's own pod watch, which already sees every spec and termination: the sampler asks the API for nothing
+// else. Without metrics.k8s.io (404) or without the right to read it (403) nothing else changes: it says so once, in
+// the log, in /readyz?verbose and in a metric, and asks again every few minutes.
+import type { KubeTransport } from '../kube/rest.ts';
+import { statusMessage } from '../kube/rest.ts';
+import { MAX_NODE_MEMORY_USERS, type NodeMemoryUser, type OccurrenceMemory } from '#shared/envelope.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
+import type { Logger } from '#shared/log.ts';
+import { encodeSeries, type EncodedSeries, type MemorySeries } from '#shared/memory-series.ts';
+import type { Occurrence } from '#shared/occurrences.ts';
+import { tryParseQuantity } from '#shared/quantity.ts';
+import { hasFinished, podRef, podSpecView } from './memory-pod-view.ts';
+import { MemoryPods, type PodRow } from './memory-pods.ts';
+import { MemoryRings } from './memory-rings.ts';
+import type { ForwarderMetrics } from './metrics.ts';
+import { nextPollAt, type PollResult } from './poll-schedule.ts';
+import { sleep as realSleep } from './sleep.ts';
+
+export const POD_METRICS_PATH = '/apis/metrics.k8s.io/v1beta1';
+
+export type SamplingState = 'starting' | 'sampling' | 'absent' | 'forbidden' | 'failing';
+const STATES: SamplingState[] = ['starting', 'sampling', 'absent', 'forbidden', 'failing'];
+const STATE_OF: Record<PollResult, SamplingState> = { ok: 'sampling', absent: 'absent', forbidden: 'forbidden', failed: 'failing' };
+
+export interface SamplerOptions {
+  api: KubeTransport;
+  log: Logger;
+  metrics: ForwarderMetrics;
+  intervalMs: number;
+  windowMs: number;
+  /** How long a missing or forbidden metrics.k8s.io is left alone before it is asked again. */
+  retryMs: number;
+  /** Namespace-scoped: one list per namespace instead of one for the cluster. */
+  namespaces: string[] | undefined;
+  inScope: (namespace: string) => boolean;
+  /** metrics-server ignores `limit` and answers whole lists; a server that pages is followed. */
+  pageSize?: number;
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface PollOutcome {
+  result: PollResult;
+  /** The API server's message, for a poll that did not reach the samples. */
+  detail?: string;
+  status?: number;
+}
+
+type Raw = Record<string, unknown>;
+
+export class MemorySampler {
+  readonly rings: MemoryRings;
+  readonly pods: MemoryPods;
+  private current: SamplingState = 'starting';
+  private last: PollOutcome | undefined;
+  private listing = new Set<PodRow>();
+  private round = 0;
+  private tops = new Map<string, { users: NodeMemoryUser[]; atMs: number }>();
+  private topsRound = -1;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+
+  constructor(private readonly o: SamplerOptions) {
+    this.rings = new MemoryRings(Math.ceil(o.windowMs / o.intervalMs));
+    this.pods = new MemoryPods(
+      () => this.rings.allocate(),
+      (slot) => this.rings.release(slot),
+    );
+    this.now = o.now ?? Date.now;
+    this.sleep = o.sleep ?? realSleep;
+    this.setGauge();
+  }
+
+  get state(): SamplingState {
+    return this.current;
+  }
+
+  /** A pod from the watch (or a list, `listed`): its node, requests, limits and restart counts as they are now. */
+  observe(raw: Raw, listed = false): void {
+    const ref = podRef(raw);
+    if (!ref || !this.o.inScope(ref.namespace)) return;
+    // A pod that finished is kept only if known, until its occurrences are built (finished()).
+    if (hasFinished(raw) && !this.pods.get(ref.namespace, ref.name)) return;
+    const view = podSpecView(raw);
+    if (!view) return;
+    const row = this.pods.set(view);
+    if (listed) this.listing.add(row);
+  }
+
+  /** These containers died of memory: keep their curve from now on, limit or not. */
+  diedOfMemory(pod: Pod, containers: string[]): void {
+    const { namespace, name, uid } = pod.metadata;
+    const row = namespace && name ? this.pods.get(namespace, name) : undefined;
+    if (row && this.pods.isPod(row, uid) && containers.length) this.pods.sampleFrom(row, containers);
+  }
+
+  /** After its occurrences were built: a pod that finished will not be sampled again. */
+  finished(raw: Raw): void {
+    const ref = podRef(raw);
+    if (ref && hasFinished(raw)) this.forget(ref);
+  }
+
+  deleted(raw: Raw): void {
+    const ref = podRef(raw);
+    if (ref) this.forget(ref);
+  }
+
+  private forget(ref: { namespace: string; name: string; uid: string | undefined }): void {
+    const row = this.pods.get(ref.namespace, ref.name);
+    if (row && (ref.uid === undefined || this.pods.isPod(row, ref.uid))) this.pods.delete(ref.namespace, ref.name);
+  }
+
+  /** A (re)list of pods is complete: pods it did not show are gone. */
+  synced(): void {
+    this.pods.retain(this.listing);
+    this.listing = new Set();
+  }
+
+  /** Polls until the signal aborts, every interval, or every retry period while the API is missing or forbidden. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const started = this.now();
+      const cpu = process.cpuUsage();
+      const outcome = await this.poll(signal);
+      if (signal.aborted) return;
+      const used = process.cpuUsage(cpu);
+      const finished = this.now();
+      this.o.metrics.memoryPollCpu.inc((used.user + used.system) / 1e6);
+      this.o.metrics.memoryPollDuration.observe((finished - started) / 1000);
+      this.o.metrics.memoryPolls.inc({ result: outcome.result });
+      this.o.metrics.memoryRings.set(this.rings.size);
+      this.settle(outcome);
+      await this.sleep(Math.max(0, nextPollAt(outcome.result, started, finished, this.o) - this.now()), signal);
+    }
+  }
+
+  /** One round: every page of the cluster's pod metrics (or each watched namespace's). */
+  async poll(signal: AbortSignal): Promise<PollOutcome> {
+    const paths = this.o.namespaces
+      ? this.o.namespaces.map((ns) => `${POD_METRICS_PATH}/namespaces/${encodeURIComponent(ns)}/pods`)
+      : [`${POD_METRICS_PATH}/pods`];
+    for (const path of paths) {
+      let next: string | undefined;
+      do {
+        const query = new URLSearchParams({ limit: String(this.o.pageSize ?? 500), ...(next ? { continue: next } : {}) });
+        let res;
+        try {
+          res = await this.o.api.get(`${path}?${query.toString()}`, { timeoutMs: 30_000 });
+        } catch (error) {
+          return { result: 'failed', detail: error instanceof Error ? error.message : String(error) };
+        }
+        if (signal.aborted) return { result: 'ok' };
+        if (res.status === 404) return { result: 'absent', status: 404, detail: statusMessage(res) };
+        if (res.status === 403) return { result: 'forbidden', status: 403, detail: statusMessage(res) };
+        if (res.status !== 200) return { result: 'failed', status: res.status, detail: statusMessage(res) };
+        const body = res.body as { items?: unknown; metadata?: { continue?: unknown } } | undefined;
+        this.record(Array.isArray(body?.items) ? (body.items as unknown[]) : []);
+        next = typeof body?.metadata?.continue === 'string' && body.metadata.continue ? body.metadata.continue : undefined;
+      } while (next && !signal.aborted);
+    }
+    this.round += 1;
+    return { result: 'ok' };
+  }
+
+  /** PodMetrics items (metrics-server pkg/api/pod.go): each container's working set at the pod's `timestamp`. */
+  private record(items: unknown[]): void {
+    const fallback = this.now();
+    for (const item of items) {
+      const raw = item as { metadata?: { namespace?: unknown; name?: unknown }; timestamp?: unknown; containers?: unknown };
+      const namespace = raw?.metadata?.namespace;
+      const name = raw?.metadata?.name;
+      if (typeof namespace !== 'string' || typeof name !== 'string' || !this.o.inScope(namespace)) continue;
+      const row = this.pods.get(namespace, name);
+      if (!row || !Array.isArray(raw.containers)) continue;
+      const stamped = typeof raw.timestamp === 'string' ? Date.parse(raw.timestamp) : NaN;
+      const atMs = Number.isNaN(stamped) ? fallback : stamped;
+      for (const c of raw.containers as { name?: unknown; usage?: { memory?: unknown } }[]) {
+        if (typeof c?.name !== 'string') continue;
+        const i = this.pods.find(row, c.name);
+        const bytes = typeof c.usage?.memory === 'string' ? tryParseQuantity(c.usage.memory) : undefined;
+        if (i < 0 || bytes === undefined || bytes < 0) continue;
+        this.pods.record(row, i, atMs, bytes);
+        const slot = this.pods.slot(row, i);
+        if (slot >= 0) this.rings.push(slot, atMs, bytes, this.pods.restarts(row, i));
+      }
+    }
+  }
+
+  private settle(outcome: PollOutcome): void {
+    const before = this.current;
+    this.current = STATE_OF[outcome.result];
+    this.last = outcome;
+    this.setGauge();
+    if (this.current === before) return;
+    const { log } = this.o;
+    const every = formatDuration(this.o.retryMs);
+    switch (this.current) {
+      case 'sampling':
+        log.info('sampling memory from metrics.k8s.io', { every: formatDuration(this.o.intervalMs), window: formatDuration(this.o.windowMs), containers: this.rings.size });
+        return;
+      case 'absent':
+        // Info, not a warning: many clusters run without metrics-server, and everything else works.
+        log.info(`memory sampling off: metrics.k8s.io is not served by this cluster; occurrences are forwarded without memory curves, and it is asked again every ${every}`, { status: outcome.status, detail: outcome.detail });
+        return;
+      case 'forbidden':
+        log.warn(`memory sampling off: not allowed to list pods.metrics.k8s.io (grant get and list on it, as the chart's ClusterRole does); occurrences are forwarded without memory curves, and it is asked again every ${every}`, { status: outcome.status, detail: outcome.detail });
+        return;
+      case 'failing':
+        log.warn('memory sampling failed; trying again at the next poll', { status: outcome.status, detail: outcome.detail });
+        return;
+    }
+  }
+
+  private setGauge(): void {
+    for (const s of STATES) this.o.metrics.memorySampling.set({ state: s }, s === this.current ? 1 : 0);
+  }
+
+  /** For /readyz?verbose: what sampling is doing, and whether that is all right (it never makes the forwarder unready). */
+  check(): { ok: boolean; detail: string } {
+    const every = formatDuration(this.o.retryMs);
+    const detail = this.last?.detail ? `: ${this.last.detail}` : '';
+    switch (this.current) {
+      case 'starting':
+        return { ok: true, detail: 'memory sampling starts once pods are listed' };
+      case 'sampling':
+        return { ok: true, detail: `memory of ${this.rings.size} containers, every ${formatDuration(this.o.intervalMs)} over ${formatDuration(this.o.windowMs)}` };
+      case 'absent':
+        return { ok: false, detail: `memory sampling off: metrics.k8s.io is not served by this cluster (HTTP 404); install metrics-server to keep each container's memory before a kill; asked again every ${every}` };
+      case 'forbidden':
+        return { ok: false, detail: `memory sampling off: listing pods.metrics.k8s.io is forbidden (HTTP 403)${detail}; grant get and list on pods.metrics.k8s.io; asked again every ${every}` };
+      case 'failing':
+        return { ok: false, detail: `memory sampling failing${this.last?.status ? ` (HTTP ${this.last.status})` : ''}${detail}; trying again every ${formatDuration(this.o.intervalMs)}` };
+    }
+  }
+
+  /**
+   * What the envelope of this occurrence carries (shared/envelope.ts, version 2), or undefined when there is nothing:
+   * for a container's termination its curve up to the kill, for an eviction the evicted pod's biggest sampled
+   * container's; and for all three kinds the node's top memory users at the last sample, which tell who pushed a node
+   * over — a container OOM-killed far below its own limit was killed for the node (docs/domain.md §2).
+   */
+  memoryFor(o: Occurrence, pod: Pod | undefined): OccurrenceMemory | undefined {
+    const memory: OccurrenceMemory = {};
+    const atMs = Math.floor(Date.parse(o.occurredAt) / 1000) * 1000;
+    if (pod && !Number.isNaN(atMs)) {
+      const container = o.kind === 'container-termination' ? o.container : o.kind === 'pod-eviction' ? this.biggest(pod) : undefined;
+      const series = container ? this.seriesOf(pod, container, atMs) : undefined;
+      if (series) memory.series = series;
+    }
+    const top = o.node ? this.nodeTop(o.node) : undefined;
+    if (top?.users.length) {
+      memory.nodeTop = top.users;
+      memory.nodeSampledAt = new Date(top.atMs).toISOString();
+    }
+    return memory.series || memory.nodeTop ? memory : undefined;
+  }
+
+  private rowOf(pod: Pod): PodRow | undefined {
+    const { namespace, name, uid } = pod.metadata;
+    const row = namespace && name ? this.pods.get(namespace, name) : undefined;
+    return row && this.pods.isPod(row, uid) ? row : undefined;
+  }
+
+  /** The pod's sampled container that used most at its last sample. */
+  private biggest(pod: Pod): string | undefined {
+    const row = this.rowOf(pod);
+    if (!row) return undefined;
+    let best: { name: string; bytes: number } | undefined;
+    for (const c of this.pods.containers(row)) {
+      const bytes = c.slot >= 0 ? this.rings.latestBytes(c.slot) : undefined;
+      if (bytes !== undefined && (!best || bytes > best.bytes)) best = { name: c.name, bytes };
+    }
+    return best?.name;
+  }
+
+  /** The container's samples up to the kill, within the window, with its limit and request from the spec. */
+  private seriesOf(pod: Pod, container: string, killedAt: number): EncodedSeries | undefined {
+    const row = this.rowOf(pod);
+    const i = row ? this.pods.find(row, container) : -1;
+    const slot = row && i >= 0 ? this.pods.slot(row, i) : -1;
+    if (slot < 0) return undefined;
+    const samples = this.rings.samples(slot, killedAt - this.o.windowMs, killedAt);
+    if (!samples.length) return undefined;
+    const spec = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === container);
+    const limit = tryParseQuantity(spec?.resources?.limits?.['memory']) ?? tryParseQuantity(pod.spec.resources?.limits?.['memory']);
+    const request = tryParseQuantity(spec?.resources?.requests?.['memory']);
+    const series: MemorySeries = { container, samples, killedAt };
+    if (limit !== undefined && limit > 0) series.limitBytes = limit;
+    if (request !== undefined && request >= 0) series.requestBytes = request;
+    return encodeSeries(series);
+  }
+
+  /**
+   * The node's biggest memory users at the last poll that saw it: by working set above request, biggest first (a
+   * container without a request counts whole). That is the kubelet's own order for eviction, less priority (docs/
+   * domain.md §2): who used most beyond what they asked for is who pushed the node over. Computed once per poll round.
+   */
+  private nodeTop(node: string): { users: NodeMemoryUser[]; atMs: number } | undefined {
+    if (this.topsRound !== this.round) {
+      this.tops.clear();
+      this.topsRound = this.round;
+    }
+    const cached = this.tops.get(node);
+    if (cached) return cached;
+    let latest = 0;
+    const onNode: { namespace: string; name: string; row: PodRow; at: number }[] = [];
+    for (const p of this.pods.all()) {
+      if (this.pods.node(p.row) !== node) continue;
+      const at = this.pods.sampledAt(p.row);
+      if (at === undefined) continue;
+      latest = Math.max(latest, at);
+      onNode.push({ ...p, at });
+    }
+    if (!onNode.length) return undefined;
+    const users: (NodeMemoryUser & { above: number })[] = [];
+    for (const p of onNode) {
+      if (p.at < latest - this.o.intervalMs) continue; // not seen by the last poll that saw the node
+      for (const c of this.pods.containers(p.row)) {
+        if (c.lastBytes === undefined) continue;
+        users.push({ namespace: p.namespace, pod: p.name, container: c.name, workingSetBytes: c.lastBytes, ...(c.requestBytes !== undefined ? { requestBytes: c.requestBytes } : {}), above: c.lastBytes - (c.requestBytes ?? 0) });
+      }
+    }
+    users.sort((a, b) => b.above - a.above || b.workingSetBytes - a.workingSetBytes);
+    const top = { users: users.slice(0, MAX_NODE_MEMORY_USERS).map(({ above: _above, ...u }) => u), atMs: latest };
+    this.tops.set(node, top);
+    return top;
+  }
+}
+
+/** 30000 → "30s", 300000 → "5m": as the settings are written. */
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
