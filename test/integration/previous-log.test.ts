@@ -61,6 +61,9 @@ beforeAll(async () => {
   pods['gone'] = await deadPod('gone-run', 'kubelet-node', 'Error', 137);
   pods['slow'] = await deadPod('slow', 'kubelet-node', 'Error', 137);
   kubelet.answer('shop', 'slow', 'api', 'previous', { hang: true });
+  pods['refused'] = await deadPod('refused', 'kubelet-node', 'Error', 137);
+  // A kubelet whose authorizer refuses the API server's own client (pkg/kubelet/server/auth.go's words).
+  kubelet.answer('shop', 'refused', 'api', 'previous', { status: 403, body: 'Forbidden (user=kube-apiserver-kubelet-client, verb=get, resource=nodes, subresource=proxy)' });
   pods['far'] = await deadPod('far', 'silent-node', 'Error', 137);
   pods['nowhere'] = await deadPod('nowhere', 'bare-node', 'Error', 137);
 });
@@ -146,12 +149,19 @@ describe('with infra/rbac/oombot-log-reader.yaml applied', () => {
   });
 
   it.each([
-    ['the kubelet keeps no such run (400 from the kubelet)', 'gone', 'not-found', "the dead container's log: no longer kept by the kubelet"],
-    ['nothing listens on the kubelet port', 'far', 'unreachable', "the dead container's log: the request failed (no connection)"],
-    ['the node lists no address', 'nowhere', 'no-address', "the dead container's log: the node lists no kubelet address to ask"],
-  ])('says what the API server answered when %s, and still diagnoses', async (_name, key, reason, sentence) => {
+    ['the kubelet keeps no such run (400 from the kubelet)', 'gone', { reason: 'not-found' }, "the dead container's log: no longer kept by the kubelet"],
+    // The API server passes the kubelet's 403 on with its words: a refusal, not the opt-in missing.
+    [
+      'the kubelet refuses the API server (403 from the kubelet, not RBAC)',
+      'refused',
+      { reason: 'not-permitted', detail: 'Forbidden (user=kube-apiserver-kubelet-client, verb=get, resource=nodes, subresource=proxy) ( pods/log refused)' },
+      "the dead container's log: forbidden (Forbidden (user=kube-apiserver-kubelet-client, verb=get, resource=nodes, subresource=proxy) ( pods/log refused))",
+    ],
+    ['nothing listens on the kubelet port', 'far', { reason: 'unreachable' }, "the dead container's log: the request failed (no connection)"],
+    ['the node lists no address', 'nowhere', { reason: 'no-address' }, "the dead container's log: the node lists no kubelet address to ask"],
+  ])('says what the API server answered when %s, and still diagnoses', async (_name, key, unread, sentence) => {
     const input = await enrichPod(api(), pods[key]!);
-    expect(input.lastWords).toEqual([{ container: 'api', run: 'previous', unread: { reason } }]);
+    expect(input.lastWords).toEqual([{ container: 'api', run: 'previous', unread }]);
     const v = diagnose(input);
     expect(v).toMatchObject({ cause: 'unknown' });
     expect(logLines(v.missing)).toEqual([sentence]);
