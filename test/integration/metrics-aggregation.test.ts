@@ -34,8 +34,11 @@ async function pod(namespace: string, name: string, containers: string[], o: { l
   );
 }
 
-/** RBAC decisions follow RoleBindings through the apiserver's informers, a few milliseconds behind the write. */
-async function eventually(assertion: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
+/**
+ * RBAC decisions follow RoleBindings through the apiserver's informers, a few milliseconds behind the write (seconds
+ * on a loaded machine); the timeout only ends a hang.
+ */
+async function eventually(assertion: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
