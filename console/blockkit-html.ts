@@ -5,11 +5,15 @@
 // (action_id, block_id, value, url, confirm) in data- attributes; the page's script reads them.
 // Slack facts relied on (api.slack.com/reference/block-kit): a button's text is plain_text; `style` is primary or
 // danger; a `confirm` object has title, text, confirm and deny; a url button opens the link and still sends the app a
-// block_actions payload.
+// block_actions payload; an image block shows its `title` above the image and has `alt_text` for screen readers, its
+// image coming from `image_url` or from a Slack file (`slack_file`: an `id` or a `url`).
 import * as z from 'zod';
 import { escapeHtml, linkHtml, mrkdwnToHtml, plainTextToHtml, safeUrl, type MrkdwnOptions } from './mrkdwn-html.ts';
 
-export type RenderOptions = MrkdwnOptions;
+export interface RenderOptions extends MrkdwnOptions {
+  /** Where the page loads an uploaded file from (the console serves them), or undefined when it has no such file. */
+  fileSrc?: (ref: { id?: string; url?: string }) => string | undefined;
+}
 
 const PlainTextSchema = z.object({ type: z.literal('plain_text'), text: z.string() });
 const TextSchema = z.object({ type: z.enum(['plain_text', 'mrkdwn']), text: z.string() });
@@ -59,15 +63,31 @@ function blockHtml(raw: unknown, options: RenderOptions): string {
       return `${open('divider')}<hr></div>`;
     case 'rich_text':
       return `${open('rich-text')}${elementsOf(block).map((e) => richTextBlockHtml(e, options)).join('')}</div>`;
-    case 'image': {
-      const alt = typeof block['alt_text'] === 'string' ? block['alt_text'] : 'image';
-      const url = typeof block['image_url'] === 'string' ? safeUrl(block['image_url']) : undefined;
-      // Not loaded: the console fetches nothing from elsewhere (its CSP forbids it); the link opens it.
-      return `${open('image')}<span role="img" aria-label="${escapeHtml(alt)}">🖼 ${url ? linkHtml(url, escapeHtml(alt)) : escapeHtml(alt)}</span></div>`;
-    }
+    case 'image':
+      return `${open('image')}${imageHtml(block, options)}</div>`;
     default:
       return unsupported(`a ${block.type} block`);
   }
+}
+
+const SlackFileSchema = z.object({ id: z.string().optional(), url: z.string().optional() });
+
+/**
+ * An uploaded file is drawn from the console itself; an `image_url` is not loaded — the console fetches nothing from
+ * elsewhere (its CSP forbids it) — and its link opens it.
+ */
+function imageHtml(block: z.infer<typeof BlockSchema>, options: RenderOptions): string {
+  const alt = typeof block['alt_text'] === 'string' ? block['alt_text'] : 'image';
+  const title = PlainTextSchema.safeParse(block['title']);
+  const caption = title.success ? `<div class="bk-image-title">${plainTextToHtml(title.data.text)}</div>` : '';
+  const file = SlackFileSchema.safeParse(block['slack_file']);
+  if (block['slack_file'] !== undefined) {
+    const src = file.success ? options.fileSrc?.({ ...(file.data.id !== undefined ? { id: file.data.id } : {}), ...(file.data.url !== undefined ? { url: file.data.url } : {}) }) : undefined;
+    if (src) return `${caption}<img class="bk-image" src="${escapeHtml(src)}" alt="${escapeHtml(alt)}" data-testid="image">`;
+    return `${caption}<span role="img" aria-label="${escapeHtml(alt)}">🖼 ${escapeHtml(alt)} <span class="bk-unsupported">(a file the console does not have)</span></span>`;
+  }
+  const url = typeof block['image_url'] === 'string' ? safeUrl(block['image_url']) : undefined;
+  return `${caption}<span role="img" aria-label="${escapeHtml(alt)}">🖼 ${url ? linkHtml(url, escapeHtml(alt)) : escapeHtml(alt)}</span>`;
 }
 
 function sectionHtml(block: z.infer<typeof BlockSchema>, options: RenderOptions): string {

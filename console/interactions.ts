@@ -6,7 +6,7 @@
 // answer to the user only; a command's acknowledgement body is an answer like one sent to its response_url.
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { checkMessage } from './message-checks.ts';
+import { checkMessage, type FileLookup } from './message-checks.ts';
 import { ConsoleRequestError } from './request-error.ts';
 import { blockActionsBody, sendToApp, slashCommandBody, type AppReply, type Identity } from './slack-requests.ts';
 import { withSlackIds } from './web-api.ts';
@@ -25,6 +25,8 @@ export interface InteractionsConfig {
   signingSecret: string;
   /** The console's base URL, for response_urls (known once it listens). */
   baseUrl: () => string;
+  /** The uploaded files an answer's image blocks may show. */
+  files?: FileLookup;
 }
 
 interface ResponseTarget {
@@ -136,7 +138,7 @@ export class Interactions {
       if (original) workspace.remove(original);
       return;
     }
-    const check = checkMessage(payload);
+    const check = checkMessage(payload, this.config.files);
     if (!check.ok) throw new ConsoleRequestError(400, check.error, check.errors?.join('; '));
     const blocks = withSlackIds(check.blocks ?? []);
     const original = flag('replace_original') ? this.originalOf(target) : undefined;

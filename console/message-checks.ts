@@ -3,8 +3,13 @@
 // api.slack.com/reference/block-kit (bot/slack-limits.ts holds the ones our renderer relies on) and the errors of
 // chat.postMessage (api.slack.com/methods/chat.postMessage#errors): `no_text` when there is neither text nor blocks,
 // `invalid_blocks_format` when blocks are not a JSON array, `invalid_blocks` with an `errors` list naming each breach
-// by JSON pointer, `msg_too_long` past 40,000 characters of text.
+// by JSON pointer, `msg_too_long` past 40,000 characters of text. An image block (api.slack.com/reference/block-kit/
+// blocks#image) needs `alt_text` (at most 2,000 characters) and exactly one of `image_url` (at most 3,000) or
+// `slack_file`; its `title` is plain_text of at most 2,000. A slack_file object names a file by `id` or `url`, never
+// both, and the file must be an image the poster can see (console/slack-files.ts): one that is not is refused with
+// "invalid slack file", as Slack refuses it.
 import { SLACK_LIMITS } from '../bot/slack-limits.ts';
+import { FILE_ID, IMAGE_MIMETYPES } from './slack-files.ts';
 
 export type MessageCheck = { ok: true; blocks: unknown[] | undefined; text: string | undefined } | { ok: false; error: string; errors?: string[] };
 
@@ -17,10 +22,19 @@ const LIMITS = {
   buttonText: 75,
   buttonUrl: 3000,
   id: 255,
+  imageAltText: 2000,
+  imageTitle: 2000,
+  imageUrl: 3000,
 } as const;
 
-/** Checks a message's `text` and `blocks` as a Web API method or a response_url receives them (blocks may be JSON). */
-export function checkMessage(args: { text?: unknown; blocks?: unknown }): MessageCheck {
+/** Finds a completed file named by a slack_file object; undefined when there is none. */
+export type FileLookup = (ref: { id?: string; url?: string }) => { mimetype: string } | undefined;
+
+/**
+ * Checks a message's `text` and `blocks` as a Web API method or a response_url receives them (blocks may be JSON).
+ * `files` finds the files image blocks name; without it every slack_file is refused.
+ */
+export function checkMessage(args: { text?: unknown; blocks?: unknown }, files?: FileLookup): MessageCheck {
   const text = typeof args.text === 'string' ? args.text : args.text === undefined || args.text === null ? undefined : String(args.text);
   let blocks: unknown = args.blocks;
   if (typeof blocks === 'string') {
@@ -34,12 +48,12 @@ export function checkMessage(args: { text?: unknown; blocks?: unknown }): Messag
   const list = (blocks ?? undefined) as unknown[] | undefined;
   if (!text && !list?.length) return { ok: false, error: 'no_text' };
   if (text && text.length > LIMITS.textLength) return { ok: false, error: 'msg_too_long' };
-  const errors = list ? blockErrors(list) : [];
+  const errors = list ? blockErrors(list, files) : [];
   if (errors.length) return { ok: false, error: 'invalid_blocks', errors };
   return { ok: true, blocks: list, text };
 }
 
-function blockErrors(blocks: unknown[]): string[] {
+function blockErrors(blocks: unknown[], files: FileLookup | undefined): string[] {
   const errors: string[] = [];
   const at = (path: string, message: string) => errors.push(`${message} [json-pointer:/blocks${path}]`);
   if (blocks.length > LIMITS.blocks) at('', `must provide no more than ${LIMITS.blocks} items`);
@@ -91,8 +105,50 @@ function blockErrors(blocks: unknown[]): string[] {
         });
         break;
       }
+      case 'image':
+        errors.push(...imageBlockErrors(b, path, files));
+        break;
     }
   });
+  return errors;
+}
+
+/** An image block's breaches, each named by JSON pointer as Slack names them; `path` is the block's ("/3"). */
+export function imageBlockErrors(raw: unknown, path: string, files: FileLookup | undefined): string[] {
+  const errors: string[] = [];
+  const at = (where: string, message: string) => errors.push(`${message} [json-pointer:/blocks${where}]`);
+  const b = obj(raw);
+  const alt = b['alt_text'];
+  if (typeof alt !== 'string' || alt === '') at(`${path}/alt_text`, 'missing required field: alt_text');
+  maxLength(alt, LIMITS.imageAltText, `${path}/alt_text`, at);
+  if (b['title'] !== undefined) {
+    if (obj(b['title'])['type'] !== 'plain_text') at(`${path}/title`, 'must be a plain_text text object');
+    maxLength(obj(b['title'])['text'], LIMITS.imageTitle, `${path}/title/text`, at);
+  }
+  const hasUrl = b['image_url'] !== undefined;
+  const hasFile = b['slack_file'] !== undefined;
+  if (hasUrl === hasFile) {
+    at(path, 'must provide either image_url or slack_file');
+    return errors;
+  }
+  if (hasUrl) {
+    if (typeof b['image_url'] !== 'string' || !/^https?:\/\//.test(b['image_url'])) at(`${path}/image_url`, 'invalid_url');
+    maxLength(b['image_url'], LIMITS.imageUrl, `${path}/image_url`, at);
+    return errors;
+  }
+  const ref = obj(b['slack_file']);
+  const id = typeof ref['id'] === 'string' ? ref['id'] : undefined;
+  const url = typeof ref['url'] === 'string' ? ref['url'] : undefined;
+  if ((id === undefined) === (url === undefined)) {
+    at(`${path}/slack_file`, 'must provide either id or url');
+    return errors;
+  }
+  if (id !== undefined && !FILE_ID.test(id)) {
+    at(`${path}/slack_file/id`, `input must match regex pattern: ${FILE_ID.source}`);
+    return errors;
+  }
+  const file = files?.(id !== undefined ? { id } : { url: url! });
+  if (!file || !IMAGE_MIMETYPES.has(file.mimetype)) at(`${path}/slack_file`, 'invalid slack file');
   return errors;
 }
 

@@ -177,6 +177,8 @@ body{margin:0;font:15px/1.46 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,
 .bk-mention{background:#e8f5fa;color:#1264a3;border-radius:3px;padding:0 2px}
 .bk-quote{border-left:4px solid #ddd;margin:4px 0;padding-left:10px}
 .bk-unsupported{color:#a0a0a0;font-style:italic;font-size:13px}
+.bk-image-title{font-size:13px;color:#616061;margin-bottom:4px}
+.bk-image{display:block;max-width:min(480px,100%);height:auto;border:1px solid #e1e1e1;border-radius:6px}
 ${Array.from({ length: 9 }, (_, i) => `.bk-indent-${i}{margin-left:${i * 20}px}`).join('')}
 .status{min-height:20px;padding:0 20px;font-size:13px;color:#616061}
 .status[data-kind="error"]{color:#e01e5a}

@@ -3,6 +3,8 @@
 // requests, signed as Slack signs them — while a browser shows the messages live and sends slash commands and clicks.
 // Endpoints:
 //   POST /api/<method>   the Web API subset oombot calls (web-api.ts), bot token checked
+//   POST /upload/v1/<t>  an upload URL that files.getUploadURLExternal handed out: the file's bytes (slack-files.ts)
+//   GET  /files-pri/<id>/<name>, GET /files/<id>   an uploaded file (its url_private and permalink), for image blocks
 //   POST /respond/<id>   response_url: what an app answers to a command or a click, shown to the user (interactions.ts)
 //   GET  /               the page (page.ts); GET /events its live feed (live-events.ts)
 //   POST /ui/command     {text, channel?}: a slash command, forwarded to appUrl; the app's ack body is the answer
@@ -21,8 +23,9 @@ import { LiveEvents } from './live-events.ts';
 import { contentSecurityPolicy, messageHtml, pageHtml } from './page.ts';
 import { ConsoleRequestError } from './request-error.ts';
 import type { Identity } from './slack-requests.ts';
+import { FileStore, uploadedBytes } from './slack-files.ts';
 import { loadState, StateWriter } from './state-file.ts';
-import { callWebApi, type WebApiContext } from './web-api.ts';
+import { callWebApi, fileLookup, type WebApiContext } from './web-api.ts';
 import { Workspace, type ConsoleMessage } from './workspace.ts';
 
 export const ConsoleOptionsSchema = z.object({
@@ -67,6 +70,10 @@ export class ConsoleConfigError extends OombotError {
 const BOT = { userId: 'U0BOT', botId: 'B0BOT', appId: 'A0OOMBOT', name: 'oombot' };
 const TEAM = { id: 'T0LOCAL', name: 'oombot local', domain: 'oombot-local' };
 const MAX_BODY_BYTES = 1 << 20;
+/** An upload's bytes, at most: a memory chart is tens of KB. */
+const MAX_UPLOAD_BYTES = 8 << 20;
+/** Uploaded files the state file keeps, newest first: enough for the alerts a console shows. */
+const KEPT_FILES = 200;
 
 /** `log`: where its failures are logged (local mode passes the parts' log); by default warnings and errors on stderr. */
 export async function startConsole(options: ConsoleOptions, log: Logger = jsonLines({ write: (line) => process.stderr.write(line), level: 'warn' })): Promise<LocalConsole> {
@@ -76,8 +83,14 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
     throw new ConsoleConfigError(`local console: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`, { cause: parsed.error });
   }
   const config = parsed.data;
-  const workspace = new Workspace(config.stateFile ? await loadState(config.stateFile) : undefined, config.channels);
-  const writer = config.stateFile ? new StateWriter(config.stateFile, () => workspace.snapshot(), log) : undefined;
+  const saved = config.stateFile ? await loadState(config.stateFile) : undefined;
+  const workspace = new Workspace(saved, config.channels);
+  // Paths relative to the console's own address, which is known only once it listens.
+  const files = new FileStore(
+    { upload: (ticket) => `${url}/upload/v1/${ticket}`, urlPrivate: (f) => `${url}/files-pri/${f.id}/${encodeURIComponent(f.name)}`, permalink: (f) => `${url}/files/${f.id}` },
+    saved?.files ?? [],
+  );
+  const writer = config.stateFile ? new StateWriter(config.stateFile, () => ({ ...workspace.snapshot(), files: files.completed(KEPT_FILES) }), log) : undefined;
   const live = new LiveEvents();
   const who: Identity = { teamId: TEAM.id, teamDomain: TEAM.domain, appId: BOT.appId, userId: config.userId, userName: config.userName, verificationToken: 'local-console-verification-token' };
   let url = '';
@@ -86,6 +99,10 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
   const renderOptions = () => ({
     users: { [config.userId]: config.userName, [BOT.userId]: BOT.name },
     channels: Object.fromEntries(workspace.channels().map((c) => [c.id, c.name])),
+    fileSrc: (ref: { id?: string; url?: string }) => {
+      const file = files.lookup(ref);
+      return file && `/files-pri/${file.id}/${encodeURIComponent(file.name)}`;
+    },
   });
   const view = () => ({ botName: BOT.name, render: renderOptions() });
 
@@ -95,8 +112,8 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
     if (!message.ephemeral) writer?.schedule();
   });
 
-  const apiContext = (): WebApiContext => ({ workspace, userId: config.userId, userGroups: config.userGroups, bot: BOT, team: TEAM, url });
-  const interactions = new Interactions({ workspace, who, bot: BOT, command: config.command, appUrl: config.appUrl, signingSecret: config.signingSecret, baseUrl: () => url });
+  const apiContext = (): WebApiContext => ({ workspace, files, userId: config.userId, userGroups: config.userGroups, bot: BOT, team: TEAM, url });
+  const interactions = new Interactions({ workspace, who, bot: BOT, command: config.command, appUrl: config.appUrl, signingSecret: config.signingSecret, baseUrl: () => url, files: fileLookup({ files }) });
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -115,6 +132,14 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
     if (route === 'GET /events') return live.attach(req, res, requestUrl.searchParams.get('since'));
     if (route === 'GET /ui/messages') return sendJson(res, 200, { ok: true, messages: workspace.messages() });
     if (route === 'GET /favicon.ico') return void res.writeHead(204).end();
+    const filePath = /^\/(?:files-pri\/(F[A-Z0-9]+)\/[^/]+|files\/(F[A-Z0-9]+))$/.exec(requestUrl.pathname);
+    if (req.method === 'GET' && filePath) return sendFile(res, files.bytes((filePath[1] ?? filePath[2])!));
+    if (req.method === 'POST' && requestUrl.pathname.startsWith('/upload/v1/')) {
+      const bytes = await uploadedBytes(await readBytes(req, MAX_UPLOAD_BYTES), req.headers['content-type']);
+      const answer = files.receive(requestUrl.pathname.slice('/upload/v1/'.length), bytes);
+      res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      return void res.end(answer.body);
+    }
     if (requestUrl.pathname.startsWith('/api/') && (req.method === 'POST' || req.method === 'GET')) {
       const args = { ...Object.fromEntries(requestUrl.searchParams), ...parseBody(await readBody(req), req.headers['content-type']) };
       const authorization = req.headers.authorization ?? (typeof args['token'] === 'string' ? `Bearer ${args['token']}` : '');
@@ -173,19 +198,23 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
+  return readBytes(req, MAX_BODY_BYTES).then((bytes) => bytes.toString('utf8'));
+}
+
+function readBytes(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > max) {
         reject(new ConsoleRequestError(413, 'request_too_large'));
         req.destroy();
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -209,6 +238,13 @@ function parseJson(text: string): unknown {
 
 function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** An uploaded file, as an image for the page (same origin: its CSP allows `img-src 'self'`). */
+function sendFile(res: ServerResponse, file: { mimetype: string; data: Buffer } | undefined): void {
+  if (!file) throw new ConsoleRequestError(404, 'file_not_found');
+  res.writeHead(200, { 'Content-Type': file.mimetype, 'Content-Length': String(file.data.length), 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'private, max-age=86400' });
+  res.end(file.data);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

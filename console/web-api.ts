@@ -3,10 +3,13 @@
 // (api.slack.com/methods/<method>#errors); Slack answers HTTP 200 with `ok: false` for a refused call. Arguments arrive
 // as @slack/web-api sends them: form fields, with blocks as a JSON string.
 import { checkMessage } from './message-checks.ts';
+import type { FileStore } from './slack-files.ts';
 import { isChannelId, type ConsoleMessage, type Workspace } from './workspace.ts';
 
 export interface WebApiContext {
   workspace: Workspace;
+  /** The files uploaded through Slack's external upload flow. */
+  files: FileStore;
   /** The console's user: the only one who sees ephemeral messages here. */
   userId: string;
   userGroups: Record<string, string[]>;
@@ -35,7 +38,7 @@ const METHODS: Record<string, (args: Args, ctx: WebApiContext) => WebApiAnswer> 
   'chat.postMessage': (args, ctx) => {
     const channelArg = str(args['channel']);
     if (!channelArg) return fail('channel_not_found');
-    const check = checkMessage(args);
+    const check = checkMessage(args, fileLookup(ctx));
     if (!check.ok) return check;
     const channel = ctx.workspace.resolveChannel(channelArg);
     const threadTs = str(args['thread_ts']);
@@ -48,7 +51,7 @@ const METHODS: Record<string, (args: Args, ctx: WebApiContext) => WebApiAnswer> 
     if (!channel || !isChannelId(channel) || !ctx.workspace.channel(channel)) return fail('channel_not_found');
     const target = ctx.workspace.find(channel, str(args['ts']) ?? '');
     if (!target || target.ephemeral) return fail('message_not_found');
-    const check = checkMessage(args);
+    const check = checkMessage(args, fileLookup(ctx));
     if (!check.ok) return check;
     // "If you don't include [blocks], the message's previous blocks will be retained" (chat.update).
     const updated = ctx.workspace.update(target, { ...(check.text !== undefined ? { text: check.text } : {}), ...(check.blocks !== undefined ? { blocks: withSlackIds(check.blocks) } : {}) });
@@ -60,7 +63,7 @@ const METHODS: Record<string, (args: Args, ctx: WebApiContext) => WebApiAnswer> 
     if (!channelArg) return fail('channel_not_found');
     const user = str(args['user']);
     if (!user || !knownUsers(ctx).has(user)) return fail('user_not_in_channel');
-    const check = checkMessage(args);
+    const check = checkMessage(args, fileLookup(ctx));
     if (!check.ok) return check;
     const channel = ctx.workspace.resolveChannel(channelArg);
     const threadTs = str(args['thread_ts']);
@@ -74,6 +77,21 @@ const METHODS: Record<string, (args: Args, ctx: WebApiContext) => WebApiAnswer> 
     if (!group) return fail('invalid_arguments');
     const users = ctx.userGroups[group];
     return users ? { ok: true, users: [...users] } : fail('no_such_subteam');
+  },
+
+  // Slack's external upload flow (console/slack-files.ts): a URL to POST the bytes to, then the completion. A file
+  // completed without channel_id stays private — visible to the app, which may show it in its own image blocks.
+  'files.getUploadURLExternal': (args, ctx) => ctx.files.getUploadURL(args),
+
+  'files.completeUploadExternal': (args, ctx) => {
+    const channelArg = str(args['channel_id']);
+    const answer = ctx.files.complete(args, (channel) => isChannelId(channel));
+    if (!answer.ok || !channelArg) return answer;
+    // Shared to a channel: Slack posts the file there, with initial_comment as its text.
+    const threadTs = str(args['thread_ts']);
+    const shared = (answer['files'] as { id: string; title: string; alt_txt?: string }[]).map((f) => ({ type: 'image', slack_file: { id: f.id }, alt_text: f.alt_txt ?? f.title, title: { type: 'plain_text', text: f.title } }));
+    ctx.workspace.post({ channel: ctx.workspace.resolveChannel(channelArg).id, ...(threadTs ? { threadTs } : {}), text: str(args['initial_comment']) ?? '', blocks: withSlackIds(shared), ephemeral: false, author: 'app' });
+    return answer;
   },
 
   'conversations.info': (args, ctx) => {
@@ -125,6 +143,11 @@ export function messageObject(m: ConsoleMessage, ctx: Pick<WebApiContext, 'bot' 
     ts: m.ts,
     ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
   };
+}
+
+/** The files image blocks may show: the completed ones (every file here was uploaded by the app). */
+export function fileLookup(ctx: Pick<WebApiContext, 'files'>) {
+  return (ref: { id?: string; url?: string }) => ctx.files.lookup(ref);
 }
 
 function knownUsers(ctx: WebApiContext): Set<string> {

@@ -5,6 +5,7 @@
 // its root's ts, and a reply posted with a reply's ts as thread_ts lands in the root's thread; chat.postMessage takes a
 // channel ID or a name ("#oom-alerts") while chat.update needs the ID (a name is channel_not_found).
 import * as z from 'zod';
+import { StoredFileSchema } from './slack-files.ts';
 
 export const ConsoleMessageSchema = z.object({
   channel: z.string(),
@@ -32,6 +33,8 @@ export const WorkspaceSnapshotSchema = z.object({
   lastTs: z.string().regex(/^\d+\.\d{6}$/),
   channels: z.array(ChannelSchema),
   messages: z.array(ConsoleMessageSchema),
+  /** Files uploaded through files.getUploadURLExternal (console/slack-files.ts), which image blocks show. */
+  files: z.array(StoredFileSchema).optional(),
 });
 export type WorkspaceSnapshot = z.infer<typeof WorkspaceSnapshotSchema>;
 
