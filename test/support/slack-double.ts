@@ -1,9 +1,17 @@
 // A loopback Slack Web API for tests, for the real @slack/web-api client (slackApiUrl pointed here). It checks the bot
-// token, enforces Block Kit's limits (bot/slack-limits.ts) and chat.postMessage's rate of about one message per second
-// per channel (429 with Retry-After), can be told to answer 429 or 5xx, and records every call.
+// token and each method's scope (`missing_scope`, as api.slack.com/methods/<method> lists them), enforces Block Kit's
+// limits (bot/slack-limits.ts) and chat.postMessage's rate of about one message per second per channel (429 with
+// Retry-After), can be told to answer 429 or 5xx, and records every call.
+// Files go through Slack's external upload flow with its rules, kept by console/slack-files.ts (the local console
+// keeps the same): files.getUploadURLExternal, a POST of exactly `length` bytes to the upload URL, then
+// files.completeUploadExternal; an image block's slack_file must name a completed image file, and its alt_text and
+// title keep Slack's limits (console/message-checks.ts's imageBlockErrors). A message naming any other file is
+// `invalid_blocks` ("invalid slack file"), in chat.postMessage, chat.update and at a response_url.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SLACK_LIMITS } from '../../bot/slack-limits.ts';
+import { imageBlockErrors, type FileLookup } from '../../console/message-checks.ts';
+import { FileStore, uploadedBytes } from '../../console/slack-files.ts';
 
 export interface SlackCall {
   method: string;
@@ -40,8 +48,26 @@ export interface SlackDouble {
   seed(message: Omit<PostedMessage, 'updates'>): void;
   /** Enforce about one chat.postMessage per second per channel (on by default). */
   perChannelRateLimit: boolean;
+  /** The bot token's scopes; a method whose scope is missing answers `missing_scope`. All of oombot's by default. */
+  scopes: Set<string>;
+  /** The files uploaded through the external upload flow. */
+  files: FileStore;
+  /** Answer the next n POSTs to an upload URL with this status, as a failing upload service would. */
+  failUploads(n: number, status?: number): void;
+  /** Hold each POST to an upload URL this long before answering (a slow upload service). */
+  uploadDelayMs: number;
   close(): Promise<void>;
 }
+
+/** The scope each method needs (api.slack.com/methods/<method>, "Scopes"). */
+const SCOPE_OF: Record<string, string> = {
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'usergroups.users.list': 'usergroups:read',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
+};
 
 export async function startSlackDouble(token = 'xoxb-test-token'): Promise<SlackDouble> {
   const calls: SlackCall[] = [];
@@ -50,15 +76,40 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
   const lastPost = new Map<string, number>();
   let forced429 = { n: 0, retryAfter: 1 };
   let forced5xx = { n: 0, status: 503 };
+  let failedUploads = { n: 0, status: 500 };
   let tsCounter = 0;
+  let base = '';
+  const files = new FileStore({ upload: (ticket) => `${base}/upload/v1/${ticket}`, urlPrivate: (f) => `${base}/files-pri/T0TEAM-${f.id}/${encodeURIComponent(f.name)}`, permalink: (f) => `${base}/files/U0BOT/${f.id}/${encodeURIComponent(f.name)}` });
+  const lookup: FileLookup = (ref) => files.lookup(ref);
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => void answer(Buffer.concat(chunks)));
+    const answer = async (body: Buffer) => {
+      if (req.method === 'POST' && (req.url ?? '').startsWith('/upload/v1/')) {
+        const ticket = req.url!.slice('/upload/v1/'.length);
+        if (doubles.uploadDelayMs > 0) await new Promise((r) => setTimeout(r, doubles.uploadDelayMs));
+        const bytes = await uploadedBytes(body, req.headers['content-type']);
+        let result = files.receive(ticket, bytes);
+        if (failedUploads.n > 0) {
+          failedUploads.n -= 1;
+          result = { status: failedUploads.status, body: 'upload failed' };
+        }
+        calls.push({ method: 'upload', args: { ticket, bytes: bytes.length, status: result.status }, at: Date.now() });
+        res.writeHead(result.status, { 'Content-Type': 'text/plain' });
+        return res.end(result.body);
+      }
       const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
-      const args = parseBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type'] ?? '');
+      const args = parseBody(body.toString('utf8'), req.headers['content-type'] ?? '');
       if ((req.url ?? '').startsWith('/respond/')) {
+        // A response_url refuses blocks as chat.postMessage does; Slack answers 404 with the error as JSON
+        // (as reported in slackapi/java-slack-sdk#1349 for an image block naming a file it could not use).
+        const invalid = blockErrors(args['blocks'], lookup);
+        if (invalid.length) {
+          res.writeHead(404, { 'Content-Type': 'application/json' });
+          return res.end(JSON.stringify({ ok: false, error: 'invalid_blocks', errors: invalid }));
+        }
         responses.push({ path: req.url!, body: args });
         res.writeHead(200, { 'Content-Type': 'application/json' });
         return res.end('{"ok":true}');
@@ -83,6 +134,8 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
         return json(200, { ok: true, url: doubles.socketMode.url });
       }
       if (auth !== `Bearer ${token}`) return json(200, { ok: false, error: auth ? 'invalid_auth' : 'not_authed' });
+      const scope = SCOPE_OF[method];
+      if (scope && !doubles.scopes.has(scope)) return json(200, { ok: false, error: 'missing_scope', needed: scope, provided: [...doubles.scopes].join(',') });
 
       switch (method) {
         case 'auth.test':
@@ -92,7 +145,7 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
           const named = String(args['channel'] ?? '');
           const channel = named.startsWith('#') ? channelIdOf(named) : named;
           if (!channel) return json(200, { ok: false, error: 'channel_not_found' });
-          const invalid = blockErrors(args['blocks']);
+          const invalid = blockErrors(args['blocks'], lookup);
           if (invalid.length) return json(200, { ok: false, error: 'invalid_blocks', errors: invalid });
           const now = Date.now();
           // Slack: "chat.postMessage ... generally allows an app to post 1 message per second to a channel".
@@ -112,20 +165,25 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
         case 'chat.update': {
           const m = messages.find((x) => x.channel === args['channel'] && x.ts === args['ts']);
           if (!m) return json(200, { ok: false, error: 'message_not_found' });
-          const invalid = blockErrors(args['blocks']);
+          const invalid = blockErrors(args['blocks'], lookup);
           if (invalid.length) return json(200, { ok: false, error: 'invalid_blocks', errors: invalid });
           if (args['blocks']) m.blocks = blocksOf(args['blocks']);
           if (args['text']) m.text = String(args['text']);
           m.updates += 1;
           return json(200, { ok: true, channel: m.channel, ts: m.ts });
         }
+        case 'files.getUploadURLExternal':
+          return json(200, files.getUploadURL(args));
+        case 'files.completeUploadExternal':
+          return json(200, files.complete(args));
         default:
           return json(200, { ok: false, error: 'unknown_method' });
       }
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  base = `http://127.0.0.1:${port}`;
   const doubles: SlackDouble = {
     url: `http://127.0.0.1:${port}`,
     apiUrl: `http://127.0.0.1:${port}/api/`,
@@ -137,6 +195,10 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
     perChannelRateLimit: true,
     userGroups: {},
     seed: (m) => messages.push({ ...m, updates: 0 }),
+    scopes: new Set(['chat:write', 'commands', 'usergroups:read', 'files:write']),
+    files,
+    failUploads: (n, status = 500) => (failedUploads = { n, status }),
+    uploadDelayMs: 0,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return doubles;
@@ -158,13 +220,14 @@ function blocksOf(raw: unknown): unknown[] {
 }
 
 /** Block Kit's limits, as Slack checks them; each breach named like Slack's `errors` array does. */
-function blockErrors(raw: unknown): string[] {
+function blockErrors(raw: unknown, files: FileLookup): string[] {
   if (raw === undefined) return [];
   type Text = { text?: string };
   const blocks = blocksOf(raw) as { type?: string; text?: Text; elements?: { value?: string; type?: string; text?: Text; confirm?: { title?: Text; text?: Text; confirm?: Text; deny?: Text } }[] }[];
   const errors: string[] = [];
   if (blocks.length > SLACK_LIMITS.blocks) errors.push(`must provide no more than ${SLACK_LIMITS.blocks} items [json-pointer:/blocks]`);
   blocks.forEach((b, i) => {
+    if (b.type === 'image') errors.push(...imageBlockErrors(b, `/${i}`, files));
     const length = b.text?.text?.length ?? 0;
     if (b.type === 'header' && length > SLACK_LIMITS.headerText) errors.push(`must be less than ${SLACK_LIMITS.headerText + 1} characters [json-pointer:/blocks/${i}/text/text]`);
     if (b.type === 'section' && length > SLACK_LIMITS.sectionText) errors.push(`must be less than ${SLACK_LIMITS.sectionText + 1} characters [json-pointer:/blocks/${i}/text/text]`);
