@@ -11,6 +11,7 @@ import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { ClickClaims, Incident, Incidents, RepeatGroups } from '../store/port.ts';
 import { withHandled } from './alert.ts';
+import { sendAnswer } from './alert-actions.ts';
 import { answerOom, type CommandDeps, type CommandReply } from './oom-command.ts';
 import { proposedChange, raiseLimit, type RaiseDeps, type RaisePolicy } from './raise-limit.ts';
 import { bestEffort, logFailure } from './failures.ts';
@@ -49,6 +50,8 @@ export interface ActionDeps {
   groupKeyOf?(incident: Incident): string;
   /** How long `why` may read the cluster here, outside Slack's 3 s (default 20 s). */
   whyBudgetMs?: number;
+  /** Uploads the memory chart `why` shows (bot/chart-upload.ts). */
+  charts?: CommandDeps['charts'];
   now?: () => number;
 }
 
@@ -65,7 +68,7 @@ export async function runActionJob(deps: ActionDeps, job: ActionJob, reference: 
       logFailure('why failed', error, {}, reference);
       reply = { response_type: 'ephemeral', text: `I could not diagnose that: something failed on my side. Try again in a minute; if it keeps failing, give your oombot operator this reference: \`${reference}\`.` };
     }
-    await deps.respond(job.responseUrl, reply);
+    await sendAnswer((message) => deps.respond(job.responseUrl, message), reply);
     return;
   }
   await raise(deps, job, reference);

@@ -3,18 +3,27 @@
 import { notSeen } from '#shared/unseen.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import type { AuditTrail, Incidents, Mutes } from '../store/port.ts';
-import { ACTIONS } from './alert.ts';
+import { ACTIONS, CHART_BLOCK, memoryLine } from './alert.ts';
+import { logFailure } from './failures.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
 
 export interface ActionAnswer {
   response_type: 'ephemeral';
   replace_original: false;
   text: string;
+  blocks?: unknown[];
+  /** The same answer without its picture, sent when the response_url refuses the picture (sendAnswer). */
+  withoutPicture?: ActionAnswer;
+}
+
+/** The message a button was clicked on, as Slack sends it back in the block_actions payload. */
+export interface ClickedMessage {
+  blocks?: unknown[];
 }
 
 const MUTES: Record<string, { ms: number; label: string }> = { [ACTIONS.mute1h]: { ms: 3_600_000, label: '1 h' }, [ACTIONS.mute24h]: { ms: 86_400_000, label: '24 h' } };
 
-export async function answerAlertAction(deps: { store: Incidents & Mutes & AuditTrail; now?: () => number }, actionId: string, incidentId: string, userId: string): Promise<ActionAnswer | undefined> {
+export async function answerAlertAction(deps: { store: Incidents & Mutes & AuditTrail; now?: () => number }, actionId: string, incidentId: string, userId: string, clicked?: ClickedMessage): Promise<ActionAnswer | undefined> {
   const answer = (text: string): ActionAnswer => ({ response_type: 'ephemeral', replace_original: false, text });
   if (actionId === ACTIONS.runbook) return undefined; // a link: Slack opens it; nothing to answer
   const incident = await deps.store.incident(incidentId);
@@ -34,14 +43,47 @@ export async function answerAlertAction(deps: { store: Incidents & Mutes & Audit
   if (actionId === ACTIONS.why) {
     const v = incident.verdict;
     const unseen = notSeen(v);
+    // The chart of the incident's trajectory is the one its alert shows: the same file, named again. (The `slack`
+    // function holds no bot token to upload with; a picture is uploaded once per alert.) Without one, the sparkline.
+    const chart = v.trajectory ? chartBlockOf(clicked) : undefined;
+    const memory = v.trajectory && !chart ? memoryLine(v.trajectory) : undefined;
     const lines = [
       `*${escapeMrkdwn(v.headline)}* — ${v.cause} / ${v.kind}, confidence ${v.confidence}`,
+      ...(memory ? [memory] : []),
       '*Evidence*',
       ...v.evidence.map((e) => `• ${escapeMrkdwn(e)}`),
       ...(unseen.length ? ['*Not seen*', ...unseen.map((m) => `• ${escapeMrkdwn(withoutCaller(m))}`)] : []),
       ...(v.recommendation ? [`*Recommendation:* ${escapeMrkdwn(v.recommendation.rationale)}`] : []),
     ];
-    return answer(clip(lines.join('\n'), SLACK_LIMITS.sectionText));
+    const text = clip(lines.join('\n'), SLACK_LIMITS.sectionText);
+    if (!chart) return answer(text);
+    const plain = answer(clip([lines[0]!, memoryLine(v.trajectory), ...lines.slice(1)].filter(Boolean).join('\n'), SLACK_LIMITS.sectionText));
+    return { ...answer(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, chart], withoutPicture: plain };
   }
   return undefined;
+}
+
+/**
+ * The clicked alert's chart, rebuilt from its image block's file id, alt text and title only (nothing else of the
+ * payload is passed on); undefined when the alert showed none.
+ */
+function chartBlockOf(clicked: ClickedMessage | undefined): Record<string, unknown> | undefined {
+  const block = clicked?.blocks?.find((b): b is Record<string, unknown> => typeof b === 'object' && b !== null && (b as { block_id?: unknown }).block_id === CHART_BLOCK);
+  const id = (block?.['slack_file'] as { id?: unknown } | undefined)?.id;
+  if (block?.['type'] !== 'image' || typeof id !== 'string' || !/^F[A-Z0-9]{8,}$/.test(id)) return undefined;
+  const alt = typeof block['alt_text'] === 'string' ? block['alt_text'] : 'Memory chart';
+  const title = (block['title'] as { text?: unknown } | undefined)?.text;
+  return { type: 'image', block_id: CHART_BLOCK, slack_file: { id }, alt_text: clip(alt, 2000), ...(typeof title === 'string' ? { title: { type: 'plain_text', text: clip(title, 2000) } } : {}) };
+}
+
+/** Sends an answer; when it was refused with its picture, the same answer without it (the sparkline in its text). */
+export async function sendAnswer<T extends { withoutPicture?: T | undefined }>(respond: (message: Omit<T, 'withoutPicture'>) => Promise<unknown>, answer: T): Promise<void> {
+  const { withoutPicture, ...message } = answer;
+  try {
+    await respond(message);
+  } catch (error) {
+    if (!withoutPicture) throw error;
+    logFailure('the answer with its memory chart was refused; it was sent with a sparkline instead', error, {}, undefined, 'warn');
+    await respond(withoutPicture);
+  }
 }

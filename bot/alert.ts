@@ -6,8 +6,10 @@ import { displayQuantity, parseQuantity } from '#shared/quantity.ts';
 import { WorkloadRef } from '../kube/workloads.ts';
 import { notSeen } from '#shared/unseen.ts';
 import type { Verdict } from '#shared/verdict.ts';
+import { decodeTrajectory, type ChartPicture } from './chart-upload.ts';
 import type { ProposedChange } from './raise-limit.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
+import { sparkline } from './sparkline.ts';
 
 export interface AlertContext {
   cluster: string;
@@ -18,6 +20,10 @@ export interface AlertContext {
   repeat?: { count: number; sinceMinutes: number };
   /** Show the alert's buttons (values carry the incident id, never the context); a runbook URL adds "Open runbook". */
   buttons?: { runbookUrl?: string; raise?: ProposedChange };
+  /** The memory chart, uploaded (bot/chart-upload.ts); without it a trajectory is shown as a one-line sparkline. */
+  picture?: ChartPicture;
+  /** The memory before a death when the verdict carries none of its own (a live `/oom why` shows its last incident's). */
+  trajectory?: Verdict['trajectory'];
 }
 
 /** The action ids of the alert's buttons; functions/slack handles each. */
@@ -47,6 +53,8 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
     ...(ctx.buttons ? [buttons(v, ctx.incidentId, ctx.buttons)] : []),
     section(listText('*Evidence*', v.evidence)),
   ];
+  const memory = memoryBlock(v, ctx);
+  if (memory) blocks.push(memory);
   const unseen = notSeen(v);
   if (unseen.length) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`Not seen: ${unseen.map(withoutCaller).join(' · ')}`, SLACK_LIMITS.contextText) }] });
@@ -93,6 +101,37 @@ function raiseButton(v: Verdict, incidentId: string, raise: ProposedChange) {
       deny: { type: 'plain_text' as const, text: 'Cancel' },
     },
   };
+}
+
+/** The picture's place: the chart's image block, or the sparkline's context block when there is no picture. */
+export const CHART_BLOCK = 'oombot-chart';
+
+/**
+ * The memory before the death: the uploaded chart in an image block (api.slack.com/reference/block-kit/blocks#image:
+ * alt_text required, it and the plain_text title at most 2,000 characters; the file named by slack_file id), or,
+ * without one, the samples as a sparkline on one context line — the alert never waits for or lacks a picture.
+ */
+export function memoryBlock(v: Verdict, ctx: Pick<AlertContext, 'picture' | 'trajectory'>): KnownBlock | undefined {
+  if (ctx.picture) {
+    return { type: 'image', block_id: CHART_BLOCK, slack_file: { id: ctx.picture.fileId }, alt_text: clip(ctx.picture.altText, IMAGE_TEXT_MAX), title: { type: 'plain_text', text: clip(ctx.picture.title, IMAGE_TEXT_MAX) } };
+  }
+  const line = memoryLine(ctx.trajectory ?? v.trajectory);
+  return line === undefined ? undefined : { type: 'context', block_id: CHART_BLOCK, elements: [{ type: 'mrkdwn', text: line }] };
+}
+
+const IMAGE_TEXT_MAX = 2000;
+const SPARKLINE_WIDTH = 30;
+
+/** "Memory, 30 min before the kill: `▁▂▃▅▆▇█` peak 498Mi of 512Mi" (monospace, so the bars line up). */
+export function memoryLine(trajectory: Verdict['trajectory']): string | undefined {
+  const series = trajectory && decodeTrajectory(trajectory);
+  if (!series?.samples.length) return undefined;
+  const line = sparkline(series.samples, { width: SPARKLINE_WIDTH, ...(series.limitBytes !== undefined ? { limitBytes: series.limitBytes } : {}) });
+  if (!line) return undefined;
+  const cut = line.lastIndexOf(' peak ');
+  const end = series.killedAt ?? series.samples.at(-1)!.at;
+  const minutes = Math.max(1, Math.round((end - series.samples[0]!.at) / 60_000));
+  return slackText(`Memory, ${minutes} min before ${series.killedAt !== undefined ? 'the kill' : 'the last sample'}: \`${line.slice(0, cut)}\`${line.slice(cut)}`, SLACK_LIMITS.contextText);
 }
 
 const ACTIONS_BLOCK = 'oombot-actions';
@@ -203,12 +242,16 @@ export function withCounter(blocks: (KnownBlock | Block)[], text: string): (Know
   return [rest[0]!, counter, ...rest.slice(1)];
 }
 
-/** A thread reply for a repeat: the headline, the numbers and the context line, not the whole explanation again. */
+/**
+ * A thread reply for a repeat: the headline, the numbers, this death's memory as a sparkline (a picture is uploaded
+ * once per alert, never per repeat) and the context line, not the whole explanation again.
+ */
 export function renderRepeat(v: Verdict, ctx: AlertContext): AlertMessage {
-  const full = renderAlert(v, ctx);
+  const full = renderAlert(v, { ...ctx, picture: undefined });
   const header = (full.blocks[0] as { text: { text: string } }).text.text;
+  const memory = full.blocks.find((b) => (b as { block_id?: string }).block_id === CHART_BLOCK);
   return {
     text: full.text,
-    blocks: [section(`*${escapeMrkdwn(header)}*`), full.blocks[2]!, full.blocks.at(-1)!],
+    blocks: [section(`*${escapeMrkdwn(header)}*`), full.blocks[2]!, ...(memory ? [memory] : []), full.blocks.at(-1)!],
   };
 }

@@ -6,7 +6,8 @@ import { WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups } from '../store/port.ts';
 import { withCounter, type AlertMessage } from './alert.ts';
-import { bestEffort } from './failures.ts';
+import { slackErrorCode, type ChartPicture } from './chart-upload.ts';
+import { bestEffort, logFailure } from './failures.ts';
 
 /** The two chat methods used, as @slack/web-api's WebClient has them (it waits out 429s by Retry-After itself). */
 export interface SlackChat {
@@ -56,7 +57,10 @@ export function placementOf(group: RepeatGroup): Placement {
 
 /** What an occurrence's group shows: its first alert, a reply in the thread, and the counter line of the root. */
 export interface GroupMessages {
-  first(): AlertMessage;
+  /** The alert's picture, uploaded (bot/chart-upload.ts): asked for only when the occurrence gets a message of its own. */
+  picture?(): Promise<ChartPicture | undefined>;
+  /** The alert, with its picture when there is one. */
+  first(picture?: ChartPicture): AlertMessage;
   reply(): AlertMessage;
   counter(count: number, firstAt: number): string;
 }
@@ -92,9 +96,10 @@ export async function postInGroup(
 
   const place = placementOf(group);
   if (place.as === 'alert') {
-    const alert = messages.first();
+    // Once per alert: a reply or a counter update never uploads a picture.
+    const picture = await messages.picture?.();
     // Slack answers with the channel's id: a channel configured by name (#oom-alerts) must be updated by that id.
-    const { channel, ts } = await postMessage(deps.slack, g.channel, alert);
+    const { channel, ts, alert } = await postAlert(deps.slack, g.channel, messages, picture);
     await g.markPosted({ channel, ts });
     // The group's first message is whichever alert is set first: a standalone alert posted because the first failed
     // becomes the root, so later repeats thread again.
@@ -116,6 +121,22 @@ export async function postInGroup(
 
 /** A step after the message went out: logged when it fails, never thrown (a throw would post the alert again). */
 export const afterPosting = (step: () => Promise<unknown>, what: string) => bestEffort(step, `${what} failed after posting; the alert stands`, undefined, 'warn');
+
+/**
+ * The alert with its picture; when Slack refuses its blocks because of the picture (a file still being processed, or
+ * gone: `invalid_blocks`), the same alert without it, at once — the alert is never lost for want of a picture.
+ */
+async function postAlert(slack: SlackChat, channel: string, messages: GroupMessages, picture: ChartPicture | undefined): Promise<{ channel: string; ts: string; alert: AlertMessage }> {
+  const alert = messages.first(picture);
+  try {
+    return { ...(await postMessage(slack, channel, alert)), alert };
+  } catch (error) {
+    if (!picture || slackErrorCode(error) !== 'invalid_blocks') throw error;
+    logFailure('Slack refused the alert with its memory chart; it was posted with a sparkline instead', error, { fileId: picture.fileId }, undefined, 'warn');
+    const plain = messages.first();
+    return { ...(await postMessage(slack, channel, plain)), alert: plain };
+  }
+}
 
 async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string): Promise<{ channel: string; ts: string }> {
   const res = await slack.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });

@@ -4,6 +4,7 @@
 import type { Envelope } from '#shared/envelope.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import { renderAlert, renderRepeat, type AlertMessage } from './alert.ts';
+import type { ChartPublisher } from './chart-upload.ts';
 import type { GroupMessages } from './grouping.ts';
 import { proposedChange } from './raise-limit.ts';
 import { clip, SLACK_LIMITS, slackText } from './slack-limits.ts';
@@ -17,12 +18,17 @@ export interface OccurrenceContext {
   now: number;
 }
 
-/** A pod's alert, its reply in the thread, and the counter: of evictions from one node, or of one container's deaths. */
-export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined }): GroupMessages {
+/**
+ * A pod's alert, its reply in the thread, and the counter: of evictions from one node, or of one container's deaths.
+ * With `charts`, a verdict that carries the memory before the death gets its chart uploaded for the alert.
+ */
+export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined; charts?: ChartPublisher | undefined }): GroupMessages {
   const raise = proposedChange(verdict);
   const ctx = { cluster: o.cluster, incidentId: o.incidentId, occurredAt: o.occurredAt, buttons: { ...(o.runbookUrl ? { runbookUrl: o.runbookUrl } : {}), ...(raise ? { raise } : {}) } };
+  const charts = verdict.trajectory ? o.charts : undefined;
   return {
-    first: () => renderAlert(verdict, ctx),
+    ...(charts ? { picture: () => charts(verdict) } : {}),
+    first: (picture) => renderAlert(verdict, { ...ctx, ...(picture ? { picture } : {}) }),
     reply: () => renderRepeat(verdict, ctx),
     counter: (count, firstAt) =>
       verdict.kind === 'eviction' && verdict.node

@@ -5,8 +5,10 @@ import type { KubeReader } from '../kube/rest.ts';
 import { muteKey } from '../kube/workloads.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import { DiagnosisError } from '#shared/errors.ts';
+import type { Verdict } from '#shared/verdict.ts';
 import type { AuditRecord, AuditTrail, Incidents, Mutes } from '../store/port.ts';
 import { renderAlert } from './alert.ts';
+import type { ChartPublisher } from './chart-upload.ts';
 import { logFailure } from './failures.ts';
 import { parseOomCommand, USAGE } from './command.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
@@ -20,12 +22,16 @@ export interface CommandDeps {
   now?: () => number;
   /** Slack acknowledges within 3 s; what `why` may spend reading the cluster. */
   whyBudgetMs?: number;
+  /** Uploads the memory chart `why` shows (bot/chart-upload.ts); without it, a sparkline. */
+  charts?: ChartPublisher;
 }
 
 export interface CommandReply {
   response_type: 'ephemeral' | 'in_channel';
   text: string;
   blocks?: unknown[];
+  /** The same reply without its picture, sent when the response_url refuses the picture (alert-actions.ts's sendAnswer). */
+  withoutPicture?: CommandReply;
 }
 
 const ephemeral = (text: string): CommandReply => ({ response_type: 'ephemeral', text });
@@ -77,14 +83,22 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
         if (error instanceof DeadlineError) return ephemeral(escapeMrkdwn(`Cluster ${cluster} did not answer within Slack's 3 seconds; try again in a moment.`));
         throw error;
       }
+      let verdict;
       try {
-        const verdict = diagnose(input);
-        const alert = renderAlert(verdict, { cluster, incidentId: 'live', occurredAt: verdict.termination?.finishedAt ?? new Date(now).toISOString() });
-        return { response_type: command.share ? 'in_channel' : 'ephemeral', text: alert.text, blocks: alert.blocks };
+        verdict = diagnose(input);
       } catch (error) {
         if (error instanceof DiagnosisError) return ephemeral(escapeMrkdwn(error.message));
         throw error;
       }
+      const ctx = { cluster, incidentId: 'live', occurredAt: verdict.termination?.finishedAt ?? new Date(now).toISOString() };
+      const response_type = command.share ? 'in_channel' : 'ephemeral';
+      // The API keeps no memory past: the chart is the one of the container's last alert, from its stored trajectory.
+      const trajectory = verdict.trajectory ?? (await lastTrajectory(deps.store, cluster, verdict));
+      const picture = trajectory && deps.charts ? await deps.charts(verdict, trajectory) : undefined;
+      const plain = renderAlert(verdict, { ...ctx, ...(trajectory ? { trajectory } : {}) });
+      if (!picture) return { response_type, text: plain.text, blocks: plain.blocks };
+      const alert = renderAlert(verdict, { ...ctx, trajectory, picture });
+      return { response_type, text: alert.text, blocks: alert.blocks, withoutPicture: { response_type, text: plain.text, blocks: plain.blocks } };
     }
   }
 }
@@ -108,6 +122,20 @@ async function recordOrSay(store: AuditTrail, record: AuditRecord): Promise<stri
   } catch (error) {
     const reference = logFailure('the audit record of a mute could not be written', error);
     return ` ⚠️ Its audit record could not be written (reference \`${reference}\`): this message is the record.`;
+  }
+}
+
+/**
+ * The memory before the container's last death, from the newest stored incident of the same pod and container that
+ * has it; undefined when there is none, or the store cannot say (the answer goes out without it).
+ */
+async function lastTrajectory(store: Incidents, cluster: string, verdict: Verdict): Promise<Verdict['trajectory']> {
+  try {
+    const incidents = await store.recentIncidents(cluster, { namespace: verdict.pod.namespace, limit: 50 });
+    return incidents.find((i) => i.verdict.pod.name === verdict.pod.name && i.container === verdict.container && i.verdict.trajectory)?.verdict.trajectory;
+  } catch (error) {
+    logFailure('the incidents behind a live why could not be read; it is answered without its memory chart', error, {}, undefined, 'warn');
+    return undefined;
   }
 }
 

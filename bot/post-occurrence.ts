@@ -13,6 +13,7 @@ import type { KubeEvent } from '#shared/k8s-objects.ts';
 import { untrustedBecause } from '#shared/node-signals.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import type { Incident, Incidents, MessageRef, Mutes, OccurrenceClaims, RepeatGroups } from '../store/port.ts';
+import type { ChartPublisher } from './chart-upload.ts';
 import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type SlackChat } from './grouping.ts';
 import { nodeOomMessages, podMessages } from './occurrence-messages.ts';
 import { nodeChannel, route, type Routing } from './routing.ts';
@@ -28,6 +29,8 @@ export interface PostDeps {
   /** The cluster registry: a reader for a cluster by name, or undefined when it is not known. */
   cluster(name: string): KubeReader | undefined;
   routing: Routing;
+  /** Uploads an alert's memory chart (bot/chart-upload.ts); without it, or when it fails, the alert has a sparkline. */
+  charts?: ChartPublisher;
   repeatWindowMs?: number;
   evictionWindowMs?: number;
   now?: () => number;
@@ -77,7 +80,7 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
 
   const eviction = verdict.kind === 'eviction' && verdict.node;
   const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, markPosted };
-  const messages = podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl });
+  const messages = podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts });
   return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict };
 }
 

@@ -5,7 +5,7 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from '#shared/log.ts';
 import type { ActionJob } from './actions.ts';
-import { answerAlertAction } from './alert-actions.ts';
+import { answerAlertAction, sendAnswer } from './alert-actions.ts';
 import { logFailure, withLogger } from './failures.ts';
 import { ACTIONS } from './alert.ts';
 import { parseOomCommand } from './command.ts';
@@ -70,8 +70,10 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
       await ack();
       const value = 'value' in action ? action.value : undefined;
       try {
-        const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id) : undefined;
-        if (answer) await respond(answer);
+        // The clicked alert's blocks: Why? names its chart again (bot/alert-actions.ts).
+        const clicked = body.type === 'block_actions' && body.message ? { blocks: body.message['blocks'] as unknown[] | undefined } : undefined;
+        const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id, clicked) : undefined;
+        if (answer) await sendAnswer(respond, answer);
       } catch (error) {
         await respond({ response_type: 'ephemeral', replace_original: false, text: failedOnMySide(logFailure(`${actionId} failed`, error)) });
       }

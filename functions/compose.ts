@@ -10,6 +10,7 @@
 // its own 7, and both would be in its bundle (docs/architecture.md, "Budgets").
 import { WebClient } from '@slack/web-api';
 import { responseUrlPoster, slackGroupMembers, type ActionDeps } from '../bot/actions.ts';
+import { slackChartPublisher } from '../bot/chart-upload.ts';
 import { groupKeyOf, type PostDeps } from '../bot/post-occurrence.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
 import type { KubeTransport } from '../kube/rest.ts';
@@ -53,6 +54,8 @@ export function makePostDeps(backend: Pick<Backend, 'store' | 'web' | 'cluster'>
   return {
     store: backend.store,
     slack: backend.web.chat,
+    // An alert's memory chart, uploaded with the same token that posts it (bot/chart-upload.ts).
+    charts: slackChartPublisher(backend.web.files),
     cluster: backend.cluster,
     routing: {
       defaultChannel: settings.defaultChannel,
@@ -91,6 +94,8 @@ export function makeActionDeps(backend: Backend, o: { policy: RaisePolicy; respo
     groupMembers: slackGroupMembers(backend.web),
     slack: backend.web.chat,
     respond: responseUrlPoster(o.responseOrigins),
+    // `/oom why` shows the memory chart of the container's last alert, uploaded with the bot token.
+    charts: slackChartPublisher(backend.web.files),
     groupKeyOf: (incident) => groupKeyOf(incident.cluster, incident.verdict),
   };
 }
