@@ -7,13 +7,21 @@ import { parse } from 'yaml';
 
 const root = path.join(import.meta.dirname, '../..');
 /** Slack's documented scope for each method oombot calls (api.slack.com/methods). */
-const SCOPE_OF: Record<string, string> = { 'chat.postMessage': 'chat:write', 'chat.update': 'chat:write', 'chat.postEphemeral': 'chat:write', 'usergroups.users.list': 'usergroups:read' };
+const SCOPE_OF: Record<string, string> = {
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'usergroups.users.list': 'usergroups:read',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
+};
 
 function methodsCalled(): string[] {
-  const sources = ['bot/post-occurrence.ts', 'bot/grouping.ts', 'bot/oom-command.ts', 'bot/actions.ts', 'bot/slack-app.ts', 'functions/slack/index.ts', 'functions/analyze/index.ts', 'functions/actions/index.ts'].map((f) => readFileSync(path.join(root, f), 'utf8')).join('\n');
+  const sources = ['bot/post-occurrence.ts', 'bot/grouping.ts', 'bot/oom-command.ts', 'bot/actions.ts', 'bot/slack-app.ts', 'bot/chart-upload.ts', 'functions/slack/index.ts', 'functions/analyze/index.ts', 'functions/actions/index.ts'].map((f) => readFileSync(path.join(root, f), 'utf8')).join('\n');
   const called = new Set<string>();
   for (const m of sources.matchAll(/\b(?:slack|chat)\.(postMessage|update|postEphemeral)\(/g)) called.add(`chat.${m[1]}`);
   for (const m of sources.matchAll(/\busergroups\.users\.(list)\(/g)) called.add(`usergroups.users.${m[1]}`);
+  for (const m of sources.matchAll(/\bfiles\.(getUploadURLExternal|completeUploadExternal)\(/g)) called.add(`files.${m[1]}`);
   return [...called].sort();
 }
 
@@ -22,7 +30,7 @@ describe.each(['manifest.yaml', 'manifest.socket-mode.yaml'])('infra/slack/%s', 
 
   it('asks for exactly the scopes of the methods called, plus commands for /oom', () => {
     const needed = new Set([...methodsCalled().map((m) => SCOPE_OF[m]!), 'commands']);
-    expect(methodsCalled()).toEqual(['chat.postMessage', 'chat.update', 'usergroups.users.list']);
+    expect(methodsCalled()).toEqual(['chat.postMessage', 'chat.update', 'files.completeUploadExternal', 'files.getUploadURLExternal', 'usergroups.users.list']);
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/oom']);
   });
