@@ -6,7 +6,9 @@ import { displayQuantity, parseQuantity } from '#shared/quantity.ts';
 import { WorkloadRef } from '../kube/workloads.ts';
 import { notSeen } from '#shared/unseen.ts';
 import type { Verdict } from '#shared/verdict.ts';
-import { decodeTrajectory, type ChartPicture } from './chart-upload.ts';
+import { safeDecodeSeries } from '#shared/memory-series.ts';
+// Types only: the renderer behind the upload stays out of what only shows a sparkline (the slack function's bundle).
+import type { ChartPicture } from './chart-upload.ts';
 import type { ProposedChange } from './raise-limit.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
 import { sparkline } from './sparkline.ts';
@@ -124,7 +126,8 @@ const SPARKLINE_WIDTH = 30;
 
 /** "Memory, 30 min before the kill: `▁▂▃▅▆▇█` peak 498Mi of 512Mi" (monospace, so the bars line up). */
 export function memoryLine(trajectory: Verdict['trajectory']): string | undefined {
-  const series = trajectory && decodeTrajectory(trajectory);
+  const decoded = trajectory && safeDecodeSeries(trajectory.series);
+  const series = decoded && decoded.success ? decoded.data : undefined;
   if (!series?.samples.length) return undefined;
   const line = sparkline(series.samples, { width: SPARKLINE_WIDTH, ...(series.limitBytes !== undefined ? { limitBytes: series.limitBytes } : {}) });
   if (!line) return undefined;

@@ -94,7 +94,9 @@ interface DrawnChart {
 
 /** The chart's PNG, title and alt text; undefined when the trajectory has no sample to draw or does not decode. */
 export function drawChart(verdict: Verdict, trajectory: Trajectory): DrawnChart | undefined {
-  const series = decodeTrajectory(trajectory);
+  // Decoded, never trusted blindly: a series that does not read is no picture.
+  const decoded = safeDecodeSeries(trajectory.series);
+  const series = decoded.success ? decoded.data : undefined;
   if (!series?.samples.length) return undefined;
   const who = `${verdict.workload?.name ?? verdict.pod.name} › ${series.container}`;
   const title = series.killedAt !== undefined ? `${who} · memory before the kill` : `${who} · memory`;
@@ -107,12 +109,6 @@ export function drawChart(verdict: Verdict, trajectory: Trajectory): DrawnChart 
   });
   if (!png) return undefined;
   return { png, filename: `memory-${safeName(verdict.pod.namespace)}-${safeName(series.container)}.png`, title, altText: altTextOf(series, trajectory.curve.kind).slice(0, ALT_TXT_MAX) };
-}
-
-/** The samples of a trajectory, or undefined when they do not decode (they are drawn, never trusted blindly). */
-export function decodeTrajectory(trajectory: Trajectory): MemorySeries | undefined {
-  const decoded = safeDecodeSeries(trajectory.series);
-  return decoded.success ? decoded.data : undefined;
 }
 
 const CURVE_WORDS: Record<Trajectory['curve']['kind'], string> = {
