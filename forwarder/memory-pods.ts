@@ -4,13 +4,14 @@
 // array per pod instead of objects: at 10,000 pods an object per container would cost more than the rings
 // (docs/architecture.md, "Budgets").
 
-/** A pod's row: its uid's hash, its node, when it was last sampled, then `STRIDE` numbers per container. */
+/** A pod's row: its uid's hash, its node, when and in which poll it was last sampled, then `STRIDE` values a container. */
 export type PodRow = (string | number)[];
 
 const UID = 0;
 const NODE = 1;
 const SAMPLED_AT = 2;
-const HEAD = 3;
+const ROUND = 3;
+const HEAD = 4;
 export const STRIDE = 5;
 const NAME = 0;
 const REQUEST = 1;
@@ -97,7 +98,7 @@ export class MemoryPods {
       this.rows -= 1;
     }
     const previous = old && old[UID] === uid ? old : undefined;
-    const row: PodRow = [uid, this.names.of(spec.node), previous ? previous[SAMPLED_AT]! : 0];
+    const row: PodRow = [uid, this.names.of(spec.node), previous ? previous[SAMPLED_AT]! : 0, previous ? previous[ROUND]! : -1];
     for (const c of spec.containers) {
       const before = previous ? this.find(previous, c.name) : -1;
       const slot = before >= 0 ? (previous![before + SLOT] as number) : -1;
@@ -159,16 +160,22 @@ export class MemoryPods {
     return s ? (s + EPOCH_S) * 1000 : undefined;
   }
 
+  /** Which poll last listed it (the sampler counts them), or -1. */
+  round(row: PodRow): number {
+    return row[ROUND] as number;
+  }
+
   /** The container's position in the row, or -1. */
   find(row: PodRow, container: string): number {
     for (let i = HEAD; i < row.length; i += STRIDE) if (row[i + NAME] === container) return i;
     return -1;
   }
 
-  /** Records a container's working set sampled at `atMs` (the caller keeps its curve in the ring). */
-  record(row: PodRow, index: number, atMs: number, bytes: number): void {
+  /** Records a container's working set sampled at `atMs`, listed by poll `round` (the caller keeps its curve). */
+  record(row: PodRow, index: number, atMs: number, bytes: number, round: number): void {
     row[index + LAST] = Math.round(bytes / PAGE);
     row[SAMPLED_AT] = Math.floor(atMs / 1000) - EPOCH_S;
+    row[ROUND] = round;
   }
 
   /** The container's ring, or -1 for one whose memory is not kept as a curve. */

@@ -183,7 +183,7 @@ export class MemorySampler {
         const i = this.pods.find(row, c.name);
         const bytes = typeof c.usage?.memory === 'string' ? tryParseQuantity(c.usage.memory) : undefined;
         if (i < 0 || bytes === undefined || bytes < 0) continue;
-        this.pods.record(row, i, atMs, bytes);
+        this.pods.record(row, i, atMs, bytes, this.round);
         const slot = this.pods.slot(row, i);
         if (slot >= 0) this.rings.push(slot, atMs, bytes, this.pods.restarts(row, i));
       }
@@ -306,26 +306,27 @@ export class MemorySampler {
     }
     const cached = this.tops.get(node);
     if (cached) return cached;
-    let latest = 0;
-    const onNode: { namespace: string; name: string; row: PodRow; at: number }[] = [];
+    let lastRound = -1;
+    const onNode: { namespace: string; name: string; row: PodRow }[] = [];
     for (const p of this.pods.all()) {
-      if (this.pods.node(p.row) !== node) continue;
-      const at = this.pods.sampledAt(p.row);
-      if (at === undefined) continue;
-      latest = Math.max(latest, at);
-      onNode.push({ ...p, at });
+      if (this.pods.node(p.row) !== node || this.pods.round(p.row) < 0) continue;
+      lastRound = Math.max(lastRound, this.pods.round(p.row));
+      onNode.push(p);
     }
-    if (!onNode.length) return undefined;
+    // Only what the last poll that saw the node listed: metrics-server leaves out what it no longer measures.
+    const current = onNode.filter((p) => this.pods.round(p.row) === lastRound);
+    if (!current.length) return undefined;
+    let atMs = 0;
     const users: (NodeMemoryUser & { above: number })[] = [];
-    for (const p of onNode) {
-      if (p.at < latest - this.o.intervalMs) continue; // not seen by the last poll that saw the node
+    for (const p of current) {
+      atMs = Math.max(atMs, this.pods.sampledAt(p.row) ?? 0);
       for (const c of this.pods.containers(p.row)) {
         if (c.lastBytes === undefined) continue;
         users.push({ namespace: p.namespace, pod: p.name, container: c.name, workingSetBytes: c.lastBytes, ...(c.requestBytes !== undefined ? { requestBytes: c.requestBytes } : {}), above: c.lastBytes - (c.requestBytes ?? 0) });
       }
     }
     users.sort((a, b) => b.above - a.above || b.workingSetBytes - a.workingSetBytes);
-    const top = { users: users.slice(0, MAX_NODE_MEMORY_USERS).map(({ above: _above, ...u }) => u), atMs: latest };
+    const top = { users: users.slice(0, MAX_NODE_MEMORY_USERS).map(({ above: _above, ...u }) => u), atMs };
     this.tops.set(node, top);
     return top;
   }

@@ -10,12 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { helmBinary } from '../../sandbox/helm.ts';
 import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
+import { useMetricsServer } from '../support/metrics-server.ts';
 import { node } from '../support/k8s-factories.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 
 const run = promisify(execFile);
 const chart = path.join(import.meta.dirname, '../../infra/helm/oombot-forwarder');
 const cluster = useControlPlane();
+// metrics.k8s.io through the aggregation layer, so that the RBAC checked is the one a cluster applies to it.
+useMetricsServer(cluster);
 let helm: string;
 let objects: KubernetesObject[];
 let forwarder: ForwarderProcess | undefined;
@@ -48,7 +51,16 @@ describe('the oombot-forwarder chart', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
     expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(pod.containers[0]!.env).toEqual(expect.arrayContaining([{ name: 'OOMBOT_CLUSTER', value: 'prod-eu' }, { name: 'AWS_REGION', value: 'eu-west-1' }, { name: 'OOMBOT_LEASE_NAME', value: 'oombot-forwarder' }]));
+    expect(pod.containers[0]!.env).toEqual(expect.arrayContaining([{ name: 'OOMBOT_MEMORY_SAMPLING', value: 'true' }, { name: 'OOMBOT_MEMORY_INTERVAL', value: '30s' }, { name: 'OOMBOT_MEMORY_WINDOW', value: '30m' }]));
     expect(objects.find((o) => o.kind === 'ServiceAccount')?.metadata?.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/oombot-forwarder' });
+  });
+
+  it('grants pod metrics only while memory sampling is on', async () => {
+    const rules = (objs: KubernetesObject[]) => (objs.find((o) => o.kind === 'ClusterRole') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }).rules;
+    expect(rules(objects)).toContainEqual({ apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['get', 'list'] });
+    const { stdout } = await run(helm, ['template', 'x', chart, '--set', 'cluster=prod', '--set', 'sink=stdout', '--set', 'memorySampling.enabled=false']);
+    const off = parseAllDocuments(stdout).map((d) => d.toJS() as KubernetesObject).filter(Boolean);
+    expect(rules(off).flatMap((r) => r.apiGroups)).toEqual(['']);
   });
 
   it('refuses to render without the cluster name or, for EventBridge, the region', async () => {
@@ -73,6 +85,8 @@ describe('the oombot-forwarder chart', () => {
       'watch events': await can('watch', 'events'),
       'create its Lease': await can('create', 'leases', 'oombot', 'coordination.k8s.io'),
       'update its Lease': await can('update', 'leases', 'oombot', 'coordination.k8s.io', 'oombot-forwarder'),
+      'list pod metrics': await can('list', 'pods', undefined, 'metrics.k8s.io'),
+      'get pod metrics': await can('get', 'pods', 'shop', 'metrics.k8s.io'),
     };
     const forbidden = {
       'get secrets': await can('get', 'secrets', 'shop'),
@@ -84,12 +98,14 @@ describe('the oombot-forwarder chart', () => {
       'update another Lease': await can('update', 'leases', 'oombot', 'coordination.k8s.io', 'someone-else'),
       'create a Lease elsewhere': await can('create', 'leases', 'shop', 'coordination.k8s.io'),
       'create events': await can('create', 'events', 'shop'),
+      'list node metrics': await can('list', 'nodes', undefined, 'metrics.k8s.io'),
+      'watch pod metrics': await can('watch', 'pods', undefined, 'metrics.k8s.io'),
     };
     expect(allowed).toEqual(Object.fromEntries(Object.keys(allowed).map((k) => [k, true])));
     expect(forbidden).toEqual(Object.fromEntries(Object.keys(forbidden).map((k) => [k, false])));
   });
 
-  it('is enough for the forwarder itself: with the ServiceAccount’s own token it leads, watches and forwards', async () => {
+  it('is enough for the forwarder itself: with the ServiceAccount’s own token it leads, watches, samples memory and forwards', async () => {
     const core = cluster.admin.makeApiClient(CoreV1Api);
     const token = await core.createNamespacedServiceAccountToken({ name: 'oombot-forwarder', namespace: 'oombot', body: { spec: { audiences: [], expirationSeconds: 600 } } });
     const config = JSON.parse(cluster.controlPlane.kubeconfigYaml());
@@ -98,6 +114,8 @@ describe('the oombot-forwarder chart', () => {
     await writeFile(path.join(dir, 'kubeconfig'), JSON.stringify(config), { mode: 0o600 });
     forwarder = startForwarder({ KUBECONFIG: path.join(dir, 'kubeconfig'), OOMBOT_CLUSTER: 'prod-eu', OOMBOT_SINK: 'stdout', POD_NAMESPACE: 'oombot', OOMBOT_LEASE_NAME: 'oombot-forwarder', POD_NAME: 'oombot-forwarder-0' });
     await forwarder.waitForLog((l) => l['msg'] === 'forwarding');
+    // Through the aggregation layer, which applies the chart's rule on pods.metrics.k8s.io.
+    await forwarder.waitForLog((l) => l['msg'] === 'sampling memory from metrics.k8s.io');
     await createNode(cluster.admin, node() as unknown as V1Node);
     const created = await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'victim' }, spec: { nodeName: 'ip-10-0-12-7', containers: [{ name: 'app', image: 'app:1' }] } } });
     await core.replaceNamespacedPodStatus({
