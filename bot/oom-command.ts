@@ -5,11 +5,14 @@ import type { KubeReader } from '../kube/rest.ts';
 import { muteKey } from '../kube/workloads.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import { DiagnosisError } from '#shared/errors.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
+import { podOccurrences } from '#shared/occurrences.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import type { AuditRecord, AuditTrail, Incidents, Mutes } from '../store/port.ts';
 import { renderAlert } from './alert.ts';
 import type { ChartPublisher } from './chart-upload.ts';
 import { logFailure } from './failures.ts';
+import { incidentId } from './incident-id.ts';
 import { parseOomCommand, USAGE } from './command.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
 
@@ -93,7 +96,7 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
       const ctx = { cluster, incidentId: 'live', occurredAt: verdict.termination?.finishedAt ?? new Date(now).toISOString() };
       const response_type = command.share ? 'in_channel' : 'ephemeral';
       // The API keeps no memory past: the chart is the one of the container's last alert, from its stored trajectory.
-      const trajectory = verdict.trajectory ?? (await lastTrajectory(deps.store, cluster, verdict));
+      const trajectory = verdict.trajectory ?? (verdict.container ? await lastTrajectory(deps.store, cluster, input.pod, verdict.container) : undefined);
       const picture = trajectory && deps.charts ? await deps.charts(verdict, trajectory) : undefined;
       const plain = renderAlert(verdict, { ...ctx, ...(trajectory ? { trajectory } : {}) });
       if (!picture) return { response_type, text: plain.text, blocks: plain.blocks };
@@ -126,17 +129,25 @@ async function recordOrSay(store: AuditTrail, record: AuditRecord): Promise<stri
 }
 
 /**
- * The memory before the container's last death, from the newest stored incident of the same pod and container that
- * has it; undefined when there is none, or the store cannot say (the answer goes out without it).
+ * The memory before the container's last death: its incidents are found by the ids of the terminations the live pod
+ * shows (the occurrence ids the forwarder gave them, shared/occurrence-id.ts), newest first — a read of one incident
+ * each, as the buttons make, never a scan of the namespace's history. Undefined when none has one, or the store
+ * cannot say (the answer goes out without it).
  */
-async function lastTrajectory(store: Incidents, cluster: string, verdict: Verdict): Promise<Verdict['trajectory']> {
+async function lastTrajectory(store: Incidents, cluster: string, pod: Pod, container: string): Promise<Verdict['trajectory']> {
+  const ids = podOccurrences(cluster, pod)
+    .filter((o) => o.kind === 'container-termination' && o.container === container)
+    .reverse()
+    .map((o) => incidentId(o.occurrenceId));
   try {
-    const incidents = await store.recentIncidents(cluster, { namespace: verdict.pod.namespace, limit: 50 });
-    return incidents.find((i) => i.verdict.pod.name === verdict.pod.name && i.container === verdict.container && i.verdict.trajectory)?.verdict.trajectory;
+    for (const id of ids) {
+      const trajectory = (await store.incident(id))?.verdict.trajectory;
+      if (trajectory) return trajectory;
+    }
   } catch (error) {
-    logFailure('the incidents behind a live why could not be read; it is answered without its memory chart', error, {}, undefined, 'warn');
-    return undefined;
+    logFailure('the incident behind a live why could not be read; it is answered without its memory chart', error, {}, undefined, 'warn');
   }
+  return undefined;
 }
 
 class DeadlineError extends Error {}

@@ -15,10 +15,12 @@ import type { Verdict } from '#shared/verdict.ts';
 import type { Incident, Incidents, MessageRef, Mutes, OccurrenceClaims, RepeatGroups } from '../store/port.ts';
 import type { ChartPublisher } from './chart-upload.ts';
 import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type SlackChat } from './grouping.ts';
+import { incidentId } from './incident-id.ts';
 import { nodeOomMessages, podMessages } from './occurrence-messages.ts';
 import { nodeChannel, route, type Routing } from './routing.ts';
 
 // What callers have always imported from here.
+export { incidentId } from './incident-id.ts';
 export { COUNTER_INTERVAL_MS, groupKeyOf, MAX_THREAD_REPLIES, type SlackChat } from './grouping.ts';
 export { CHANNEL_ANNOTATION, OPT_OUT_ANNOTATION, RUNBOOK_ANNOTATION, type Routing } from './routing.ts';
 
@@ -153,10 +155,4 @@ function incidentOf(envelope: Envelope, v: Verdict, message: MessageRef): Incide
     message,
     verdict: v,
   };
-}
-
-/** A short incident id for people and buttons: "inc-" and the first characters of the occurrence's hash. */
-export function incidentId(occurrenceId: string): string {
-  // 16 base32 characters (80 bits) of the occurrence's hash: no collision in any realistic history.
-  return `inc-${occurrenceId.split('-').pop()!.slice(0, 16)}`;
 }
