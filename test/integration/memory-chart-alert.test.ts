@@ -68,10 +68,22 @@ const transport = (c: string) => (c === 'prod-eu' ? kubeConfigTransport(cluster.
 /** 30 min at 30 s, climbing 4 MiB/min to the 512Mi limit; killed 20 s after the last sample. */
 const climbing = (): MemorySeries => makeSeries({ minutes: 30, level: climb(380, 4), noiseMi: 2, limitMi: 512, requestMi: 256, killedAfterSeconds: 20 });
 
-/** The envelope of api's OOM kill in `podName`, carrying its samples, as analyze parses it from the bus. */
-function envelopeOf(podName: string, drawn: MemorySeries, restarts = 3): Envelope {
+/** checkout's pod whose api container was OOM-killed when `drawn` ends, and has restarted `restarts` times since. */
+function killedPod(podName: string, drawn: MemorySeries, restarts: number, uid?: string) {
   const finishedAt = new Date(drawn.killedAt!).toISOString().replace('.000Z', 'Z');
-  const p = pod({ name: podName, deployment: 'checkout', rsUid: checkoutRs, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt }, restarts)] });
+  return pod({ name: podName, ...(uid ? { uid } : {}), deployment: 'checkout', rsUid: checkoutRs, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt }, restarts)] });
+}
+
+/** The pod in the API server, written as the kubelet writes it; answers its uid. */
+async function createKilledPod(podName: string, drawn: MemorySeries, restarts: number): Promise<string> {
+  const { status, ...spec } = killedPod(podName, drawn, restarts);
+  const created = await createPodAsKubelet(cluster.admin, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as never);
+  return created.metadata!.uid!;
+}
+
+/** The envelope of api's OOM kill in `podName`, carrying its samples, as analyze parses it from the bus. */
+function envelopeOf(podName: string, drawn: MemorySeries, restarts = 3, uid?: string): Envelope {
+  const p = killedPod(podName, drawn, restarts, uid);
   const [occurrence] = podOccurrences('prod-eu', p);
   const v1 = buildEnvelope('prod-eu', occurrence!, trimPod(p), [], new Date(drawn.killedAt! + 1000));
   const parsed = safeParseEnvelope(JSON.parse(JSON.stringify({ ...v1, version: ENVELOPE_VERSION_WITH_MEMORY, memory: { series: encodeSeries(drawn) } })));
@@ -96,8 +108,10 @@ describe('an alert with the memory before the kill', () => {
 
   it('uploads its chart privately through the external flow and names the file in an image block', async () => {
     deps = await fresh();
+    // The pod as the API server has it, so that `/oom why` later finds this very termination's incident.
+    const uid = await createKilledPod('checkout-7d9f8b6c5-ch4rt', climbing(), 3);
     const calls = slack.calls.length;
-    const outcome = await postOccurrence(deps, envelopeOf('checkout-7d9f8b6c5-ch4rt', climbing()));
+    const outcome = await postOccurrence(deps, envelopeOf('checkout-7d9f8b6c5-ch4rt', climbing(), 3, uid));
     expect(outcome).toMatchObject({ status: 'posted', channel: 'C-ALERTS' });
     expect(since(calls)).toEqual(['files.getUploadURLExternal', 'upload', 'files.completeUploadExternal', 'chat.postMessage']);
 
@@ -147,17 +161,18 @@ describe('an alert with the memory before the kill', () => {
     expect(plain?.text.split('\n')[1]).toMatch(SPARKLINE);
   });
 
-  it('shows the chart of the container’s last alert in /oom why, uploaded again, at the response_url', async () => {
-    const p = pod({ name: 'checkout-7d9f8b6c5-ch4rt', deployment: 'checkout', rsUid: checkoutRs, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 4)] });
-    const { status, ...spec } = p;
-    await createPodAsKubelet(cluster.admin, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as never);
+  it('shows the chart of the termination’s alert in /oom why, uploaded again, at the response_url', async () => {
     const calls = slack.calls.length;
     await runActionJob(
       { store: deps.store, cluster: transport, clusters: ['prod-eu'], policy: {}, slack: web.chat, respond: responseUrlPoster([slack.url]), charts: slackChartPublisher(web.files) },
       { kind: 'why', text: 'why checkout-7d9f8b6c5-ch4rt -n shop', userId: 'U0ALICE', responseUrl: `${slack.url}/respond/oom-why` },
     );
     expect(since(calls)).toEqual(['files.getUploadURLExternal', 'upload', 'files.completeUploadExternal']);
+    // Drawn from the trajectory the alert's chart was drawn from: the same picture, byte for byte.
+    expect(slack.calls.at(-3)!.args['alt_txt']).toBe(chartBlock(alert)!['alt_text']);
     const [{ id }] = JSON.parse(String(slack.calls.at(-1)!.args['files'])) as [{ id: string }];
+    const first = (chartBlock(alert)!['slack_file'] as { id: string }).id;
+    expect(slack.files.bytes(id)!.data.equals(slack.files.bytes(first)!.data)).toBe(true);
     const answer = slack.responses.at(-1)!;
     expect(answer.path).toBe('/respond/oom-why');
     expect(String(answer.body['text'])).toBe('checkout › api was OOMKilled at its 512Mi memory limit (prod-eu)');
@@ -231,6 +246,42 @@ describe('an alert is never lost for want of a picture', () => {
     // What the group remembers for its counter is the alert as posted, not the refused one.
     const [incident] = await deps.store.recentIncidents('prod-eu');
     expect(incident!.message.ts).toBe(root.ts);
+  });
+});
+
+describe('the Slack double keeps Slack’s upload rules over HTTP', () => {
+  const open = async (bytes: Uint8Array) => (await web.files.getUploadURLExternal({ filename: 'm.png', length: bytes.length })) as { upload_url: string; file_id: string };
+  const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+
+  it('answers missing_scope, naming the scope, to a token without files:write', async () => {
+    slack.scopes.delete('files:write');
+    try {
+      await expect(open(PNG)).rejects.toMatchObject({ data: { ok: false, error: 'missing_scope', needed: 'files:write', provided: 'chat:write,commands,usergroups:read' } });
+    } finally {
+      slack.scopes.add('files:write');
+    }
+  });
+
+  it('takes exactly the announced bytes, keeps nothing of a failed upload, and completes only what arrived', async () => {
+    const short = await open(PNG);
+    expect((await fetch(short.upload_url, { method: 'POST', body: PNG.subarray(1) })).status).toBe(400);
+    const failed = await open(PNG);
+    slack.failUploads(1, 503);
+    expect((await fetch(failed.upload_url, { method: 'POST', body: PNG })).status).toBe(503);
+    for (const { file_id } of [short, failed]) await expect(web.files.completeUploadExternal({ files: [{ id: file_id }] })).rejects.toMatchObject({ data: { error: 'file_not_found' } });
+    const good = await open(PNG);
+    expect((await fetch(good.upload_url, { method: 'POST', body: PNG })).status).toBe(200);
+    expect(await web.files.completeUploadExternal({ files: [{ id: good.file_id, title: 'm' }] })).toMatchObject({ ok: true, files: [{ id: good.file_id, title: 'm', mimetype: 'image/png', channels: [] }] });
+  });
+
+  it('refuses an image block naming an unknown file in chat.postMessage, chat.update and at a response_url', async () => {
+    slack.seed({ channel: 'C-SEEDED', ts: '1700000000.000100', text: 'x' });
+    const blocks = [{ type: 'image', slack_file: { id: 'F0NOTHERE01' }, alt_text: 'm' }];
+    const refused = { data: { error: 'invalid_blocks', errors: ['invalid slack file [json-pointer:/blocks/0/slack_file]'] } };
+    await expect(web.chat.postMessage({ channel: 'C-SEEDED', text: 'x', blocks })).rejects.toMatchObject(refused);
+    await expect(web.chat.update({ channel: 'C-SEEDED', ts: '1700000000.000100', text: 'x', blocks })).rejects.toMatchObject(refused);
+    const res = await fetch(`${slack.url}/respond/refused`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'x', blocks }) });
+    expect([res.status, await res.json()]).toEqual([404, { ok: false, ...refused.data }]);
   });
 });
 

@@ -85,17 +85,21 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void answer(Buffer.concat(chunks)));
+    req.on('end', () => {
+      answer(Buffer.concat(chunks)).catch((error: unknown) => {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end(String(error));
+      });
+    });
     const answer = async (body: Buffer) => {
       if (req.method === 'POST' && (req.url ?? '').startsWith('/upload/v1/')) {
         const ticket = req.url!.slice('/upload/v1/'.length);
         if (doubles.uploadDelayMs > 0) await new Promise((r) => setTimeout(r, doubles.uploadDelayMs));
         const bytes = await uploadedBytes(body, req.headers['content-type']);
-        let result = files.receive(ticket, bytes);
-        if (failedUploads.n > 0) {
-          failedUploads.n -= 1;
-          result = { status: failedUploads.status, body: 'upload failed' };
-        }
+        // A failing upload service keeps nothing: the file's bytes never arrived.
+        const failing = failedUploads.n > 0;
+        if (failing) failedUploads.n -= 1;
+        const result = failing ? { status: failedUploads.status, body: 'upload failed' } : files.receive(ticket, bytes);
         calls.push({ method: 'upload', args: { ticket, bytes: bytes.length, status: result.status }, at: Date.now() });
         res.writeHead(result.status, { 'Content-Type': 'text/plain' });
         return res.end(result.body);
