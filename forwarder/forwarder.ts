@@ -1,5 +1,6 @@
 // The forwarder: lead (or stand by), list and watch pods and the events that matter, turn what changed into
 // occurrences, and deliver each to the sink — then, on stop, drain and hand the Lease over with the final position.
+import type { OccurrenceMemory } from '#shared/envelope.ts';
 import { EventSchema, PodSchema, type KubeEvent } from '#shared/k8s-objects.ts';
 import { CONTEXT_REASONS, NODE_OOM_REASONS, podUidOf, type Occurrence } from '#shared/occurrences.ts';
 import { memoryTerminations } from '#shared/terminations.ts';
@@ -236,9 +237,18 @@ export class Forwarder {
     metrics.occurrences.inc({ kind: o.kind });
     const own = o.kind === 'node-oom' ? o.event.metadata.uid : undefined;
     const events = this.context.related(podUidOf(o), o.node).filter((e) => e.metadata.uid !== own);
+    const build = (memory?: OccurrenceMemory) => toEntry(buildEnvelope(config.cluster, o, pod, events, new Date(), memory), config.source);
     let entry;
     try {
-      entry = toEntry(buildEnvelope(config.cluster, o, pod, events, new Date(), this.sampler?.memoryFor(o, pod)), config.source);
+      try {
+        const memory = this.sampler?.memoryFor(o, pod);
+        entry = build(memory);
+      } catch (error) {
+        // The curve is a bonus: an occurrence is never lost for it.
+        if (!this.sampler) throw error;
+        log.warn('cannot attach the memory samples to an occurrence; it goes without them', { occurrenceId: o.occurrenceId, error });
+        entry = build();
+      }
     } catch (error) {
       // Cannot happen with the last shrink step (a bare envelope); if it ever does, say which occurrence, loudly.
       log.error('cannot build an entry for an occurrence; it is not delivered', { occurrenceId: o.occurrenceId, error });

@@ -98,19 +98,22 @@ export class MemoryPods {
       this.rows -= 1;
     }
     const previous = old && old[UID] === uid ? old : undefined;
-    const row: PodRow = [uid, this.names.of(spec.node), previous ? previous[SAMPLED_AT]! : 0, previous ? previous[ROUND]! : -1];
-    for (const c of spec.containers) {
+    // Sized once: an array grown by push keeps half as much again in spare capacity.
+    const row: PodRow = new Array<string | number>(HEAD + STRIDE * spec.containers.length);
+    row[UID] = uid;
+    row[NODE] = this.names.of(spec.node);
+    row[SAMPLED_AT] = previous ? previous[SAMPLED_AT]! : 0;
+    row[ROUND] = previous ? previous[ROUND]! : -1;
+    spec.containers.forEach((c, k) => {
+      const i = HEAD + STRIDE * k;
       const before = previous ? this.find(previous, c.name) : -1;
       const slot = before >= 0 ? (previous![before + SLOT] as number) : -1;
-      const keep = slot >= 0 || c.sampled;
-      row.push(
-        this.names.of(c.name),
-        c.requestBytes === undefined ? 0 : Math.round(c.requestBytes / PAGE) + 1,
-        c.restarts,
-        keep ? (slot >= 0 ? slot : this.allocate()) : -1,
-        before >= 0 ? (previous![before + LAST] as number) : -1,
-      );
-    }
+      row[i + NAME] = this.names.of(c.name);
+      row[i + REQUEST] = c.requestBytes === undefined ? 0 : Math.round(c.requestBytes / PAGE) + 1;
+      row[i + RESTARTS] = c.restarts;
+      row[i + SLOT] = slot >= 0 ? slot : c.sampled ? this.allocate() : -1;
+      row[i + LAST] = before >= 0 ? (previous![before + LAST] as number) : -1;
+    });
     // Containers the new spec no longer has (cannot happen to a pod, but a ring must never leak).
     if (previous) {
       for (let i = HEAD; i < previous.length; i += STRIDE) {

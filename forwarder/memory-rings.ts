@@ -1,48 +1,57 @@
 // Each sampled container's recent memory (docs/domain.md §14): a bounded ring of (time, working set, restart count)
-// per container, kept in a few shared typed arrays instead of objects. A sample costs 8 bytes here where an object
+// per container, kept in a few shared typed arrays instead of objects. A sample costs 5 bytes here where an object
 // would cost about 60, and at 10,000 containers that is the forwarder's memory budget (docs/architecture.md,
 // "Budgets"). Rings live in slabs of a few hundred; a freed ring is reused, and a slab at the end that holds no live
 // ring is given back, so a cluster that shrinks gives memory back too.
+//
+// How 5 bytes hold a sample:
+// - time: 16-bit seconds from the ring's base, which moves forward when the newest sample would not fit, so any
+//   window under 2^16 s (18 h) fits; samples older than that are dropped, being older than any window;
+// - working set: 16 bits, in units of a page times a power of two chosen per ring — twice its first sample fits, and
+//   when a later one does not, the unit doubles and the ring's samples are halved. A sample is kept to a page, or to
+//   1/32,768 of the largest its ring has held, whichever is coarser: far finer than a curve is read;
+// - restarts: the low 8 bits, with the ring's newest full count. Counts only grow, by less than 256 between two polls
+//   (the kubelet waits at least 10 s between restarts), so each older count is the newer one less the difference.
 import type { MemorySample } from '#shared/memory-series.ts';
 import { MAX_SAMPLES, PAGE_BYTES } from '#shared/memory-series.ts';
 
-/**
- * A sample's time is kept as 16-bit seconds from its ring's base, which moves forward when the newest sample would not
- * fit: any window shorter than 2^16 s (18 h) fits; 12 h leaves room to spare.
- */
+/** The longest window a ring can span (see above), with room to spare. */
 export const MAX_WINDOW_MS = 12 * 3600_000;
 const MAX_OFFSET = 0xffff;
-const MAX_PAGES = 0xffffffff;
-const MAX_RESTARTS = 0xffff;
-/** About 128 KiB of samples per slab, whatever the ring's size. */
+const MAX_UNITS = 0xffff;
+/** About 80 KiB of samples per slab, whatever the ring's size. */
 const SLAB_SAMPLES = 16_384;
 
 class Slab {
   readonly offsets: Uint16Array;
-  readonly pages: Uint32Array;
-  readonly restarts: Uint16Array;
-  /** Per ring: the epoch second its offsets count from, where its oldest sample is, how many it holds. */
+  readonly units: Uint16Array;
+  readonly restarts: Uint8Array;
+  /** Per ring: the epoch second its offsets count from, its oldest sample, how many it holds, its unit, its count. */
   readonly base: Uint32Array;
   readonly head: Uint16Array;
   readonly count: Uint16Array;
+  readonly scale: Uint8Array;
+  readonly lastRestarts: Uint32Array;
   used = 0;
 
   constructor(rings: number, capacity: number) {
     this.offsets = new Uint16Array(rings * capacity);
-    this.pages = new Uint32Array(rings * capacity);
-    this.restarts = new Uint16Array(rings * capacity);
+    this.units = new Uint16Array(rings * capacity);
+    this.restarts = new Uint8Array(rings * capacity);
     this.base = new Uint32Array(rings);
     this.head = new Uint16Array(rings);
     this.count = new Uint16Array(rings);
+    this.scale = new Uint8Array(rings);
+    this.lastRestarts = new Uint32Array(rings);
     // Touch every page now: the kernel lends zeroed memory lazily, so an untouched slab would look free in RSS and
     // grow it half an hour later, as its rings fill. What a slab costs shows from the first sample.
     this.offsets.fill(0);
-    this.pages.fill(0);
+    this.units.fill(0);
     this.restarts.fill(0);
   }
 
   get bytes(): number {
-    return this.offsets.byteLength + this.pages.byteLength + this.restarts.byteLength + this.base.byteLength + this.head.byteLength + this.count.byteLength;
+    return [this.offsets, this.units, this.restarts, this.base, this.head, this.count, this.scale, this.lastRestarts].reduce((sum, a) => sum + a.byteLength, 0);
   }
 }
 
@@ -102,20 +111,27 @@ export class MemoryRings {
     const slab = this.slab(slot);
     const r = slot % this.perSlab;
     const second = Math.floor(atMs / 1000);
+    const pages = Math.max(0, Math.round(workingSetBytes / PAGE_BYTES));
     const start = r * this.capacity;
     let count = slab.count[r]!;
     if (count === 0) {
       slab.base[r] = second;
       slab.head[r] = 0;
+      let scale = 0;
+      while ((2 * pages) / 2 ** scale > MAX_UNITS) scale += 1;
+      slab.scale[r] = scale;
     } else {
       const newest = slab.base[r]! + slab.offsets[start + ((slab.head[r]! + count - 1) % this.capacity)]!;
       if (second <= newest) return false;
       if (second - slab.base[r]! > MAX_OFFSET) count = this.rebase(slab, r, second);
+      while (Math.round(pages / 2 ** slab.scale[r]!) > MAX_UNITS) this.coarsen(slab, r);
     }
     const i = start + ((slab.head[r]! + count) % this.capacity);
     slab.offsets[i] = second - slab.base[r]!;
-    slab.pages[i] = Math.min(MAX_PAGES, Math.round(workingSetBytes / PAGE_BYTES));
-    slab.restarts[i] = Math.min(MAX_RESTARTS, Math.max(0, Math.floor(restarts)));
+    slab.units[i] = Math.round(pages / 2 ** slab.scale[r]!);
+    const n = Math.max(0, Math.floor(restarts));
+    slab.restarts[i] = n % 256;
+    slab.lastRestarts[r] = n;
     if (count < this.capacity) slab.count[r] = count + 1;
     else slab.head[r] = (slab.head[r]! + 1) % this.capacity;
     return true;
@@ -142,19 +158,36 @@ export class MemoryRings {
     return count;
   }
 
+  /** Doubles a ring's unit, halving what it holds. */
+  private coarsen(slab: Slab, r: number): void {
+    const start = r * this.capacity;
+    for (let k = 0; k < slab.count[r]!; k++) {
+      const i = start + ((slab.head[r]! + k) % this.capacity);
+      slab.units[i] = Math.round(slab.units[i]! / 2);
+    }
+    slab.scale[r] = slab.scale[r]! + 1;
+  }
+
   /** The ring's samples taken in [fromMs, untilMs], oldest first. */
   samples(slot: number, fromMs = -Infinity, untilMs = Infinity): MemorySample[] {
     const slab = this.slab(slot);
     const r = slot % this.perSlab;
     const start = r * this.capacity;
+    const unit = PAGE_BYTES * 2 ** slab.scale[r]!;
     const out: MemorySample[] = [];
-    for (let k = 0; k < slab.count[r]!; k++) {
+    // Newest first, so that each restart count follows from the one after it.
+    let restarts = slab.lastRestarts[r]!;
+    for (let k = slab.count[r]! - 1; k >= 0; k--) {
       const i = start + ((slab.head[r]! + k) % this.capacity);
+      if (k < slab.count[r]! - 1) {
+        const newer = start + ((slab.head[r]! + k + 1) % this.capacity);
+        restarts = Math.max(0, restarts - ((slab.restarts[newer]! - slab.restarts[i]! + 256) % 256));
+      }
       const at = (slab.base[r]! + slab.offsets[i]!) * 1000;
       if (at < fromMs || at > untilMs) continue;
-      out.push({ at, workingSetBytes: slab.pages[i]! * PAGE_BYTES, restarts: slab.restarts[i]! });
+      out.push({ at, workingSetBytes: slab.units[i]! * unit, restarts });
     }
-    return out;
+    return out.reverse();
   }
 
   /** The newest sample's working set, or undefined for an empty ring. */
@@ -163,7 +196,7 @@ export class MemoryRings {
     const r = slot % this.perSlab;
     const count = slab.count[r]!;
     if (!count) return undefined;
-    return slab.pages[r * this.capacity + ((slab.head[r]! + count - 1) % this.capacity)]! * PAGE_BYTES;
+    return slab.units[r * this.capacity + ((slab.head[r]! + count - 1) % this.capacity)]! * PAGE_BYTES * 2 ** slab.scale[r]!;
   }
 
   /** Rings in use. */

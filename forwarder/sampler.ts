@@ -5,7 +5,7 @@
 // the forwarder's own pod watch, which already sees every spec and termination: the sampler asks the API for nothing
 // else. Without metrics.k8s.io (404) or without the right to read it (403) nothing else changes: it says so once, in
 // the log, in /readyz?verbose and in a metric, and asks again every few minutes.
-import type { KubeTransport } from '../kube/rest.ts';
+import type { KubeResponse, KubeTransport } from '../kube/rest.ts';
 import { statusMessage } from '../kube/rest.ts';
 import { MAX_NODE_MEMORY_USERS, type NodeMemoryUser, type OccurrenceMemory } from '#shared/envelope.ts';
 import type { Pod } from '#shared/k8s-objects.ts';
@@ -13,6 +13,7 @@ import type { Logger } from '#shared/log.ts';
 import { encodeSeries, type EncodedSeries, type MemorySeries } from '#shared/memory-series.ts';
 import type { Occurrence } from '#shared/occurrences.ts';
 import { tryParseQuantity } from '#shared/quantity.ts';
+import { ListItems } from './list-items.ts';
 import { hasFinished, podRef, podSpecView } from './memory-pod-view.ts';
 import { MemoryPods, type PodRow } from './memory-pods.ts';
 import { MemoryRings } from './memory-rings.ts';
@@ -21,6 +22,9 @@ import { nextPollAt, type PollResult } from './poll-schedule.ts';
 import { sleep as realSleep } from './sleep.ts';
 
 export const POD_METRICS_PATH = '/apis/metrics.k8s.io/v1beta1';
+
+/** metrics-server answers 10,000 pods in about a second; a poll that takes this long is a failed one. */
+const POLL_TIMEOUT_MS = 15_000;
 
 export type SamplingState = 'starting' | 'sampling' | 'absent' | 'forbidden' | 'failing';
 const STATES: SamplingState[] = ['starting', 'sampling', 'absent', 'forbidden', 'failing'];
@@ -125,8 +129,13 @@ export class MemorySampler {
     while (!signal.aborted) {
       const started = this.now();
       const cpu = process.cpuUsage();
-      const outcome = await this.poll(signal);
-      if (signal.aborted) return;
+      // A stop does not wait for a poll in flight: the forwarder's drain on SIGTERM has 20 s in all.
+      const outcome = await unlessAborted(
+        // Whatever a poll throws is a failed poll: sampling must never take the forwarder down.
+        this.poll(signal).catch((error: unknown): PollOutcome => ({ result: 'failed', detail: error instanceof Error ? error.message : String(error) })),
+        signal,
+      );
+      if (!outcome || signal.aborted) return;
       const used = process.cpuUsage(cpu);
       const finished = this.now();
       this.o.metrics.memoryPollCpu.inc((used.user + used.system) / 1e6);
@@ -148,8 +157,9 @@ export class MemorySampler {
       do {
         const query = new URLSearchParams({ limit: String(this.o.pageSize ?? 500), ...(next ? { continue: next } : {}) });
         let res;
+        let list: { metadata?: { continue?: unknown } } | undefined;
         try {
-          res = await this.o.api.get(`${path}?${query.toString()}`, { timeoutMs: 30_000 });
+          ({ res, list } = await this.page(`${path}?${query.toString()}`));
         } catch (error) {
           return { result: 'failed', detail: error instanceof Error ? error.message : String(error) };
         }
@@ -157,36 +167,49 @@ export class MemorySampler {
         if (res.status === 404) return { result: 'absent', status: 404, detail: statusMessage(res) };
         if (res.status === 403) return { result: 'forbidden', status: 403, detail: statusMessage(res) };
         if (res.status !== 200) return { result: 'failed', status: res.status, detail: statusMessage(res) };
-        const body = res.body as { items?: unknown; metadata?: { continue?: unknown } } | undefined;
-        this.record(Array.isArray(body?.items) ? (body.items as unknown[]) : []);
-        next = typeof body?.metadata?.continue === 'string' && body.metadata.continue ? body.metadata.continue : undefined;
+        const cont = list?.metadata?.continue;
+        next = typeof cont === 'string' && cont ? cont : undefined;
       } while (next && !signal.aborted);
     }
     this.round += 1;
     return { result: 'ok' };
   }
 
-  /** PodMetrics items (metrics-server pkg/api/pod.go): each container's working set at the pod's `timestamp`. */
-  private record(items: unknown[]): void {
-    const fallback = this.now();
-    for (const item of items) {
-      const raw = item as { metadata?: { namespace?: unknown; name?: unknown }; timestamp?: unknown; containers?: unknown };
-      const namespace = raw?.metadata?.namespace;
-      const name = raw?.metadata?.name;
-      if (typeof namespace !== 'string' || typeof name !== 'string' || !this.o.inScope(namespace)) continue;
-      const row = this.pods.get(namespace, name);
-      if (!row || !Array.isArray(raw.containers)) continue;
-      const stamped = typeof raw.timestamp === 'string' ? Date.parse(raw.timestamp) : NaN;
-      const atMs = Number.isNaN(stamped) ? fallback : stamped;
-      for (const c of raw.containers as { name?: unknown; usage?: { memory?: unknown } }[]) {
-        if (typeof c?.name !== 'string') continue;
-        const i = this.pods.find(row, c.name);
-        const bytes = typeof c.usage?.memory === 'string' ? tryParseQuantity(c.usage.memory) : undefined;
-        if (i < 0 || bytes === undefined || bytes < 0) continue;
-        this.pods.record(row, i, atMs, bytes, this.round);
-        const slot = this.pods.slot(row, i);
-        if (slot >= 0) this.rings.push(slot, atMs, bytes, this.pods.restarts(row, i));
-      }
+  /**
+   * One page, its items recorded as they arrive where the transport can hand the body over in pieces
+   * (forwarder/list-items.ts), else read whole.
+   */
+  private async page(path: string): Promise<{ res: KubeResponse; list?: { metadata?: { continue?: unknown } } }> {
+    const at = this.now();
+    if (this.o.api.read) {
+      const items = new ListItems((item) => this.record(item, at));
+      const res = await this.o.api.read(path, { onChunk: (text) => items.write(text), timeoutMs: POLL_TIMEOUT_MS });
+      return res.status === 200 ? { res, list: items.end() } : { res };
+    }
+    const res = await this.o.api.get(path, { timeoutMs: POLL_TIMEOUT_MS });
+    const body = res.body as { items?: unknown; metadata?: { continue?: unknown } } | undefined;
+    if (res.status === 200 && Array.isArray(body?.items)) for (const item of body.items as unknown[]) this.record(item, at);
+    return { res, list: body ?? {} };
+  }
+
+  /** A PodMetrics (metrics-server pkg/api/pod.go): each container's working set at the pod's `timestamp`. */
+  private record(item: unknown, fallback: number): void {
+    const raw = item as { metadata?: { namespace?: unknown; name?: unknown }; timestamp?: unknown; containers?: unknown };
+    const namespace = raw?.metadata?.namespace;
+    const name = raw?.metadata?.name;
+    if (typeof namespace !== 'string' || typeof name !== 'string' || !this.o.inScope(namespace)) return;
+    const row = this.pods.get(namespace, name);
+    if (!row || !Array.isArray(raw.containers)) return;
+    const stamped = typeof raw.timestamp === 'string' ? Date.parse(raw.timestamp) : NaN;
+    const atMs = Number.isNaN(stamped) ? fallback : stamped;
+    for (const c of raw.containers as { name?: unknown; usage?: { memory?: unknown } }[]) {
+      if (typeof c?.name !== 'string') continue;
+      const i = this.pods.find(row, c.name);
+      const bytes = typeof c.usage?.memory === 'string' ? tryParseQuantity(c.usage.memory) : undefined;
+      if (i < 0 || bytes === undefined || bytes < 0) continue;
+      this.pods.record(row, i, atMs, bytes, this.round);
+      const slot = this.pods.slot(row, i);
+      if (slot >= 0) this.rings.push(slot, atMs, bytes, this.pods.restarts(row, i));
     }
   }
 
@@ -338,4 +361,23 @@ function formatDuration(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** What `work` resolves to, or undefined as soon as the signal aborts (the work goes on, unheard). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }

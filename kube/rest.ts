@@ -33,6 +33,11 @@ export interface KubeTransport extends KubeReader {
   request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options?: { body?: unknown; timeoutMs?: number; contentType?: string }): Promise<KubeResponse>;
   /** Streams a long GET line by line. Resolves with the status when the server ends it; rejects on network errors. */
   stream(path: string, options: StreamOptions): Promise<KubeResponse>;
+  /**
+   * A GET whose body is handed over as it arrives, decoded, so that a large list need never be held whole (the
+   * forwarder's memory sampler). A failure's body is read whole and returned, as `get` returns it.
+   */
+  read?(path: string, options: { onChunk: (text: string) => void; timeoutMs?: number }): Promise<KubeResponse>;
 }
 
 /** No answer from the API server: no connection, a reset, a time-out (`unreachable`). */
@@ -91,6 +96,19 @@ export class HttpsTransport implements KubeTransport {
       res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     });
     return { status: res.statusCode ?? 0, body: parseBody(text) };
+  }
+
+  async read(path: string, { onChunk, timeoutMs = 15_000 }: { onChunk: (text: string) => void; timeoutMs?: number }): Promise<KubeResponse> {
+    const res = await this.open('GET', path, { timeoutMs });
+    if (res.statusCode !== 200) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      return { status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks).toString('utf8')) };
+    }
+    // Decoded as a stream: a multi-byte character split across two chunks must not become two replacement characters.
+    res.setEncoding('utf8');
+    for await (const chunk of res) onChunk(chunk as string);
+    return { status: 200, body: undefined };
   }
 
   async stream(path: string, { signal, onLine }: StreamOptions): Promise<KubeResponse> {

@@ -73,15 +73,34 @@ describe('MemoryRings', () => {
     expect(rings.size).toBe(1);
   });
 
-  it('costs 8 bytes a sample: 60 samples (30 min at 30 s) in under 500 bytes a ring, at 10,000 containers', () => {
+  it('costs 5 bytes a sample: 60 samples (30 min at 30 s) in 300 bytes and a few a ring, at 10,000 containers', () => {
     const rings = new MemoryRings(60);
     const slots = Array.from({ length: 10_000 }, () => rings.allocate());
     for (const slot of slots) for (let i = 0; i < 70; i++) rings.push(slot, s(i * 30), (100 + (i % 7)) * Mi, 0);
     expect(rings.size).toBe(10_000);
     const perRing = rings.bytes / rings.size;
-    expect(perRing).toBeGreaterThanOrEqual(60 * 8);
-    expect(perRing).toBeLessThan(500);
+    expect(perRing).toBeGreaterThanOrEqual(60 * 5);
+    expect(perRing).toBeLessThan(320);
     expect(rings.samples(slots[9_999]!)).toHaveLength(60);
+  });
+
+  it('keeps a container that grows a thousandfold to within 1/32,768 of its largest sample', () => {
+    const rings = new MemoryRings(8);
+    const r = rings.allocate();
+    const sizes = [10 * Mi, 100 * Mi, 1024 * Mi, 10 * 1024 * Mi + 12_345 * 4096];
+    sizes.forEach((bytes, i) => rings.push(r, s(i * 30), bytes, 0));
+    const kept = rings.samples(r).map((x) => x.workingSetBytes);
+    const largest = sizes.at(-1)!;
+    kept.forEach((bytes, i) => expect(Math.abs(bytes - sizes[i]!)).toBeLessThanOrEqual(largest / 32_768));
+    expect(rings.latestBytes(r)).toBe(kept.at(-1));
+  });
+
+  it('gives every sample its full restart count, past 255', () => {
+    const rings = new MemoryRings(5);
+    const r = rings.allocate();
+    [254, 255, 256, 256, 300].forEach((n, i) => rings.push(r, s(i * 30), 64 * Mi, n));
+    expect(rings.samples(r).map((x) => x.restarts)).toEqual([254, 255, 256, 256, 300]);
+    expect(rings.samples(r, s(30), s(60)).map((x) => x.restarts)).toEqual([255, 256]);
   });
 
   it('gives memory back when the containers at the end go, and reuses freed rings before growing', () => {

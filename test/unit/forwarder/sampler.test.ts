@@ -186,6 +186,29 @@ describe('MemorySampler: polls', () => {
     expect(s.pods.container(row, s.pods.find(row, 'api')).lastBytes).toBe(300 * Mi);
   });
 
+  it('reads the same from a transport that hands the body over in pieces, and follows its pages', async () => {
+    const pages: Record<string, unknown> = {
+      '/apis/metrics.k8s.io/v1beta1/pods?limit=500': { kind: 'PodMetricsList', metadata: { continue: 'p2' }, items: [podMetrics({ pod: 'api-0', at: 0, containers: { api: 300 * Mi, envoy: 40 * Mi } })] },
+      '/apis/metrics.k8s.io/v1beta1/pods?limit=500&continue=p2': { kind: 'PodMetricsList', metadata: {}, items: [podMetrics({ pod: 'other', at: 0, containers: { app: 1 } })] },
+    };
+    const asked: string[] = [];
+    const api: KubeTransport = {
+      ...scriptedApi(() => ({ status: 500, body: 'get is not used when read is there' })),
+      read: async (path, { onChunk }) => {
+        asked.push(path);
+        const text = JSON.stringify(pages[path]);
+        for (let i = 0; i < text.length; i += 7) onChunk(text.slice(i, i + 7));
+        return { status: 200, body: undefined };
+      },
+    };
+    const { s } = sampler({ api });
+    s.observe(raw(api0));
+    expect(await s.poll(signal)).toEqual({ result: 'ok' });
+    expect(asked).toEqual(Object.keys(pages));
+    const row = s.pods.get('shop', 'api-0')!;
+    expect([...s.pods.containers(row)].map((c) => c.lastBytes)).toEqual([300 * Mi, 40 * Mi]);
+  });
+
   it('asks each watched namespace when the forwarder is namespace-scoped', async () => {
     const api = scriptedApi(() => list([]));
     const { s } = sampler({ api, namespaces: ['shop', 'pay'] });
