@@ -41,3 +41,11 @@ export function evictionId(cluster: string, podUid: string): string {
 export function nodeEventId(cluster: string, eventUid: string, count: number): string {
   return id('node', [cluster, eventUid, count]);
 }
+
+/**
+ * A warning before the kill (forwarder/memory-warning.ts): one per climb of one run of the container, named by when the
+ * climb reached the near level, so a resend of the same warning carries the same id and the next climb a new one.
+ */
+export function memoryWarningId(cluster: string, podUid: string, container: string, restarts: number, climbStartMs: number): string {
+  return id('warn', [cluster, podUid, container, restarts, climbStartMs]);
+}
