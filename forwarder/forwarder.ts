@@ -15,6 +15,7 @@ import { MemorySampler } from './sampler.ts';
 import type { Check } from './server.ts';
 import { DeliveryPosition, OccurrenceTracker } from './tracker.ts';
 import { trimEvent, trimPod } from './trim.ts';
+import { sleep } from './sleep.ts';
 import { ListWatch } from './watch.ts';
 import type { Logger } from '#shared/log.ts';
 
@@ -88,9 +89,10 @@ export class Forwarder {
 
     const stopWatches = new AbortController();
     const stopRenewing = new AbortController();
-    this.watches = this.makeWatches(stopWatches.signal);
+    this.watches = this.makeWatches();
     this.started = true;
     const watching = Promise.all(this.watches.map((w) => w.run(stopWatches.signal)));
+    if (this.sampler) this.sampling = this.sample(this.sampler, stopWatches.signal);
     const gauge = setInterval(() => {
       metrics.queueDepth.set(this.queue.depth);
       metrics.trackedPods.set(this.tracker?.trackedPods ?? 0);
@@ -127,6 +129,15 @@ export class Forwarder {
   }
 
   /**
+   * Sampling starts once every watch has listed: the pods tell the sampler whose memory to keep, and a poll beside the
+   * first lists would only slow them.
+   */
+  private async sample(sampler: MemorySampler, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && !this.watches.every((w) => w.synced)) await sleep(100, signal);
+    if (!signal.aborted) await sampler.run(signal);
+  }
+
+  /**
    * Everything before this instant has been delivered. Until every watch has listed, that is at most the horizon:
    * pages not yet read may hold what happened while no one was forwarding.
    */
@@ -136,7 +147,7 @@ export class Forwarder {
     return this.watches.every((w) => w.synced) ? position : Math.min(position, this.horizon);
   }
 
-  private makeWatches(stop: AbortSignal): ListWatch[] {
+  private makeWatches(): ListWatch[] {
     const { config, api, log, metrics } = this.d;
     const options = (resource: string) => ({
       idleTimeoutMs: config.watchIdleTimeoutMs,
@@ -156,8 +167,6 @@ export class Forwarder {
         this.tracker!.retainPods(listed);
         listed.clear();
         this.sampler?.synced();
-        // Sampling starts once the pods are known: before that, samples would have no container to go to.
-        if (this.sampler && !this.sampling) this.sampling = this.sampler.run(stop);
       },
       event: async (type, item) => {
         if (type === 'DELETED') {

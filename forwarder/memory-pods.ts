@@ -211,6 +211,11 @@ export class MemoryPods {
     for (const [namespace, pods] of this.byNamespace) for (const [name, row] of pods) yield { namespace, name, row };
   }
 
+  /** The same without an object per pod, for passes over all of them. */
+  forEach(f: (namespace: string, name: string, row: PodRow) => void): void {
+    for (const [namespace, pods] of this.byNamespace) for (const [name, row] of pods) f(namespace, name, row);
+  }
+
   get size(): number {
     return this.rows;
   }

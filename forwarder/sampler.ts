@@ -320,38 +320,41 @@ export class MemorySampler {
   /**
    * The node's biggest memory users at the last poll that saw it: by working set above request, biggest first (a
    * container without a request counts whole). That is the kubelet's own order for eviction, less priority (docs/
-   * domain.md §2): who used most beyond what they asked for is who pushed the node over. Computed once per poll round.
+   * domain.md §2): who used most beyond what they asked for is who pushed the node over. Every node's are found in one
+   * pass over the pods, once per poll round and only when an occurrence asks: an eviction storm costs one pass.
    */
   private nodeTop(node: string): { users: NodeMemoryUser[]; atMs: number } | undefined {
     if (this.topsRound !== this.round) {
-      this.tops.clear();
+      this.tops = this.allNodeTops();
       this.topsRound = this.round;
     }
-    const cached = this.tops.get(node);
-    if (cached) return cached;
-    let lastRound = -1;
-    const onNode: { namespace: string; name: string; row: PodRow }[] = [];
-    for (const p of this.pods.all()) {
-      if (this.pods.node(p.row) !== node || this.pods.round(p.row) < 0) continue;
-      lastRound = Math.max(lastRound, this.pods.round(p.row));
-      onNode.push(p);
-    }
-    // Only what the last poll that saw the node listed: metrics-server leaves out what it no longer measures.
-    const current = onNode.filter((p) => this.pods.round(p.row) === lastRound);
-    if (!current.length) return undefined;
-    let atMs = 0;
-    const users: (NodeMemoryUser & { above: number })[] = [];
-    for (const p of current) {
-      atMs = Math.max(atMs, this.pods.sampledAt(p.row) ?? 0);
-      for (const c of this.pods.containers(p.row)) {
+    return this.tops.get(node);
+  }
+
+  private allNodeTops(): Map<string, { users: NodeMemoryUser[]; atMs: number }> {
+    type Candidate = NodeMemoryUser & { above: number };
+    const byNode = new Map<string, { round: number; atMs: number; users: Candidate[] }>();
+    const byAbove = (a: Candidate, b: Candidate) => b.above - a.above || b.workingSetBytes - a.workingSetBytes;
+    this.pods.forEach((namespace, name, row) => {
+      const round = this.pods.round(row);
+      if (round < 0) return;
+      const node = this.pods.node(row);
+      let top = byNode.get(node);
+      // Only what the last poll that saw the node listed: metrics-server leaves out what it no longer measures.
+      if (!top || round > top.round) byNode.set(node, (top = { round, atMs: 0, users: [] }));
+      else if (round < top.round) return;
+      top.atMs = Math.max(top.atMs, this.pods.sampledAt(row) ?? 0);
+      for (const c of this.pods.containers(row)) {
         if (c.lastBytes === undefined) continue;
-        users.push({ namespace: p.namespace, pod: p.name, container: c.name, workingSetBytes: c.lastBytes, ...(c.requestBytes !== undefined ? { requestBytes: c.requestBytes } : {}), above: c.lastBytes - (c.requestBytes ?? 0) });
+        top.users.push({ namespace, pod: name, container: c.name, workingSetBytes: c.lastBytes, ...(c.requestBytes !== undefined ? { requestBytes: c.requestBytes } : {}), above: c.lastBytes - (c.requestBytes ?? 0) });
       }
+      if (top.users.length > 4 * MAX_NODE_MEMORY_USERS) top.users = top.users.sort(byAbove).slice(0, MAX_NODE_MEMORY_USERS);
+    });
+    const tops = new Map<string, { users: NodeMemoryUser[]; atMs: number }>();
+    for (const [node, top] of byNode) {
+      tops.set(node, { users: top.users.sort(byAbove).slice(0, MAX_NODE_MEMORY_USERS).map(({ above: _above, ...u }) => u), atMs: top.atMs });
     }
-    users.sort((a, b) => b.above - a.above || b.workingSetBytes - a.workingSetBytes);
-    const top = { users: users.slice(0, MAX_NODE_MEMORY_USERS).map(({ above: _above, ...u }) => u), atMs };
-    this.tops.set(node, top);
-    return top;
+    return tops;
   }
 }
 
