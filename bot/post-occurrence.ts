@@ -47,6 +47,9 @@ export type PostOutcome =
 export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promise<PostOutcome> {
   const now = (deps.now ?? Date.now)();
   const id = envelope.occurrenceId;
+  // A warning before the kill (issue 12 item 5) is not diagnosed as a death: until its own message is built, it is
+  // not posted, and not claimed, so that a later analyzer may still post a resend.
+  if (envelope.kind === 'memory-warning') return { status: 'opted-out', occurrenceId: id };
   if ((await deps.store.claimOccurrence(id, now)) === 'duplicate') return { status: 'duplicate', occurrenceId: id };
   // Once Slack has the message, the occurrence is posted: it is marked at once, and nothing that fails after it (the
   // counter, the incident record) may give the claim back, or the retry would post it again.

@@ -52,6 +52,9 @@ export const ForwarderEnvSchema = z
     OOMBOT_MEMORY_INTERVAL: duration('30s'),
     OOMBOT_MEMORY_WINDOW: duration('30m'),
     OOMBOT_MEMORY_RETRY: duration('5m'),
+    // Before the kill (forwarder/memory-warning.ts): warn when the fitted slope reaches the limit within this; 0 turns
+    // warnings off. Whether a warning is posted is the analyzer's choice (OOMBOT_WARN, oombot.io/warn).
+    OOMBOT_WARN_HORIZON: duration('15m'),
   })
   .superRefine((env, ctx) => {
     // metrics-server keeps one sample per resolution, 15 s in its manifests; asking faster returns the same one again
@@ -87,7 +90,7 @@ export interface ForwarderConfig {
   identity: string;
   httpPort: number;
   /** Keeping each container's recent memory from metrics.k8s.io (forwarder/sampler.ts). */
-  memory: { enabled: boolean; intervalMs: number; windowMs: number; retryMs: number };
+  memory: { enabled: boolean; intervalMs: number; windowMs: number; retryMs: number; warnHorizonMs: number };
 }
 
 export class ConfigError extends OombotError {
@@ -119,6 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): ForwarderConfig {
     lease: { namespace: e.OOMBOT_LEASE_NAMESPACE ?? e.POD_NAMESPACE ?? 'oombot', name: e.OOMBOT_LEASE_NAME, durationSeconds: Math.max(1, Math.round(e.OOMBOT_LEASE_DURATION / 1000)) },
     identity: e.POD_NAME ?? e.HOSTNAME ?? `forwarder-${process.pid}`,
     httpPort: e.OOMBOT_HTTP_PORT,
-    memory: { enabled: e.OOMBOT_MEMORY_SAMPLING === 'true', intervalMs: e.OOMBOT_MEMORY_INTERVAL, windowMs: e.OOMBOT_MEMORY_WINDOW, retryMs: e.OOMBOT_MEMORY_RETRY },
+    memory: { enabled: e.OOMBOT_MEMORY_SAMPLING === 'true', intervalMs: e.OOMBOT_MEMORY_INTERVAL, windowMs: e.OOMBOT_MEMORY_WINDOW, retryMs: e.OOMBOT_MEMORY_RETRY, warnHorizonMs: e.OOMBOT_WARN_HORIZON },
   };
 }

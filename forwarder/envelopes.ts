@@ -32,6 +32,8 @@ export function buildEnvelope(cluster: string, o: Occurrence, pod: Pod | undefin
       return { ...base, kind: o.kind, pod: withPod() };
     case 'node-oom':
       return { ...base, kind: o.kind, event: o.event };
+    case 'memory-warning':
+      return { ...base, kind: o.kind, pod: withPod(), container: o.container, warning: o.warning };
   }
 }
 

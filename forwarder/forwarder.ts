@@ -3,6 +3,7 @@
 import type { OccurrenceMemory } from '#shared/envelope.ts';
 import { EventSchema, PodSchema, type KubeEvent } from '#shared/k8s-objects.ts';
 import { CONTEXT_REASONS, NODE_OOM_REASONS, podUidOf, type Occurrence } from '#shared/occurrences.ts';
+import { memoryWarningId } from '#shared/occurrence-id.ts';
 import { memoryTerminations } from '#shared/terminations.ts';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { ForwarderConfig } from './config.ts';
@@ -11,7 +12,8 @@ import { DeliveryQueue, type Sink } from './delivery.ts';
 import { buildEnvelope, toEntry } from './envelopes.ts';
 import { electionPeriods, LeaderElector } from './lease.ts';
 import type { ForwarderMetrics } from './metrics.ts';
-import { MemorySampler } from './sampler.ts';
+import { DEFAULT_WARNING_SETTINGS } from './memory-warning.ts';
+import { MemorySampler, type SampledWarning } from './sampler.ts';
 import type { Check } from './server.ts';
 import { DeliveryPosition, OccurrenceTracker } from './tracker.ts';
 import { trimEvent, trimPod } from './trim.ts';
@@ -83,7 +85,10 @@ export class Forwarder {
     // Only the leader samples: it alone watches pods, which tell the sampler whose memory to keep. A standby would
     // double the load on metrics-server for a curve that only helps after a handover; a new leader starts with none.
     if (config.memory.enabled) {
-      this.sampler = new MemorySampler({ api, log, metrics, ...config.memory, namespaces: config.namespaces, inScope: (ns) => this.inScope(ns) });
+      const { warnHorizonMs, ...memory } = config.memory;
+      // Before the kill: the sampler judges each container near its limit after every poll (forwarder/memory-warning.ts).
+      const warnings = warnHorizonMs > 0 ? { settings: { ...DEFAULT_WARNING_SETTINGS, horizonMs: warnHorizonMs }, onWarning: (w: SampledWarning) => void this.onWarning(w) } : undefined;
+      this.sampler = new MemorySampler({ api, log, metrics, ...memory, namespaces: config.namespaces, inScope: (ns) => this.inScope(ns), ...(warnings ? { warnings } : {}) });
     }
     this.queue.start();
 
@@ -241,6 +246,43 @@ export class Forwarder {
     await this.deliver(o, undefined);
   }
 
+  /**
+   * A container climbing into its limit (forwarder/memory-warning.ts): its pod is read once (the sampler keeps no spec),
+   * and the warning goes out like an occurrence, with its curve. Whether it is posted is the analyzer's choice: only it
+   * reads the namespace's and workload's annotations (oombot.io/warn) and the OOMBOT_WARN setting.
+   */
+  private async onWarning(w: SampledWarning): Promise<void> {
+    const { api, config, log } = this.d;
+    try {
+      const res = await api.get(`/api/v1/namespaces/${encodeURIComponent(w.namespace)}/pods/${encodeURIComponent(w.name)}`);
+      const parsed = res.status === 200 ? PodSchema.safeParse(res.body) : undefined;
+      const uid = parsed?.success ? parsed.data.metadata.uid : undefined;
+      const row = this.sampler?.pods.get(w.namespace, w.name);
+      if (!parsed?.success || !uid || !row || !this.sampler?.pods.isPod(row, uid)) return;
+      const { warning } = w;
+      const o: Occurrence = {
+        kind: 'memory-warning',
+        occurrenceId: memoryWarningId(config.cluster, uid, w.container, warning.restarts, warning.climbStartMs),
+        occurredAt: new Date(warning.atMs).toISOString(),
+        node: parsed.data.spec.nodeName,
+        podUid: uid,
+        container: w.container,
+        warning: {
+          restarts: warning.restarts,
+          climbStartedAt: new Date(warning.climbStartMs).toISOString(),
+          workingSetBytes: warning.workingSetBytes,
+          limitBytes: warning.limitBytes,
+          bytesPerMinute: warning.bytesPerMinute,
+          reachesLimitAt: new Date(warning.reachesLimitAtMs).toISOString(),
+        },
+      };
+      this.position.started(o.occurrenceId, Date.parse(o.occurredAt));
+      await this.deliver(o, trimPod(parsed.data));
+    } catch (error) {
+      log.warn('cannot send a memory warning', { pod: `${w.namespace}/${w.name}`, container: w.container, error });
+    }
+  }
+
   private async deliver(o: Occurrence, pod: ReturnType<typeof trimPod> | undefined): Promise<void> {
     const { config, metrics, log } = this.d;
     metrics.occurrences.inc({ kind: o.kind });
@@ -265,7 +307,7 @@ export class Forwarder {
       this.position.delivered(o.occurrenceId);
       return;
     }
-    log.info('occurrence', { occurrenceId: o.occurrenceId, kind: o.kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : undefined, container: o.kind === 'container-termination' ? o.container : undefined, node: o.node, occurredAt: o.occurredAt });
+    log.info('occurrence', { occurrenceId: o.occurrenceId, kind: o.kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : undefined, container: o.kind === 'container-termination' || o.kind === 'memory-warning' ? o.container : undefined, node: o.node, occurredAt: o.occurredAt });
     await this.queue.enqueue(entry);
   }
 

@@ -42,17 +42,19 @@ export function podSpecView(raw: Raw): PodSpecView | undefined {
     if (name) restarts.set(name, typeof s['restartCount'] === 'number' ? s['restartCount'] : 0);
   }
   // A pod-level limit (KEP-2837) bounds every container: each can die of it.
-  const podLimit = memory(spec['resources'], 'limits') !== undefined;
+  const podLimitBytes = memory(spec['resources'], 'limits');
   const containers: ContainerSpec[] = [];
   const sidecars = arr(spec['initContainers']).filter((c) => c['restartPolicy'] === 'Always');
   for (const c of [...arr(spec['containers']), ...sidecars]) {
     const name = str(c['name']);
     if (!name) continue;
+    const limitBytes = memory(c['resources'], 'limits') ?? podLimitBytes;
     containers.push({
       name,
       requestBytes: memory(c['resources'], 'requests'),
+      ...(limitBytes !== undefined ? { limitBytes } : {}),
       restarts: restarts.get(name) ?? 0,
-      sampled: podLimit || memory(c['resources'], 'limits') !== undefined,
+      sampled: limitBytes !== undefined,
     });
   }
   return { namespace: ref.namespace, name: ref.name, uid: ref.uid, node, containers };

@@ -26,6 +26,8 @@ export interface ContainerSpec {
   name: string;
   /** Memory request in bytes, if any. */
   requestBytes: number | undefined;
+  /** Its memory limit in bytes (its own, else the pod's), if any: what a warning before the kill measures against. */
+  limitBytes?: number | undefined;
   restarts: number;
   /** It has a memory limit (its own or the pod's), or died of memory before: its memory is kept as a curve. */
   sampled: boolean;
@@ -147,6 +149,11 @@ export class MemoryPods {
     for (const [namespace, pods] of this.byNamespace) {
       for (const [name, row] of pods) if (!keep.has(row)) this.delete(namespace, name);
     }
+  }
+
+  /** Which pod the row is (its uid's hash): a same-named successor has another. */
+  identity(row: PodRow): number {
+    return row[UID] as number;
   }
 
   isPod(row: PodRow, uid: string | undefined): boolean {

@@ -17,6 +17,7 @@ import { ListItems } from './list-items.ts';
 import { hasFinished, podRef, podSpecView } from './memory-pod-view.ts';
 import { MemoryPods, type PodRow } from './memory-pods.ts';
 import { MemoryRings } from './memory-rings.ts';
+import { stepWarning, type ClimbState, type MemoryWarning, type WarningSettings } from './memory-warning.ts';
 import type { ForwarderMetrics } from './metrics.ts';
 import { nextPollAt, type PollResult } from './poll-schedule.ts';
 import { sleep as realSleep } from './sleep.ts';
@@ -45,6 +46,16 @@ export interface SamplerOptions {
   pageSize?: number;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Before the kill (forwarder/memory-warning.ts): its settings, and who hears a warning. Without it, none is given. */
+  warnings?: { settings: WarningSettings; onWarning: (w: SampledWarning) => void };
+}
+
+/** A container climbing into its limit, as the sampler saw it: the pod by name (the forwarder reads it), and its curve. */
+export interface SampledWarning {
+  namespace: string;
+  name: string;
+  container: string;
+  warning: MemoryWarning;
 }
 
 export interface PollOutcome {
@@ -65,13 +76,21 @@ export class MemorySampler {
   private round = 0;
   private tops = new Map<string, { users: NodeMemoryUser[]; atMs: number }>();
   private topsRound = -1;
+  /** Each ring's container's memory limit in bytes (0: none), set from the pod watch. */
+  private readonly limits: number[] = [];
+  /** The climb of each container near its limit or warned about (forwarder/memory-warning.ts), by namespace/pod/container. */
+  private readonly climbs = new Map<string, { pod: number; state: ClimbState }>();
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   constructor(private readonly o: SamplerOptions) {
     this.rings = new MemoryRings(Math.ceil(o.windowMs / o.intervalMs));
     this.pods = new MemoryPods(
-      () => this.rings.allocate(),
+      () => {
+        const slot = this.rings.allocate();
+        this.limits[slot] = 0;
+        return slot;
+      },
       (slot) => this.rings.release(slot),
     );
     this.now = o.now ?? Date.now;
@@ -93,6 +112,11 @@ export class MemorySampler {
     if (!view) return;
     const row = this.pods.set(view);
     if (listed) this.listing.add(row);
+    for (const c of view.containers) {
+      const i = this.pods.find(row, c.name);
+      const slot = i >= 0 ? this.pods.slot(row, i) : -1;
+      if (slot >= 0) this.limits[slot] = c.limitBytes ?? 0;
+    }
   }
 
   /** These containers died of memory: keep their curve from now on, limit or not. */
@@ -143,6 +167,7 @@ export class MemorySampler {
       this.o.metrics.memoryPolls.inc({ result: outcome.result });
       this.o.metrics.memoryRings.set(this.rings.size);
       this.settle(outcome);
+      if (outcome.result === 'ok') this.warn();
       await this.sleep(Math.max(0, nextPollAt(outcome.result, started, finished, this.o) - this.now()), signal);
     }
   }
@@ -213,6 +238,37 @@ export class MemorySampler {
     }
   }
 
+  /**
+   * After a poll: every container near its limit, or whose climb is remembered, judged again (forwarder/memory-warning.ts);
+   * only those few have their recent samples read. A warning goes to `onWarning`; its envelope's curve is memoryFor's.
+   */
+  warn(): void {
+    const w = this.o.warnings;
+    if (!w) return;
+    const { settings, onWarning } = w;
+    const seen = new Set<string>();
+    const found: SampledWarning[] = [];
+    this.pods.forEach((namespace, name, row) => {
+      const at = this.pods.sampledAt(row);
+      if (at === undefined) return;
+      for (const c of this.pods.containers(row)) {
+        const limit = c.slot >= 0 ? (this.limits[c.slot] ?? 0) : 0;
+        if (!limit || c.lastBytes === undefined) continue;
+        const key = `${namespace}\u0000${name}\u0000${c.name}`;
+        const kept = this.climbs.get(key);
+        const previous = kept && kept.pod === this.pods.identity(row) ? kept.state : undefined;
+        if (!previous && c.lastBytes < settings.nearFraction * limit) continue;
+        seen.add(key);
+        const step = stepWarning(previous, this.rings.samples(c.slot, at - settings.fitSpanMs), limit, settings);
+        if (step.state.armed && step.state.nearSinceMs === undefined) this.climbs.delete(key);
+        else this.climbs.set(key, { pod: this.pods.identity(row), state: step.state });
+        if (step.warning) found.push({ namespace, name, container: c.name, warning: step.warning });
+      }
+    });
+    for (const key of this.climbs.keys()) if (!seen.has(key)) this.climbs.delete(key);
+    for (const f of found) onWarning(f);
+  }
+
   private settle(outcome: PollOutcome): void {
     const before = this.current;
     this.current = STATE_OF[outcome.result];
@@ -270,11 +326,12 @@ export class MemorySampler {
     const memory: OccurrenceMemory = {};
     const atMs = Math.floor(Date.parse(o.occurredAt) / 1000) * 1000;
     if (pod && !Number.isNaN(atMs)) {
-      const container = o.kind === 'container-termination' ? o.container : o.kind === 'pod-eviction' ? this.biggest(pod) : undefined;
-      const series = container ? this.seriesOf(pod, container, atMs) : undefined;
+      const container = o.kind === 'container-termination' || o.kind === 'memory-warning' ? o.container : o.kind === 'pod-eviction' ? this.biggest(pod) : undefined;
+      // A warning's curve leads up to now, not to a kill.
+      const series = container ? this.seriesOf(pod, container, atMs, o.kind !== 'memory-warning') : undefined;
       if (series) memory.series = series;
     }
-    const top = o.node ? this.nodeTop(o.node) : undefined;
+    const top = o.node && o.kind !== 'memory-warning' ? this.nodeTop(o.node) : undefined;
     if (top?.users.length) {
       memory.nodeTop = top.users;
       memory.nodeSampledAt = new Date(top.atMs).toISOString();
@@ -300,8 +357,8 @@ export class MemorySampler {
     return best?.name;
   }
 
-  /** The container's samples up to the kill, within the window, with its limit and request from the spec. */
-  private seriesOf(pod: Pod, container: string, killedAt: number): EncodedSeries | undefined {
+  /** The container's samples up to the kill (or a warning), within the window, with its limit and request from the spec. */
+  private seriesOf(pod: Pod, container: string, killedAt: number, killed = true): EncodedSeries | undefined {
     const row = this.rowOf(pod);
     const i = row ? this.pods.find(row, container) : -1;
     const slot = row && i >= 0 ? this.pods.slot(row, i) : -1;
@@ -311,7 +368,7 @@ export class MemorySampler {
     const spec = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === container);
     const limit = tryParseQuantity(spec?.resources?.limits?.['memory']) ?? tryParseQuantity(pod.spec.resources?.limits?.['memory']);
     const request = tryParseQuantity(spec?.resources?.requests?.['memory']);
-    const series: MemorySeries = { container, samples, killedAt };
+    const series: MemorySeries = { container, samples, ...(killed ? { killedAt } : {}) };
     if (limit !== undefined && limit > 0) series.limitBytes = limit;
     if (request !== undefined && request >= 0) series.requestBytes = request;
     return encodeSeries(series);

@@ -15,7 +15,7 @@ export const ENVELOPE_VERSION_WITH_MEMORY = 2;
 export const ENVELOPE_VERSIONS = [ENVELOPE_VERSION, ENVELOPE_VERSION_WITH_MEMORY] as const;
 export const DEFAULT_SOURCE = 'oombot.forwarder';
 
-export const OccurrenceKindSchema = z.enum(['container-termination', 'pod-eviction', 'node-oom']);
+export const OccurrenceKindSchema = z.enum(['container-termination', 'pod-eviction', 'node-oom', 'memory-warning']);
 export type OccurrenceKind = z.infer<typeof OccurrenceKindSchema>;
 
 /** EventBridge `DetailType` per kind: what a rule pattern matches on. */
@@ -23,7 +23,26 @@ export const DETAIL_TYPES: Record<OccurrenceKind, string> = {
   'container-termination': 'Container Memory Termination',
   'pod-eviction': 'Pod Eviction',
   'node-oom': 'Node OOM',
+  'memory-warning': 'Container Memory Warning',
 };
+
+/**
+ * Before the kill (forwarder/memory-warning.ts): a container near its limit whose fitted slope reaches it within the
+ * forwarder's horizon. Always version 2, its curve in `memory.series`.
+ */
+export const MemoryWarningFactsSchema = z.object({
+  /** The container's restartCount: which run of it is climbing. */
+  restarts: z.number().int().nonnegative(),
+  /** When this climb reached the near level (RFC 3339): with pod, container and run it names the warning. */
+  climbStartedAt: z.iso.datetime({ offset: true }),
+  workingSetBytes: z.number().nonnegative(),
+  limitBytes: z.number().positive(),
+  /** The fitted slope (Theil–Sen over the recent samples of this run). */
+  bytesPerMinute: z.number(),
+  /** When the fitted line reaches the limit (RFC 3339). */
+  reachesLimitAt: z.iso.datetime({ offset: true }),
+});
+export type MemoryWarningFacts = z.infer<typeof MemoryWarningFactsSchema>;
 
 /** One of the node's biggest memory users at the forwarder's last sample before a node-wide kill or eviction. */
 export const NodeMemoryUserSchema = z.object({
@@ -76,11 +95,15 @@ const EnvelopeKindsSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ ...base, kind: z.literal('pod-eviction'), pod: PodSchema }),
   z.object({ ...base, kind: z.literal('node-oom'), event: EventSchema }),
+  z.object({ ...base, kind: z.literal('memory-warning'), pod: PodSchema, container: z.string().min(1), warning: MemoryWarningFactsSchema }),
 ]);
 
 export const EnvelopeSchema = EnvelopeKindsSchema.superRefine((e, ctx) => {
   if (e.memory && e.version !== ENVELOPE_VERSION_WITH_MEMORY) {
     ctx.addIssue({ code: 'custom', path: ['version'], message: `an envelope that carries memory is version ${ENVELOPE_VERSION_WITH_MEMORY}` });
+  }
+  if (e.kind === 'memory-warning' && (e.version !== ENVELOPE_VERSION_WITH_MEMORY || !e.memory?.series)) {
+    ctx.addIssue({ code: 'custom', path: ['memory', 'series'], message: `a memory warning is version ${ENVELOPE_VERSION_WITH_MEMORY} and carries its curve` });
   }
 });
 export type Envelope = z.infer<typeof EnvelopeSchema>;

@@ -1,5 +1,6 @@
 // What the forwarder publishes: occurrences recognised in a pod or an event, each with its stable id. Uses the
 // engine's own recognisers (memoryTerminations), so the forwarder and the diagnosis agree on what is memory-related.
+import type { MemoryWarningFacts } from './envelope.ts';
 import type { KubeEvent, Pod } from './k8s-objects.ts';
 import { eventTime } from './k8s-objects.ts';
 import { parseKernelOomLine, parseSystemOom } from './kernel-oom.ts';
@@ -17,7 +18,9 @@ interface OccurrenceBase {
 export type Occurrence =
   | (OccurrenceBase & { kind: 'container-termination'; podUid: string; container: string; terminationIndex: number })
   | (OccurrenceBase & { kind: 'pod-eviction'; podUid: string })
-  | (OccurrenceBase & { kind: 'node-oom'; event: KubeEvent });
+  | (OccurrenceBase & { kind: 'node-oom'; event: KubeEvent })
+  /** Before the kill: the forwarder's sampler saw the container climb into its limit (forwarder/memory-warning.ts). */
+  | (OccurrenceBase & { kind: 'memory-warning'; podUid: string; container: string; warning: MemoryWarningFacts });
 
 /** The pod an occurrence is about, if it is about one. */
 export function podUidOf(o: Occurrence): string | undefined {

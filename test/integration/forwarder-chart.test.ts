@@ -51,7 +51,7 @@ describe('the oombot-forwarder chart', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
     expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(pod.containers[0]!.env).toEqual(expect.arrayContaining([{ name: 'OOMBOT_CLUSTER', value: 'prod-eu' }, { name: 'AWS_REGION', value: 'eu-west-1' }, { name: 'OOMBOT_LEASE_NAME', value: 'oombot-forwarder' }]));
-    expect(pod.containers[0]!.env).toEqual(expect.arrayContaining([{ name: 'OOMBOT_MEMORY_SAMPLING', value: 'true' }, { name: 'OOMBOT_MEMORY_INTERVAL', value: '30s' }, { name: 'OOMBOT_MEMORY_WINDOW', value: '30m' }]));
+    expect(pod.containers[0]!.env).toEqual(expect.arrayContaining([{ name: 'OOMBOT_MEMORY_SAMPLING', value: 'true' }, { name: 'OOMBOT_MEMORY_INTERVAL', value: '30s' }, { name: 'OOMBOT_MEMORY_WINDOW', value: '30m' }, { name: 'OOMBOT_WARN_HORIZON', value: '15m' }]));
     expect(objects.find((o) => o.kind === 'ServiceAccount')?.metadata?.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/oombot-forwarder' });
   });
 

@@ -34,7 +34,7 @@ describe('serverless.yml, packaged', () => {
   it('creates the oombot bus and a rule for the forwarder’s three detail types, with retries and a dead-letter queue', () => {
     expect(ofType('AWS::Events::EventBus').map(([, r]) => r.Properties)).toEqual([{ Name: 'oombot' }]);
     const [[, rule]] = ofType('AWS::Events::Rule') as [[string, Resource]];
-    expect(rule.Properties['EventPattern']).toEqual({ source: ['oombot.forwarder'], 'detail-type': ['Container Memory Termination', 'Pod Eviction', 'Node OOM'] });
+    expect(rule.Properties['EventPattern']).toEqual({ source: ['oombot.forwarder'], 'detail-type': ['Container Memory Termination', 'Pod Eviction', 'Node OOM', 'Container Memory Warning'] });
     expect(rule.Properties['EventBusName']).toEqual({ 'Fn::GetAtt': ['OombotBus', 'Name'] });
     const [target] = rule.Properties['Targets'] as Record<string, unknown>[];
     expect(target).toMatchObject({ RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['AnalyzeDeadLetterQueue', 'Arn'] } } });

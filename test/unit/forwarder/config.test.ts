@@ -18,7 +18,7 @@ describe('forwarder configuration', () => {
       lease: { namespace: 'oombot', name: 'oombot-forwarder', durationSeconds: 15 },
       identity: 'fwd-0',
       httpPort: 8080,
-      memory: { enabled: true, intervalMs: 30_000, windowMs: 1_800_000, retryMs: 300_000 },
+      memory: { enabled: true, intervalMs: 30_000, windowMs: 1_800_000, retryMs: 300_000, warnHorizonMs: 900_000 },
     });
   });
 
