@@ -37,6 +37,28 @@ export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUr
   };
 }
 
+/** The header block of a warning before the kill: a kill that follows finds its thread's root by it (bot/grouping.ts). */
+export const WARNING_BLOCK = 'oombot-warning';
+
+/**
+ * A warning before the kill (shared/memory-warning-verdict.ts): laid out like the alert (docs/alert-style.md) with its
+ * chart or sparkline and the same Raise limit, Mute and Why? buttons, under a ⚠️ header. It shares the repeat group of
+ * the kill that may follow, so that kill threads under it.
+ */
+export function warningMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined; charts?: ChartPublisher | undefined }): GroupMessages {
+  const pod = podMessages(verdict, o);
+  const headed = (m: AlertMessage): AlertMessage => ({
+    text: slackText(`⚠️ ${verdict.headline} (${o.cluster})`, SLACK_LIMITS.fallbackText),
+    blocks: m.blocks.map((b, i) => (i === 0 && b.type === 'header' ? { type: 'header', block_id: WARNING_BLOCK, text: { type: 'plain_text', text: clip(`⚠️ ${verdict.headline}`, SLACK_LIMITS.headerText), emoji: true } } : b)),
+  });
+  return {
+    ...(pod.picture ? { picture: pod.picture } : {}),
+    first: (picture) => headed(pod.first(picture)),
+    reply: () => headed(pod.reply()),
+    counter: (count, firstAt) => `warned, then ${count - 1} more in ${minutesSince(o.now, firstAt)} min · see thread`,
+  };
+}
+
 /** A node's OOM: the kernel's line, as the node reported it; the pods killed with it get their own alerts. */
 export function nodeOomMessages(envelope: Extract<Envelope, { kind: 'node-oom' }>, node: string, o: OccurrenceContext): GroupMessages {
   const when = utcTime(o.occurredAt);

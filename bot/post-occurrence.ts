@@ -16,8 +16,9 @@ import type { Incident, Incidents, MessageRef, Mutes, OccurrenceClaims, RepeatGr
 import type { ChartPublisher } from './chart-upload.ts';
 import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type SlackChat } from './grouping.ts';
 import { incidentId } from './incident-id.ts';
-import { nodeOomMessages, podMessages } from './occurrence-messages.ts';
-import { nodeChannel, route, type Routing } from './routing.ts';
+import { nodeOomMessages, podMessages, warningMessages } from './occurrence-messages.ts';
+import { nodeChannel, route, warnWanted, type Routing } from './routing.ts';
+import { warningVerdict } from '#shared/memory-warning-verdict.ts';
 
 // What callers have always imported from here.
 export { incidentId } from './incident-id.ts';
@@ -47,9 +48,6 @@ export type PostOutcome =
 export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promise<PostOutcome> {
   const now = (deps.now ?? Date.now)();
   const id = envelope.occurrenceId;
-  // A warning before the kill (issue 12 item 5) is not diagnosed as a death: until its own message is built, it is
-  // not posted, and not claimed, so that a later analyzer may still post a resend.
-  if (envelope.kind === 'memory-warning') return { status: 'opted-out', occurrenceId: id };
   if ((await deps.store.claimOccurrence(id, now)) === 'duplicate') return { status: 'duplicate', occurrenceId: id };
   // Once Slack has the message, the occurrence is posted: it is marked at once, and nothing that fails after it (the
   // counter, the incident record) may give the claim back, or the retry would post it again.
@@ -59,7 +57,8 @@ export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promis
     posted = true;
   };
   try {
-    const outcome = envelope.kind === 'node-oom' ? await postNodeOom(deps, envelope, now, markPosted) : await postPod(deps, envelope, now, markPosted);
+    const outcome =
+      envelope.kind === 'node-oom' ? await postNodeOom(deps, envelope, now, markPosted) : envelope.kind === 'memory-warning' ? await postWarning(deps, envelope, now, markPosted) : await postPod(deps, envelope, now, markPosted);
     if ((outcome.status === 'posted' || outcome.status === 'threaded' || outcome.status === 'counted') && outcome.verdict) {
       const incident = incidentOf(envelope, outcome.verdict, { channel: outcome.channel, ts: outcome.ts });
       await afterPosting(() => deps.store.recordIncident(incident), 'recording the incident');
@@ -73,7 +72,7 @@ export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promis
 
 type MarkPosted = (message: MessageRef) => Promise<void>;
 
-async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node-oom' }>, now: number, markPosted: MarkPosted): Promise<PostOutcome> {
+async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node-oom' | 'memory-warning' }>, now: number, markPosted: MarkPosted): Promise<PostOutcome> {
   const id = envelope.occurrenceId;
   const verdict = diagnose(await enrich(deps, envelope), envelope.kind === 'container-termination' ? { container: envelope.container } : {});
   const [owners, mutedUntil] = await Promise.all([
@@ -86,6 +85,30 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   const eviction = verdict.kind === 'eviction' && verdict.node;
   const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, markPosted };
   const messages = podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts });
+  return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict };
+}
+
+/**
+ * A warning before the kill (issue 12 item 5): not a death, so not diagnosed as one (shared/memory-warning-verdict.ts).
+ * Posted only where it is wanted (bot/routing.ts warnWanted: oombot.io/warn, nearest level first, else OOMBOT_WARN),
+ * then routed, muted and recorded like an alert. It opens the repeat group of the container's limit kills, so a kill
+ * that follows within the repeat window threads under it.
+ */
+async function postWarning(deps: PostDeps, envelope: Extract<Envelope, { kind: 'memory-warning' }>, now: number, markPosted: MarkPosted): Promise<PostOutcome> {
+  const id = envelope.occurrenceId;
+  const api = deps.cluster(envelope.cluster);
+  const input = api ? await enrichPod(api, envelope.pod) : undefined;
+  const verdict = warningVerdict(envelope, input ? input.workload : null);
+  const [owners, mutedUntil] = await Promise.all([
+    ownerAnnotations(api, verdict),
+    deps.store.muteUntil(muteKey(envelope.cluster, verdict.pod.namespace, WorkloadRef.key(WorkloadRef.of(verdict))), now),
+  ]);
+  const annotations = [envelope.pod.metadata.annotations ?? {}, ...owners];
+  if (!warnWanted(annotations, deps.routing.warn)) return { status: 'opted-out', occurrenceId: id };
+  const to = route({ verdict, annotations, routing: deps.routing, mutedUntil });
+  if (to.to === 'nobody') return { status: to.because, occurrenceId: id };
+  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: deps.repeatWindowMs ?? 60 * 60_000, now, channel: to.channel, markPosted };
+  const messages = warningMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts });
   return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict };
 }
 

@@ -7,6 +7,11 @@ import type { Verdict } from '#shared/verdict.ts';
 export const CHANNEL_ANNOTATION = 'oombot.io/slack-channel';
 export const RUNBOOK_ANNOTATION = 'oombot.io/runbook';
 export const OPT_OUT_ANNOTATION = 'oombot.io/alerts';
+/** Opts a namespace or workload into warnings before the kill: "on" (or "off" where the cluster warns everywhere). */
+export const WARN_ANNOTATION = 'oombot.io/warn';
+
+/** OOMBOT_WARN: warn before the kill everywhere (`all`), or only where oombot.io/warn is "on" (`annotated`, the default). */
+export type WarnSetting = 'all' | 'annotated';
 
 export interface Routing {
   defaultChannel: string;
@@ -15,6 +20,8 @@ export interface Routing {
   /** Runbook URLs by cause ("limit", "node-pressure", "runtime", "not-oom", "unknown") or "default", used when no
    *  oombot.io/runbook annotation names one. */
   runbooks?: Record<string, string>;
+  /** Warnings before the kill: everywhere, or where annotated (the default). */
+  warn?: WarnSetting;
 }
 
 export interface RouteInput {
@@ -42,6 +49,19 @@ export function route({ verdict, annotations, routing, mutedUntil }: RouteInput)
   // Only https links become a button: an annotation is written by whoever may edit the workload.
   const runbookUrl = [annotation(RUNBOOK_ANNOTATION), routing.runbooks?.[verdict.cause], routing.runbooks?.['default']].find(isButtonUrl);
   return { to: 'channel', channel, ...(runbookUrl ? { runbookUrl } : {}) };
+}
+
+/**
+ * Whether a warning before the kill is posted: the nearest level that sets oombot.io/warn decides ("on" or "off", as
+ * oombot.io/alerts is resolved), else the cluster's setting. The analyzer decides, not the forwarder: it reads the
+ * workload's and namespace's annotations for every alert already, and the forwarder watches pods only.
+ */
+export function warnWanted(annotations: Record<string, string>[], setting: WarnSetting = 'annotated'): boolean {
+  // A value other than "on" or "off" is no opinion: the next level decides.
+  const nearest = annotations.map((a) => a[WARN_ANNOTATION]).find((v) => v === 'on' || v === 'off');
+  if (nearest === 'on') return true;
+  if (nearest === 'off') return false;
+  return setting === 'all';
 }
 
 /** A node's own alerts (a node OOM) have no pod to read annotations from: they go to the default channel. */

@@ -12,6 +12,7 @@ import { WebClient } from '@slack/web-api';
 import { responseUrlPoster, slackGroupMembers, type ActionDeps } from '../bot/actions.ts';
 import { slackChartPublisher } from '../bot/chart-upload.ts';
 import { groupKeyOf, type PostDeps } from '../bot/post-occurrence.ts';
+import type { WarnSetting } from '../bot/routing.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { Store } from '../store/port.ts';
@@ -47,6 +48,8 @@ export interface PostSettings {
   runbooks?: Record<string, string>;
   repeatWindowMs: number;
   evictionWindowMs: number;
+  /** OOMBOT_WARN: warnings before the kill everywhere, or where annotated (the default). */
+  warn?: WarnSetting;
 }
 
 /** What bot/post-occurrence.ts's postOccurrence needs. */
@@ -61,6 +64,7 @@ export function makePostDeps(backend: Pick<Backend, 'store' | 'web' | 'cluster'>
       defaultChannel: settings.defaultChannel,
       ...(settings.namespaceChannels ? { namespaceChannels: settings.namespaceChannels } : {}),
       ...(settings.runbooks ? { runbooks: settings.runbooks } : {}),
+      ...(settings.warn ? { warn: settings.warn } : {}),
     },
     repeatWindowMs: settings.repeatWindowMs,
     evictionWindowMs: settings.evictionWindowMs,
@@ -71,13 +75,14 @@ export function makePostDeps(backend: Pick<Backend, 'store' | 'web' | 'cluster'>
  * PostSettings from the environment, read the same way in AWS and in local mode (which names its own channel, and the
  * Kubernetes docs as runbooks when OOMBOT_RUNBOOKS is unset).
  */
-export function postSettings(config: Pick<AnalyzeConfig, 'OOMBOT_DEFAULT_CHANNEL' | 'OOMBOT_RUNBOOKS' | 'OOMBOT_REPEAT_WINDOW' | 'OOMBOT_EVICTION_WINDOW'> & Partial<Pick<AnalyzeConfig, 'OOMBOT_NAMESPACE_CHANNELS'>>): PostSettings {
+export function postSettings(config: Pick<AnalyzeConfig, 'OOMBOT_DEFAULT_CHANNEL' | 'OOMBOT_RUNBOOKS' | 'OOMBOT_REPEAT_WINDOW' | 'OOMBOT_EVICTION_WINDOW'> & Partial<Pick<AnalyzeConfig, 'OOMBOT_NAMESPACE_CHANNELS' | 'OOMBOT_WARN'>>): PostSettings {
   return {
     defaultChannel: config.OOMBOT_DEFAULT_CHANNEL,
     ...(config.OOMBOT_NAMESPACE_CHANNELS ? { namespaceChannels: config.OOMBOT_NAMESPACE_CHANNELS } : {}),
     runbooks: config.OOMBOT_RUNBOOKS as Record<string, string>,
     repeatWindowMs: config.OOMBOT_REPEAT_WINDOW,
     evictionWindowMs: config.OOMBOT_EVICTION_WINDOW,
+    ...(config.OOMBOT_WARN ? { warn: config.OOMBOT_WARN } : {}),
   };
 }
 

@@ -49,6 +49,8 @@ const clusters = { OOMBOT_CLUSTERS: json(ClusterRegistrySchema, '[{"name":"prod-
 const slackApiUrl = { OOMBOT_SLACK_API_URL: z.url().optional() };
 /** How the analyze step groups repeats and evictions, wherever it runs. */
 const windows = { OOMBOT_REPEAT_WINDOW: duration('60m'), OOMBOT_EVICTION_WINDOW: duration('10m') };
+/** Warnings before the kill (bot/routing.ts warnWanted): everywhere, or where oombot.io/warn is "on" (the default). */
+const warn = { OOMBOT_WARN: z.enum(['all', 'annotated'], { error: 'must be all or annotated (the default: only where oombot.io/warn is "on")' }).default('annotated') };
 const runbooks = json(RunbooksSchema, '{"limit":"https://wiki.example.com/oom","default":"https://wiki.example.com/memory"}');
 const raisePolicy = (example: string) => json(RaisePolicySchema, example);
 
@@ -61,6 +63,7 @@ export const AnalyzeEnvSchema = z.object({
   OOMBOT_DEAD_LETTER_QUEUE_URL: z.string({ error: 'is missing: the SQS queue URL for envelopes that cannot be read' }).url(),
   ...slackApiUrl,
   ...windows,
+  ...warn,
   OOMBOT_RUNBOOKS: runbooks.default({}),
 });
 export type AnalyzeConfig = z.output<typeof AnalyzeEnvSchema>;
@@ -91,5 +94,6 @@ export const LocalEnvSchema = z.object({
   OOMBOT_RUNBOOKS: runbooks.optional(),
   ...slackApiUrl,
   ...windows,
+  ...warn,
 });
 export type LocalConfig = z.output<typeof LocalEnvSchema>;

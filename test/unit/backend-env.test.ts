@@ -17,8 +17,17 @@ describe('the backend environment', () => {
     const analyze = postSettings(loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, ...settings }));
     const local = loadEnv(LocalEnvSchema, settings);
     const fromLocal = postSettings({ ...local, OOMBOT_DEFAULT_CHANNEL: 'C0ALERTS', OOMBOT_RUNBOOKS: local.OOMBOT_RUNBOOKS ?? {} });
-    expect(fromLocal).toEqual({ defaultChannel: 'C0ALERTS', runbooks: { limit: 'https://wiki.example.com/oom' }, repeatWindowMs: 2 * 3_600_000, evictionWindowMs: 5 * 60_000 });
+    expect(fromLocal).toEqual({ defaultChannel: 'C0ALERTS', runbooks: { limit: 'https://wiki.example.com/oom' }, repeatWindowMs: 2 * 3_600_000, evictionWindowMs: 5 * 60_000, warn: 'annotated' });
     expect(analyze).toEqual({ ...fromLocal, namespaceChannels: {} });
+  });
+
+  it('reads OOMBOT_WARN in local mode as analyze does: annotated by default, all for the whole cluster', () => {
+    for (const OOMBOT_WARN of ['all', 'annotated'] as const) {
+      expect(postSettings(loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, OOMBOT_WARN })).warn).toBe(OOMBOT_WARN);
+      expect(postSettings({ ...loadEnv(LocalEnvSchema, { OOMBOT_WARN }), OOMBOT_DEFAULT_CHANNEL: 'C0', OOMBOT_RUNBOOKS: {} }).warn).toBe(OOMBOT_WARN);
+    }
+    expect(loadEnv(LocalEnvSchema, {}).OOMBOT_WARN).toBe('annotated');
+    expect(() => loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, OOMBOT_WARN: 'some' })).toThrow(/OOMBOT_WARN must be all or annotated/);
   });
 
   it('defaults the windows to 60 minutes and 10 minutes in both', () => {
