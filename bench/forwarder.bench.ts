@@ -1,17 +1,21 @@
 // `npm run bench:forwarder`: the forwarder's bundle (as the image runs it, in-cluster mode) against a real API server
-// holding 10,000 pods, delivering to a loopback PutEvents endpoint through the real AWS SDK. Prints: time from start
-// to watching, steady RSS, CPU while 20 occurrences/s flow, and latency from the status write to the PutEvents request.
+// holding 10,000 running pods, delivering to a loopback PutEvents endpoint through the real AWS SDK, with
+// metrics.k8s.io served through the aggregation layer (sandbox/metrics-server.ts). Runs it twice, memory sampling off
+// and on, and prints side by side: time from start to watching, steady RSS, CPU idle and while 20 occurrences/s flow,
+// latency from the status write to the PutEvents request, and for sampling the CPU and wall time of one poll.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiRequest, type ApiTarget } from '../sandbox/api-request.ts';
 import { startControlPlane } from '../sandbox/control-plane.ts';
+import { startMetricsServer, type MetricsServer } from '../sandbox/metrics-server.ts';
 import { startPutEventsDouble } from '../test/support/eventbridge-double.ts';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
 const RATE = 20; // occurrences per second
 const FLOW_SECONDS = 15;
+const IDLE_SECONDS = 90;
 const root = path.join(import.meta.dirname, '..');
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -29,13 +33,14 @@ log(`node flags from the Dockerfile: ${nodeFlags.join(' ') || '(none)'}`);
 
 const cp = await startControlPlane();
 const bus = await startPutEventsDouble();
+let metrics: MetricsServer | undefined;
 try {
   const api: ApiTarget = { url: cp.url, caPem: cp.caData, token: cp.adminToken };
   for (const ns of ['bench', 'oombot']) await apiRequest(api, 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
 
   // 10,000 pods as a busy cluster has them: running, with a status, spread over 100 nodes' names.
   const t0 = Date.now();
-  let next = 0;
+  const startedAt = new Date(t0 - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const createOne = async (i: number) => {
     const name = `pod-${i}`;
     const res = await apiRequest(api, 'POST', '/api/v1/namespaces/bench/pods', {
@@ -43,111 +48,198 @@ try {
       spec: { nodeName: `node-${i % 100}`, containers: [{ name: 'app', image: 'registry.example/app:1.2.3', resources: { limits: { memory: '256Mi' }, requests: { memory: '128Mi', cpu: '50m' } }, env: [{ name: 'MODE', value: 'prod' }] }] },
     });
     if (res.status !== 201) throw new Error(`creating ${name}: ${res.status} ${res.body}`);
+    // Running, as its kubelet would report it: metrics-server answers for Running pods only.
+    await apiRequestPatch(api, `/api/v1/namespaces/bench/pods/${name}/status`, {
+      status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'registry.example/app:1.2.3', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt } } }] },
+    });
   };
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < PODS) await createOne(next++);
-  }));
-  log(`created ${PODS} pods in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await inParallel(16, PODS, createOne);
+  log(`created ${PODS} running pods in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  // In-cluster mode, as in a pod: the ServiceAccount files, no kubeconfig, no @kubernetes/client-node.
-  const sa = await mkdtemp(path.join(tmpdir(), 'oombot-sa-'));
-  await writeFile(path.join(sa, 'token'), cp.adminToken);
-  await writeFile(path.join(sa, 'ca.crt'), cp.caData);
-  const port = new URL(cp.url).port;
-  const started = Date.now();
-  const child = spawn(process.execPath, [...nodeFlags, bundle, 'forwarder'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      KUBERNETES_SERVICE_HOST: '127.0.0.1',
-      KUBERNETES_SERVICE_PORT: port,
-      OOMBOT_SERVICEACCOUNT_DIR: sa,
-      OOMBOT_CLUSTER: 'bench',
-      POD_NAMESPACE: 'oombot',
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
-      OOMBOT_HTTP_PORT: '0',
-      NODE_NO_WARNINGS: '1',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let probePort = 0;
-  child.stderr.on('data', (c: Buffer) => {
-    for (const line of c.toString().split('\n')) {
-      const m = /"msg":"serving probes and metrics","port":(\d+)/.exec(line);
-      if (m) probePort = Number(m[1]);
-      if (/"level":"(warn|error)"/.test(line)) log(`  forwarder: ${line}`);
-    }
-  });
-  const rssMiB = async () => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-  const cpuSeconds = async () => {
-    const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  // metrics.k8s.io through the aggregation layer, with a working set for every container, renewed every 15 s as
+  // metrics-server's scrapes would.
+  metrics = await startMetricsServer(cp);
+  const ms = metrics;
+  const scrape = () => {
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+    for (let i = 0; i < PODS; i++) ms.setWorkingSet('bench', `pod-${i}`, 'app', (100 + ((i * 7 + at.getTime() / 1000) % 120)) * 2 ** 20, { at });
   };
-  for (;;) {
-    if (probePort) {
-      const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`).then((r) => r.status === 200, () => false);
-      if (ready) break;
-    }
-    if (Date.now() - started > 120_000) throw new Error('the forwarder did not become ready in 120 s');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const toWatching = Date.now() - started;
-  const rssAtSync = await rssMiB();
+  scrape();
+  const scraping = setInterval(scrape, 15_000);
 
-  // Steady state: idle for 10 s.
-  const idle: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    await new Promise((r) => setTimeout(r, 1_000));
-    idle.push(await rssMiB());
-  }
+  const off = await measure('sampling off', { OOMBOT_MEMORY_SAMPLING: 'false' }, 0);
+  // The defaults: a poll every 30 s, 30 minutes kept.
+  const on = await measure('sampling on', { OOMBOT_MEMORY_SAMPLING: 'true' }, RATE * FLOW_SECONDS);
+  clearInterval(scraping);
 
-  // 20 OOM kills per second for 15 s, each on a different pod, written as a kubelet would (status subresource).
-  const writes = new Map<string, number>();
-  const cpuBefore = await cpuSeconds();
-  const flowStart = Date.now();
-  const flowRss: number[] = [];
-  for (let i = 0; i < RATE * FLOW_SECONDS; i++) {
-    const due = flowStart + (i * 1000) / RATE;
-    await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
-    const name = `pod-${i}`;
-    const finishedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const body = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace: 'bench' },
-      status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'registry.example/app:1.2.3', imageID: '', ready: true, restartCount: 1, state: { running: { startedAt: finishedAt } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt } } }] },
-    };
-    writes.set(name, Date.now());
-    void apiRequestPatch(api, `/api/v1/namespaces/bench/pods/${name}/status`, body);
-    if (i % RATE === 0) flowRss.push(await rssMiB());
-  }
-  await new Promise((r) => setTimeout(r, 3_000));
-  const cpuAfter = await cpuSeconds();
-  const flowSeconds = (Date.now() - flowStart) / 1000;
-  const latencies: number[] = [];
-  bus.accepted.forEach((e, i) => {
-    const pod = (JSON.parse(e.Detail) as { pod?: { metadata?: { name?: string } } }).pod?.metadata?.name;
-    const wrote = pod ? writes.get(pod) : undefined;
-    if (wrote !== undefined) latencies.push(bus.receivedAt[i]! - wrote);
-  });
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
-
+  const row = (label: string, f: (r: Figures) => string) => log(`${label.padEnd(34)}${f(off).padEnd(26)}${f(on)}`);
   log('');
-  log(`pods in the API server        ${PODS}`);
-  log(`start → watching (listed)     ${(toWatching / 1000).toFixed(2)} s`);
-  log(`RSS when synced               ${rssAtSync.toFixed(1)} MiB`);
-  log(`RSS idle (10 s, median / max) ${percentile(idle, 50).toFixed(1)} / ${Math.max(...idle).toFixed(1)} MiB`);
-  log(`RSS while 20/s flow (max)     ${Math.max(...flowRss).toFixed(1)} MiB`);
-  log(`CPU while 20/s flow           ${(((cpuAfter - cpuBefore) / flowSeconds) * 100).toFixed(1)} % of one core`);
-  log(`delivered                     ${latencies.length} of ${RATE * FLOW_SECONDS} (${bus.accepted.length} entries)`);
-  log(`latency write → PutEvents     p50 ${percentile(latencies, 50)} ms · p99 ${percentile(latencies, 99)} ms · max ${Math.max(...latencies)} ms`);
-  log(`bundle                        ${(Number(execFileSync('stat', ['-c', '%s', bundle]).toString()) / 1024 / 1024).toFixed(2)} MB`);
+  log(`pods in the API server            ${PODS}; every container has a memory limit, so every one has a ring`);
+  row('', () => '');
+  row('', (r) => r.label);
+  row('start → watching (listed)', (r) => `${(r.toWatching / 1000).toFixed(2)} s`);
+  row('RSS when synced', (r) => `${r.rssAtSync.toFixed(1)} MiB`);
+  row(`RSS idle ${IDLE_SECONDS} s (median / max)`, (r) => `${percentile(r.idle, 50).toFixed(1)} / ${Math.max(...r.idle).toFixed(1)} MiB`);
+  row('RSS while 20/s flow (max)', (r) => `${Math.max(...r.flowRss).toFixed(1)} MiB`);
+  row('CPU idle', (r) => `${r.idleCpuPercent.toFixed(1)} % of one core`);
+  row('CPU while 20/s flow', (r) => `${r.flowCpuPercent.toFixed(1)} % of one core`);
+  row('polls of pod metrics (ok)', (r) => (r.polls ? `${r.polls}` : '-'));
+  row('CPU per poll (in-process)', (r) => (r.polls ? `${((r.pollCpuSeconds / r.polls) * 1000).toFixed(0)} ms` : '-'));
+  row('wall time per poll', (r) => (r.polls ? `${((r.pollSeconds / r.polls) * 1000).toFixed(0)} ms` : '-'));
+  row('containers with a ring', (r) => (r.polls ? `${r.rings}` : '-'));
+  row('delivered', (r) => `${r.latencies.length} of ${RATE * FLOW_SECONDS}`);
+  row('envelopes with memory (version 2)', (r) => `${r.withMemory}`);
+  row('latency write → PutEvents p50/p99', (r) => `${percentile(r.latencies, 50)} / ${percentile(r.latencies, 99)} ms`);
+  log(`RSS idle, sampling on − off        +${(percentile(on.idle, 50) - percentile(off.idle, 50)).toFixed(1)} MiB (median), +${(Math.max(...on.idle) - Math.max(...off.idle)).toFixed(1)} MiB (max)`);
+  log(`bundle                            ${(Number(execFileSync('stat', ['-c', '%s', bundle]).toString()) / 1024 / 1024).toFixed(2)} MB`);
+
+  interface Figures {
+    label: string;
+    toWatching: number;
+    rssAtSync: number;
+    idle: number[];
+    flowRss: number[];
+    idleCpuPercent: number;
+    flowCpuPercent: number;
+    latencies: number[];
+    withMemory: number;
+    polls: number;
+    pollCpuSeconds: number;
+    pollSeconds: number;
+    rings: number;
+  }
+
+  /** Starts the bundle with `extra` in its environment, measures it, and stops it. */
+  async function measure(label: string, extra: Record<string, string>, firstVictim: number): Promise<Figures> {
+    log(`measuring the forwarder with ${label}...`);
+    // In-cluster mode, as in a pod: the ServiceAccount files, no kubeconfig, no @kubernetes/client-node.
+    const sa = await mkdtemp(path.join(tmpdir(), 'oombot-sa-'));
+    await writeFile(path.join(sa, 'token'), cp.adminToken);
+    await writeFile(path.join(sa, 'ca.crt'), cp.caData);
+    const port = new URL(cp.url).port;
+    const started = Date.now();
+    const child = spawn(process.execPath, [...nodeFlags, bundle, 'forwarder'], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: port,
+        OOMBOT_SERVICEACCOUNT_DIR: sa,
+        OOMBOT_CLUSTER: 'bench',
+        POD_NAMESPACE: 'oombot',
+        // Each run its own Lease, so the second does not wait out the first's.
+        OOMBOT_LEASE_NAME: `bench-${firstVictim}`,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
+        OOMBOT_HTTP_PORT: '0',
+        NODE_NO_WARNINGS: '1',
+        ...extra,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let probePort = 0;
+    child.stderr.on('data', (c: Buffer) => {
+      for (const line of c.toString().split('\n')) {
+        const m = /"msg":"serving probes and metrics","port":(\d+)/.exec(line);
+        if (m) probePort = Number(m[1]);
+        if (/"level":"(warn|error)"/.test(line)) log(`  forwarder: ${line}`);
+      }
+    });
+    const rssMiB = async () => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+    const cpuSeconds = async () => {
+      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+    };
+    const metric = async (name: string) => {
+      const text = await fetch(`http://127.0.0.1:${probePort}/metrics`).then((r) => r.text());
+      return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    };
+    for (;;) {
+      if (probePort) {
+        const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`).then((r) => r.status === 200, () => false);
+        if (ready) break;
+      }
+      if (Date.now() - started > 120_000) throw new Error('the forwarder did not become ready in 120 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const toWatching = Date.now() - started;
+    const rssAtSync = await rssMiB();
+
+    // Steady state: idle for 90 s, three or four polls when sampling.
+    const idle: number[] = [];
+    const idleCpuBefore = await cpuSeconds();
+    const idleStart = Date.now();
+    for (let i = 0; i < IDLE_SECONDS; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      idle.push(await rssMiB());
+    }
+    const idleCpuPercent = ((await cpuSeconds()) - idleCpuBefore) / ((Date.now() - idleStart) / 1000) * 100;
+
+    // 20 OOM kills per second for 15 s, each on a different pod, written as a kubelet would (status subresource).
+    const writes = new Map<string, number>();
+    const firstEntry = bus.accepted.length;
+    const cpuBefore = await cpuSeconds();
+    const flowStart = Date.now();
+    const flowRss: number[] = [];
+    for (let i = 0; i < RATE * FLOW_SECONDS; i++) {
+      const due = flowStart + (i * 1000) / RATE;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+      const name = `pod-${firstVictim + i}`;
+      const finishedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const body = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'bench' },
+        status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'registry.example/app:1.2.3', imageID: '', ready: true, restartCount: 1, state: { running: { startedAt: finishedAt } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt } } }] },
+      };
+      writes.set(name, Date.now());
+      void apiRequestPatch(api, `/api/v1/namespaces/bench/pods/${name}/status`, body);
+      if (i % RATE === 0) flowRss.push(await rssMiB());
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+    const cpuAfter = await cpuSeconds();
+    const flowSeconds = (Date.now() - flowStart) / 1000;
+    const latencies: number[] = [];
+    let withMemory = 0;
+    bus.accepted.forEach((e, i) => {
+      if (i < firstEntry) return;
+      const detail = JSON.parse(e.Detail) as { version: number; pod?: { metadata?: { name?: string } } };
+      if (detail.version === 2) withMemory += 1;
+      const pod = detail.pod?.metadata?.name;
+      const wrote = pod ? writes.get(pod) : undefined;
+      if (wrote !== undefined) latencies.push(bus.receivedAt[i]! - wrote);
+    });
+    const figures: Figures = {
+      label,
+      toWatching,
+      rssAtSync,
+      idle,
+      flowRss,
+      idleCpuPercent,
+      flowCpuPercent: ((cpuAfter - cpuBefore) / flowSeconds) * 100,
+      latencies,
+      withMemory,
+      polls: await metric('oombot_memory_polls_total{result="ok"}'),
+      pollCpuSeconds: await metric('oombot_memory_poll_cpu_seconds_total'),
+      pollSeconds: await metric('oombot_memory_poll_duration_seconds_sum'),
+      rings: await metric('oombot_memory_rings'),
+    };
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+    return figures;
+  }
 } finally {
+  await metrics?.stop();
   await bus.close();
   await cp.stop();
+}
+
+async function inParallel(workers: number, count: number, job: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (next < count) await job(next++);
+  }));
 }
 
 /** A strategic-merge patch of the status, as a kubelet sends it. */

@@ -28,6 +28,10 @@ Configured from the environment:
   OOMBOT_LEADER_ELECTION           true (default): one active replica through a Lease
   OOMBOT_LEASE_NAME, OOMBOT_LEASE_NAMESPACE (default oombot-forwarder, POD_NAMESPACE or oombot)
   OOMBOT_LEASE_DURATION            how long a silent leader keeps the Lease (default 15s)
+  OOMBOT_MEMORY_SAMPLING           true (default): keep each container's recent memory from metrics.k8s.io
+  OOMBOT_MEMORY_INTERVAL           how often pod metrics are read (default 30s, at least 15s)
+  OOMBOT_MEMORY_WINDOW             how much memory history is kept per container (default 30m, at most 12h)
+  OOMBOT_MEMORY_RETRY              how often a missing or forbidden metrics.k8s.io is asked again (default 5m)
   OOMBOT_HTTP_PORT                 /healthz, /readyz, /metrics (default 8080; 0 picks a free port)
   OOMBOT_LOG_LEVEL                 the JSON logs on stderr: debug, info (default), warn or error
 AWS credentials come from the SDK's standard chain (IRSA, EKS Pod Identity, env); AWS_ENDPOINT_URL_EVENTBRIDGE
