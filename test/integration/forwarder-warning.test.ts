@@ -1,0 +1,132 @@
+// Before the kill (issue 12 item 5), on the forwarder's side: memory served as a cluster serves it, through the
+// kube-apiserver's aggregation layer by the local metrics server (sandbox/metrics-server.ts). A container that climbs
+// into its limit gets exactly one warning on the bus before its kill; one that sits near its limit without climbing
+// gets none.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type V1Node } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
+import { decodeSeries } from '#shared/memory-series.ts';
+import { memoryWarningId } from '#shared/occurrence-id.ts';
+import { startMetricsServer, type MetricsServer } from '../../sandbox/metrics-server.ts';
+import { startPutEventsDouble, type PutEventsDouble } from '../support/eventbridge-double.ts';
+import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
+import { node } from '../support/k8s-factories.ts';
+import { createNamespace, createNode, createPodAsKubelet, updatePodStatus, useControlPlane } from './harness.ts';
+
+const k8s = useControlPlane();
+const Mi = 2 ** 20;
+const NODE = 'ip-10-0-12-7';
+
+let bus: PutEventsDouble;
+let dir: string;
+let metricsServer: MetricsServer | undefined;
+let forwarder: ForwarderProcess | undefined;
+
+beforeAll(async () => {
+  bus = await startPutEventsDouble();
+  dir = await mkdtemp(path.join(tmpdir(), 'oombot-warning-'));
+  await writeFile(path.join(dir, 'admin.kubeconfig'), k8s.controlPlane.kubeconfigYaml(), { mode: 0o600 });
+  for (const ns of ['oombot', 'shop']) await createNamespace(k8s.admin, ns);
+  await createNode(k8s.admin, node({ name: NODE }) as unknown as V1Node);
+  for (const name of ['climbing-0', 'flat-0']) await running(name);
+  metricsServer = await startMetricsServer(k8s.controlPlane, { log: (line) => process.stderr.write(`[metrics server] ${line}\n`) });
+});
+
+afterAll(async () => {
+  await forwarder?.stop('SIGKILL');
+  await metricsServer?.stop();
+  await bus?.close();
+});
+
+const wholeSecond = (ms = Date.now()) => new Date(Math.floor(ms / 1000) * 1000);
+
+async function running(name: string) {
+  const startedAt = wholeSecond(Date.now() - 3_600_000);
+  await createPodAsKubelet(
+    k8s.admin,
+    { metadata: { name, namespace: 'shop' }, spec: { nodeName: NODE, containers: [{ name: 'api', image: 'registry.example/app:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }] } },
+    { phase: 'Running', containerStatuses: [{ name: 'api', image: 'registry.example/app:1', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt } } }] },
+  );
+}
+
+async function oomKill(name: string): Promise<Date> {
+  const finishedAt = wholeSecond();
+  await updatePodStatus(k8s.admin, 'shop', name, (p) => ({
+    ...p.status,
+    containerStatuses: p.status!.containerStatuses!.map((s) => ({
+      ...s,
+      restartCount: s.restartCount + 1,
+      state: { running: { startedAt: finishedAt } },
+      lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: wholeSecond(Date.now() - 600_000), finishedAt } },
+    })),
+  }));
+  return finishedAt;
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const envelopes = (): Envelope[] => bus.accepted.map((e) => EnvelopeSchema.parse(JSON.parse(e.Detail)));
+
+describe('warnings before the kill in the forwarder', () => {
+  it('sends exactly one warning for a container climbing into its limit, before its kill, and none for one flat near its limit', async () => {
+    forwarder = startForwarder({
+      KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
+      OOMBOT_LEASE_NAMESPACE: 'oombot',
+      OOMBOT_FIRST_START_LOOKBACK: '1h',
+      OOMBOT_MEMORY_INTERVAL: '15s',
+      OOMBOT_CLUSTER: 'prod-eu',
+    });
+    const f = forwarder;
+    const port = Number((await f.waitForLog((l) => l['msg'] === 'serving probes and metrics'))['port']);
+    const polls = async () => {
+      const line = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').find((l) => l.startsWith('oombot_memory_polls_total{result="ok"} '));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    await f.waitForLog((l) => l['msg'] === 'sampling memory from metrics.k8s.io');
+    const ms = metricsServer!;
+    const set: { at: Date; bytes: number }[] = [];
+    // Each new working set just after a poll, so that the next poll reads it: climbing 20 MiB a poll into 512Mi
+    // (the last at 94 %), while the other sits at 94 % with a page's wobble.
+    for (const [k, mi] of [420, 440, 460, 482, 482].entries()) {
+      const before = await polls();
+      const at = wholeSecond();
+      ms.setWorkingSet('shop', 'climbing-0', 'api', mi * Mi, { at });
+      ms.setWorkingSet('shop', 'flat-0', 'api', (482 + (k % 2) * 0.004) * Mi, { at });
+      set.push({ at, bytes: mi * Mi });
+      await until('the next poll', async () => (await polls()) > before, 30_000);
+    }
+    const warning = await until('the warning on the bus', () => envelopes().find((e) => e.kind === 'memory-warning'));
+    const killedAt = await oomKill('climbing-0');
+    const kill = await until('the kill on the bus', () => envelopes().find((e) => e.kind === 'container-termination'));
+
+    const warnings = envelopes().filter((e) => e.kind === 'memory-warning');
+    expect(warnings).toHaveLength(1);
+    if (warning.kind !== 'memory-warning') throw new Error('not a warning');
+    expect(warning.pod.metadata.name).toBe('climbing-0');
+    expect(warning).toMatchObject({ version: 2, container: 'api', warning: { restarts: 0, limitBytes: 512 * Mi, workingSetBytes: 482 * Mi } });
+    // Warned at the sample that brought it within 10 % of its limit, climbing ~80 MiB/min: before the kill.
+    expect(warning.occurredAt).toBe(set[3]!.at.toISOString());
+    expect(Date.parse(warning.occurredAt)).toBeLessThan(killedAt.getTime());
+    expect(warning.warning.bytesPerMinute / Mi).toBeCloseTo(80, -1);
+    expect(warning.occurrenceId).toBe(memoryWarningId('prod-eu', warning.pod.metadata.uid!, 'api', 0, Date.parse(warning.warning.climbStartedAt)));
+    const series = decodeSeries(warning.memory!.series);
+    expect(series).toEqual({ container: 'api', samples: set.slice(0, 4).map((s) => ({ at: s.at.getTime(), workingSetBytes: s.bytes, restarts: 0 })), limitBytes: 512 * Mi, requestBytes: 256 * Mi });
+    expect(kill.pod.metadata.name).toBe('climbing-0');
+    expect(f.logs.filter((l) => l['level'] === 'warn' || l['level'] === 'error')).toEqual([]);
+  }, 150_000);
+});
