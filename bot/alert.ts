@@ -105,6 +105,9 @@ function raiseButton(v: Verdict, incidentId: string, raise: ProposedChange) {
   };
 }
 
+/** The header block of a warning before the kill (bot/occurrence-messages.ts): a kill that follows finds its thread by it. */
+export const WARNING_BLOCK = 'oombot-warning';
+
 /** The picture's place: the chart's image block, or the sparkline's context block when there is no picture. */
 export const CHART_BLOCK = 'oombot-chart';
 

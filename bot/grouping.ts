@@ -5,7 +5,7 @@ import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-a
 import { WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups } from '../store/port.ts';
-import { withCounter, type AlertMessage } from './alert.ts';
+import { WARNING_BLOCK, withCounter, type AlertMessage } from './alert.ts';
 import { slackErrorCode, type ChartPicture } from './chart-upload.ts';
 import { bestEffort, logFailure } from './failures.ts';
 
@@ -108,8 +108,12 @@ export async function postInGroup(
   }
 
   const root = place.root;
-  const reply = messages.reply();
-  const ts = place.as === 'reply' ? (await postMessage(deps.slack, root.channel, reply, root.ts)).ts : root.ts;
+  // The kill that follows its warning (the group's root, bot/occurrence-messages.ts warningMessages) is the news the
+  // warning foretold: the whole alert, in the warning's thread and broadcast to the channel, so that the channel sees
+  // the kill too and the thread holds the story; later repeats are replies as ever.
+  const afterWarning = place.as === 'reply' && group.count === 2 && !!root.blocks?.includes(`"block_id":"${WARNING_BLOCK}"`);
+  const reply = afterWarning ? messages.first() : messages.reply();
+  const ts = place.as === 'reply' ? (await postMessage(deps.slack, root.channel, reply, root.ts, afterWarning)).ts : root.ts;
   await g.markPosted({ channel: root.channel, ts });
   const blocks = root.blocks;
   if (blocks && (place.counter === 'update' || (place.counter === 'if-due' && (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS))))) {
@@ -138,8 +142,9 @@ async function postAlert(slack: SlackChat, channel: string, messages: GroupMessa
   }
 }
 
-async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string): Promise<{ channel: string; ts: string }> {
-  const res = await slack.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
+async function postMessage(slack: SlackChat, channel: string, message: AlertMessage, threadTs?: string, broadcast = false): Promise<{ channel: string; ts: string }> {
+  const base = { channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false } as const;
+  const res = await slack.postMessage(threadTs ? (broadcast ? { ...base, thread_ts: threadTs, reply_broadcast: true } : { ...base, thread_ts: threadTs }) : base);
   if (!res.ts) throw new Error(`Slack accepted a message to ${channel} without a ts`);
   return { channel: res.channel ?? channel, ts: res.ts };
 }

@@ -3,7 +3,7 @@
 // local console and in tests.
 import type { Envelope } from '#shared/envelope.ts';
 import type { Verdict } from '#shared/verdict.ts';
-import { renderAlert, renderRepeat, type AlertMessage } from './alert.ts';
+import { renderAlert, renderRepeat, WARNING_BLOCK, type AlertMessage } from './alert.ts';
 import type { ChartPublisher } from './chart-upload.ts';
 import type { GroupMessages } from './grouping.ts';
 import { proposedChange } from './raise-limit.ts';
@@ -36,9 +36,6 @@ export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUr
         : `${verdict.termination?.reason ?? verdict.kind} ${count}× in ${minutesSince(o.now, firstAt)} min · latest ${utcTime(o.occurredAt)} · see thread`,
   };
 }
-
-/** The header block of a warning before the kill: a kill that follows finds its thread's root by it (bot/grouping.ts). */
-export const WARNING_BLOCK = 'oombot-warning';
 
 /**
  * A warning before the kill (shared/memory-warning-verdict.ts): laid out like the alert (docs/alert-style.md) with its

@@ -118,6 +118,11 @@ describe('a warning before the kill', () => {
     const [reply, ...more] = slack.messages.slice(beforeKill).filter((m) => m.channel === warning!.channel);
     expect(more).toEqual([]);
     expect(reply).toMatchObject({ threadTs: warning!.ts, ts: (killed_ as { ts: string }).ts });
+    // The whole alert, not a short repeat, and broadcast: the channel sees the kill too.
+    expect((reply!.blocks![0] as { text: { text: string } }).text.text).toMatch(/^🔴 /);
+    expect(reply!.blocks!.some((b) => (b as { type: string }).type === 'actions')).toBe(true);
+    const call = slack.calls.filter((c) => c.method === 'chat.postMessage').at(-1)!;
+    expect(call.args).toMatchObject({ thread_ts: warning!.ts, reply_broadcast: 'true' }); // form-encoded, as the Web API client sends it
   });
 
   it('posts nothing for a namespace that did not opt in', async () => {
