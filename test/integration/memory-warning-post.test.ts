@@ -94,8 +94,8 @@ describe('a warning before the kill', () => {
     expect(header.text.text).toBe('⚠️ checkout › api will reach its 512Mi limit in ~4 min (+12 MiB/min)');
     const actions = warning!.blocks!.find((b) => (b as { type: string }).type === 'actions') as Actions;
     expect(actions.elements.map((e) => e.action_id)).toEqual(['oombot_raise', 'oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
-    // Sized from the curve, not as after a kill: the peak (464Mi) + 15 %, at least the limit it has.
-    expect(actions.elements[0]!.text.text).toMatch(/^Raise limit to \d+Mi$/);
+    // Sized from the curve, not as after a kill: the peak (464Mi) + 15 %, rounded up.
+    expect(actions.elements[0]!.text.text).toBe('Raise limit to 544Mi');
     expect(JSON.stringify(warning!.blocks)).toContain('Memory, 16 min before the last sample');
 
     // Recorded like an alert: the Raise flow's server-side checks accept its verdict.
