@@ -111,13 +111,15 @@ export async function postInGroup(
   // The kill that follows its warning (the group's root, bot/occurrence-messages.ts warningMessages) is the news the
   // warning foretold: the whole alert, in the warning's thread and broadcast to the channel, so that the channel sees
   // the kill too and the thread holds the story; later repeats are replies as ever.
-  const afterWarning = place.as === 'reply' && group.count === 2 && !!root.blocks?.includes(`"block_id":"${WARNING_BLOCK}"`);
+  const warned = !!root.blocks?.includes(`"block_id":"${WARNING_BLOCK}"`);
+  const afterWarning = place.as === 'reply' && group.count === 2 && warned;
   const reply = afterWarning ? messages.first() : messages.reply();
   const ts = place.as === 'reply' ? (await postMessage(deps.slack, root.channel, reply, root.ts, afterWarning)).ts : root.ts;
   await g.markPosted({ channel: root.channel, ts });
   const blocks = root.blocks;
   if (blocks && (place.counter === 'update' || (place.counter === 'if-due' && (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS))))) {
-    const counter = messages.counter(group.count, group.firstAt);
+    // Under a warning the count is of what came after it: the warning itself was no kill.
+    const counter = messages.counter(warned ? group.count - 1 : group.count, group.firstAt);
     await afterPosting(() => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }), 'updating the counter');
   }
   return { status: place.as === 'reply' ? 'threaded' : 'counted', channel: root.channel, ts };

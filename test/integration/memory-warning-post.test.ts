@@ -123,6 +123,10 @@ describe('a warning before the kill', () => {
     expect(reply!.blocks!.some((b) => (b as { type: string }).type === 'actions')).toBe(true);
     const call = slack.calls.filter((c) => c.method === 'chat.postMessage').at(-1)!;
     expect(call.args).toMatchObject({ thread_ts: warning!.ts, reply_broadcast: 'true' }); // form-encoded, as the Web API client sends it
+    // The warning's counter counts the kill, not the warning.
+    const root = slack.messages.find((m) => m.ts === warning!.ts)!;
+    expect(root.updates).toBe(1);
+    expect(JSON.stringify(root.blocks)).toMatch(/OOMKilled 1× in \d+ min/);
   });
 
   it('posts nothing for a namespace that did not opt in', async () => {
