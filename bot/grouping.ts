@@ -113,8 +113,10 @@ export async function postInGroup(
   // the kill too and the thread holds the story; later repeats are replies as ever.
   const warned = !!root.blocks?.includes(`"block_id":"${WARNING_BLOCK}"`);
   const afterWarning = place.as === 'reply' && group.count === 2 && warned;
-  const reply = afterWarning ? messages.first() : messages.reply();
-  const ts = place.as === 'reply' ? (await postMessage(deps.slack, root.channel, reply, root.ts, afterWarning)).ts : root.ts;
+  // That kill is an alert of its own, so it gets its picture too (uploaded once, as for any alert).
+  const picture = afterWarning ? await messages.picture?.() : undefined;
+  const reply = afterWarning ? messages.first(picture) : messages.reply();
+  const ts = place.as === 'reply' ? (await postReply(deps.slack, root.channel, reply, root.ts, afterWarning, picture && (() => messages.first()))).ts : root.ts;
   await g.markPosted({ channel: root.channel, ts });
   const blocks = root.blocks;
   if (blocks && (place.counter === 'update' || (place.counter === 'if-due' && (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS))))) {
@@ -141,6 +143,17 @@ async function postAlert(slack: SlackChat, channel: string, messages: GroupMessa
     logFailure('Slack refused the alert with its memory chart; it was posted with a sparkline instead', error, { fileId: picture.fileId }, undefined, 'warn');
     const plain = messages.first();
     return { ...(await postMessage(slack, channel, plain)), alert: plain };
+  }
+}
+
+/** A reply; when Slack refuses it because of its picture (`invalid_blocks`), the same without it, as postAlert does. */
+async function postReply(slack: SlackChat, channel: string, reply: AlertMessage, threadTs: string, broadcast: boolean, withoutPicture?: () => AlertMessage): Promise<{ channel: string; ts: string }> {
+  try {
+    return await postMessage(slack, channel, reply, threadTs, broadcast);
+  } catch (error) {
+    if (!withoutPicture || slackErrorCode(error) !== 'invalid_blocks') throw error;
+    logFailure('Slack refused the alert with its memory chart; it was posted with a sparkline instead', error, {}, undefined, 'warn');
+    return postMessage(slack, channel, withoutPicture(), threadTs, broadcast);
   }
 }
 
