@@ -26,6 +26,7 @@ import { loadCurrentKubeConfig } from '../cli/kubeconfig.ts';
 import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
+import { startMetricsServer, type MetricsServer } from '../sandbox/metrics-server.ts';
 import { safeParseEnvelope } from '#shared/envelope.ts';
 import { OombotError } from '#shared/errors.ts';
 import type { Logger } from '#shared/log.ts';
@@ -34,6 +35,14 @@ import { loadEnv, LocalEnvSchema, type LocalConfig } from '../functions/env.ts';
 import { FileStore } from '../store/file.ts';
 import { localBus, type LocalBus } from './bus.ts';
 
+
+/**
+ * How often the forwarder samples memory from the local control plane's metrics server. The 15 s floor of
+ * OOMBOT_MEMORY_INTERVAL is metrics-server's resolution in a real cluster; the local one serves what the demo sets as
+ * soon as it is set, so the demo's leak is charted in seconds, not minutes. Only this wiring goes below the floor: a
+ * user's cluster, local or not, is sampled at the configured interval.
+ */
+const SANDBOX_MEMORY = { intervalMs: 1_000, windowMs: 10 * 60_000 };
 
 /** Where local alerts go: one channel, named in the console. */
 const CONSOLE_CHANNEL = { id: 'C0ALERTS', name: 'oom-alerts' };
@@ -135,6 +144,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     // The cluster: the current kubeconfig context when it answers, else the local control plane and the demo.
     let kc: KubeConfig | undefined;
     let controlPlane: ControlPlane | undefined;
+    let metrics: MetricsServer | undefined;
     let clusterName = 'sandbox';
     if (!o.sandbox) {
       const reachable = await currentCluster();
@@ -145,6 +155,10 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       controlPlane = await startControlPlane({ log: (line) => o.log.info(line, { component: 'control-plane' }) });
       stops.push(() => controlPlane!.stop());
       kc = controlPlane.adminKubeConfig();
+      // metrics.k8s.io through the aggregation layer, as a cluster with metrics-server serves it (docs/architecture.md,
+      // "How we test"); stopped before the control plane (stops run in reverse).
+      metrics = await startMetricsServer(controlPlane, { resolutionMs: SANDBOX_MEMORY.intervalMs, log: (line) => o.log.info(line, { component: 'metrics-server' }) });
+      stops.push(() => metrics!.stop());
       // For a person (and a test) to look at the demo with kubectl while it runs.
       await controlPlane.writeKubeconfig(path.join(o.stateDir, 'sandbox.kubeconfig'));
     }
@@ -187,7 +201,8 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     }
 
     // The forwarder, watching that cluster, delivering to the bus.
-    const config = loadConfig({ OOMBOT_CLUSTER: clusterName, OOMBOT_SINK: 'stdout', OOMBOT_LEADER_ELECTION: 'false', OOMBOT_HTTP_PORT: '0' });
+    const loaded = loadConfig({ OOMBOT_CLUSTER: clusterName, OOMBOT_SINK: 'stdout', OOMBOT_LEADER_ELECTION: 'false', OOMBOT_HTTP_PORT: '0' });
+    const config = metrics ? { ...loaded, memory: { ...loaded.memory, ...SANDBOX_MEMORY } } : loaded;
     const forwarder = new Forwarder({ config, api, sink: bus, log: o.log, metrics: forwarderMetrics() });
     const stopForwarder = new AbortController();
     const forwarding = forwarder.run(stopForwarder.signal);
@@ -211,7 +226,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     let demo: DemoHandle | undefined;
     if (controlPlane) {
       const stopDemo = new AbortController();
-      demo = await playDemo(kc, { signal: stopDemo.signal, log: (line) => o.say(`demo       ${line.replace(/^demo:? /, '')}`), ...(o.demoSpeed ? { speed: o.demoSpeed } : {}) });
+      demo = await playDemo(kc, { signal: stopDemo.signal, ...(metrics ? { metrics } : {}), log: (line) => o.say(`demo       ${line.replace(/^demo:? /, '')}`), ...(o.demoSpeed ? { speed: o.demoSpeed } : {}) });
       const finished = demo.finished.then(
         (how) => how === 'played' && o.say('demo       all scenarios played; press the buttons, or try /oom why in the console'),
         (error: unknown) => o.log.error('the demo stopped', { error }),

@@ -26,7 +26,7 @@ import type { Cause, Kind } from '#shared/verdict.ts';
 import { DEFAULT_KUBERNETES_VERSION } from './binaries.ts'; // the demo's kubelets match the control plane
 import { createEvent, createNode, createPodAsKubelet, repeatEvent, updateNodeStatus, updatePodStatus } from './kubelet.ts';
 
-export type DemoScenarioName = 'limit' | 'eviction' | 'node-oom' | 'runtime' | 'liveness';
+export type DemoScenarioName = 'limit' | 'leak' | 'eviction' | 'node-oom' | 'runtime' | 'liveness';
 
 export interface DemoScenario {
   name: DemoScenarioName;
@@ -49,8 +49,19 @@ export interface DemoOptions {
   /** Stops the timeline between steps; `finished` then resolves with 'stopped'. */
   signal?: AbortSignal;
   log?: (line: string) => void;
-  /** Plays this many times faster (default 1: about 40 s in all). */
+  /** Plays this many times faster (default 1: about 40 s in all, and the leak's 90 s climb beside them). */
   speed?: number;
+  /**
+   * The local metrics server (sandbox/metrics-server.ts): the demo sets its containers' working sets there, once per
+   * sample tick, so metrics.k8s.io reports the leak's climb and the limit OOM's spike. Without it the demo plays the
+   * same deaths with no memory to sample.
+   */
+  metrics?: DemoMetrics;
+}
+
+/** What the demo drives of the metrics server. */
+export interface DemoMetrics {
+  setWorkingSet(namespace: string, pod: string, container: string, bytes: number): void;
 }
 
 export interface DemoHandle {
@@ -69,6 +80,23 @@ const DEMO_LABELS = { 'app.kubernetes.io/part-of': 'oombot-demo' };
 // How long each step waits at speed 1, in ms. The kubelet's own rhythm is slower (back-offs of 10 s, 20 s, ...; one
 // eviction per 10 s housekeeping pass, docs/domain.md §2): the demo keeps the order and shortens the waits.
 const PAUSE = { betweenScenarios: 2_000, running: 3_000, restart: 1_000, backOff: 2_500, eviction: 700, probe: 1_000, grace: 1_000 };
+
+// The working sets the demo reports: each one again every tick (a metrics-server sample per kubelet scrape, faster
+// here), so a flat stretch is many samples and not one. The leak climbs from LEAK_FROM_MI to its limit in LEAK_TICKS
+// ticks: 90 s at speed 1, past 90 % of the limit (where a warning may fire, docs/domain.md §14) for the last 30 s, so
+// that even a demo played faster is sampled there a few times before the kill.
+const TICK_MS = 1_000;
+const LEAK_FROM_MI = 150;
+const LEAK_LIMIT_MI = 512;
+const LEAK_TICKS = 90;
+const LEAK_NEAR = { tick: 60, mi: 470 };
+
+/** The leak's working set at tick `t`: steady to LEAK_NEAR, then slower, to just under the limit at LEAK_TICKS. */
+function leakMi(t: number): number {
+  if (t <= LEAK_NEAR.tick) return LEAK_FROM_MI + ((LEAK_NEAR.mi - LEAK_FROM_MI) * t) / LEAK_NEAR.tick;
+  return LEAK_NEAR.mi + ((LEAK_LIMIT_MI - 1 - LEAK_NEAR.mi) * (t - LEAK_NEAR.tick)) / (LEAK_TICKS - LEAK_NEAR.tick);
+}
+const MI = 1024 * 1024;
 
 interface NodeSpec {
   name: string;
@@ -96,10 +124,16 @@ interface Stage {
   pause(ms: number): Promise<void>;
   /** Events already written, by key, so a repeat raises their count as the kubelet's correlator does. */
   events: Map<string, CoreV1Event>;
+  /** Sets a container's working set, in MiB: reported from now on, sample tick after sample tick (`undefined`: none). */
+  memory(pod: V1Pod, container: string, mi: number | undefined): void;
 }
 
 interface Scenario extends DemoScenario {
   containers: V1Container[];
+  /** The Deployment's annotations. */
+  annotations?: Record<string, string>;
+  /** Plays beside the others from the start instead of in turn (the leak, which takes longer than all of them). */
+  background?: boolean;
   play(stage: Stage, pods: V1Pod[]): Promise<void>;
 }
 
@@ -134,10 +168,39 @@ const SCENARIOS: readonly Scenario[] = [
     ],
     async play(stage, [pod]) {
       for (let i = 1; i <= 3; i++) {
-        await stage.pause(PAUSE.running);
+        // Flat at ~280Mi, then a burst (one oversized request) jumps to the limit just before the kill: a spike.
+        for (let t = 0; t < PAUSE.running / TICK_MS; t++) {
+          stage.memory(pod!, 'api', 276 + ((t * 7) % 9));
+          await stage.pause(TICK_MS);
+        }
+        stage.memory(pod!, 'api', 508);
+        await stage.pause(TICK_MS);
         // A container-limit OOM: the runtime reports OOMKilled/137 and no SystemOOM is emitted (docs/domain.md §2).
+        stage.memory(pod!, 'api', undefined);
         await crash(stage, pod!, 'api', { reason: 'OOMKilled', exitCode: 137 }, `OOMKilled at its limit (${i} of 3)`);
       }
+    },
+  },
+  {
+    name: 'leak',
+    story: `cart › worker leaks: its memory climbs towards its ${LEAK_LIMIT_MI}Mi limit, oombot warns before the kill (oombot.io/warn is on), and the OOM kill lands in the warning's thread`,
+    cause: 'limit',
+    kind: 'container-limit',
+    workload: 'cart',
+    node: NODE_1,
+    pods: podNames('cart', 1),
+    occurrences: 1,
+    annotations: { 'oombot.io/warn': 'on' },
+    background: true,
+    containers: [container('worker', 'registry.example/cart/worker:1.4.2', { limit: `${LEAK_LIMIT_MI}Mi`, request: '256Mi' })],
+    async play(stage, [pod]) {
+      for (let t = 0; t <= LEAK_TICKS; t++) {
+        stage.memory(pod!, 'worker', leakMi(t));
+        await stage.pause(TICK_MS);
+      }
+      stage.memory(pod!, 'worker', undefined);
+      await crash(stage, pod!, 'worker', { reason: 'OOMKilled', exitCode: 137 }, `OOMKilled at its ${LEAK_LIMIT_MI}Mi limit after climbing for ${(LEAK_TICKS * TICK_MS) / 60_000} min`);
+      stage.memory(pod!, 'worker', LEAK_FROM_MI);
     },
   },
   {
@@ -251,7 +314,23 @@ export async function playDemo(kc: KubeConfig, options: DemoOptions = {}): Promi
   if (!(speed > 0)) throw new RangeError(`playDemo: speed must be a positive number, not ${speed}`);
   const signal = options.signal ?? new AbortController().signal;
   const log = options.log ?? (() => {});
-  const stage: Stage = { kc, namespace, log, events: new Map(), pause: (ms) => delay(ms / speed, undefined, { signal }) };
+  const workingSets = new Map<string, { pod: string; container: string; bytes: number }>();
+  const report = () => {
+    for (const w of workingSets.values()) options.metrics?.setWorkingSet(namespace, w.pod, w.container, w.bytes);
+  };
+  const stage: Stage = {
+    kc,
+    namespace,
+    log,
+    events: new Map(),
+    pause: (ms) => delay(ms / speed, undefined, { signal }),
+    memory(pod, container, mi) {
+      const key = `${pod.metadata!.name}/${container}`;
+      if (mi === undefined) workingSets.delete(key);
+      else workingSets.set(key, { pod: pod.metadata!.name!, container, bytes: Math.round(mi * MI) });
+      report();
+    },
+  };
 
   await clearStage(kc, namespace, log);
   for (const n of NODES) await createNode(kc, nodeObject(n, clock()));
@@ -259,18 +338,25 @@ export async function playDemo(kc: KubeConfig, options: DemoOptions = {}): Promi
   for (const s of SCENARIOS) pods.set(s.name, await createWorkload(stage, s));
   log(`demo: ${SCENARIOS.length} Deployments running in namespace ${namespace} on ${NODES.map((n) => n.name).join(', ')}`);
 
+  const ticker = options.metrics ? setInterval(report, TICK_MS / speed) : undefined;
+  const playOne = async (s: Scenario) => {
+    await stage.pause(PAUSE.betweenScenarios);
+    log(`demo ${s.name}: ${s.story}`);
+    await s.play(stage, pods.get(s.name)!);
+  };
   const finished = (async () => {
     try {
-      for (const s of SCENARIOS) {
-        await stage.pause(PAUSE.betweenScenarios);
-        log(`demo ${s.name}: ${s.story}`);
-        await s.play(stage, pods.get(s.name)!);
-      }
+      const background = Promise.all(SCENARIOS.filter((s) => s.background).map(playOne));
+      background.catch(() => {}); // awaited below; a stop rejects it before then
+      for (const s of SCENARIOS) if (!s.background) await playOne(s);
+      await background;
       log('demo: every scenario has played');
       return 'played' as const;
     } catch (error) {
       if (signal.aborted) return 'stopped' as const;
       throw error;
+    } finally {
+      clearInterval(ticker);
     }
   })();
   // A caller that never awaits `finished` still learns why the demo stopped, and gets no unhandled rejection.
@@ -318,7 +404,7 @@ async function createWorkload(stage: Stage, s: Scenario): Promise<V1Pod[]> {
   const spec = { containers: s.containers };
   const deployment = await apps.createNamespacedDeployment({
     namespace,
-    body: { metadata: { name: s.workload, labels: { ...labels, ...DEMO_LABELS } }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec } } },
+    body: { metadata: { name: s.workload, labels: { ...labels, ...DEMO_LABELS }, ...(s.annotations ? { annotations: s.annotations } : {}) }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec } } },
   });
   // The Deployment controller names the ReplicaSet `<deployment>-<pod-template-hash>` and labels it and its pods with
   // the hash (shared/pod-facts.ts workloadFromOwners relies on it).

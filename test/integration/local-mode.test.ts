@@ -1,6 +1,7 @@
-// `oombot start` end to end, as a newcomer runs it: no kubeconfig, no Slack. It starts the local control plane, plays
-// the demo, and serves the console; a headless Chromium (Debian's, driven by playwright-core) waits for the demo's
-// limit OOM, presses Raise limit, confirms, and the Deployment in that API server gets the new limit while the thread
+// `oombot start` end to end, as a newcomer runs it: no kubeconfig, no Slack. It starts the local control plane (with
+// its metrics server), plays the demo, and serves the console; a headless Chromium (Debian's, driven by
+// playwright-core) waits for the demo's limit OOM, the leak's warning and then its kill, both alerts with a memory
+// chart, presses Raise limit, confirms, and the Deployment in that API server gets the new limit while the thread
 // shows the audit line; `/oom why` from the command box answers. Then a restart keeps incidents and mutes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -87,6 +88,12 @@ describe('oombot start, with nothing configured', () => {
     for (const headline of ['was evicted: node demo-node-2 ran low on memory', 'was killed by a node-wide OOM', 'died of a JVM memory limit', 'the liveness probe killed it']) {
       await page.getByText(headline).first().waitFor({ timeout: 90_000 });
     }
+    // The leak, sampled through the local metrics server: warned before the kill, then killed, with its memory chart;
+    // the limit OOM's alert has one too (an uploaded PNG, drawn by the console from its own file store).
+    await page.getByText(/cart › worker will reach its 512Mi limit in ~\d+ min/).first().waitFor({ timeout: 90_000 });
+    const chart = (headline: string) => page.locator('article[data-testid="message"]', { hasText: headline }).locator('img[data-testid="image"]').first();
+    await chart('cart › worker was OOMKilled at its 512Mi memory limit').waitFor({ timeout: 90_000 });
+    await chart('checkout › api was OOMKilled at its 512Mi memory limit').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(output, 'console-demo.png'), fullPage: false });
 
     await raise.click();
