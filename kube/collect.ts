@@ -78,7 +78,9 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
     }
     if (r.status === 200) return { ok: true, value: parse(r.body) };
     if (r.status === 403) return { ok: false, why: { reason: 'not-permitted', detail: statusMessage(r) } };
-    if (r.status === 404) return { ok: false, why: { reason: 'not-found' } };
+    // A 404 that names the object (a Status with details.name) comes from a served API: the object is absent. Any
+    // other 404 (no Status: "404 page not found") means the path itself is not served here.
+    if (r.status === 404) return { ok: false, why: { reason: namesObject(r.body) ? 'absent' : 'not-found' } };
     // The API server's proxy to a node whose status lists no address: no kubelet to ask (a node object alone).
     if (r.status === 500 && statusMessage(r).startsWith('no preferred addresses found')) return { ok: false, why: { reason: 'no-address' } };
     return { ok: false, why: { reason: 'failed', detail: `${statusMessage(r)} (HTTP ${r.status})` } };
@@ -103,7 +105,7 @@ export async function enrichPod(api: KubeReader, pod: Pod): Promise<DiagnosisInp
       const path = isCheckedOwnerKind(kind) ? WorkloadRef.apiPath({ kind, namespace: ns, name: n }) : undefined;
       if (!path) return { why: `oombot does not read ${kind} objects, so it cannot check the reference` };
       const o = await fetchJson(path, (b) => b as OwnerObject);
-      return o.ok ? { object: o.value } : { why: o.why.reason === 'not-found' ? 'not found' : reasonWords(o.why.reason, o.why.detail) };
+      return o.ok ? { object: o.value } : { why: o.why.reason === 'not-found' || o.why.reason === 'absent' ? 'not found' : reasonWords(o.why.reason, o.why.detail) };
     }),
   ]);
 
@@ -158,4 +160,10 @@ function unseen(source: UnseenSource, why: Why): UnseenEntry {
 
 function enc(s: string): string {
   return encodeURIComponent(s);
+}
+
+/** Whether a 404's body is the API's Status naming the object that is not there (so the API itself is served). */
+function namesObject(body: unknown): boolean {
+  const details = typeof body === 'object' && body !== null ? (body as { kind?: unknown; details?: { name?: unknown } }) : undefined;
+  return details?.kind === 'Status' && typeof details.details?.name === 'string' && details.details.name !== '';
 }

@@ -34,6 +34,7 @@ export const UnseenReasonSchema = z.enum([
   'not-in-input', // the input files do not hold it
   'not-permitted', // the API server refused (403)
   'not-found', // the API server does not serve it (404)
+  'absent', // it is served, but there is no such object (a 404 naming it): deleted, or no metrics sample of it yet
   'timed-out', // no answer in time
   'unreachable', // no connection
   'no-address', // the node's status lists no kubelet address to ask
@@ -122,6 +123,8 @@ export function reasonWords(reason: UnseenReason, detail: string | undefined): s
       return `forbidden${detail ? ` (${detail})` : ''}`;
     case 'not-found':
       return 'not served by this cluster';
+    case 'absent':
+      return 'no such object';
     case 'timed-out':
       return 'no answer in time';
     case 'unreachable':
@@ -161,6 +164,8 @@ export function unseenSentence(e: UnseenEntry, node: string | undefined): string
   // pods/log is opt-in too, because logs can hold secrets (docs/domain.md §4); the kubelet keeps the log of one
   // earlier run only, and none once the pod is deleted, so "not found" means gone, not "not served".
   if (e.source === 'previous-log' && e.reason === 'not-enabled') return `${NAMES[e.source](node)}: not read (pods/log is opt-in)`;
+  // metrics-server answers 404 for a pod it has not scraped yet (a container that just restarted): served, not sampled.
+  if (e.source === 'metrics' && e.reason === 'absent') return `${NAMES[e.source](node)}: no sample of this pod yet`;
   if (e.source === 'previous-log' && e.reason === 'not-found') return `${NAMES[e.source](node)}: no longer kept by the kubelet`;
   if (e.source === 'previous-log' && e.reason === 'superseded') return `${NAMES[e.source](node)}: it ran again since, and only the later run's log is left`;
   return `${NAMES[e.source](node)}: ${reasonWords(e.reason, e.detail)}`;

@@ -6,7 +6,9 @@ import https from 'node:https';
 import { Metrics, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PodMetricsSchema } from '#shared/k8s-objects.ts';
+import { PodMetricsSchema, PodSchema } from '#shared/k8s-objects.ts';
+import { enrichPod } from '../../kube/collect.ts';
+import { kubeConfigTransport } from '../../kube/rest.ts';
 import { startMetricsServer, type ServedRequest } from '../../sandbox/metrics-server.ts';
 import { issueCert } from '../../sandbox/x509.ts';
 import { kubeGet } from '../support/kube-get.ts';
@@ -177,6 +179,12 @@ describe('metrics.k8s.io through the aggregation layer', () => {
         body: { reason: 'NotFound', message: `pods "${name}" not found` },
       });
     }
+  });
+
+  it('enrichment says a Running pod with no sample yet is not sampled, not that the cluster does not serve metrics', async () => {
+    const { body } = await kubeGet(k8s.admin, '/api/v1/namespaces/shop/pods/api-1');
+    const input = await enrichPod(kubeConfigTransport(k8s.admin), PodSchema.parse(body));
+    expect(input.unavailable).toContainEqual({ source: 'metrics', reason: 'absent' });
   });
 
   it('reports each new sample: the working set, when it was taken, and the window since the one before', async () => {

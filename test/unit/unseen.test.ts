@@ -39,6 +39,7 @@ describe('unseenSentence', () => {
     [{ source: 'node-events', reason: 'timed-out' }, `events of node ${NODE}: no answer in time`],
     [{ source: 'node-pods', reason: 'unreachable' }, `other pods on node ${NODE} (to size what the node can give): the request failed (no connection)`],
     [{ source: 'metrics', reason: 'not-found' }, 'metrics.k8s.io (current working set): not served by this cluster'],
+    [{ source: 'metrics', reason: 'absent' }, 'metrics.k8s.io (current working set): no sample of this pod yet'],
     [{ source: 'metrics', reason: 'failed', detail: 'etcdserver: leader changed (HTTP 500)' }, 'metrics.k8s.io (current working set): etcdserver: leader changed (HTTP 500)'],
     // nodes/proxy is opt-in: its refusal is named as such, whatever the API server's words.
     [{ source: 'kubelet-summary', reason: 'not-permitted', detail: 'nodes "x" is forbidden' }, 'kubelet stats (Summary API): nodes/proxy not granted (opt-in)'],
