@@ -13,7 +13,9 @@ import { startMetricsServer, type MetricsServer } from '../../sandbox/metrics-se
 import { startPutEventsDouble, type PutEventsDouble } from '../support/eventbridge-double.ts';
 import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
 import { node } from '../support/k8s-factories.ts';
-import { createNamespace, createNode, createPodAsKubelet, updatePodStatus, useControlPlane } from './harness.ts';
+import { until } from './forwarder-testbed.ts';
+import { createNamespace, createNode, useControlPlane } from './harness.ts';
+import { oomKillPod, runningPod, wholeSecond } from './memory-pods.ts';
 
 const k8s = useControlPlane();
 const Mi = 2 ** 20;
@@ -32,8 +34,8 @@ beforeAll(async () => {
   for (const ns of ['oombot', 'shop']) await createNamespace(k8s.admin, ns);
   await createNode(k8s.admin, node({ name: NODE }) as unknown as V1Node);
   // A Burstable container with a limit (its memory is kept as a curve) and a BestEffort one beside it on the node.
-  await running('api-0', { name: 'api', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } });
-  await running('batch-0', { name: 'worker' });
+  await runningPod(k8s.admin, 'shop', NODE, 'api-0', { name: 'api', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } });
+  await runningPod(k8s.admin, 'shop', NODE, 'batch-0', { name: 'worker' });
 });
 
 afterAll(async () => {
@@ -41,34 +43,6 @@ afterAll(async () => {
   await metricsServer?.stop();
   await bus?.close();
 });
-
-function wholeSecond(ms = Date.now()): Date {
-  return new Date(Math.floor(ms / 1000) * 1000);
-}
-
-async function running(name: string, container: { name: string; resources?: object }) {
-  const startedAt = wholeSecond(Date.now() - 3_600_000);
-  await createPodAsKubelet(
-    k8s.admin,
-    { metadata: { name, namespace: 'shop' }, spec: { nodeName: NODE, containers: [{ image: 'registry.example/app:1', ...container }] } },
-    { phase: 'Running', containerStatuses: [{ name: container.name, image: 'registry.example/app:1', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt } } }] },
-  );
-}
-
-/** What a kubelet writes when the container is OOM-killed and restarted. */
-async function oomKill(name: string): Promise<Date> {
-  const finishedAt = wholeSecond();
-  await updatePodStatus(k8s.admin, 'shop', name, (p) => ({
-    ...p.status,
-    containerStatuses: p.status!.containerStatuses!.map((s) => ({
-      ...s,
-      restartCount: s.restartCount + 1,
-      state: { running: { startedAt: finishedAt } },
-      lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: wholeSecond(Date.now() - 600_000), finishedAt } },
-    })),
-  }));
-  return finishedAt;
-}
 
 function start(env: Record<string, string>): ForwarderProcess {
   const f = startForwarder({
@@ -103,16 +77,6 @@ async function probes(f: ForwarderProcess) {
   };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const envelopes = (entries: { Detail: string }[]): Envelope[] => entries.map((e) => EnvelopeSchema.parse(JSON.parse(e.Detail)));
 const killOf = (list: Envelope[], pod: string) => list.find((e) => e.kind === 'container-termination' && e.pod.metadata.name === pod);
 const samplingOff = (l: Record<string, unknown>) => String(l['msg']).startsWith('memory sampling off');
@@ -139,8 +103,8 @@ describe('memory sampling in the forwarder', () => {
         'readyz check passed\n',
     });
 
-    await running('victim-0', { name: 'app', resources: { limits: { memory: '128Mi' } } });
-    const finishedAt = await oomKill('victim-0');
+    await runningPod(k8s.admin, 'shop', NODE, 'victim-0', { name: 'app', resources: { limits: { memory: '128Mi' } } });
+    const finishedAt = await oomKillPod(k8s.admin, 'shop', 'victim-0');
     const e = await until('the kill on the bus', () => killOf(envelopes(bus.accepted), 'victim-0'));
     expect(e).toMatchObject({ version: 1, occurredAt: finishedAt.toISOString().replace('.000Z', 'Z') });
     expect(e.memory).toBeUndefined();
@@ -166,7 +130,7 @@ describe('memory sampling in the forwarder', () => {
       sample(mi * Mi);
       await until('the next poll', async () => (await probe.metric('oombot_memory_polls_total', 'result="ok"')) > polls, 30_000);
     }
-    const killedAt = await oomKill('api-0');
+    const killedAt = await oomKillPod(k8s.admin, 'shop', 'api-0');
     const e = await until('the kill on the bus', () => killOf(envelopes(bus.accepted), 'api-0'));
     expect(e.version).toBe(2);
     const series = decodeSeries(e.memory!.series);
@@ -208,8 +172,8 @@ describe('memory sampling in the forwarder', () => {
     expect(verbose.status).toBe(200);
     expect(verbose.text).toMatch(/^\[\+\]forwarding ok\n\[-\]memory-sampling: memory sampling off: listing pods\.metrics\.k8s\.io is forbidden \(HTTP 403\): .*; grant get and list on pods\.metrics\.k8s\.io; asked again every 2s \(does not affect readiness\)\nreadyz check passed\n$/);
 
-    await running('victim-1', { name: 'app', resources: { limits: { memory: '128Mi' } } });
-    await oomKill('victim-1');
+    await runningPod(k8s.admin, 'shop', NODE, 'victim-1', { name: 'app', resources: { limits: { memory: '128Mi' } } });
+    await oomKillPod(k8s.admin, 'shop', 'victim-1');
     const printed = await until('the kill on stdout', () => {
       const list = envelopes(restricted.stdout.map((line) => ({ Detail: JSON.stringify((JSON.parse(line) as { detail: unknown }).detail) })));
       return killOf(list, 'victim-1');

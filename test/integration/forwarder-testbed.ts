@@ -106,10 +106,10 @@ export function useForwarderTestbed(options: { namespaces: string[]; apiserverFl
  * Polls `check` every 50 ms until it returns something truthy (which it resolves to) or the time is up. The default
  * is long for what it waits on (a forwarder publishes within a second or two): it only ends a hang.
  */
-export async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));

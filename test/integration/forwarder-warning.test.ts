@@ -14,7 +14,9 @@ import { startMetricsServer, type MetricsServer } from '../../sandbox/metrics-se
 import { startPutEventsDouble, type PutEventsDouble } from '../support/eventbridge-double.ts';
 import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
 import { node } from '../support/k8s-factories.ts';
-import { createNamespace, createNode, createPodAsKubelet, updatePodStatus, useControlPlane } from './harness.ts';
+import { until } from './forwarder-testbed.ts';
+import { createNamespace, createNode, useControlPlane } from './harness.ts';
+import { oomKillPod, runningPod, wholeSecond } from './memory-pods.ts';
 
 const k8s = useControlPlane();
 const Mi = 2 ** 20;
@@ -31,7 +33,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'admin.kubeconfig'), k8s.controlPlane.kubeconfigYaml(), { mode: 0o600 });
   for (const ns of ['oombot', 'shop']) await createNamespace(k8s.admin, ns);
   await createNode(k8s.admin, node({ name: NODE }) as unknown as V1Node);
-  for (const name of ['climbing-0', 'flat-0']) await running(name);
+  for (const name of ['climbing-0', 'flat-0']) await runningPod(k8s.admin, 'shop', NODE, name, { name: 'api', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } });
   metricsServer = await startMetricsServer(k8s.controlPlane, { log: (line) => process.stderr.write(`[metrics server] ${line}\n`) });
 });
 
@@ -40,41 +42,6 @@ afterAll(async () => {
   await metricsServer?.stop();
   await bus?.close();
 });
-
-const wholeSecond = (ms = Date.now()) => new Date(Math.floor(ms / 1000) * 1000);
-
-async function running(name: string) {
-  const startedAt = wholeSecond(Date.now() - 3_600_000);
-  await createPodAsKubelet(
-    k8s.admin,
-    { metadata: { name, namespace: 'shop' }, spec: { nodeName: NODE, containers: [{ name: 'api', image: 'registry.example/app:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }] } },
-    { phase: 'Running', containerStatuses: [{ name: 'api', image: 'registry.example/app:1', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt } } }] },
-  );
-}
-
-async function oomKill(name: string): Promise<Date> {
-  const finishedAt = wholeSecond();
-  await updatePodStatus(k8s.admin, 'shop', name, (p) => ({
-    ...p.status,
-    containerStatuses: p.status!.containerStatuses!.map((s) => ({
-      ...s,
-      restartCount: s.restartCount + 1,
-      state: { running: { startedAt: finishedAt } },
-      lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: wholeSecond(Date.now() - 600_000), finishedAt } },
-    })),
-  }));
-  return finishedAt;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const envelopes = (): Envelope[] => bus.accepted.map((e) => EnvelopeSchema.parse(JSON.parse(e.Detail)));
 
@@ -111,7 +78,7 @@ describe('warnings before the kill in the forwarder', () => {
       await until('the next poll', async () => (await polls()) > before, 30_000);
     }
     const warning = await until('the warning on the bus', () => envelopes().find((e) => e.kind === 'memory-warning'));
-    const killedAt = await oomKill('climbing-0');
+    const killedAt = await oomKillPod(k8s.admin, 'shop', 'climbing-0');
     const kill = await until('the kill on the bus', () => envelopes().find((e) => e.kind === 'container-termination'));
 
     const warnings = envelopes().filter((e) => e.kind === 'memory-warning');
