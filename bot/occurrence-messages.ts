@@ -1,7 +1,9 @@
 // What an occurrence's group shows in Slack (bot/grouping.ts's GroupMessages): a pod's alert as bot/alert.ts renders a
 // verdict, with its buttons; a node's OOM; and the counter line the root carries. Pure: the same text in Slack, in the
 // local console and in tests.
+import type { KnownBlock } from '@slack/types';
 import type { Envelope } from '#shared/envelope.ts';
+import { aboveRequests, nodeTopEvidence } from '#shared/node-top.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import { renderAlert, renderRepeat, WARNING_BLOCK, type AlertMessage } from './alert.ts';
 import type { ChartPublisher } from './chart-upload.ts';
@@ -59,12 +61,14 @@ export function warningMessages(verdict: Verdict, o: OccurrenceContext & { runbo
 /** A node's OOM: the kernel's line, as the node reported it; the pods killed with it get their own alerts. */
 export function nodeOomMessages(envelope: Extract<Envelope, { kind: 'node-oom' }>, node: string, o: OccurrenceContext): GroupMessages {
   const when = utcTime(o.occurredAt);
+  const pushers = nodePushers(envelope, node);
   // The node's name and the kernel line are cluster text: escaped, then clipped (escaping lengthens them).
   const message = (text: string): AlertMessage => ({
     text: slackText(text, SLACK_LIMITS.fallbackText),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: clip(text, SLACK_LIMITS.headerText), emoji: true } },
       { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${slackText(envelope.event.message ?? '', 2000)}". Pods killed with it get their own alerts.` } },
+      ...(pushers ? [pushers] : []),
       { type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`${o.cluster} · node ${node} · ${when} · ${o.incidentId}`, SLACK_LIMITS.contextText) }] },
     ],
   });
@@ -73,6 +77,19 @@ export function nodeOomMessages(envelope: Extract<Envelope, { kind: 'node-oom' }
     reply: () => message(`Node ${node} ran out of memory again at ${when}`),
     counter: (count, firstAt) => `node-wide OOM ${count}× in ${minutesSince(o.now, firstAt)} min · latest ${when} · see thread`,
   };
+}
+
+/**
+ * Who pushed the node over: its users most above their requests at the forwarder's last sample (shared/node-top.ts,
+ * at most MAX_NAMED), as the evidence of a pod's node-pressure alert says it. The names and numbers travelled in the
+ * envelope, so they are cluster text: escaped, then clipped to the section. Nothing without samples, or when every
+ * top user was within its request.
+ */
+function nodePushers(envelope: Extract<Envelope, { kind: 'node-oom' }>, node: string): KnownBlock | undefined {
+  const above = aboveRequests(envelope.memory?.nodeTop ?? []);
+  if (!above.length) return undefined;
+  const title = '*Evidence*\n• ';
+  return { type: 'section', text: { type: 'mrkdwn', text: `${title}${slackText(nodeTopEvidence(above, node, envelope.memory?.nodeSampledAt), SLACK_LIMITS.sectionText - title.length)}` } };
 }
 
 function minutesSince(now: number, firstAt: number): number {

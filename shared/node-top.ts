@@ -15,10 +15,10 @@ export interface AboveRequest {
   self: boolean;
 }
 
-/** The users above their requests, most above first, at most MAX_NAMED. */
-export function aboveRequests(top: readonly NodeMemoryUser[], self: { namespace: string; pod: string }): AboveRequest[] {
+/** The users above their requests, most above first, at most MAX_NAMED; `self` is the diagnosed pod, if any (a node-wide OOM has none). */
+export function aboveRequests(top: readonly NodeMemoryUser[], self?: { namespace: string; pod: string }): AboveRequest[] {
   return top
-    .map((user) => ({ user, overBytes: user.workingSetBytes - (user.requestBytes ?? 0), self: user.namespace === self.namespace && user.pod === self.pod }))
+    .map((user) => ({ user, overBytes: user.workingSetBytes - (user.requestBytes ?? 0), self: user.namespace === self?.namespace && user.pod === self.pod }))
     .filter((a) => a.overBytes > 0)
     .sort((a, b) => b.overBytes - a.overBytes)
     .slice(0, MAX_NAMED);

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { nodeOomMessages, podMessages } from '../../../bot/occurrence-messages.ts';
 import { buildEnvelope } from '../../../forwarder/envelopes.ts';
 import { diagnose } from '#shared/diagnose.ts';
-import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
+import { EnvelopeSchema, type Envelope, type NodeMemoryUser, type OccurrenceMemory } from '#shared/envelope.ts';
 import { nodeEventOccurrence } from '#shared/occurrences.ts';
+import { GiB, MiB } from '#shared/quantity.ts';
+import { SLACK_LIMITS } from '../../../bot/slack-limits.ts';
 import { at, container, downStatus, event, node, pod } from '../../support/k8s-factories.ts';
 import { limitVerdict } from '../../support/verdicts.ts';
 
@@ -13,11 +15,36 @@ const occurredAt = '2026-11-27T10:17:41Z';
 const now = Date.parse(occurredAt);
 const ctx = { cluster: 'prod-eu', incidentId: 'inc-9c1d', occurredAt, now };
 const minutes = (n: number) => now - n * 60_000;
+const user = (namespace: string, p: string, c: string, workingSet: number, request?: number): NodeMemoryUser => ({ namespace, pod: p, container: c, workingSetBytes: workingSet, ...(request !== undefined ? { requestBytes: request } : {}) });
+/** A node's top users at the forwarder's last sample, biggest first, as the envelope carries them (forwarder/sampler.ts). */
+const top = [
+  user('shop', 'web-5c7d8f6b9-m4tzr', 'web', 1.8 * GiB, 512 * MiB),
+  user('shop', 'checkout-7d9f8b6c5-x2k9d', 'api', 1.4 * GiB, 512 * MiB),
+  user('analytics', 'reports-0', 'reports', 900 * MiB),
+  user('search', 'es-0', 'es', 800 * MiB, 600 * MiB),
+  user('kube-system', 'coredns-5d78c9869d-abcde', 'coredns', 60 * MiB, 70 * MiB),
+];
+const sectionTexts = (blocks: unknown[]) => blocks.filter((b) => (b as { type: string }).type === 'section').map((b) => (b as { text: { text: string } }).text.text);
 
 describe('podMessages', () => {
   it('counts a container’s deaths by its termination reason, since the group’s first, with the latest time', () => {
     expect(podMessages(limitVerdict(), ctx).counter(3, minutes(12))).toBe('OOMKilled 3× in 12 min · latest 10:17 UTC · see thread');
     expect(podMessages(limitVerdict(), ctx).counter(2, now)).toBe('OOMKilled 2× in 1 min · latest 10:17 UTC · see thread');
+  });
+
+  it('names the pods most above their requests in the evidence of an eviction alert, this pod marked', () => {
+    const evicted = pod({
+      name: 'web-5c7d8f6b9-m4tzr',
+      namespace: 'shop',
+      containers: [container({ name: 'web', limit: '4Gi', request: '512Mi' })],
+      statuses: [downStatus('web', { reason: 'Error', exitCode: 137, finishedAt: at(0) })],
+      status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 89Mi. Container web was using 1.8Gi, request is 512Mi, has larger consumption of memory. ' },
+    });
+    const verdict = diagnose({ pod: evicted, node: node({ memoryPressure: true }), events: [], memory: { nodeTop: top, nodeSampledAt: '2026-11-27T10:17:30Z' } });
+    const evidence = sectionTexts(podMessages(verdict, ctx).first().blocks).find((t) => t.startsWith('*Evidence*'))!;
+    expect(evidence.split('\n').at(-1)).toBe(
+      "• most above their requests on node ip-10-0-12-7 at 10:17:30 UTC (the forwarder's last sample): shop/web-5c7d8f6b9-m4tzr › web (this pod) used 1.8Gi over its 512Mi request; shop/checkout-7d9f8b6c5-x2k9d › api used 1.4Gi over its 512Mi request; analytics/reports-0 › reports used 900Mi with no request",
+    );
   });
 
   it('counts a node’s evictions by node, naming the latest pod', () => {
@@ -38,10 +65,34 @@ describe('podMessages', () => {
 });
 
 describe('nodeOomMessages', () => {
-  const envelope = (message: string) => {
+  const envelope = (message: string, memory?: OccurrenceMemory) => {
     const e = { ...event({ reason: 'SystemOOM', message, at: occurredAt }), count: 1 };
-    return EnvelopeSchema.parse(buildEnvelope('prod-eu', nodeEventOccurrence('prod-eu', e)!, undefined, [], new Date())) as Extract<Envelope, { kind: 'node-oom' }>;
+    return EnvelopeSchema.parse(buildEnvelope('prod-eu', nodeEventOccurrence('prod-eu', e)!, undefined, [], new Date(), memory)) as Extract<Envelope, { kind: 'node-oom' }>;
   };
+  const systemOom = 'System OOM encountered, victim process: java, pid: 7';
+
+  it('names the three pods most above their requests at the last sample, in the first message and each reply', () => {
+    const messages = nodeOomMessages(envelope(systemOom, { nodeTop: top, nodeSampledAt: '2026-11-27T10:17:30Z' }), 'ip-10-0-12-7', ctx);
+    const evidence = "*Evidence*\n• most above their requests on node ip-10-0-12-7 at 10:17:30 UTC (the forwarder's last sample): shop/web-5c7d8f6b9-m4tzr › web used 1.8Gi over its 512Mi request; shop/checkout-7d9f8b6c5-x2k9d › api used 1.4Gi over its 512Mi request; analytics/reports-0 › reports used 900Mi with no request";
+    expect(sectionTexts(messages.first().blocks)).toEqual([expect.stringMatching(/^The kernel's OOM killer acted for the whole node/), evidence]);
+    expect(sectionTexts(messages.reply().blocks).at(-1)).toBe(evidence);
+    expect(messages.first().blocks.at(-1)).toMatchObject({ type: 'context' });
+  });
+
+  it('shows no evidence without samples, or when every top user stayed within its request', () => {
+    expect(sectionTexts(nodeOomMessages(envelope(systemOom), 'ip-10-0-12-7', ctx).first().blocks)).toHaveLength(1);
+    const within = [user('shop', 'api-0', 'api', 400 * MiB, 512 * MiB), user('kube-system', 'coredns-0', 'coredns', 60 * MiB, 70 * MiB)];
+    expect(sectionTexts(nodeOomMessages(envelope(systemOom, { nodeTop: within }), 'ip-10-0-12-7', ctx).first().blocks)).toHaveLength(1);
+  });
+
+  it('escapes and clips the names the envelope carried: no mention or link of their own reaches Slack', () => {
+    const hostile = [user('<!channel>', `<https://evil.example|click>${'x'.repeat(1200)}`, 'a&b', 3 * GiB), user('shop', 'p'.repeat(1500), 'c'.repeat(1500), 2 * GiB), user('ops', 'q'.repeat(1500), 'r', GiB)];
+    const [, evidence] = sectionTexts(nodeOomMessages(envelope(systemOom, { nodeTop: hostile }), 'ip-10-0-12-7', ctx).first().blocks);
+    expect(evidence).toMatch(/^\*Evidence\*\n• most above their requests on node ip-10-0-12-7 \(the forwarder's last sample\): &lt;!channel&gt;\/&lt;https:\/\/evil\.example\|click&gt;x+ › a&amp;b used 3Gi with no request; /);
+    expect(evidence).not.toMatch(/<|>/);
+    expect(evidence!.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    expect(evidence!.endsWith('…')).toBe(true);
+  });
 
   it('says the node ran out, then again, and counts its OOMs', () => {
     const messages = nodeOomMessages(envelope('System OOM encountered, victim process: java, pid: 7'), 'ip-10-0-12-7', ctx);
