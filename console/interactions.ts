@@ -6,7 +6,7 @@
 // answer to the user only; a command's acknowledgement body is an answer like one sent to its response_url.
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { checkMessage, type FileLookup } from './message-checks.ts';
+import { checkMessage, type FileLookup } from './slack-rules.ts';
 import { ConsoleRequestError } from './request-error.ts';
 import { blockActionsBody, sendToApp, slashCommandBody, type AppReply, type Identity } from './slack-requests.ts';
 import { withSlackIds } from './web-api.ts';

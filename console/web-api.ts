@@ -2,7 +2,7 @@
 // WebClient (slackApiUrl pointed here) runs unchanged. Answers have Slack's shapes and its error codes
 // (api.slack.com/methods/<method>#errors); Slack answers HTTP 200 with `ok: false` for a refused call. Arguments arrive
 // as @slack/web-api sends them: form fields, with blocks as a JSON string.
-import { checkMessage } from './message-checks.ts';
+import { checkMessage } from './slack-rules.ts';
 import type { FileStore } from './slack-files.ts';
 import { isChannelId, type ConsoleMessage, type Workspace } from './workspace.ts';
 

@@ -5,12 +5,12 @@
 // Files go through Slack's external upload flow with its rules, kept by console/slack-files.ts (the local console
 // keeps the same): files.getUploadURLExternal, a POST of exactly `length` bytes to the upload URL, then
 // files.completeUploadExternal; an image block's slack_file must name a completed image file, and its alt_text and
-// title keep Slack's limits (console/message-checks.ts's imageBlockErrors). A message naming any other file is
+// title keep Slack's limits (console/slack-rules.ts's imageBlockErrors). A message naming any other file is
 // `invalid_blocks` ("invalid slack file"), in chat.postMessage, chat.update and at a response_url.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SLACK_LIMITS } from '../../bot/slack-limits.ts';
-import { imageBlockErrors, type FileLookup } from '../../console/message-checks.ts';
+import { imageBlockErrors, type FileLookup } from '../../console/slack-rules.ts';
 import { FileStore, uploadedBytes } from '../../console/slack-files.ts';
 
 export interface SlackCall {

@@ -1,7 +1,7 @@
 // Slack's external upload flow and its image-block rules, as the tests' Slack double and the local console keep them
 // (console/slack-files.ts, console/message-checks.ts): what Slack refuses is refused, word for word.
 import { describe, expect, it } from 'vitest';
-import { checkMessage } from '../../../console/message-checks.ts';
+import { checkMessage } from '../../../console/slack-rules.ts';
 import { FileStore, sniffMimetype, uploadedBytes } from '../../../console/slack-files.ts';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('not really the rest of a png')]);
