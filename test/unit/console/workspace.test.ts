@@ -1,7 +1,7 @@
 // The console's workspace and message checks: Slack's rules for timestamps, threads, channel names and IDs, and the
 // errors Slack gives a message it refuses.
 import { describe, expect, it } from 'vitest';
-import { checkMessage } from '../../../console/message-checks.ts';
+import { checkMessage } from '../../../console/slack-rules.ts';
 import { Workspace, type WorkspaceChange } from '../../../console/workspace.ts';
 
 const message = (channel: string, extra: { threadTs?: string; ephemeral?: boolean } = {}) => ({ channel, text: 'x', blocks: [], ephemeral: false, author: 'app' as const, ...extra });
