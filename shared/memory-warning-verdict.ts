@@ -2,11 +2,14 @@
 // death (shared/diagnose.ts) does not apply; but the warning is recorded as an incident like an alert, and its Raise
 // limit button goes through the same server-side checks (bot/plan-patch.ts reads the stored verdict's cause,
 // container and recommendation). So a warning is a `limit` verdict whose recommendation is sized from the curve
-// (recommendFromCurve without killedAtLimit: it did not die at its limit, the peak and the margin size it).
+// (recommendFromCurve without killedAtLimit: it did not die at its limit, the peak and the margin size it). With too few
+// samples for a curve (a container warned within minutes of its start), §6's rule stands alone (docs/domain.md §14): the
+// size the kill at the limit it is heading for would get, so the warning still carries its Raise limit.
 import type { Envelope } from './envelope.ts';
 import { findContainerSpec, workloadFromOwners } from './pod-facts.ts';
 import { classifyCurve } from './memory-curve.ts';
 import { recommendFromCurve } from './curve-recommend.ts';
+import { recommendLimit, type Sizing } from './recommend-limit.ts';
 import { decodeSeries } from './memory-series.ts';
 import { displayQuantity, formatBytes, MiB } from './quantity.ts';
 import type { Verdict } from './verdict.ts';
@@ -32,11 +35,11 @@ export function warningVerdict(w: WarningEnvelope, workload?: { kind: string; na
   const { pod, container, warning } = w;
   const series = decodeSeries(w.memory?.series);
   const curve = classifyCurve(series);
-  const sizing = recommendFromCurve(series, curve);
   const spec = findContainerSpec(pod, container);
   const limitWritten = spec?.resources?.limits?.['memory'] ?? pod.spec.resources?.limits?.['memory'];
   const requestWritten = spec?.resources?.requests?.['memory'];
   const limit = displayQuantity(limitWritten, warning.limitBytes);
+  const sizing = recommendFromCurve(series, curve) ?? beforeItsKill(w, series.requestBytes, limit, curve.evidence);
   const owner = workload === undefined ? workloadFromOwners(pod) : (workload ?? undefined);
   const who = `${owner?.name ?? pod.metadata.name} › ${container}`;
   const minutes = minutesToLimit(w);
@@ -63,15 +66,27 @@ export function warningVerdict(w: WarningEnvelope, workload?: { kind: string; na
     },
     headline: `${who} will reach its ${limit} limit in ~${minutes} min (${rate})`.slice(0, 150),
     summary: `Not killed yet: its working set is ${usage}, ${share} % of its ${limit} limit, and still rising ${rate}; at this rate the kernel OOM-kills it at about ${reaches}.`,
-    action: sizing
-      ? `Raise the limit before it is reached, or find what keeps growing; a higher limit only buys time if it is a leak.`
-      : `Find what keeps growing, or raise the limit before it is reached.`,
+    action: `Raise the limit before it is reached, or find what keeps growing; a higher limit only buys time if it is a leak.`,
     evidence: [
       `working set ${usage} at ${new Date(w.occurredAt).toISOString().slice(11, 16)} UTC: ${share} % of the ${limit} limit`,
       `rising ${rate} over the last ${Math.max(1, Math.round((fitted.length ? Date.parse(w.occurredAt) - fitted[0]!.at : 0) / 60_000))} min (${fitted.length} samples, Theil–Sen): the limit at about ${reaches}`,
     ],
     missing: [],
-    ...(sizing ? { recommendation: { memoryLimit: sizing.quantity, memoryLimitBytes: sizing.bytes, capped: sizing.capped, rationale: sizing.rationale } } : {}),
+    recommendation: { memoryLimit: sizing.quantity, memoryLimitBytes: sizing.bytes, capped: sizing.capped, rationale: sizing.rationale },
     ...(w.memory?.series ? { trajectory: { series: w.memory.series, curve } } : {}),
+  };
+}
+
+/**
+ * Too few samples to size the limit from the curve: what §6 gives a kill at the limit the container is heading for
+ * (docs/domain.md §6, §14), said as what it is — no death yet, and no curve behind it.
+ */
+function beforeItsKill(w: WarningEnvelope, requestBytes: number | undefined, limit: string, tooFew: string): Sizing {
+  const { limitBytes, workingSetBytes } = w.warning;
+  const s = recommendLimit({ currentLimitBytes: limitBytes, requestBytes, peakBytes: workingSetBytes, capBytes: undefined });
+  const growth = `+${Math.round((s.bytes / limitBytes - 1) * 100)} %`;
+  return {
+    ...s,
+    rationale: `${growth} over the ${limit} limit it is about to reach, as after a kill there (VPA adds 20 % or 100Mi after an OOM, krr 25 %), since the curve cannot size it yet (${tooFew}); the node was not seen, so check it fits`,
   };
 }

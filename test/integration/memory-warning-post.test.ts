@@ -60,18 +60,22 @@ const checkout = (namespace: string, statuses = [runningStatus('api')]): Pod =>
 const climbing: MemorySeries = { container: 'api', samples: Array.from({ length: 33 }, (_, i) => ({ at: T + i * 30_000, workingSetBytes: (272 + 6 * i) * MiB, restarts: 0 })), limitBytes: 512 * MiB, requestBytes: 256 * MiB };
 const warnedAt = T + 32 * 30_000;
 
+/** 80 s at 5 s climbing 48 MiB/min to the same 464Mi: a container warned soon after it started, too few for a curve. */
+const justStarted: MemorySeries = { ...climbing, samples: Array.from({ length: 17 }, (_, i) => ({ at: warnedAt - (16 - i) * 5_000, workingSetBytes: (400 + 4 * i) * MiB, restarts: 0 })) };
+
 /** The warning the forwarder sends (forwarder/forwarder.ts onWarning), through JSON and analyze's parse. */
-function warningEnvelope(p: Pod): Envelope {
+function warningEnvelope(p: Pod, series = climbing): Envelope {
+  const perMinute = series === climbing ? 12 : 48;
   const o: Occurrence = {
     kind: 'memory-warning',
-    occurrenceId: memoryWarningId('prod-eu', p.metadata.uid!, 'api', 0, warnedAt),
+    occurrenceId: memoryWarningId('prod-eu', p.metadata.uid!, 'api', 0, 512 * MiB, Math.floor(warnedAt / 1_800_000)),
     occurredAt: new Date(warnedAt).toISOString(),
     node: p.spec.nodeName,
     podUid: p.metadata.uid!,
     container: 'api',
-    warning: { restarts: 0, climbStartedAt: new Date(warnedAt).toISOString(), workingSetBytes: 464 * MiB, limitBytes: 512 * MiB, bytesPerMinute: 12 * MiB, reachesLimitAt: new Date(warnedAt + 4 * 60_000).toISOString() },
+    warning: { restarts: 0, climbStartedAt: new Date(warnedAt).toISOString(), workingSetBytes: 464 * MiB, limitBytes: 512 * MiB, bytesPerMinute: perMinute * MiB, reachesLimitAt: new Date(warnedAt + (48 / perMinute) * 60_000).toISOString() },
   };
-  const envelope = buildEnvelope('prod-eu', o, trimPod(p), [], new Date(warnedAt + 1000), { series: encodeSeries(climbing) });
+  const envelope = buildEnvelope('prod-eu', o, trimPod(p), [], new Date(warnedAt + 1000), { series: encodeSeries(series) });
   const parsed = safeParseEnvelope(JSON.parse(JSON.stringify(envelope)));
   if (!parsed.success) throw new Error(parsed.error);
   expect(parsed.data.version).toBe(ENVELOPE_VERSION_WITH_MEMORY);
@@ -127,6 +131,25 @@ describe('a warning before the kill', () => {
     const root = slack.messages.find((m) => m.ts === warning!.ts)!;
     expect(root.updates).toBe(1);
     expect(JSON.stringify(root.blocks)).toMatch(/OOMKilled 1× in \d+ min/);
+  });
+
+  it('carries Raise limit, sized as the kill at that limit would be, when its samples are too few for a curve', async () => {
+    const deps = await depsFor('oombot-warn-short');
+    const before = slack.messages.length;
+    const outcome = await postOccurrence(deps, warningEnvelope(checkout('shop'), justStarted));
+    expect(outcome).toMatchObject({ status: 'posted', verdict: { cause: 'limit', recommendation: { memoryLimit: '640Mi' } } });
+    const [warning] = slack.messages.slice(before);
+    expect(warning!.text).toBe('⚠️ checkout › api will reach its 512Mi limit in ~1 min (+48 MiB/min) (prod-eu)');
+    const actions = warning!.blocks!.find((b) => (b as { type: string }).type === 'actions') as Actions;
+    expect(actions.elements.map((e) => e.action_id)).toEqual(['oombot_raise', 'oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+    // docs/domain.md §14: with no curve, §6's rule stands alone — the +25 % the kill at 512Mi gets, said as such.
+    expect(actions.elements[0]!.text.text).toBe('Raise limit to 640Mi');
+    const [incident] = await deps.store.recentIncidents('prod-eu');
+    expect(intendedChange(incident!.verdict)).toMatchObject({ status: 'intended', field: 'limit', container: 'api', value: '640Mi' });
+    // What Why? shows: the rule, and why the curve did not size it.
+    expect(incident!.verdict.recommendation!.rationale).toBe(
+      '+25 % over the 512Mi limit it is about to reach, as after a kill there (VPA adds 20 % or 100Mi after an OOM, krr 25 %), since the curve cannot size it yet (only 17 samples over 1 min before the last sample: at least 8 samples over 4 min are needed to read a curve); the node was not seen, so check it fits',
+    );
   });
 
   it('posts nothing for a namespace that did not opt in', async () => {
