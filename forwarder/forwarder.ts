@@ -262,7 +262,7 @@ export class Forwarder {
       const { warning } = w;
       const o: Occurrence = {
         kind: 'memory-warning',
-        occurrenceId: memoryWarningId(config.cluster, uid, w.container, warning.restarts, warning.climbStartMs),
+        occurrenceId: memoryWarningId(config.cluster, uid, w.container, warning.restarts, warning.limitBytes, warning.climb),
         occurredAt: new Date(warning.atMs).toISOString(),
         node: parsed.data.spec.nodeName,
         podUid: uid,

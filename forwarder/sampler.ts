@@ -17,7 +17,7 @@ import { ListItems } from './list-items.ts';
 import { hasFinished, podRef, podSpecView } from './memory-pod-view.ts';
 import { MemoryPods, type PodRow } from './memory-pods.ts';
 import { MemoryRings } from './memory-rings.ts';
-import { stepWarning, type ClimbState, type MemoryWarning, type WarningSettings } from './memory-warning.ts';
+import { idleClimb, stepWarning, type ClimbState, type MemoryWarning, type WarningSettings } from './memory-warning.ts';
 import type { ForwarderMetrics } from './metrics.ts';
 import { nextPollAt, type PollResult } from './poll-schedule.ts';
 import { sleep as realSleep } from './sleep.ts';
@@ -260,7 +260,7 @@ export class MemorySampler {
         if (!previous && c.lastBytes < settings.nearFraction * limit) continue;
         seen.add(key);
         const step = stepWarning(previous, this.rings.samples(c.slot, at - settings.fitSpanMs), limit, settings);
-        if (step.state.armed && step.state.nearSinceMs === undefined) this.climbs.delete(key);
+        if (idleClimb(step.state)) this.climbs.delete(key);
         else this.climbs.set(key, { pod: this.pods.identity(row), state: step.state });
         if (step.warning) found.push({ namespace, name, container: c.name, warning: step.warning });
       }

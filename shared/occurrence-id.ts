@@ -43,9 +43,11 @@ export function nodeEventId(cluster: string, eventUid: string, count: number): s
 }
 
 /**
- * A warning before the kill (forwarder/memory-warning.ts): one per climb of one run of the container, named by when the
- * climb reached the near level, so a resend of the same warning carries the same id and the next climb a new one.
+ * A warning before the kill (forwarder/memory-warning.ts): one per climb of one run of the container toward one limit,
+ * the climb named by the bucket of when its fitted line crossed the near level — what a new leader sees of a climb
+ * too — so a resend, or the same climb warned again by a leader that took over, carries the same id, and the next
+ * climb a new one.
  */
-export function memoryWarningId(cluster: string, podUid: string, container: string, restarts: number, climbStartMs: number): string {
-  return id('warn', [cluster, podUid, container, restarts, climbStartMs]);
+export function memoryWarningId(cluster: string, podUid: string, container: string, restarts: number, limitBytes: number, climb: number): string {
+  return id('warn', [cluster, podUid, container, restarts, limitBytes, climb]);
 }

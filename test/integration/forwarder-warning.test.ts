@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
 import { decodeSeries } from '#shared/memory-series.ts';
 import { memoryWarningId } from '#shared/occurrence-id.ts';
+import { stepWarning } from '../../forwarder/memory-warning.ts';
 import { startMetricsServer, type MetricsServer } from '../../sandbox/metrics-server.ts';
 import { startPutEventsDouble, type PutEventsDouble } from '../support/eventbridge-double.ts';
 import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
@@ -90,8 +91,11 @@ describe('warnings before the kill in the forwarder', () => {
     expect(warning.occurredAt).toBe(set[3]!.at.toISOString());
     expect(Date.parse(warning.occurredAt)).toBeLessThan(killedAt.getTime());
     expect(warning.warning.bytesPerMinute / Mi).toBeCloseTo(80, -1);
-    expect(warning.occurrenceId).toBe(memoryWarningId('prod-eu', warning.pod.metadata.uid!, 'api', 0, Date.parse(warning.warning.climbStartedAt)));
     const series = decodeSeries(warning.memory!.series);
+    // Named by its climb as any leader would see it from these samples (forwarder/memory-warning.ts), not by when this
+    // one first saw it near: a fresh detector over the samples the warning carries names the same climb.
+    const climb = stepWarning(undefined, series.samples, 512 * Mi).warning!.climb;
+    expect(warning.occurrenceId).toBe(memoryWarningId('prod-eu', warning.pod.metadata.uid!, 'api', 0, 512 * Mi, climb));
     expect(series).toEqual({ container: 'api', samples: set.slice(0, 4).map((s) => ({ at: s.at.getTime(), workingSetBytes: s.bytes, restarts: 0 })), limitBytes: 512 * Mi, requestBytes: 256 * Mi });
     expect(kill.pod.metadata.name).toBe('climbing-0');
     expect(f.logs.filter((l) => l['level'] === 'warn' || l['level'] === 'error')).toEqual([]);

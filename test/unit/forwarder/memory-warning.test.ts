@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stepWarning, type ClimbState, type MemoryWarning } from '../../../forwarder/memory-warning.ts';
+import { CLIMB_BUCKET_MS, idleClimb, stepWarning, type ClimbState, type MemoryWarning } from '../../../forwarder/memory-warning.ts';
 import type { MemorySample } from '#shared/memory-series.ts';
 import { memoryWarningId } from '#shared/occurrence-id.ts';
 
@@ -8,12 +8,15 @@ const LIMIT = 512 * Mi;
 const T = Date.UTC(2026, 10, 27, 10, 0, 0);
 const WINDOW = 60; // samples kept, as the ring would at 30 s over 30 min
 
-/** Feeds the detector one sample per 30 s poll, as the sampler does, and returns every warning it gave. */
-function run(mib: (i: number) => number, polls: number, restartsAt: (i: number) => number = () => 0): MemoryWarning[] {
+/**
+ * Feeds the detector one sample per 30 s poll, as the sampler does, and returns every warning it gave. `from` is the
+ * first poll this leader saw: one that took over then starts with no samples and no state.
+ */
+function run(mib: (i: number) => number, polls: number, restartsAt: (i: number) => number = () => 0, from = 0): MemoryWarning[] {
   const samples: MemorySample[] = [];
   let state: ClimbState | undefined;
   const warnings: MemoryWarning[] = [];
-  for (let i = 0; i < polls; i++) {
+  for (let i = from; i < polls; i++) {
     samples.push({ at: T + i * 30_000, workingSetBytes: Math.round(mib(i) * Mi), restarts: restartsAt(i) });
     if (samples.length > WINDOW) samples.shift();
     const step = stepWarning(state, samples, LIMIT);
@@ -22,6 +25,8 @@ function run(mib: (i: number) => number, polls: number, restartsAt: (i: number) 
   }
   return warnings;
 }
+
+const idOf = (w: MemoryWarning) => memoryWarningId('c', 'uid', 'api', w.restarts, w.limitBytes, w.climb);
 
 /** A deterministic pseudo-random wobble of up to ± 4 MiB, as metrics-server's samples show. */
 const noise = (i: number) => {
@@ -90,8 +95,54 @@ describe('stepWarning', () => {
   it('a resend is the same warning: the same samples give the same climb and so the same id', () => {
     const a = run((i) => 300 + 6 * i, 35)[0]!;
     const b = run((i) => 300 + 6 * i, 35)[0]!;
-    expect(memoryWarningId('c', 'uid', 'api', a.restarts, a.climbStartMs)).toBe(memoryWarningId('c', 'uid', 'api', b.restarts, b.climbStartMs));
-    expect(memoryWarningId('c', 'uid', 'api', a.restarts, a.climbStartMs)).not.toBe(memoryWarningId('c', 'uid', 'api', a.restarts + 1, a.climbStartMs));
+    expect(idOf(a)).toBe(idOf(b));
+    expect(idOf(a)).not.toBe(idOf({ ...a, restarts: a.restarts + 1 }));
+    // Resized in place to a new limit, the same run climbs toward another limit: another warning.
+    expect(idOf(a)).not.toBe(idOf({ ...a, limitBytes: 640 * Mi }));
+  });
+
+  describe('a leader that took over mid-climb names the climb as the one that warned it', () => {
+    // Each climb is warned by the leader that saw it from the start; another takes over at `at` (a poll after that
+    // warning, with nothing of the earlier samples) and warns again: the same id, so the analyzer's claim posts it once.
+    const climbs: [string, (i: number) => number, number[]][] = [
+      ['steady, 12 MiB/min', (i) => 300 + 6 * i, [28, 29, 30, 31]],
+      ['noisy, 12 MiB/min', (i) => 300 + 6 * i + noise(i), [28, 29, 30, 31]],
+      ['slow, 4 MiB/min, long near the limit', (i) => 380 + 2 * i + noise(i) / 4, [42, 45, 48, 50]],
+      ['fast, 40 MiB/min', (i) => 100 + 20 * i + noise(i), [19, 20, 21]],
+    ];
+    it.each(climbs)('%s', (_, shape, takeovers) => {
+      const first = run(shape, 60);
+      expect(first).toHaveLength(1);
+      for (const at of takeovers) {
+        const second = run(shape, Math.min(60, at + 20), () => 0, at);
+        expect([at, second.length, second[0] && second[0].atMs > first[0]!.atMs]).toEqual([at, 1, true]);
+        expect([at, idOf(second[0]!)]).toEqual([at, idOf(first[0]!)]);
+      }
+    });
+  });
+
+  it('a climb re-armed within the bucket of the last one warned is another warning, with another id', () => {
+    // Climb 60 MiB/min from 300 MiB, fall to 200 MiB (re-arm), climb again: three climbs in 12 minutes, one bucket.
+    const shape = (i: number) => 300 + 30 * (i % 8) - (i % 8 === 7 ? 310 : 0);
+    const warnings = run(shape, 24);
+    expect(warnings).toHaveLength(3);
+    expect(new Set(warnings.map((w) => Math.floor(w.atMs / CLIMB_BUCKET_MS))).size).toBe(1);
+    expect(new Set(warnings.map(idOf)).size).toBe(3);
+    // And a climb in a later bucket keeps its own: the same shape an hour on names its climbs from that hour.
+    const later = run((i) => (i < 120 ? 200 : shape(i - 120)), 144);
+    expect(later.map((w) => w.climb - later[0]!.climb)).toEqual([0, 1, 2]);
+    expect(later[0]!.climb).toBe(warnings[0]!.climb + 2);
+  });
+
+  it('keeps a warned climb’s bucket after the re-arm only while a new climb could fall in it, then nothing', () => {
+    const climb = Array.from({ length: 35 }, (_, i): MemorySample => ({ at: T + i * 30_000, workingSetBytes: (300 + 6 * i) * Mi, restarts: 0 }));
+    let state: ClimbState | undefined;
+    for (let i = 1; i <= climb.length; i++) state = stepWarning(state, climb.slice(0, i), LIMIT).state;
+    expect(state).toMatchObject({ armed: false, lastClimb: Math.floor(T / CLIMB_BUCKET_MS) });
+    const low = (minutes: number) => stepWarning(state, [...climb, { at: T + minutes * 60_000, workingSetBytes: 200 * Mi, restarts: 0 }], LIMIT).state;
+    expect(idleClimb(low(20))).toBe(false);
+    expect(low(20)).toEqual({ restarts: 0, armed: true, nearSinceMs: undefined, lastClimb: Math.floor(T / CLIMB_BUCKET_MS) });
+    expect(idleClimb(low(60))).toBe(true);
   });
 
   it('gives nothing without a limit', () => {

@@ -5,6 +5,7 @@ import { DEFAULT_WARNING_SETTINGS } from '../../../forwarder/memory-warning.ts';
 import { MemorySampler, type SampledWarning } from '../../../forwarder/sampler.ts';
 import { buildEnvelope } from '../../../forwarder/envelopes.ts';
 import { EnvelopeSchema } from '#shared/envelope.ts';
+import { memoryWarningId } from '#shared/occurrence-id.ts';
 import type { Pod } from '#shared/k8s-objects.ts';
 import { jsonLines } from '#shared/log.ts';
 import { decodeSeries } from '#shared/memory-series.ts';
@@ -86,5 +87,19 @@ describe('MemorySampler: warnings before the kill', () => {
     expect(envelope.memory!.nodeTop).toBeUndefined();
     // Without its curve a warning is not an envelope.
     expect(EnvelopeSchema.safeParse(buildEnvelope('c', o, climbing, [], new Date(), undefined)).success).toBe(false);
+  });
+
+  it('a new leader, sampling from the takeover on, warns the same climb under the same occurrence id', async () => {
+    const climbing = api('climbing', '512Mi');
+    const usage = (i: number) => ({ climbing: (300 + 6 * i + (i % 3) * 2) * Mi });
+    const old = harness([climbing]);
+    for (let i = 0; i < 30; i++) await old.poll(i * 30, usage(i));
+    // The Lease changes hands after the old leader's warning; the new one starts with no samples and no climbs.
+    const next = harness([climbing]);
+    for (let i = 30; i < 36; i++) await next.poll(i * 30, usage(i));
+    const id = (w: SampledWarning) => memoryWarningId('c', 'uid-climbing', w.container, w.warning.restarts, w.warning.limitBytes, w.warning.climb);
+    expect([old.warnings.length, next.warnings.length]).toEqual([1, 1]);
+    expect(next.warnings[0]!.warning.atMs).toBeGreaterThan(old.warnings[0]!.warning.atMs);
+    expect(id(next.warnings[0]!)).toBe(id(old.warnings[0]!));
   });
 });
