@@ -63,7 +63,7 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   try {
     // Its errors carry their codes (cli/errors.ts): a bad setting is `config` (exit 2), a state directory on a full or
     // read-only disk `io` and a damaged store `stored-record` (exit 5), no longer "bad usage".
-    local = await startLocal({ port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), say, log });
+    local = await startLocal({ port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), ...(env['OOMBOT_DEMO_LEAK_SPEED'] ? { demoLeakSpeed: Number(env['OOMBOT_DEMO_LEAK_SPEED']) } : {}), say, log });
     say(`ready      ${local.consoleUrl ?? 'connected to Slack'}`);
     await stopRequested;
     say('stopping…');

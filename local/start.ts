@@ -66,6 +66,8 @@ export interface LocalOptions {
   sandbox?: boolean;
   /** How much faster the demo plays (tests). */
   demoSpeed?: number;
+  /** How much faster the demo's leak climbs (tests; default demoSpeed): its curve is read against the clock. */
+  demoLeakSpeed?: number;
   /** Human-readable progress lines. */
   say: (line: string) => void;
   /** The parts' logs (local/log.ts): the forwarder's, the analyze step's, the Slack app's, Bolt's, the console's. */
@@ -226,7 +228,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     let demo: DemoHandle | undefined;
     if (controlPlane) {
       const stopDemo = new AbortController();
-      demo = await playDemo(kc, { signal: stopDemo.signal, ...(metrics ? { metrics } : {}), log: (line) => o.say(`demo       ${line.replace(/^demo:? /, '')}`), ...(o.demoSpeed ? { speed: o.demoSpeed } : {}) });
+      demo = await playDemo(kc, { signal: stopDemo.signal, ...(metrics ? { metrics } : {}), log: (line) => o.say(`demo       ${line.replace(/^demo:? /, '')}`), ...(o.demoSpeed ? { speed: o.demoSpeed } : {}), ...(o.demoLeakSpeed ? { leakSpeed: o.demoLeakSpeed } : {}) });
       const finished = demo.finished.then(
         (how) => how === 'played' && o.say('demo       all scenarios played; press the buttons, or try /oom why in the console'),
         (error: unknown) => o.log.error('the demo stopped', { error }),

@@ -49,8 +49,14 @@ export interface DemoOptions {
   /** Stops the timeline between steps; `finished` then resolves with 'stopped'. */
   signal?: AbortSignal;
   log?: (line: string) => void;
-  /** Plays this many times faster (default 1: about 40 s in all, and the leak's 90 s climb beside them). */
+  /** Plays this many times faster (default 1: about 40 s in all, and the leak's 6 min climb beside them). */
   speed?: number;
+  /**
+   * Plays the leak this many times faster (default: `speed`). Its curve is read against the clock (docs/domain.md §14:
+   * 8 samples over 4 min before a curve is classified), so the demo a person watches plays it in real time; a test may
+   * compress it alone, and keep the other scenarios slow enough for the forwarder's 1 s sampling to see their memory.
+   */
+  leakSpeed?: number;
   /**
    * The local metrics server (sandbox/metrics-server.ts): the demo sets its containers' working sets there, once per
    * sample tick, so metrics.k8s.io reports the leak's climb and the limit OOM's spike. Without it the demo plays the
@@ -82,19 +88,20 @@ const DEMO_LABELS = { 'app.kubernetes.io/part-of': 'oombot-demo' };
 const PAUSE = { betweenScenarios: 2_000, running: 3_000, restart: 1_000, backOff: 2_500, eviction: 700, probe: 1_000, grace: 1_000 };
 
 // The working sets the demo reports: each one again every tick (a metrics-server sample per kubelet scrape, faster
-// here), so a flat stretch is many samples and not one. The leak climbs from LEAK_FROM_MI to its limit in LEAK_TICKS
-// ticks: 90 s at speed 1, past 90 % of the limit (where a warning may fire, docs/domain.md §14) for the last 30 s, so
-// that even a demo played faster is sampled there a few times before the kill.
+// here), so a flat stretch is many samples and not one. The leak climbs steadily from LEAK_FROM_MI to just under its
+// limit in LEAK_TICKS ticks, wobbling by a page or two as a real working set does: 6 min at speed 1, so that the
+// samples before its warning already span the 4 min a curve needs (docs/domain.md §14) — the warning is sized from the
+// curve, the kill is read as a climb — and past 90 % of the limit (where it is warned, docs/domain.md §14) for its
+// last ~2 min, the time the warning gives.
 const TICK_MS = 1_000;
-const LEAK_FROM_MI = 150;
+const LEAK_FROM_MI = 320;
+const LEAK_TOP_MI = 509;
 const LEAK_LIMIT_MI = 512;
-const LEAK_TICKS = 90;
-const LEAK_NEAR = { tick: 60, mi: 470 };
+const LEAK_TICKS = 360;
 
-/** The leak's working set at tick `t`: steady to LEAK_NEAR, then slower, to just under the limit at LEAK_TICKS. */
+/** The leak's working set at tick `t`: a straight climb, ±2 MiB, that never reaches the limit before the kill. */
 function leakMi(t: number): number {
-  if (t <= LEAK_NEAR.tick) return LEAK_FROM_MI + ((LEAK_NEAR.mi - LEAK_FROM_MI) * t) / LEAK_NEAR.tick;
-  return LEAK_NEAR.mi + ((LEAK_LIMIT_MI - 1 - LEAK_NEAR.mi) * (t - LEAK_NEAR.tick)) / (LEAK_TICKS - LEAK_NEAR.tick);
+  return LEAK_FROM_MI + ((LEAK_TOP_MI - LEAK_FROM_MI) * t) / LEAK_TICKS + (((t * 7) % 5) - 2);
 }
 const MI = 1024 * 1024;
 
@@ -183,7 +190,7 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'leak',
-    story: `cart › worker leaks: its memory climbs towards its ${LEAK_LIMIT_MI}Mi limit, oombot warns before the kill (oombot.io/warn is on), and the OOM kill lands in the warning's thread`,
+    story: `cart › worker leaks: its memory climbs for ${(LEAK_TICKS * TICK_MS) / 60_000} min towards its ${LEAK_LIMIT_MI}Mi limit, oombot warns before the kill (oombot.io/warn is on), and the OOM kill lands in the warning's thread`,
     cause: 'limit',
     kind: 'container-limit',
     workload: 'cart',
@@ -311,7 +318,10 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = SCENARIOS.map(({ name, st
 export async function playDemo(kc: KubeConfig, options: DemoOptions = {}): Promise<DemoHandle> {
   const namespace = options.namespace ?? 'demo';
   const speed = options.speed ?? 1;
-  if (!(speed > 0)) throw new RangeError(`playDemo: speed must be a positive number, not ${speed}`);
+  const leakSpeed = options.leakSpeed ?? speed;
+  for (const [name, value] of [['speed', speed], ['leakSpeed', leakSpeed]] as const) {
+    if (!(value > 0)) throw new RangeError(`playDemo: ${name} must be a positive number, not ${value}`);
+  }
   const signal = options.signal ?? new AbortController().signal;
   const log = options.log ?? (() => {});
   const workingSets = new Map<string, { pod: string; container: string; bytes: number }>();
@@ -339,10 +349,13 @@ export async function playDemo(kc: KubeConfig, options: DemoOptions = {}): Promi
   log(`demo: ${SCENARIOS.length} Deployments running in namespace ${namespace} on ${NODES.map((n) => n.name).join(', ')}`);
 
   const ticker = options.metrics ? setInterval(report, TICK_MS / speed) : undefined;
+  // The leak keeps its own clock (DemoOptions.leakSpeed); the same stage otherwise.
+  const leakStage: Stage = { ...stage, pause: (ms) => delay(ms / leakSpeed, undefined, { signal }) };
   const playOne = async (s: Scenario) => {
-    await stage.pause(PAUSE.betweenScenarios);
+    const at = s.name === 'leak' ? leakStage : stage;
+    await at.pause(PAUSE.betweenScenarios);
     log(`demo ${s.name}: ${s.story}`);
-    await s.play(stage, pods.get(s.name)!);
+    await s.play(at, pods.get(s.name)!);
   };
   const finished = (async () => {
     try {
