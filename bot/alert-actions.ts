@@ -4,8 +4,9 @@ import { notSeen } from '#shared/unseen.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import type { AuditTrail, Incidents, Mutes } from '../store/port.ts';
 import { ACTIONS, CHART_BLOCK, memoryLine } from './alert.ts';
+import { isBlock } from './block-ids.ts';
 import { logFailure } from './failures.ts';
-import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
+import { clip, escapeMrkdwn, plainText, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
 
 export interface ActionAnswer {
   response_type: 'ephemeral';
@@ -68,12 +69,13 @@ export async function answerAlertAction(deps: { store: Incidents & Mutes & Audit
  * payload is passed on); undefined when the alert showed none.
  */
 function chartBlockOf(clicked: ClickedMessage | undefined): Record<string, unknown> | undefined {
-  const block = clicked?.blocks?.find((b): b is Record<string, unknown> => typeof b === 'object' && b !== null && (b as { block_id?: unknown }).block_id === CHART_BLOCK);
+  // Found by its role: an alert whose counter moved carries the chart under a revised id (bot/block-ids.ts).
+  const block = clicked?.blocks?.find((b): b is Record<string, unknown> => isBlock(b, CHART_BLOCK));
   const id = (block?.['slack_file'] as { id?: unknown } | undefined)?.id;
   if (block?.['type'] !== 'image' || typeof id !== 'string' || !/^F[A-Z0-9]{8,}$/.test(id)) return undefined;
-  const alt = typeof block['alt_text'] === 'string' ? block['alt_text'] : 'Memory chart';
+  const alt = typeof block['alt_text'] === 'string' && block['alt_text'] ? block['alt_text'] : 'Memory chart';
   const title = (block['title'] as { text?: unknown } | undefined)?.text;
-  return { type: 'image', block_id: CHART_BLOCK, slack_file: { id }, alt_text: clip(alt, 2000), ...(typeof title === 'string' ? { title: { type: 'plain_text', text: clip(title, 2000) } } : {}) };
+  return { type: 'image', block_id: CHART_BLOCK, slack_file: { id }, alt_text: plainText(alt, 2000), ...(typeof title === 'string' && title ? { title: { type: 'plain_text', text: plainText(title, 2000) } } : {}) };
 }
 
 /** Sends an answer; when it was refused with its picture, the same answer without it (the sparkline in its text). */

@@ -10,7 +10,8 @@ import { safeDecodeSeries } from '#shared/memory-series.ts';
 // Types only: the renderer behind the upload stays out of what only shows a sparkline (the slack function's bundle).
 import type { ChartPicture } from './chart-upload.ts';
 import type { ProposedChange } from './raise-limit.ts';
-import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
+import { isBlock, renewBlockIds } from './block-ids.ts';
+import { clip, escapeMrkdwn, plainText, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
 import { sparkline } from './sparkline.ts';
 
 export interface AlertContext {
@@ -46,7 +47,7 @@ const ICONS: Record<Verdict['cause'], string> = {
 };
 
 export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
-  const headline = clip(`${ICONS[v.cause]} ${v.headline}`, SLACK_LIMITS.headerText);
+  const headline = plainText(`${ICONS[v.cause]} ${v.headline}`, SLACK_LIMITS.headerText);
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: headline, emoji: true } },
     section(`${escapeMrkdwn(v.summary)}${repeatText(ctx.repeat)}`),
@@ -93,13 +94,13 @@ function raiseButton(v: Verdict, incidentId: string, raise: ProposedChange) {
   return {
     type: 'button' as const,
     style: 'primary' as const,
-    text: { type: 'plain_text' as const, text: clip(raise.label, SLACK_LIMITS.buttonText) },
+    text: { type: 'plain_text' as const, text: plainText(raise.label, SLACK_LIMITS.buttonText) },
     action_id: ACTIONS.raise,
     value: incidentId,
     confirm: {
       title: { type: 'plain_text' as const, text: raise.field === 'request' ? 'Set the memory request?' : raise.field === 'pod-limit' ? "Raise the pod's limit?" : 'Raise the memory limit?' }, // within confirmTitle
       text: { type: 'mrkdwn' as const, text: clip(escapeMrkdwn(`${what} ${was ?? 'none'} → ${raise.value}. ${effect} oombot checks your permission and the caps, and dry-runs it first.`), SLACK_LIMITS.confirmText) },
-      confirm: { type: 'plain_text' as const, text: clip(raise.label.replace(/^Raise (?:pod )?limit to|^Set request to/, 'Yes,'), SLACK_LIMITS.confirmButton) },
+      confirm: { type: 'plain_text' as const, text: plainText(raise.label.replace(/^Raise (?:pod )?limit to|^Set request to/, 'Yes,'), SLACK_LIMITS.confirmButton) },
       deny: { type: 'plain_text' as const, text: 'Cancel' },
     },
   };
@@ -118,7 +119,7 @@ export const CHART_BLOCK = 'oombot-chart';
  */
 export function memoryBlock(v: Verdict, ctx: Pick<AlertContext, 'picture' | 'trajectory'>): KnownBlock | undefined {
   if (ctx.picture) {
-    return { type: 'image', block_id: CHART_BLOCK, slack_file: { id: ctx.picture.fileId }, alt_text: clip(ctx.picture.altText, IMAGE_TEXT_MAX), title: { type: 'plain_text', text: clip(ctx.picture.title, IMAGE_TEXT_MAX) } };
+    return { type: 'image', block_id: CHART_BLOCK, slack_file: { id: ctx.picture.fileId }, alt_text: plainText(ctx.picture.altText, IMAGE_TEXT_MAX), title: { type: 'plain_text', text: plainText(ctx.picture.title, IMAGE_TEXT_MAX) } };
   }
   const line = memoryLine(ctx.trajectory ?? v.trajectory);
   return line === undefined ? undefined : { type: 'context', block_id: CHART_BLOCK, elements: [{ type: 'mrkdwn', text: line }] };
@@ -145,21 +146,22 @@ const HANDLED_BLOCK = 'oombot-handled';
 
 /**
  * The root alert once its fix was applied: the raise button is gone (it would only be refused now) and a line says
- * who changed what, before → after. The other buttons stay.
+ * who changed what, before → after. The other buttons stay. `text` is mrkdwn already escaped by the caller (it holds
+ * the clicker's mention). The blocks of an update, so with new block ids (bot/block-ids.ts).
  */
 export function withHandled(blocks: (KnownBlock | Block)[], text: string): (KnownBlock | Block)[] {
   const out: (KnownBlock | Block)[] = [];
   for (const block of blocks) {
-    if ((block as { block_id?: string }).block_id === HANDLED_BLOCK) continue;
-    if ((block as { block_id?: string }).block_id === ACTIONS_BLOCK) {
+    if (isBlock(block, HANDLED_BLOCK)) continue;
+    if (isBlock(block, ACTIONS_BLOCK)) {
       const elements = ((block as { elements?: { action_id?: string }[] }).elements ?? []).filter((e) => e.action_id !== ACTIONS.raise);
-      out.push({ type: 'context', block_id: HANDLED_BLOCK, elements: [{ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionText) }] } as KnownBlock);
+      out.push({ type: 'context', block_id: HANDLED_BLOCK, elements: [{ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.contextText) }] } as KnownBlock);
       if (elements.length) out.push({ ...block, elements } as KnownBlock);
       continue;
     }
     out.push(block);
   }
-  return out;
+  return renewBlockIds(out);
 }
 
 function section(text: string): KnownBlock {
@@ -240,12 +242,13 @@ const COUNTER_BLOCK = 'oombot-counter';
 /**
  * The root alert with its counter line ("OOMKilled 5× in 40 min · latest 10:52 UTC · see thread") after the header,
  * replacing an earlier counter: repeats go in the thread and the root says how many (docs/alert-style.md: repeats do
- * not shout).
+ * not shout). `text` may hold cluster text (a termination reason): escaped and clipped here. The blocks of an update,
+ * so with new block ids (bot/block-ids.ts).
  */
 export function withCounter(blocks: (KnownBlock | Block)[], text: string): (KnownBlock | Block)[] {
-  const rest = blocks.filter((b) => (b as { block_id?: string }).block_id !== COUNTER_BLOCK);
+  const rest = blocks.filter((b) => !isBlock(b, COUNTER_BLOCK));
   const counter: KnownBlock = { type: 'context', block_id: COUNTER_BLOCK, elements: [{ type: 'mrkdwn', text: slackText(text, SLACK_LIMITS.contextText) }] };
-  return [rest[0]!, counter, ...rest.slice(1)];
+  return renewBlockIds([rest[0]!, counter, ...rest.slice(1)]);
 }
 
 /**
@@ -255,7 +258,7 @@ export function withCounter(blocks: (KnownBlock | Block)[], text: string): (Know
 export function renderRepeat(v: Verdict, ctx: AlertContext): AlertMessage {
   const full = renderAlert(v, { ...ctx, picture: undefined });
   const header = (full.blocks[0] as { text: { text: string } }).text.text;
-  const memory = full.blocks.find((b) => (b as { block_id?: string }).block_id === CHART_BLOCK);
+  const memory = full.blocks.find((b) => isBlock(b, CHART_BLOCK));
   return {
     text: full.text,
     blocks: [section(`*${escapeMrkdwn(header)}*`), full.blocks[2]!, ...(memory ? [memory] : []), full.blocks.at(-1)!],

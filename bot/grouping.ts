@@ -6,6 +6,7 @@ import { WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups } from '../store/port.ts';
 import { WARNING_BLOCK, withCounter, type AlertMessage } from './alert.ts';
+import { holdsBlock } from './block-ids.ts';
 import { slackErrorCode, type ChartPicture } from './chart-upload.ts';
 import { bestEffort, logFailure } from './failures.ts';
 
@@ -111,7 +112,7 @@ export async function postInGroup(
   // The kill that follows its warning (the group's root, bot/occurrence-messages.ts warningMessages) is the news the
   // warning foretold: the whole alert, in the warning's thread and broadcast to the channel, so that the channel sees
   // the kill too and the thread holds the story; later repeats are replies as ever.
-  const warned = !!root.blocks?.includes(`"block_id":"${WARNING_BLOCK}"`);
+  const warned = holdsBlock(root.blocks, WARNING_BLOCK);
   const afterWarning = place.as === 'reply' && group.count === 2 && warned;
   // That kill is an alert of its own, so it gets its picture too (uploaded once, as for any alert).
   const picture = afterWarning ? await messages.picture?.() : undefined;

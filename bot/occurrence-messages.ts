@@ -9,7 +9,7 @@ import { renderAlert, renderRepeat, WARNING_BLOCK, type AlertMessage } from './a
 import type { ChartPublisher } from './chart-upload.ts';
 import type { GroupMessages } from './grouping.ts';
 import { proposedChange } from './raise-limit.ts';
-import { clip, SLACK_LIMITS, slackText } from './slack-limits.ts';
+import { plainText, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
 export interface OccurrenceContext {
   cluster: string;
@@ -48,7 +48,7 @@ export function warningMessages(verdict: Verdict, o: OccurrenceContext & { runbo
   const pod = podMessages(verdict, o);
   const headed = (m: AlertMessage): AlertMessage => ({
     text: slackText(`⚠️ ${verdict.headline} (${o.cluster})`, SLACK_LIMITS.fallbackText),
-    blocks: m.blocks.map((b, i) => (i === 0 && b.type === 'header' ? { type: 'header', block_id: WARNING_BLOCK, text: { type: 'plain_text', text: clip(`⚠️ ${verdict.headline}`, SLACK_LIMITS.headerText), emoji: true } } : b)),
+    blocks: m.blocks.map((b, i) => (i === 0 && b.type === 'header' ? { type: 'header', block_id: WARNING_BLOCK, text: { type: 'plain_text', text: plainText(`⚠️ ${verdict.headline}`, SLACK_LIMITS.headerText), emoji: true } } : b)),
   });
   return {
     ...(pod.picture ? { picture: pod.picture } : {}),
@@ -66,7 +66,7 @@ export function nodeOomMessages(envelope: Extract<Envelope, { kind: 'node-oom' }
   const message = (text: string): AlertMessage => ({
     text: slackText(text, SLACK_LIMITS.fallbackText),
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: clip(text, SLACK_LIMITS.headerText), emoji: true } },
+      { type: 'header', text: { type: 'plain_text', text: plainText(text, SLACK_LIMITS.headerText), emoji: true } },
       { type: 'section', text: { type: 'mrkdwn', text: `The kernel's OOM killer acted for the whole node: "${slackText(envelope.event.message ?? '', 2000)}". Pods killed with it get their own alerts.` } },
       ...(pushers ? [pushers] : []),
       { type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`${o.cluster} · node ${node} · ${when} · ${o.incidentId}`, SLACK_LIMITS.contextText) }] },

@@ -1,6 +1,13 @@
 // Slack's Block Kit limits (api.slack.com/reference/block-kit): a message holds at most 50 blocks; a header's text at
 // most 150 characters; a section's text at most 3,000; a context block at most 10 elements; a button's value at most
 // 2,000 characters; a button's text 75; a confirm dialog's title 100, text 300 and its buttons 30. The Slack double in the tests enforces the same numbers.
+//
+// One path from any text to a Slack text field: `slackText` for mrkdwn (and a message's top-level `text`, which Slack
+// parses the same way) escapes, then clips; `plainText` for plain_text (headers, buttons, an image's title and alt
+// text) only clips, since Slack parses no link, mention or entity syntax there (api.slack.com/reference/block-kit/
+// composition-objects#text: plain_text is unformatted). Lengths are counted in UTF-16 units, as JavaScript counts
+// them: Slack's pages count "characters", and a text never has more code points (or characters) than UTF-16 units,
+// so a text within our count is within Slack's. Cuts never split a surrogate pair (#shared/clip-text.ts).
 import { headOf } from '#shared/clip-text.ts';
 
 export const SLACK_LIMITS = {
@@ -45,9 +52,17 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-/** Escaped, then clipped to `max`: the one way cluster text becomes a length-bounded Slack text. */
+/** Escaped, then clipped to `max`: the one way cluster text becomes a length-bounded mrkdwn text. */
 export function slackText(text: string, max: number): string {
   return clip(escapeMrkdwn(text), max);
+}
+
+/**
+ * A plain_text field's text: clipped to `max`, never through a surrogate pair, and not escaped — Slack parses no link
+ * or mention in plain_text, so cluster text there cannot speak, and escaping would only lengthen it.
+ */
+export function plainText(text: string, max: number): string {
+  return text.length <= max ? text : `${headOf(text, max - 1)}…`;
 }
 
 /**
