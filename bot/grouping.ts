@@ -77,6 +77,9 @@ export interface GroupPost {
   markPosted(message: MessageRef): Promise<void>;
 }
 
+/** Where the occurrence went; for a message of its own in the channel, its blocks as posted (JSON). */
+export type GroupOutcome = { status: 'posted'; channel: string; ts: string; blocks: string } | { status: 'threaded' | 'counted'; channel: string; ts: string };
+
 /**
  * Posts an occurrence into its repeat group: the first as its own message; later ones within the window as replies in
  * its thread (at most MAX_THREAD_REPLIES), then only as the root's counter, rewritten at most every COUNTER_INTERVAL_MS.
@@ -85,7 +88,7 @@ export async function postInGroup(
   deps: { store: RepeatGroups; slack: SlackChat },
   g: GroupPost,
   messages: GroupMessages,
-): Promise<{ status: 'posted' | 'threaded' | 'counted'; channel: string; ts: string }> {
+): Promise<GroupOutcome> {
   const group = await deps.store.recordRepeat(g.groupKey, g.now, g.windowMs, g.occurrenceId);
   // A repeat that arrived while a concurrent invocation is still posting the first waits for it, briefly — many pods of
   // one workload often die together. (A closed group's root is what it was; the open group's is not its own.)
@@ -104,8 +107,9 @@ export async function postInGroup(
     await g.markPosted({ channel, ts });
     // The group's first message is whichever alert is set first: a standalone alert posted because the first failed
     // becomes the root, so later repeats thread again.
-    if (place.root) await afterPosting(() => deps.store.setRepeatMessage(g.groupKey, { channel, ts, blocks: JSON.stringify(alert.blocks), text: alert.text }), 'remembering the first alert');
-    return { status: 'posted', channel, ts };
+    const blocks = JSON.stringify(alert.blocks);
+    if (place.root) await afterPosting(() => deps.store.setRepeatMessage(g.groupKey, { channel, ts, blocks, text: alert.text }), 'remembering the first alert');
+    return { status: 'posted', channel, ts, blocks };
   }
 
   const root = place.root;

@@ -12,11 +12,12 @@ import type { Envelope } from '#shared/envelope.ts';
 import type { KubeEvent } from '#shared/k8s-objects.ts';
 import { untrustedBecause } from '#shared/node-signals.ts';
 import type { Verdict } from '#shared/verdict.ts';
-import type { Incident, Incidents, MessageRef, Mutes, OccurrenceClaims, RepeatGroups } from '../store/port.ts';
+import type { GroupMessage, Incident, Incidents, MessageRef, Mutes, OccurrenceClaims, RepeatGroups } from '../store/port.ts';
 import type { ChartPublisher } from './chart-upload.ts';
-import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type SlackChat } from './grouping.ts';
+import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type GroupPost, type SlackChat } from './grouping.ts';
 import { incidentId } from './incident-id.ts';
 import { nodeOomMessages, podMessages, warningMessages } from './occurrence-messages.ts';
+import { joinPodDeath, podDeathMessage, siblingRows, withDiedTogether } from './pod-deaths.ts';
 import { nodeChannel, route, warnWanted, type Routing } from './routing.ts';
 import { warningVerdict } from '#shared/memory-warning-verdict.ts';
 
@@ -36,6 +37,8 @@ export interface PostDeps {
   charts?: ChartPublisher;
   repeatWindowMs?: number;
   evictionWindowMs?: number;
+  /** How long a container waits for the alert of its pod's death (bot/pod-deaths.ts's POD_DEATH_WAIT_MS by default). */
+  podDeathWaitMs?: number;
   now?: () => number;
 }
 
@@ -74,7 +77,8 @@ type MarkPosted = (message: MessageRef) => Promise<void>;
 
 async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node-oom' | 'memory-warning' }>, now: number, markPosted: MarkPosted): Promise<PostOutcome> {
   const id = envelope.occurrenceId;
-  const verdict = diagnose(await enrich(deps, envelope), envelope.kind === 'container-termination' ? { container: envelope.container } : {});
+  const input = await enrich(deps, envelope);
+  const verdict = diagnose(input, envelope.kind === 'container-termination' ? { container: envelope.container } : {});
   const [owners, mutedUntil] = await Promise.all([
     ownerAnnotations(deps.cluster(envelope.cluster), verdict),
     deps.store.muteUntil(muteKey(envelope.cluster, verdict.pod.namespace, WorkloadRef.key(WorkloadRef.of(verdict))), now),
@@ -84,8 +88,38 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
 
   const eviction = verdict.kind === 'eviction' && verdict.node;
   const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, markPosted };
-  const messages = podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts });
-  return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict };
+  // Containers of the pod that died with this one are one alert (bot/pod-deaths.ts): the first posts it, listing them.
+  const death = await joinPodDeath(deps.store, { cluster: envelope.cluster, pod: envelope.pod, occurrenceId: id, occurredAt: envelope.occurredAt, now, ...(deps.podDeathWaitMs !== undefined ? { waitMs: deps.podDeathWaitMs } : {}) });
+  if (death.as === 'listed') return { ...(await recordListed(deps, group, verdict, death.message)), occurrenceId: id, verdict };
+  const siblings = death.as === 'first' ? death.siblings : [];
+  const rows = [...(envelope.kind === 'container-termination' ? [{ container: envelope.container, verdict }] : []), ...siblingRows(input, siblings)];
+  const messages = withDiedTogether(podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts }), envelope.pod.status.reason === 'Evicted', rows);
+  const { blocks, ...outcome } = { blocks: undefined, ...(await postInGroup(deps, group, messages)) };
+  if (death.as === 'first') {
+    // What the alert lists, for the siblings' invocations: they are recorded against it and post nothing. Listed only
+    // where it was shown — a counted occurrence changes no message's blocks.
+    const listed = outcome.status === 'counted' ? [id] : [id, ...siblings.map((s) => s.occurrenceId)];
+    await afterPosting(() => deps.store.setRepeatMessage(death.key, podDeathMessage({ channel: outcome.channel, ts: outcome.ts, ...(blocks ? { blocks } : {}) }, listed)), "remembering the pod's alert");
+  }
+  return { ...outcome, occurrenceId: id, verdict };
+}
+
+/**
+ * A container listed in the alert of its pod's death: recorded against that message, which already shows it. Its own
+ * repeat group is counted too, so that the container's next death alone is a repeat, threaded under that alert; an
+ * eviction's group is the node's and has counted the pod once already.
+ */
+async function recordListed(deps: PostDeps, group: GroupPost, verdict: Verdict, message: GroupMessage): Promise<{ status: 'counted'; channel: string; ts: string }> {
+  const at = { channel: message.channel, ts: message.ts };
+  await group.markPosted(at);
+  if (verdict.kind !== 'eviction' && message.blocks) {
+    const blocks = message.blocks;
+    await afterPosting(async () => {
+      const own = await deps.store.recordRepeat(group.groupKey, group.now, group.windowMs, group.occurrenceId);
+      if (own.count === 1 && !own.closed) await deps.store.setRepeatMessage(group.groupKey, { ...at, blocks });
+    }, 'counting a listed container into its repeat group');
+  }
+  return { status: 'counted', ...at };
 }
 
 /**

@@ -76,10 +76,10 @@ export class DynamoStore implements Store {
     );
   }
 
-  async recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup> {
+  async recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string, at = now): Promise<RepeatGroup> {
     const key = { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' };
-    const expiresAt = seconds(EXPIRES.group(now, windowMs));
-    if (occurrenceId === undefined) return this.countInto(key, now, windowMs, expiresAt);
+    const expiresAt = seconds(EXPIRES.group(Math.max(now, at), windowMs));
+    if (occurrenceId === undefined) return this.countInto(key, at, windowMs, expiresAt);
     // An occurrence counted before (its post failed, the retry is here) gets its earlier place back, in the group it
     // was counted in: the group item holds only the latest group, so the member item says which (its firstAt). Only
     // the claim holder gets here, so one occurrence is never counted by two invocations at once.
@@ -92,13 +92,13 @@ export class DynamoStore implements Store {
       const root = groupOf(seen).message;
       return { ...place, ...(root ? { message: { channel: root.channel, ts: root.ts } } : {}), closed: true };
     }
-    const counted = await this.countInto(key, now, windowMs, expiresAt);
+    const counted = await this.countInto(key, at, windowMs, expiresAt);
     const root = counted.message ? { channel: counted.message.channel, ts: counted.message.ts } : {};
     await this.db.send(new PutCommand({ TableName: this.table, Item: { ...member, count: counted.count, firstAt: counted.firstAt, ...root, expiresAt } }));
     return counted;
   }
 
-  private async countInto(key: { PK: string; SK: string }, now: number, windowMs: number, expiresAt: number): Promise<RepeatGroup> {
+  private async countInto(key: { PK: string; SK: string }, at: number, windowMs: number, expiresAt: number): Promise<RepeatGroup> {
     for (let attempt = 0; attempt < 5; attempt++) {
       // Join the open group: only if it exists and its last occurrence is within the window.
       try {
@@ -106,10 +106,10 @@ export class DynamoStore implements Store {
           new UpdateCommand({
             TableName: this.table,
             Key: key,
-            UpdateExpression: 'SET lastAt = :now, expiresAt = :exp ADD #n :one',
+            UpdateExpression: 'SET lastAt = :at, expiresAt = :exp ADD #n :one',
             ConditionExpression: 'attribute_exists(PK) AND lastAt >= :cutoff',
             ExpressionAttributeNames: { '#n': 'count' },
-            ExpressionAttributeValues: { ':now': now, ':exp': expiresAt, ':one': 1, ':cutoff': now - windowMs },
+            ExpressionAttributeValues: { ':at': at, ':exp': expiresAt, ':one': 1, ':cutoff': at - windowMs },
             ReturnValues: 'ALL_NEW',
           }),
         );
@@ -122,12 +122,12 @@ export class DynamoStore implements Store {
         await this.db.send(
           new PutCommand({
             TableName: this.table,
-            Item: { ...key, count: 1, firstAt: now, lastAt: now, expiresAt },
+            Item: { ...key, count: 1, firstAt: at, lastAt: at, expiresAt },
             ConditionExpression: 'attribute_not_exists(PK) OR lastAt < :cutoff',
-            ExpressionAttributeValues: { ':cutoff': now - windowMs },
+            ExpressionAttributeValues: { ':cutoff': at - windowMs },
           }),
         );
-        return { count: 1, firstAt: now };
+        return { count: 1, firstAt: at };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }

@@ -133,7 +133,7 @@ export class FileStore implements Store {
     });
   }
 
-  recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup> {
+  recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string, at = now): Promise<RepeatGroup> {
     return this.update((s) => {
       const group = s.groups.get(groupKey);
       const members = s.members.get(groupKey) ?? new Map<string, Member>();
@@ -143,15 +143,15 @@ export class FileStore implements Store {
         if (group?.firstAt === seen.firstAt) return { ...groupOf(group), count: seen.count };
         return { count: seen.count, firstAt: seen.firstAt, ...(seen.message ? { message: { ...seen.message } } : {}), closed: true };
       }
-      const expiresAt = EXPIRES.group(now, windowMs);
+      const expiresAt = EXPIRES.group(Math.max(now, at), windowMs);
       let counted: RepeatGroup;
-      if (group && group.lastAt >= now - windowMs) {
-        Object.assign(group, { count: group.count + 1, lastAt: now, expiresAt });
+      if (group && group.lastAt >= at - windowMs) {
+        Object.assign(group, { count: group.count + 1, lastAt: at, expiresAt });
         counted = groupOf(group);
       } else {
         // A new group replaces the old one whole: its message and counter slot go with it.
-        s.groups.set(groupKey, { groupKey, count: 1, firstAt: now, lastAt: now, expiresAt });
-        counted = { count: 1, firstAt: now };
+        s.groups.set(groupKey, { groupKey, count: 1, firstAt: at, lastAt: at, expiresAt });
+        counted = { count: 1, firstAt: at };
       }
       if (occurrenceId !== undefined) {
         const message = counted.message ? { message: { channel: counted.message.channel, ts: counted.message.ts } } : {};

@@ -136,8 +136,10 @@ export interface RepeatGroups {
    * of the last join it. Atomic under concurrency: counts are never shared. With an occurrence id, an occurrence
    * counted before (a retry after a failed post) gets its earlier place again, in the group it was counted in, even
    * when a newer group has opened since (then marked `closed`); it is never counted twice.
+   * With `at`, the window is measured on that time instead of `now` (a pod's containers died together by when they
+   * died, not by when analyze saw them: bot/pod-deaths.ts); `now` still dates how long the group is kept.
    */
-  recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string): Promise<RepeatGroup>;
+  recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string, at?: number): Promise<RepeatGroup>;
   /** The group's first message, once set (for a repeat that arrived while the first was being posted). */
   repeatMessage(groupKey: string): Promise<GroupMessage | undefined>;
   /** Remembers where the group's first alert was posted, for thread replies and counter updates. */

@@ -164,6 +164,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.recordRepeat('quiet', now + 31 * minute, window, 'occ-3')).toEqual({ count: 1, firstAt: now + 31 * minute });
     });
 
+    it('measures the window on the time given when there is one, and keeps the group by the clock', async () => {
+      // Deaths of one pod counted by when they happened: a second apart join, whenever analyze sees them; 30 s later
+      // opens a new group even when counted at once; an hour-old death seen late still counts, by its own time.
+      const died = now - 60 * minute;
+      expect(await store.recordRepeat('died-together', now, 5_000, 'occ-a', died)).toEqual({ count: 1, firstAt: died });
+      await store.setRepeatMessage('died-together', { channel: 'C1', ts: '5.000001', text: 'lists occ-a occ-b' });
+      expect(await store.recordRepeat('died-together', now + 3 * minute, 5_000, 'occ-b', died + 1_000)).toEqual({ count: 2, firstAt: died, message: { channel: 'C1', ts: '5.000001', text: 'lists occ-a occ-b' } });
+      expect(await store.recordRepeat('died-together', now + 3 * minute, 5_000, 'occ-c', died + 31_000)).toEqual({ count: 1, firstAt: died + 31_000 });
+      // A retry of occ-b lands where it was counted, told apart as closed, with where that group's message was.
+      expect(await store.recordRepeat('died-together', now + 4 * minute, 5_000, 'occ-b', died + 1_000)).toEqual({ count: 2, firstAt: died, message: { channel: 'C1', ts: '5.000001' }, closed: true });
+    });
+
+    it('counts twelve concurrent deaths of one time into one group, one of them first', async () => {
+      const counts = await Promise.all(Array.from({ length: 12 }, (_, i) => store.recordRepeat('pod-death', now + i, 5_000, `occ-${i}`, now - minute)));
+      expect(counts.map((g) => g.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect(new Set(counts.map((g) => g.firstAt))).toEqual(new Set([now - minute]));
+    });
+
     it('never gives two concurrent repeats the same count', async () => {
       const counts = await Promise.all(Array.from({ length: 12 }, (_, i) => store.recordRepeat('storm', now + i, 60 * minute)));
       expect(counts.map((g) => g.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
