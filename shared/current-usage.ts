@@ -9,11 +9,19 @@ export interface CurrentUsage {
   source: string;
 }
 
-export function currentContainerUsage(pod: Pod, container: string, metrics: PodMetrics | undefined, summary: KubeletSummary | undefined): CurrentUsage | undefined {
+/**
+ * `diedAt` (RFC 3339): when the container instance being explained ended. metrics-server serves its last scrape until
+ * the next one (docs/domain.md §4, §14), so right after a kill its sample may still be the dead instance's, taken at or
+ * before the death: that is not what the container uses now, and is left out.
+ */
+export function currentContainerUsage(pod: Pod, container: string, metrics: PodMetrics | undefined, summary: KubeletSummary | undefined, diedAt?: string): CurrentUsage | undefined {
   const fromSummary = summary?.pods
     .find((p) => p.podRef.name === pod.metadata.name && p.podRef.namespace === pod.metadata.namespace)
     ?.containers?.find((c) => c.name === container)?.memory?.workingSetBytes;
   if (fromSummary !== undefined) return { bytes: fromSummary, source: 'kubelet Summary API, working set' };
+  const sampledAt = metrics?.timestamp ? Date.parse(metrics.timestamp) : NaN;
+  const died = diedAt ? Date.parse(diedAt) : NaN;
+  if (sampledAt <= died) return undefined;
   const fromMetrics = tryParseQuantity(metrics?.containers.find((c) => c.name === container)?.usage?.['memory']);
   return fromMetrics !== undefined ? { bytes: fromMetrics, source: 'metrics.k8s.io, working set' } : undefined;
 }

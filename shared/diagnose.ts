@@ -69,7 +69,7 @@ export function diagnose(input: DiagnosisInput, options: DiagnoseOptions = {}): 
 
   const { allocatableBytes, capacityBytes } = nodeMemory(input.node);
   const capacity = capFor(observed, input.nodePods, allocatableBytes, finding.kind === 'pod-limit');
-  const now = currentContainerUsage(pod, container, input.podMetrics, input.kubeletSummary);
+  const now = currentContainerUsage(pod, container, input.podMetrics, input.kubeletSummary, termination?.terminated?.finishedAt ?? undefined);
   const spec = findContainerSpec(pod, container);
   const settings = limitSettings(observed, finding);
   const limitSizing = sizeLimit(observed, finding, capacity, now?.bytes, settings, trajectory);

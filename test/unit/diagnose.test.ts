@@ -608,4 +608,14 @@ describe('diagnose with kubelet and metrics data', () => {
     const verdict = diagnose({ pod: limitPod, node: node(), events: [], podMetrics });
     expect(verdict.evidence).toContain('container api uses 300Mi now (59 % of its limit), since its last start (metrics.k8s.io, working set)');
   });
+
+  it('leaves out a metrics.k8s.io sample taken before the kill: it is the dead instance, not what the container uses now', () => {
+    const finishedAt = '2026-11-27T10:00:30Z';
+    const killed = pod({ deployment: 'checkout', containers: [api()], statuses: [restartedStatus('api', { ...oomKilled, finishedAt }, 1)] });
+    const sampled = (timestamp: string) => ({ kind: 'PodMetrics' as const, metadata: { name: 'checkout-7d9f8b6c5-m4tzr', namespace: 'shop' }, timestamp, containers: [{ name: 'api', usage: { cpu: '12m', memory: '508Mi' } }] });
+    const usage = (timestamp: string) => diagnose({ pod: killed, node: node(), events: [], podMetrics: sampled(timestamp) }).evidence.filter((e) => e.includes(' now'));
+    expect(usage('2026-11-27T10:00:29Z')).toEqual([]);
+    expect(usage(finishedAt)).toEqual([]);
+    expect(usage('2026-11-27T10:00:45Z')).toEqual(['container api uses 508Mi now (99 % of its limit), since its last start (metrics.k8s.io, working set)']);
+  });
 });
