@@ -28,6 +28,7 @@ export function forwarderMetrics() {
     }),
     memoryPolls: new Counter({ name: 'oombot_memory_polls_total', help: 'Polls of metrics.k8s.io pod metrics, by result: ok, absent (404), forbidden (403), failed', labelNames: ['result'], registers: [registry] }),
     memoryPollCpu: new Counter({ name: 'oombot_memory_poll_cpu_seconds_total', help: 'CPU time (user and system) the process spent while polling metrics.k8s.io', registers: [registry] }),
+    memoryWarnCpu: new Counter({ name: 'oombot_memory_warn_cpu_seconds_total', help: 'CPU time (user and system) the process spent after each poll judging the containers near their limits for a warning before the kill', registers: [registry] }),
     memoryPollDuration: new Histogram({ name: 'oombot_memory_poll_duration_seconds', help: 'Wall time of one poll of metrics.k8s.io pod metrics, every page', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [registry] }),
     memoryRings: new Gauge({ name: 'oombot_memory_rings', help: 'Containers whose recent memory is kept (a memory limit, or a death of memory before)', registers: [registry] }),
   };
