@@ -1,7 +1,8 @@
 // A loopback Slack Web API for tests, for the real @slack/web-api client (slackApiUrl pointed here). It checks the bot
 // token and each method's scope (`missing_scope`, as api.slack.com/methods/<method> lists them), enforces Block Kit's
 // limits (bot/slack-limits.ts) and chat.postMessage's rate of about one message per second per channel (429 with
-// Retry-After), can be told to answer 429 or 5xx, and records every call.
+// Retry-After), can be told to answer 429, `rate_limited` or 5xx, knows declared channels (`channel_not_found`,
+// `not_in_channel`), and records every call.
 // Files go through Slack's external upload flow with its rules, kept by console/slack-files.ts (the local console
 // keeps the same): files.getUploadURLExternal, a POST of exactly `length` bytes to the upload URL, then
 // files.completeUploadExternal; an image block's slack_file must name a completed image file, and its alt_text and
@@ -40,6 +41,18 @@ export interface SlackDouble {
   force429(n: number, retryAfterSeconds?: number): void;
   /** Answer the next n calls with this 5xx status. */
   force5xx(n: number, status?: number): void;
+  /**
+   * Answer the next n calls with HTTP 200 and `rate_limited`, as chat.postMessage's page lists it among its errors
+   * ("Application has posted too many messages"): no Retry-After, and the Web API client does not retry it.
+   */
+  forceRateLimited(n: number): void;
+  /**
+   * Declares a channel (an id, its name without `#`) and whether the app is in it: chat.postMessage to one the app is
+   * not in answers `not_in_channel` (docs.slack.dev/reference/methods/chat.postMessage, "Errors").
+   */
+  declareChannel(channel: { id: string; name: string; member?: boolean }): void;
+  /** Only declared channels exist: any other, by id or name, is `channel_not_found`. Off by default. */
+  knownChannelsOnly: boolean;
   /** Socket Mode: the app-level token and the WebSocket URL apps.connections.open hands out. */
   socketMode?: { appToken: string; url: string };
   /** Slack user groups (S…) and their members, for usergroups.users.list. */
@@ -76,6 +89,8 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
   const lastPost = new Map<string, number>();
   let forced429 = { n: 0, retryAfter: 1 };
   let forced5xx = { n: 0, status: 503 };
+  let forcedRateLimited = 0;
+  const channels = new Map<string, { id: string; name: string; member?: boolean }>();
   let failedUploads = { n: 0, status: 500 };
   let tsCounter = 0;
   let base = '';
@@ -131,6 +146,10 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
         forced429.n -= 1;
         return json(429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(forced429.retryAfter) });
       }
+      if (forcedRateLimited > 0) {
+        forcedRateLimited -= 1;
+        return json(200, { ok: false, error: 'rate_limited' });
+      }
       const auth = req.headers['authorization'] ?? (typeof args['token'] === 'string' ? `Bearer ${args['token']}` : '');
       // Socket Mode: the app-level token (xapp-, scope connections:write) opens a WebSocket URL; nothing else.
       if (method === 'apps.connections.open') {
@@ -147,7 +166,10 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
         case 'chat.postMessage': {
           // Slack takes a channel's name (#alerts) here and answers with its id; chat.update takes only the id.
           const named = String(args['channel'] ?? '');
-          const channel = named.startsWith('#') ? channelIdOf(named) : named;
+          const declared = [...channels.values()].find((c) => c.id === named || c.name === named.replace(/^#/, ''));
+          if (declared?.member === false) return json(200, { ok: false, error: 'not_in_channel' });
+          if (!declared && doubles.knownChannelsOnly) return json(200, { ok: false, error: 'channel_not_found' });
+          const channel = declared ? declared.id : named.startsWith('#') ? channelIdOf(named) : named;
           if (!channel) return json(200, { ok: false, error: 'channel_not_found' });
           const invalid = blockErrors(args['blocks'], lookup);
           if (invalid.length) return json(200, { ok: false, error: 'invalid_blocks', errors: invalid });
@@ -196,6 +218,9 @@ export async function startSlackDouble(token = 'xoxb-test-token'): Promise<Slack
     responses,
     force429: (n, retryAfter = 1) => (forced429 = { n, retryAfter }),
     force5xx: (n, status = 503) => (forced5xx = { n, status }),
+    forceRateLimited: (n) => (forcedRateLimited = n),
+    declareChannel: (c) => void channels.set(c.id, { id: c.id, name: c.name.replace(/^#/, ''), ...(c.member === false ? { member: false } : {}) }),
+    knownChannelsOnly: false,
     perChannelRateLimit: true,
     userGroups: {},
     seed: (m) => messages.push({ ...m, updates: 0 }),
