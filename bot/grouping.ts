@@ -9,8 +9,12 @@ import { WARNING_BLOCK, withCounter, type AlertMessage } from './alert.ts';
 import { holdsBlock } from './block-ids.ts';
 import { slackErrorCode, type ChartPicture } from './chart-upload.ts';
 import { bestEffort, logFailure } from './failures.ts';
+import { clip, SLACK_LIMITS } from './slack-limits.ts';
 
-/** The two chat methods used, as @slack/web-api's WebClient has them (it waits out 429s by Retry-After itself). */
+/**
+ * The two chat methods used, as @slack/web-api's WebClient has them; analyze's waits out Slack's rate limits within
+ * the invocation's time (bot/slack-rate-limits.ts).
+ */
 export interface SlackChat {
   postMessage(args: ChatPostMessageArguments): Promise<{ ok?: boolean; ts?: string; channel?: string }>;
   update(args: ChatUpdateArguments): Promise<{ ok?: boolean }>;
@@ -75,6 +79,31 @@ export interface GroupPost {
   channel: string;
   /** Called as soon as Slack has the message (or, for a counted one, as soon as its place is taken). */
   markPosted(message: MessageRef): Promise<void>;
+  /**
+   * Where a new alert goes instead when Slack answers that `channel` is not there or oombot is not in it (the default
+   * channel), and the line it then carries (bot/routing.ts unreachableChannelNote). Without it, or when it fails too,
+   * the answer is a ChannelUnreachableError: a real failure, retried by the bus.
+   */
+  fallback?: { channel: string; note: string };
+}
+
+/** Slack's answers for a channel that is not there, or that oombot cannot post in (chat.postMessage, "Errors"). */
+const UNREACHABLE = new Set(['channel_not_found', 'not_in_channel']);
+
+/** The line under an alert's header that says it came here because its own channel failed. */
+export const CHANNEL_NOTE_BLOCK = 'oombot-channel-note';
+
+/** Slack refused a channel that is oombot's last resort: the message names the channel and the fix. */
+export class ChannelUnreachableError extends Error {
+  override name = 'ChannelUnreachableError';
+  readonly code = 'SLACK_CHANNEL_UNREACHABLE';
+  constructor(
+    readonly channel: string,
+    readonly slackError: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Slack answered ${slackError} for ${channel}: invite @oombot to ${channel}, or set OOMBOT_DEFAULT_CHANNEL to a channel it is in`, options);
+  }
 }
 
 /** Where the occurrence went; for a message of its own in the channel, its blocks as posted (JSON). */
@@ -103,7 +132,7 @@ export async function postInGroup(
     // Once per alert: a reply or a counter update never uploads a picture.
     const picture = await messages.picture?.();
     // Slack answers with the channel's id: a channel configured by name (#oom-alerts) must be updated by that id.
-    const { channel, ts, alert } = await postAlert(deps.slack, g.channel, messages, picture);
+    const { channel, ts, alert } = await postAlertOrFallBack(deps.slack, g, messages, picture);
     await g.markPosted({ channel, ts });
     // The group's first message is whichever alert is set first: a standalone alert posted because the first failed
     // becomes the root, so later repeats thread again.
@@ -134,6 +163,35 @@ export async function postInGroup(
 
 /** A step after the message went out: logged when it fails, never thrown (a throw would post the alert again). */
 export const afterPosting = (step: () => Promise<unknown>, what: string) => bestEffort(step, `${what} failed after posting; the alert stands`, undefined, 'warn');
+
+/**
+ * The alert in its channel; when Slack answers that the channel is not there or oombot is not in it, in the fallback
+ * channel with a line that says which channel failed and how to fix it — once: a fallback that fails too is thrown.
+ */
+async function postAlertOrFallBack(slack: SlackChat, g: GroupPost, messages: GroupMessages, picture: ChartPicture | undefined): Promise<{ channel: string; ts: string; alert: AlertMessage }> {
+  try {
+    return await postAlert(slack, g.channel, messages, picture);
+  } catch (error) {
+    const code = slackErrorCode(error);
+    if (!code || !UNREACHABLE.has(code)) throw error;
+    const fallback = g.fallback;
+    if (!fallback || fallback.channel === g.channel) throw new ChannelUnreachableError(g.channel, code, { cause: error });
+    logFailure('Slack refused the channel the alert was routed to; it goes to the default channel, saying so', error, { channel: g.channel, fallback: fallback.channel }, undefined, 'warn');
+    const noted: GroupMessages = { ...messages, first: (p) => withNote(messages.first(p), fallback.note) };
+    try {
+      return await postAlert(slack, fallback.channel, noted, picture);
+    } catch (again) {
+      const code = slackErrorCode(again);
+      if (code && UNREACHABLE.has(code)) throw new ChannelUnreachableError(fallback.channel, code, { cause: again });
+      throw again;
+    }
+  }
+}
+
+function withNote(alert: AlertMessage, note: string): AlertMessage {
+  const block = { type: 'context', block_id: CHANNEL_NOTE_BLOCK, elements: [{ type: 'mrkdwn', text: clip(`⚠️ ${note}`, SLACK_LIMITS.contextText) }] } as const;
+  return { text: alert.text, blocks: [alert.blocks[0]!, block, ...alert.blocks.slice(1)] };
+}
 
 /**
  * The alert with its picture; when Slack refuses its blocks because of the picture (a file still being processed, or

@@ -18,7 +18,8 @@ import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type GroupPost,
 import { incidentId } from './incident-id.ts';
 import { nodeOomMessages, podMessages, warningMessages } from './occurrence-messages.ts';
 import { joinPodDeath, podDeathMessage, siblingRows, withDiedTogether } from './pod-deaths.ts';
-import { nodeChannel, route, warnWanted, type Routing } from './routing.ts';
+import { withinBudget } from './slack-rate-limits.ts';
+import { nodeChannel, route, unreachableChannelNote, warnWanted, type Route, type Routing } from './routing.ts';
 import { warningVerdict } from '#shared/memory-warning-verdict.ts';
 
 // What callers have always imported from here.
@@ -37,6 +38,11 @@ export interface PostDeps {
   charts?: ChartPublisher;
   repeatWindowMs?: number;
   evictionWindowMs?: number;
+  /**
+   * The invocation's time left (ms), Lambda's context.getRemainingTimeInMillis: a rate limit whose Retry-After does not
+   * fit fails the invocation for the bus to retry (bot/slack-rate-limits.ts). Without it, every wait is waited.
+   */
+  timeLeft?: (() => number) | undefined;
   /** How long a container waits for the alert of its pod's death (bot/pod-deaths.ts's POD_DEATH_WAIT_MS by default). */
   podDeathWaitMs?: number;
   now?: () => number;
@@ -48,7 +54,9 @@ export type PostOutcome =
   | { status: 'untrusted'; occurrenceId: string; reason: string }
   | { status: 'posted' | 'threaded' | 'counted'; occurrenceId: string; channel: string; ts: string; verdict?: Verdict };
 
-export async function postOccurrence(deps: PostDeps, envelope: Envelope): Promise<PostOutcome> {
+export async function postOccurrence(given: PostDeps, envelope: Envelope): Promise<PostOutcome> {
+  // Slack's rate limits are waited out only while the invocation has time for it (bot/slack-rate-limits.ts).
+  const deps = { ...given, slack: withinBudget(given.slack, { timeLeft: given.timeLeft }) };
   const now = (deps.now ?? Date.now)();
   const id = envelope.occurrenceId;
   if ((await deps.store.claimOccurrence(id, now)) === 'duplicate') return { status: 'duplicate', occurrenceId: id };
@@ -87,7 +95,7 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   if (to.to === 'nobody') return { status: to.because, occurrenceId: id };
 
   const eviction = verdict.kind === 'eviction' && verdict.node;
-  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, markPosted };
+  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), markPosted };
   // Containers of the pod that died with this one are one alert (bot/pod-deaths.ts): the first posts it, listing them.
   const death = await joinPodDeath(deps.store, { cluster: envelope.cluster, pod: envelope.pod, occurrenceId: id, occurredAt: envelope.occurredAt, now, ...(deps.podDeathWaitMs !== undefined ? { waitMs: deps.podDeathWaitMs } : {}) });
   if (death.as === 'listed') return { ...(await recordListed(deps, group, verdict, death.message)), occurrenceId: id, verdict };
@@ -141,7 +149,7 @@ async function postWarning(deps: PostDeps, envelope: Extract<Envelope, { kind: '
   if (!warnWanted(annotations, deps.routing.warn)) return { status: 'opted-out', occurrenceId: id };
   const to = route({ verdict, annotations, routing: deps.routing, mutedUntil });
   if (to.to === 'nobody') return { status: to.because, occurrenceId: id };
-  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: deps.repeatWindowMs ?? 60 * 60_000, now, channel: to.channel, markPosted };
+  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: deps.repeatWindowMs ?? 60 * 60_000, now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), markPosted };
   const messages = warningMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts });
   return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict };
 }
@@ -160,6 +168,16 @@ async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: '
 }
 
 const evictionWindow = (deps: PostDeps) => deps.evictionWindowMs ?? 10 * 60_000;
+
+/**
+ * A channel named by an annotation or the namespace setting falls back to the default channel when Slack answers that
+ * it is not there or oombot is not in it, with a line that says so; the default channel has nothing to fall back to.
+ */
+function fallbackOf(routing: Routing, to: Extract<Route, { to: 'channel' }>, verdict: Verdict): Pick<GroupPost, 'fallback'> {
+  if (to.from.by === 'default') return {};
+  const where = { namespace: verdict.pod.namespace, pod: verdict.pod.name, workload: verdict.workload ? WorkloadRef.short(WorkloadRef.of(verdict)) : undefined };
+  return { fallback: { channel: routing.defaultChannel, note: unreachableChannelNote(to.channel, to.from, where) } };
+}
 
 /** The workload's and the namespace's annotations, where they can be read (a 403 or 404 leaves that level out). */
 async function ownerAnnotations(api: KubeReader | undefined, verdict: Verdict): Promise<Record<string, string>[]> {

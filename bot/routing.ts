@@ -2,6 +2,7 @@
 // its namespace, the configured routes and whether its workload is muted — and nothing else: no I/O, so every rule is
 // a line in a table of tests (test/unit/bot/routing.test.ts). The reads are bot/post-occurrence.ts's.
 import type { Verdict } from '#shared/verdict.ts';
+import { SLACK_LIMITS, slackText } from './slack-limits.ts';
 
 /** Annotations users put on a pod (template), its workload or its namespace (docs/architecture.md, "Contracts outsiders rely on"). */
 export const CHANNEL_ANNOTATION = 'oombot.io/slack-channel';
@@ -38,17 +39,41 @@ export type Route =
   /** `oombot.io/alerts: "off"` on the nearest level that sets it. */
   | { to: 'nobody'; because: 'opted-out' }
   | { to: 'nobody'; because: 'muted'; until: number }
-  | { to: 'channel'; channel: string; runbookUrl?: string };
+  | { to: 'channel'; channel: string; from: ChannelSource; runbookUrl?: string };
+
+/** Who named the channel: what to fix when Slack answers that it is not there or oombot is not in it. */
+export type ChannelSource = { by: 'annotation'; level: AnnotationLevel } | { by: 'namespace-setting' } | { by: 'default' };
+/** The levels of RouteInput's annotations, nearest first. */
+export const ANNOTATION_LEVELS = ['pod', 'workload', 'namespace'] as const;
+export type AnnotationLevel = (typeof ANNOTATION_LEVELS)[number];
 
 export function route({ verdict, annotations, routing, mutedUntil }: RouteInput): Route {
   // The nearest level that sets an annotation wins: a pod's "on" overrides its namespace's "off".
   const annotation = (key: string) => annotations.map((a) => a[key]).find((v) => v !== undefined);
   if (annotation(OPT_OUT_ANNOTATION) === 'off') return { to: 'nobody', because: 'opted-out' };
   if (mutedUntil !== undefined) return { to: 'nobody', because: 'muted', until: mutedUntil };
-  const channel = annotation(CHANNEL_ANNOTATION) ?? routing.namespaceChannels?.[verdict.pod.namespace] ?? routing.defaultChannel;
+  const level = annotations.findIndex((a) => a[CHANNEL_ANNOTATION] !== undefined);
+  const setting = routing.namespaceChannels?.[verdict.pod.namespace];
+  const [channel, from]: [string, ChannelSource] =
+    level !== -1 ? [annotations[level]![CHANNEL_ANNOTATION]!, { by: 'annotation', level: ANNOTATION_LEVELS[level] ?? 'namespace' }] : setting !== undefined ? [setting, { by: 'namespace-setting' }] : [routing.defaultChannel, { by: 'default' }];
   // Only https links become a button: an annotation is written by whoever may edit the workload.
   const runbookUrl = [annotation(RUNBOOK_ANNOTATION), routing.runbooks?.[verdict.cause], routing.runbooks?.['default']].find(isButtonUrl);
-  return { to: 'channel', channel, ...(runbookUrl ? { runbookUrl } : {}) };
+  return { to: 'channel', channel, from, ...(runbookUrl ? { runbookUrl } : {}) };
+}
+
+/**
+ * The line an alert carries when it went to the default channel because Slack answered `channel_not_found` or
+ * `not_in_channel` for the channel it was routed to (a mistyped name, a private channel oombot was not invited to):
+ * which channel failed and how to fix it. Channel names and object names are cluster text: escaped.
+ */
+export function unreachableChannelNote(channel: string, from: ChannelSource, where: { namespace: string; pod: string; workload?: string | undefined }): string {
+  const fix =
+    from.by === 'annotation'
+      ? `fix the ${CHANNEL_ANNOTATION} annotation on ${from.level === 'pod' ? `pod ${where.namespace}/${where.pod}` : from.level === 'workload' && where.workload ? `${where.workload} in namespace ${where.namespace}` : `namespace ${where.namespace}`}`
+      : from.by === 'namespace-setting'
+        ? `fix OOMBOT_NAMESPACE_CHANNELS for namespace ${where.namespace}`
+        : 'fix OOMBOT_DEFAULT_CHANNEL';
+  return slackText(`${channel} was not found or oombot is not in it: invite @oombot there or ${fix}.`, SLACK_LIMITS.contextText);
 }
 
 /**

@@ -31,14 +31,21 @@ export interface Parts {
   clusters: string[];
 }
 
-/** The parts with one Web API client, shared by everything that posts. */
+/** The parts with the Web API clients: one for the actions jobs, one for alerts. */
 export interface Backend extends Omit<Parts, 'slackToken' | 'slackApiUrl'> {
+  /** Waits out 429s by Retry-After itself (Slack's ~1 message/s/channel) instead of dropping a message. */
   web: WebClient;
+  /**
+   * The analyze step's: a 429 is thrown at once (`rejectRateLimitedCalls`), with its Retry-After, for
+   * bot/slack-rate-limits.ts to wait only while the invocation has time, and otherwise to fail it for the bus to retry.
+   * The client alone would sleep a Retry-After of any length, past Lambda's timeout.
+   */
+  alerts: WebClient;
 }
 
 export function makeBackend({ slackToken, slackApiUrl, ...parts }: Parts): Backend {
-  // The Web API client waits out 429s by Retry-After (Slack's ~1 message/s/channel) instead of dropping a message.
-  return { ...parts, web: new WebClient(slackToken, { retryConfig: { retries: 5 }, ...(slackApiUrl ? { slackApiUrl } : {}) }) };
+  const options = { retryConfig: { retries: 5 }, ...(slackApiUrl ? { slackApiUrl } : {}) };
+  return { ...parts, web: new WebClient(slackToken, options), alerts: new WebClient(slackToken, { ...options, rejectRateLimitedCalls: true }) };
 }
 
 /** Where alerts go and how they group: the Routing and windows of bot/post-occurrence.ts. */
@@ -53,12 +60,13 @@ export interface PostSettings {
 }
 
 /** What bot/post-occurrence.ts's postOccurrence needs. */
-export function makePostDeps(backend: Pick<Backend, 'store' | 'web' | 'cluster'>, settings: PostSettings): PostDeps {
+export function makePostDeps(backend: Pick<Backend, 'store' | 'alerts' | 'cluster'>, settings: PostSettings): PostDeps {
   return {
     store: backend.store,
-    slack: backend.web.chat,
-    // An alert's memory chart, uploaded with the same token that posts it (bot/chart-upload.ts).
-    charts: slackChartPublisher(backend.web.files),
+    slack: backend.alerts.chat,
+    // An alert's memory chart, uploaded with the same token that posts it (bot/chart-upload.ts); a rate-limited upload
+    // fails at once, and the alert has its sparkline instead.
+    charts: slackChartPublisher(backend.alerts.files),
     cluster: backend.cluster,
     routing: {
       defaultChannel: settings.defaultChannel,

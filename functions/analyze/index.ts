@@ -21,7 +21,7 @@ const ready = coldStart(async () => {
 });
 
 // Two parameters, not a callback: Node.js 24 runtimes reject callback-style handlers.
-export async function handler(event: EventBridgeEvent<string, unknown>, context?: Pick<Context, 'awsRequestId'>): Promise<AnalyzeResult> {
+export async function handler(event: EventBridgeEvent<string, unknown>, context?: Pick<Context, 'awsRequestId'> & Partial<Pick<Context, 'getRemainingTimeInMillis'>>): Promise<AnalyzeResult> {
   const log = invocationLogger(context).child({ eventId: event.id });
   return withLogger(log, async () => {
     try {
@@ -32,7 +32,9 @@ export async function handler(event: EventBridgeEvent<string, unknown>, context?
         await reject(parsed.error, event);
         return { status: 'rejected', reason: parsed.error };
       }
-      const outcome = await postOccurrence(deps, parsed.data);
+      // The invocation's time left bounds how long a Slack rate limit is waited out (bot/slack-rate-limits.ts).
+      const timeLeft = context?.getRemainingTimeInMillis?.bind(context);
+      const outcome = await postOccurrence(timeLeft ? { ...deps, timeLeft } : deps, parsed.data);
       log.info('occurrence handled', { occurrenceId: parsed.data.occurrenceId, status: outcome.status, ...('channel' in outcome ? { channel: outcome.channel } : {}), ...('verdict' in outcome && outcome.verdict ? { cause: outcome.verdict.cause, kind: outcome.verdict.kind } : {}) });
       return 'verdict' in outcome ? { ...outcome, verdict: undefined } : outcome;
     } catch (error) {
