@@ -72,6 +72,22 @@ describe('analyze handler', () => {
     expect(aws.calls.find((c) => c.target === 'AmazonSSM.GetParameter')?.input).toEqual({ Name: '/oombot/slack/bot-token', WithDecryption: true });
   });
 
+  it('fails an invocation whose time left cannot wait out Slack’s Retry-After, and posts the occurrence once on the retry', async () => {
+    const other = pod({ name: 'checkout-7d9f8b6c5-bdgt1', deployment: 'checkout', uid: '3c6a1c8e-3f4d-4c7a-9a51-2d8e6f1b9c31', containers: [container({ name: 'api', limit: '512Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 2)] });
+    const detail = buildEnvelope('prod-eu', podOccurrences('prod-eu', other)[0]!, trimPod(other), [], new Date());
+    const before = slack.messages.length;
+    // Slack asks for 30 s; the invocation has 20 s left (Lambda's context): the bundle's client does not sleep it.
+    slack.force429(1, 30);
+    const start = Date.now();
+    await expect(handler(eventFor(detail), { awsRequestId: 'req-budget-1', getRemainingTimeInMillis: () => 20_000 - (Date.now() - start) })).rejects.toMatchObject({ code: 'SLACK_RATE_LIMITED' });
+    expect(Date.now() - start).toBeLessThan(5_000);
+    expect(slack.messages.length).toBe(before);
+    // The claim was given back: Lambda's retry posts it, once.
+    expect(await handler(eventFor(detail), { awsRequestId: 'req-budget-2', getRemainingTimeInMillis: () => 60_000 })).toMatchObject({ status: 'posted' });
+    expect(await handler(eventFor(detail), { awsRequestId: 'req-budget-3', getRemainingTimeInMillis: () => 60_000 })).toMatchObject({ status: 'duplicate' });
+    expect(slack.messages.length - before).toBe(1);
+  });
+
   it('rejects a malformed envelope with its reason into the dead-letter queue, and posts nothing', async () => {
     const before = slack.messages.length;
     const result = await handler(eventFor({ version: 1, kind: 'container-termination', cluster: 'prod-eu' }));
