@@ -14,6 +14,7 @@ import { withHandled } from './alert.ts';
 import { sendAnswer } from './alert-actions.ts';
 import { answerOom, type CommandDeps, type CommandReply } from './oom-command.ts';
 import { proposedChange, raiseLimit, type RaiseDeps, type RaisePolicy } from './raise-limit.ts';
+import { changeTexts, clickedChange, refusalText } from './raise-outcome.ts';
 import { bestEffort, logFailure } from './failures.ts';
 import { escapeMrkdwn, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
@@ -99,7 +100,7 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   const thread = { channel: incident.message.channel, thread_ts: incident.message.ts };
   const verdict = incident.verdict;
   const label = proposedChange(verdict)?.label ?? 'Change its memory';
-  const what = `${label[0]!.toLowerCase()}${label.slice(1)}`;
+  const what = clickedChange(label);
   let outcome;
   try {
     // The incident loaded above, not read again: what was checked is what the raise acts on.
@@ -112,27 +113,22 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
     return;
   }
   if (outcome.status === 'refused') {
-    // The reason is oombot's own text; what came from the cluster in it was escaped there.
-    if (outcome.audience === 'user') await toClicker(`⛔ ${outcome.reason}`);
-    else await deps.slack.postMessage({ ...thread, text: `⛔ <@${job.userId}> asked to ${what}: refused. ${outcome.reason}` });
+    // The reason is oombot's own text; what came from the cluster in it was escaped and clipped there.
+    if (outcome.audience === 'user') await toClicker(refusalText(outcome, job.userId, what));
+    else await deps.slack.postMessage({ ...thread, text: refusalText(outcome, job.userId, what) });
     return;
   }
   const at = new Date(now).toISOString().slice(11, 16);
-  const changed = outcome.field === 'pod-limit' ? `the pod-level memory limit of ${escapeMrkdwn(`${outcome.target} (it bounds ${outcome.container})`)}` : `the memory ${outcome.field} of ${escapeMrkdwn(`${outcome.container} in ${outcome.target}`)}`;
-  // The clicker's mention is oombot's own; everything else here came from the cluster or the store, escaped.
-  const line = `<@${job.userId}> changed ${changed}: ${escapeMrkdwn(`${outcome.before} → ${outcome.after}`)} (dry run passed; field manager oombot; ${at} UTC).`;
-  const source = outcome.how === 'workload' ? ' Put the same change in its source (Helm values, manifests), or the next deploy undoes it.' : '';
   if (outcome.auditError) logFailure('the audit record of a change could not be written', outcome.auditError, { incidentId: job.incidentId }, reference);
-  const audit = outcome.auditError ? ` ⚠️ The audit record could not be written (reference \`${reference}\`): this message is the record.` : '';
   // The change is made. Every step from here is best-effort: logged when it fails, never reported as a failure of the
   // change (nor thrown, which would tell the clicker it failed).
-  const text = `✅ ${line} ${escapeMrkdwn(outcome.next)}${source}${audit}`;
+  const { thread: text, handled } = changeTexts(outcome, job.userId, at, reference);
   const replied = await bestEffort(() => deps.slack.postMessage({ ...thread, text }), 'the change was made, but the thread reply failed', reference);
   // Without the thread reply, the clicker is the one left to tell.
   if (!replied) await bestEffort(() => toClicker(`${text} (I could not post this in the alert's thread.)`), 'the change was made, but telling the clicker failed too', reference);
   // The alert shows it was handled: the button would only be refused now. Later repeats redraw it from the store.
   if (job.message?.blocks && job.message.ts === incident.message.ts) {
-    const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], `✅ Handled: ${outcome.field === 'pod-limit' ? 'pod-level memory limit' : `memory ${outcome.field}`} ${escapeMrkdwn(`${outcome.before} → ${outcome.after}`)} by <@${job.userId}> at ${at} UTC`);
+    const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], handled);
     await bestEffort(() => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: slackText(`${incident.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks }), 'the change was made, but redrawing the alert as handled failed', reference);
     const groupKeyOf = deps.groupKeyOf;
     if (groupKeyOf) await bestEffort(() => deps.store.replaceRepeatBlocks(groupKeyOf(incident), JSON.stringify(blocks)), "the change was made, but keeping the handled alert for its group's counter updates failed", reference);

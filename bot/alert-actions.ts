@@ -25,7 +25,7 @@ export interface ClickedMessage {
 const MUTES: Record<string, { ms: number; label: string }> = { [ACTIONS.mute1h]: { ms: 3_600_000, label: '1 h' }, [ACTIONS.mute24h]: { ms: 86_400_000, label: '24 h' } };
 
 export async function answerAlertAction(deps: { store: Incidents & Mutes & AuditTrail; now?: () => number }, actionId: string, incidentId: string, userId: string, clicked?: ClickedMessage): Promise<ActionAnswer | undefined> {
-  const answer = (text: string): ActionAnswer => ({ response_type: 'ephemeral', replace_original: false, text });
+  const answer = (text: string): ActionAnswer => ({ response_type: 'ephemeral', replace_original: false, text: clip(text, SLACK_LIMITS.messageText) });
   if (actionId === ACTIONS.runbook) return undefined; // a link: Slack opens it; nothing to answer
   const incident = await deps.store.incident(incidentId);
   if (!incident) return answer(`I have no incident ${escapeMrkdwn(incidentId)} any more (incidents are kept 90 days).`);

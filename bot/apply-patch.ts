@@ -1,6 +1,7 @@
 // A plan (bot/plan-patch.ts) applied: a server-side dry run, then the strategic-merge patch with field manager `oombot`;
 // every refusal of the API server said in words; and every click, applied or refused, kept in the audit trail
 // (docs/architecture.md, "Security rules").
+import { headOf } from '#shared/clip-text.ts';
 import { statusMessage as rawStatusMessage, type KubeResponse, type KubeTransport } from '../kube/rest.ts';
 import type { Incident, Store } from '../store/port.ts';
 import type { PatchPlan, RaiseSubject } from './plan-patch.ts';
@@ -46,7 +47,7 @@ export async function recordRaise(store: Pick<Store, 'recordAudit'>, incident: P
     }
     return outcome;
   }
-  await store.recordAudit({ ...record, action: 'raise-memory-refused', target: `${incident.namespace}/${incident.workload}/${incident.container ?? ''}`, before: '', after: outcome.reason.slice(0, 500) });
+  await store.recordAudit({ ...record, action: 'raise-memory-refused', target: `${incident.namespace}/${incident.workload}/${incident.container ?? ''}`, before: '', after: headOf(outcome.reason, 500) });
   return outcome;
 }
 

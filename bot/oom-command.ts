@@ -14,7 +14,7 @@ import type { ChartPublisher } from './chart-upload.ts';
 import { logFailure } from './failures.ts';
 import { incidentId } from './incident-id.ts';
 import { parseOomCommand, USAGE } from './command.ts';
-import { clip, escapeMrkdwn, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
+import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
 
 export interface CommandDeps {
   /** `recent` lists incidents; `mute` and `unmute` change mutes and keep an audit record. */
@@ -37,18 +37,19 @@ export interface CommandReply {
   withoutPicture?: CommandReply;
 }
 
-const ephemeral = (text: string): CommandReply => ({ response_type: 'ephemeral', text });
+/** A reply that is only text, already escaped: clipped whole, so what a user typed back cannot make it too long. */
+const ephemeral = (text: string): CommandReply => ({ response_type: 'ephemeral', text: clip(text, SLACK_LIMITS.messageText) });
 
 export async function answerOom(deps: CommandDeps, text: string, userId: string): Promise<CommandReply> {
   const parsed = parseOomCommand(text);
-  if (!parsed.ok) return ephemeral(`${escapeMrkdwn(parsed.error)}\n\n${USAGE}`);
+  if (!parsed.ok) return ephemeral(`${slackText(parsed.error, SLACK_LIMITS.sectionText)}\n\n${USAGE}`);
   const command = parsed.command;
   if (command.kind === 'help') return ephemeral(USAGE);
 
   const cluster = command.cluster ?? (deps.clusters.length === 1 ? deps.clusters[0] : undefined);
   if (!cluster || !deps.clusters.includes(cluster)) {
     const known = deps.clusters.length ? escapeMrkdwn(deps.clusters.join(', ')) : 'none yet (see OOMBOT_CLUSTERS)';
-    return ephemeral(command.cluster ? `I do not know the cluster "${escapeMrkdwn(command.cluster)}". Clusters I know: ${known}.` : `Which cluster? Add \`--cluster <name>\`; clusters I know: ${known}.`);
+    return ephemeral(command.cluster ? `I do not know the cluster "${escapeMrkdwn(command.cluster)}". Clusters I know: ${known}.` : `Which cluster? Add \`--cluster &lt;name&gt;\`; clusters I know: ${known}.`);
   }
   const now = (deps.now ?? Date.now)();
 

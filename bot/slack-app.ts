@@ -10,7 +10,10 @@ import { logFailure, withLogger } from './failures.ts';
 import { ACTIONS } from './alert.ts';
 import { parseOomCommand } from './command.ts';
 import { answerOom, type CommandDeps } from './oom-command.ts';
-import { escapeMrkdwn } from './slack-limits.ts';
+import { slackText } from './slack-limits.ts';
+
+/** A Kubernetes name is at most 253 characters (a DNS subdomain); what was typed may be longer, and is cut there. */
+const NAME_MAX = 253;
 
 /** The store as CommandDeps has it: incidents, mutes and the audit trail are all the buttons and `/oom` touch here. */
 export interface SlackAppDeps extends CommandDeps {
@@ -39,7 +42,7 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
     const parsed = parseOomCommand(command.text);
     if (parsed.ok && parsed.command.kind === 'why') {
       const { pod, namespace } = parsed.command;
-      await ack({ response_type: 'ephemeral', text: `🔎 Looking at pod ${escapeMrkdwn(pod)} in ${escapeMrkdwn(namespace)}…` });
+      await ack({ response_type: 'ephemeral', text: `🔎 Looking at pod ${slackText(pod, NAME_MAX)} in ${slackText(namespace, NAME_MAX)}…` });
       await handOver(() => deps.dispatch({ kind: 'why', text: command.text, userId: command.user_id, responseUrl: command.response_url }), respond);
       return;
     }

@@ -25,6 +25,12 @@ export const SLACK_LIMITS = {
   confirmButton: 30,
   /** chat.postMessage's `text`, the notification fallback: Slack truncates past 40,000; keep it short. */
   fallbackText: 300,
+  /**
+   * A message that is only its top-level `text` (a reply to /oom, a button's answer, a thread line): Slack truncates a
+   * posted text past 40,000 characters, and chat.update refuses one past 4,000 (console/slack-rules.ts) — 4,000 holds
+   * wherever the text goes.
+   */
+  messageText: 4000,
 } as const;
 
 /**
