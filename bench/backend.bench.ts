@@ -17,7 +17,7 @@ import { podOccurrences } from '#shared/occurrences.ts';
 import { DynamoStore } from '../store/dynamo.ts';
 import { startDynalite } from '../test/support/dynalite.ts';
 import { container, downStatus, node, pod, restartedStatus } from '../test/support/k8s-factories.ts';
-import { startSlackDouble } from '../test/support/slack-double.ts';
+import { startSlackApi } from '../console/slack-api.ts';
 
 const root = path.join(import.meta.dirname, '..');
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -40,7 +40,7 @@ log(`cold init (import), 7 runs     median ${median(inits).toFixed(0)} ms · min
 // 3. A storm of 1,000 occurrences: 700 OOM kills over 50 workloads (14 each) and 300 evictions over 5 nodes.
 const cp = await startControlPlane();
 const dynamo = await startDynalite();
-const slack = await startSlackDouble();
+const slack = await startSlackApi();
 slack.perChannelRateLimit = false; // Slack's 1 message/s/channel would make this a 10-minute benchmark; see below
 try {
   const api = { url: cp.url, caPem: cp.caData, token: cp.adminToken };

@@ -1,19 +1,16 @@
 // The user's side of Slack for the console: a slash command or a button click is sent to the app as Slack sends it
 // (slack-requests.ts), and whatever the app answers — the command's acknowledgement body, or messages it sends to the
 // response_url — is shown as Slack shows it. Slack facts relied on (api.slack.com/interactivity/handling#message_responses):
-// a response_url "can be used up to 5 times within 30 minutes"; `replace_original` / `delete_original` act on the
+// a response_url "can be used up to 5 times within 30 minutes" (slack-rules.ts); `replace_original` / `delete_original` act on the
 // message the click came from; `response_type: in_channel` posts for everyone, and the default (`ephemeral`) shows the
 // answer to the user only; a command's acknowledgement body is an answer like one sent to its response_url.
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { checkMessage, type FileLookup } from './slack-rules.ts';
+import { checkMessage, responseUrlRefusal, type FileLookup } from './slack-rules.ts';
 import { ConsoleRequestError } from './request-error.ts';
 import { blockActionsBody, sendToApp, slashCommandBody, type AppReply, type Identity } from './slack-requests.ts';
 import { withSlackIds } from './web-api.ts';
 import type { Channel, ConsoleMessage, Workspace } from './workspace.ts';
-
-const RESPONSE_URL_USES = 5;
-const RESPONSE_URL_TTL_MS = 30 * 60_000;
 
 export interface InteractionsConfig {
   workspace: Workspace;
@@ -106,8 +103,10 @@ export class Interactions {
   /** POST /respond/<id>: an answer the app sends to a response_url. */
   respond(id: string, body: Record<string, unknown>): { ok: true } {
     const target = this.responses.get(id);
-    if (!target || Date.now() - target.createdAt > RESPONSE_URL_TTL_MS) throw new ConsoleRequestError(404, 'expired_url');
-    if (target.uses >= RESPONSE_URL_USES) throw new ConsoleRequestError(404, 'used_url');
+    // Counted from the click or the command that made it; the limits and the answers are slack-rules.ts's RESPONSE_URL.
+    if (!target) throw new ConsoleRequestError(404, 'expired_url');
+    const refusal = responseUrlRefusal({ firstAt: target.createdAt, uses: target.uses }, Date.now());
+    if (refusal) throw new ConsoleRequestError(404, refusal);
     target.uses += 1;
     this.apply(target, body);
     return { ok: true };
@@ -138,7 +137,7 @@ export class Interactions {
       if (original) workspace.remove(original);
       return;
     }
-    const check = checkMessage(payload, this.config.files);
+    const check = checkMessage(payload, { files: this.config.files, target: 'response_url' });
     if (!check.ok) throw new ConsoleRequestError(400, check.error, check.errors?.join('; '));
     const blocks = withSlackIds(check.blocks ?? []);
     const original = flag('replace_original') ? this.originalOf(target) : undefined;

@@ -2,7 +2,7 @@
 // to Slack — the WebClient's slackApiUrl points at /api/, and the Bolt app (HTTP receiver) gets the console's
 // requests, signed as Slack signs them — while a browser shows the messages live and sends slash commands and clicks.
 // Endpoints:
-//   POST /api/<method>   the Web API subset oombot calls (web-api.ts), bot token checked
+//   POST /api/<method>   the Web API subset oombot calls: the one Slack double the tests use too (slack-api.ts)
 //   POST /upload/v1/<t>  an upload URL that files.getUploadURLExternal handed out: the file's bytes (slack-files.ts)
 //   GET  /files-pri/<id>/<name>, GET /files/<id>   an uploaded file (its url_private and permalink), for image blocks
 //   POST /respond/<id>   response_url: what an app answers to a command or a click, shown to the user (interactions.ts)
@@ -23,9 +23,10 @@ import { LiveEvents } from './live-events.ts';
 import { contentSecurityPolicy, messageHtml, pageHtml } from './page.ts';
 import { ConsoleRequestError } from './request-error.ts';
 import type { Identity } from './slack-requests.ts';
-import { FileStore, uploadedBytes } from './slack-files.ts';
+import { SlackApi } from './slack-api.ts';
+import { FileStore } from './slack-files.ts';
 import { loadState, StateWriter } from './state-file.ts';
-import { callWebApi, fileLookup, type WebApiContext } from './web-api.ts';
+import { fileLookup } from './web-api.ts';
 import { Workspace, type ConsoleMessage } from './workspace.ts';
 
 export const ConsoleOptionsSchema = z.object({
@@ -112,7 +113,11 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
     if (!message.ephemeral) writer?.schedule();
   });
 
-  const apiContext = (): WebApiContext => ({ workspace, files, userId: config.userId, userGroups: config.userGroups, bot: BOT, team: TEAM, url });
+  // Slack's per-channel posting rate is left off here: the demo posts a burst of alerts at start, and someone trying
+  // oombot locally should see them at once; the tests exercise it on the same double.
+  const api = new SlackApi({ token: config.botToken, workspace, files, userId: config.userId, bot: BOT, team: TEAM, perChannelRateLimit: false });
+  api.userGroups = config.userGroups;
+  api.scopes.add('channels:read');
   const interactions = new Interactions({ workspace, who, bot: BOT, command: config.command, appUrl: config.appUrl, signingSecret: config.signingSecret, baseUrl: () => url, files: fileLookup({ files }) });
 
   const server = http.createServer((req, res) => {
@@ -135,16 +140,17 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
     const filePath = /^\/(?:files-pri\/(F[A-Z0-9]+)\/[^/]+|files\/(F[A-Z0-9]+))$/.exec(requestUrl.pathname);
     if (req.method === 'GET' && filePath) return sendFile(res, files.bytes((filePath[1] ?? filePath[2])!));
     if (req.method === 'POST' && requestUrl.pathname.startsWith('/upload/v1/')) {
-      const bytes = await uploadedBytes(await readBytes(req, MAX_UPLOAD_BYTES), req.headers['content-type']);
-      const answer = files.receive(requestUrl.pathname.slice('/upload/v1/'.length), bytes);
+      const answer = await api.upload(requestUrl.pathname.slice('/upload/v1/'.length), await readBytes(req, MAX_UPLOAD_BYTES), req.headers['content-type']);
       res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
       return void res.end(answer.body);
     }
     if (requestUrl.pathname.startsWith('/api/') && (req.method === 'POST' || req.method === 'GET')) {
       const args = { ...Object.fromEntries(requestUrl.searchParams), ...parseBody(await readBody(req), req.headers['content-type']) };
       const authorization = req.headers.authorization ?? (typeof args['token'] === 'string' ? `Bearer ${args['token']}` : '');
-      if (authorization !== `Bearer ${config.botToken}`) return sendJson(res, 200, { ok: false, error: authorization ? 'invalid_auth' : 'not_authed' });
-      return sendJson(res, 200, callWebApi(decodeURIComponent(requestUrl.pathname.slice('/api/'.length)), args, apiContext()));
+      const answer = api.call(decodeURIComponent(requestUrl.pathname.slice('/api/'.length)), args, authorization);
+      if (res.headersSent) return void res.end();
+      res.writeHead(answer.status, { ...answer.headers, 'Cache-Control': 'no-store' });
+      return void res.end(JSON.stringify(answer.body));
     }
     if (req.method === 'POST' && requestUrl.pathname.startsWith('/respond/')) {
       return sendJson(res, 200, interactions.respond(requestUrl.pathname.slice('/respond/'.length), parseBody(await readBody(req), req.headers['content-type'], true)));
@@ -182,6 +188,7 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
   });
   const { port } = server.address() as AddressInfo;
   url = `http://127.0.0.1:${port}`;
+  api.url = url;
   hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
 
   return {

@@ -4,6 +4,9 @@
 // channel and increases, written "seconds.microseconds" with six digits ("1764238443.000100"); a reply's thread_ts is
 // its root's ts, and a reply posted with a reply's ts as thread_ts lands in the root's thread; chat.postMessage takes a
 // channel ID or a name ("#oom-alerts") while chat.update needs the ID (a name is channel_not_found).
+// Channels: the console's workspace has every channel the app names (made on first use), as someone trying oombot
+// locally expects; the tests' workspace can instead know only the channels declared, each with whether the app is a
+// member, so that Slack's `channel_not_found` and `not_in_channel` (web-api.ts) can be met.
 import * as z from 'zod';
 import { StoredFileSchema } from './slack-files.ts';
 
@@ -24,7 +27,12 @@ export const ConsoleMessageSchema = z.object({
 });
 export type ConsoleMessage = z.infer<typeof ConsoleMessageSchema>;
 
-export const ChannelSchema = z.object({ id: z.string(), name: z.string() });
+export const ChannelSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** false when the app is not in the channel (a private channel it was not invited to); absent means it is. */
+  member: z.boolean().optional(),
+});
 export type Channel = z.infer<typeof ChannelSchema>;
 
 export const WorkspaceSnapshotSchema = z.object({
@@ -46,7 +54,15 @@ export class Workspace {
   private lastMicros = 0;
   private listeners: ((change: WorkspaceChange) => void)[] = [];
 
-  constructor(snapshot?: WorkspaceSnapshot, channelNames: Record<string, string> = {}) {
+  /** false: only declared channels exist (declareChannel); a name or ID never seen is channel_not_found. */
+  anyChannel = true;
+
+  /** `newChannelId`: the ID a channel made for a new name gets (n counts the channels so far, from 1). */
+  constructor(
+    snapshot?: WorkspaceSnapshot,
+    channelNames: Record<string, string> = {},
+    private readonly newChannelId: (name: string, n: number) => string = (_name, n) => localId(n),
+  ) {
     for (const c of snapshot?.channels ?? []) this.channelsById.set(c.id, c);
     for (const [id, name] of Object.entries(channelNames)) this.channelsById.set(id, { id, name: name.replace(/^#/, '') });
     this.list.push(...(snapshot?.messages ?? []));
@@ -72,17 +88,28 @@ export class Workspace {
   }
 
   /**
-   * The channel a chat.postMessage names: an ID (upper case, as Slack's are) is used as given; a name ("#alerts" or
-   * "alerts") finds the channel of that name or creates one, as the local workspace has every channel you name.
+   * The channel a chat.postMessage names: an ID (upper case, as Slack's are) or a name ("#alerts" or "alerts"). With
+   * anyChannel, one never seen is made, as the local workspace has every channel you name; otherwise it is undefined.
    */
-  resolveChannel(nameOrId: string): Channel {
+  resolveChannel(nameOrId: string): Channel | undefined {
+    const known = isChannelId(nameOrId) ? this.channelsById.get(nameOrId) : this.byName(nameOrId.replace(/^#/, ''));
+    if (known || !this.anyChannel) return known;
     if (isChannelId(nameOrId)) return this.ensureChannel(nameOrId, nameOrId);
     const name = nameOrId.replace(/^#/, '');
-    const existing = [...this.channelsById.values()].find((c) => c.name === name);
-    if (existing) return existing;
     let n = this.channelsById.size + 1;
-    while (this.channelsById.has(localId(n))) n += 1;
-    return this.ensureChannel(localId(n), name);
+    while (this.channelsById.has(this.newChannelId(name, n))) n += 1;
+    return this.ensureChannel(this.newChannelId(name, n), name);
+  }
+
+  /** Declares a channel (or changes it): its name and whether the app is a member. */
+  declareChannel(channel: Channel): Channel {
+    const declared = { id: channel.id, name: channel.name.replace(/^#/, ''), ...(channel.member === false ? { member: false } : {}) };
+    this.channelsById.set(declared.id, declared);
+    return declared;
+  }
+
+  private byName(name: string): Channel | undefined {
+    return [...this.channelsById.values()].find((c) => c.name === name);
   }
 
   ensureChannel(id: string, name: string): Channel {
@@ -109,6 +136,13 @@ export class Workspace {
     this.list.push(posted);
     this.emit('message', posted);
     return posted;
+  }
+
+  /** A message that was in the channel before (a test's earlier alert), kept with its own ts. */
+  insert(message: ConsoleMessage): ConsoleMessage {
+    this.list.push(message);
+    if (/^\d+\.\d{6}$/.test(message.ts)) this.lastMicros = Math.max(this.lastMicros, tsToMicros(message.ts));
+    return message;
   }
 
   update(target: ConsoleMessage, change: { text?: string; blocks?: unknown[] }): ConsoleMessage {

@@ -13,19 +13,19 @@ import { podOccurrences } from '#shared/occurrences.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, downStatus, event, node, pod, podEvent, restartedStatus } from '../support/k8s-factories.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createEvent, createNamespace, createNode, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let deps: PostDeps;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
   await dynamo.createTable('oombot');
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   slack.perChannelRateLimit = false;
   await createNamespace(cluster.admin, 'shop');
   await createNode(cluster.admin, node() as unknown as V1Node);

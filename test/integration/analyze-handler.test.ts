@@ -15,14 +15,14 @@ import { startAwsJsonDouble, type AwsJsonDouble } from '../support/aws-json-doub
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { lambdaTestEnv } from '../support/lambda-env.ts';
 import { at, container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createNode, useControlPlane } from './harness.ts';
 
 type AnalyzeHandler = typeof analyzeHandler;
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let aws: AwsJsonDouble;
 let handler: AnalyzeHandler;
 const SLACK_TOKEN = 'xoxb-test-token';
@@ -31,7 +31,7 @@ const saved = { ...process.env };
 beforeAll(async () => {
   dynamo = await startDynalite();
   await dynamo.createTable('oombot');
-  slack = await startSlackDouble(SLACK_TOKEN);
+  slack = await startSlackApi({ token: SLACK_TOKEN });
   aws = await startAwsJsonDouble({
     'AmazonSSM.GetParameter': (input) => ({ Parameter: { Name: input['Name'], Type: 'SecureString', Value: SLACK_TOKEN } }),
     // The SDK checks the body's MD5 as SQS reports it.

@@ -22,7 +22,7 @@ import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, event, node, pod, restartedStatus, TEMPLATE_HASH } from '../support/k8s-factories.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 
 const CHANNEL = '<!channel>';
@@ -32,14 +32,14 @@ const HOSTILE_MESSAGE = `java.lang.Exception <!everyone> <https://evil.example|c
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let deps: PostDeps;
 let store: DynamoStore;
 let rolloutRs = '';
 let cartRs = '';
 
 beforeAll(async () => {
-  [dynamo, slack] = await Promise.all([startDynalite(), startSlackDouble()]);
+  [dynamo, slack] = await Promise.all([startDynalite(), startSlackApi()]);
   slack.perChannelRateLimit = false;
   await dynamo.createTable('oombot');
   store = new DynamoStore(dynamo.client, 'oombot');
@@ -119,7 +119,7 @@ function expectInert(texts: string[]): void {
   }
 }
 
-const callTexts = (calls: SlackDouble['calls']) => calls.flatMap((c) => mrkdwnTexts({ text: c.args['text'], blocks: c.args['blocks'] }));
+const callTexts = (calls: SlackApiServer['calls']) => calls.flatMap((c) => mrkdwnTexts({ text: c.args['text'], blocks: c.args['blocks'] }));
 
 function actionDeps(responses: unknown[]): ActionDeps {
   return {

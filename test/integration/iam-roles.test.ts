@@ -29,7 +29,7 @@ import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factor
 import { startLambdaDouble, type LambdaDouble } from '../support/lambda-double.ts';
 import { startLambdaProcess, type LambdaProcess } from '../support/lambda-process.ts';
 import { readStack, type Stack, type StackFunction, type Statement } from '../support/serverless-stack.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { click, slashCommand } from '../support/slack-requests.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 
@@ -44,7 +44,7 @@ let stack: Stack;
 let front: IamFront;
 let dynamo: LocalDynamo;
 let aws: AwsJsonDouble;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let lambda: LambdaDouble;
 let store: DynamoStore;
 const principals: Record<string, Principal> = {};
@@ -142,7 +142,7 @@ const mark = () => ({ messages: slack.messages.length, responses: slack.response
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  slack = await startSlackDouble(BOT_TOKEN);
+  slack = await startSlackApi({ token: BOT_TOKEN });
   const parameters: Record<string, string> = { '/oombot/slack/bot-token': BOT_TOKEN, '/oombot/slack/signing-secret': SIGNING_SECRET };
   aws = await startAwsJsonDouble({
     'AmazonSSM.GetParameter': (input) => {

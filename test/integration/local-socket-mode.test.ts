@@ -8,18 +8,18 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocal, type LocalMode } from '../../local/start.ts';
 import { silentLogger } from '#shared/log.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { startSocketModeDouble, type SocketModeDouble } from '../support/socket-mode-double.ts';
 import { until } from './forwarder-testbed.ts';
 
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let socket: SocketModeDouble;
 let local: LocalMode;
 let state: string;
 
 beforeAll(async () => {
   state = await mkdtemp(path.join(os.tmpdir(), 'oombot-socket-'));
-  slack = await startSlackDouble('xoxb-test-token');
+  slack = await startSlackApi({ token: 'xoxb-test-token' });
   slack.perChannelRateLimit = false; // the demo posts a dozen alerts; Slack's 1/s per channel is tested elsewhere
   socket = await startSocketModeDouble();
   slack.socketMode = { appToken: 'xapp-1-test', url: socket.url };

@@ -30,20 +30,20 @@ import { container, node, pod, restartedStatus } from '../support/k8s-factories.
 import { climb, makeSeries } from '../support/memory-series.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { decodePng } from '../support/png-decode.ts';
-import { startSlackDouble, type PostedMessage, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type PostedMessage, type SlackApiServer } from '../../console/slack-api.ts';
 import { limitVerdict } from '../support/verdicts.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let web: WebClient;
 let checkoutRs = '';
 let table = 0;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   // The alerts of these tests go to one channel in quick succession; the double's rate limit is another test's matter
   // (post-occurrence.test.ts), and its 429s would only add retried calls to the sequences asserted here.
   slack.perChannelRateLimit = false;

@@ -18,19 +18,19 @@ import { MiB } from '#shared/quantity.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { container, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNode, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 const rs: Record<string, string> = {};
 const T = Date.UTC(2026, 10, 27, 10, 0, 0);
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   const core = cluster.admin.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'shop', annotations: { 'oombot.io/warn': 'on' } } } });
   await core.createNamespace({ body: { metadata: { name: 'quiet' } } });

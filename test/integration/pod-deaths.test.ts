@@ -16,7 +16,7 @@ import { FileStore } from '../../store/file.ts';
 import type { Store } from '../../store/port.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, downStatus, node, pod, restartedStatus } from '../support/k8s-factories.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 import { mkdtemp } from 'node:fs/promises';
@@ -25,13 +25,13 @@ import { join } from 'node:path';
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let table = 0;
 let batchRs = '';
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   await createNamespace(cluster.admin, 'shop');
   await createNode(cluster.admin, node() as unknown as V1Node);
   batchRs = (await createDeploymentChain(cluster.admin, 'shop', 'batch')).rsUid;

@@ -13,13 +13,13 @@ import { nodeEventOccurrence, podOccurrences } from '#shared/occurrences.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, downStatus, event, node, pod, restartedStatus } from '../support/k8s-factories.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let deps: PostDeps;
 let table = 0;
 /** The real checkout Deployment's ReplicaSet: its pods are attributed to it only with this uid (kube/owners.ts). */
@@ -27,7 +27,7 @@ let checkoutRs = '';
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   await createNamespace(cluster.admin, 'shop');
   await createNode(cluster.admin, node() as unknown as V1Node);
   checkoutRs = (await createDeploymentChain(cluster.admin, 'shop', 'checkout')).rsUid;

@@ -4,13 +4,13 @@ import { WebClient, ErrorCode } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAlert } from '../../bot/alert.ts';
 import { diagnose } from '#shared/diagnose.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
 
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let client: WebClient;
 beforeAll(async () => {
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   // Short retry delays for 5xx; 429s wait for Retry-After, as in production.
   client = new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 20 } });
 });

@@ -19,7 +19,7 @@ import { container, node, pod, restartedStatus, T0 } from '../support/k8s-factor
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import * as slackRequests from '../support/slack-requests.ts';
 import { createNamespace, createNode, createPodAsKubelet, useControlPlane } from './harness.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import { limitVerdict } from '../support/verdicts.ts';
 
@@ -30,7 +30,7 @@ let dynamo: LocalDynamo;
 let aws: AwsJsonDouble;
 let handler: SlackHandler;
 let store: DynamoStore;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let lambda: LambdaDouble;
 const BOT_TOKEN = 'xoxb-test-token';
 const saved = { ...process.env };
@@ -39,7 +39,7 @@ beforeAll(async () => {
   dynamo = await startDynalite();
   await dynamo.createTable('oombot');
   store = new DynamoStore(dynamo.client, 'oombot');
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   aws = await startAwsJsonDouble({
     'AmazonSSM.GetParameter': (input) => ({ Parameter: { Name: input['Name'], Type: 'SecureString', Value: input['Name'] === '/oombot/slack/bot-token' ? BOT_TOKEN : SIGNING_SECRET } }),
     'secretsmanager.GetSecretValue': () => ({ SecretString: cluster.controlPlane.adminToken }),

@@ -17,17 +17,17 @@ import { podOccurrences } from '#shared/occurrences.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let table = 0;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   await createNamespace(cluster.admin, 'shop');
   const core = cluster.admin.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'payments', annotations: { 'oombot.io/slack-channel': '#payments-oncall' } } } });

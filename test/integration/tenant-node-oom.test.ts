@@ -14,7 +14,7 @@ import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { container, event, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createEvent, createNode, createPodAsKubelet } from './harness.ts';
 import { until, useForwarderTestbed } from './forwarder-testbed.ts';
 
@@ -25,7 +25,7 @@ const OTHER_NODE = 'ip-10-0-12-8';
 const FORGED = 'System OOM encountered, victim process: node, pid: 30177';
 
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let tenant: KubeConfig;
 let rsUid: string;
 
@@ -34,7 +34,7 @@ const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString().replac
 beforeAll(async () => {
   dynamo = await startDynalite();
   await dynamo.createTable('oombot');
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   slack.perChannelRateLimit = false;
   await createNode(cluster.admin, node({ name: OTHER_NODE }) as unknown as V1Node);
   rsUid = (await createDeploymentChain(cluster.admin, 'shop', 'checkout')).rsUid;

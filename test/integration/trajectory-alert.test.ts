@@ -16,18 +16,18 @@ import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 import { climb, makeSeries } from '../support/memory-series.ts';
-import { startSlackDouble, type SlackDouble } from '../support/slack-double.ts';
+import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 
 const cluster = useControlPlane();
 let dynamo: LocalDynamo;
-let slack: SlackDouble;
+let slack: SlackApiServer;
 let checkoutRs = '';
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  slack = await startSlackDouble();
+  slack = await startSlackApi();
   await createNamespace(cluster.admin, 'shop');
   await createNode(cluster.admin, node() as unknown as V1Node);
   checkoutRs = (await createDeploymentChain(cluster.admin, 'shop', 'checkout')).rsUid;

@@ -1,5 +1,5 @@
 // Slack's external upload flow and its image-block rules, as the tests' Slack double and the local console keep them
-// (console/slack-files.ts, console/message-checks.ts): what Slack refuses is refused, word for word.
+// (console/slack-files.ts, console/slack-rules.ts): what Slack refuses is refused, word for word.
 import { describe, expect, it } from 'vitest';
 import { checkMessage } from '../../../console/slack-rules.ts';
 import { FileStore, sniffMimetype, uploadedBytes } from '../../../console/slack-files.ts';
@@ -128,7 +128,7 @@ describe('an image block', () => {
   upload(files, PNG);
   upload(files, Buffer.from('%PDF-1.7 a document'), {}, 'report.pdf');
   const lookup = (ref: { id?: string; url?: string }) => files.lookup(ref);
-  const image = (fields: Record<string, unknown>) => checkMessage({ text: 'x', blocks: JSON.stringify([{ type: 'section', text: { type: 'mrkdwn', text: 'x' } }, { type: 'image', ...fields }]) }, lookup);
+  const image = (fields: Record<string, unknown>) => checkMessage({ text: 'x', blocks: JSON.stringify([{ type: 'section', text: { type: 'mrkdwn', text: 'x' } }, { type: 'image', ...fields }]) }, { files: lookup });
   const refused = (...errors: string[]) => ({ ok: false, error: 'invalid_blocks', errors });
 
   it('may name a completed image file by id or by url, with a title', () => {
