@@ -1,6 +1,6 @@
 // Slack's files as its external upload flow makes them, kept by the one Slack double that the local console serves
-// and the tests run against (slack-api.ts), so it refuses what Slack refuses. Pure: no I/O; the caller serves the upload URL
-// and the file's bytes. Slack facts relied on:
+// and the tests run against (slack-api.ts), so it refuses what Slack refuses. Pure: no I/O; the caller serves the
+// upload URL and the file's bytes. Slack facts relied on:
 // - files.getUploadURLExternal (api.slack.com/methods/files.getUploadURLExternal): `filename` and `length` (the size in
 //   bytes) are required; `missing_argument` "typically only occurs when the length provided is 0"; `alt_txt` is at most
 //   1,000 characters (`alt_txt_too_large`). It answers an `upload_url` and a `file_id`.
