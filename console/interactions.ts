@@ -107,8 +107,8 @@ export class Interactions {
     if (!target) throw new ConsoleRequestError(404, 'expired_url');
     const refusal = responseUrlRefusal({ firstAt: target.createdAt, uses: target.uses }, Date.now());
     if (refusal) throw new ConsoleRequestError(404, refusal);
-    target.uses += 1;
     this.apply(target, body);
+    target.uses += 1;
     return { ok: true };
   }
 

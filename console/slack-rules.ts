@@ -75,6 +75,7 @@ const STYLES = new Set(['primary', 'danger']);
  * rules of chat.postMessage on its body. What Slack answers a sixth use or a late one is not documented; this
  * double answers 404 with `{ok: false, error: 'used_url' | 'expired_url'}`, the status and shape Slack answers a
  * response_url's refused blocks with (slackapi/java-slack-sdk#1349): an app must treat either as the answer lost.
+ * Nor does Slack say whether a refused body counts as a use; here only answers taken count.
  */
 export const RESPONSE_URL = { uses: 5, ttlMs: 30 * 60_000 } as const;
 
