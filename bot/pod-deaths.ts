@@ -32,8 +32,11 @@ export function podDeathKey(cluster: string, podUid: string): string {
 
 /** Where an occurrence stands in its pod's death. */
 export type PodDeath =
-  /** The first counted: it is the alert, listing `siblings` (possibly none). */
-  | { as: 'first'; key: string; siblings: PodOccurrence[] }
+  /**
+   * The first counted: it is the alert, listing `siblings` (possibly none). `remember` is false for the retry of a
+   * first whose group a later death has replaced since: what it posts must not become that group's message.
+   */
+  | { as: 'first'; key: string; siblings: PodOccurrence[]; remember: boolean }
   /** The first's alert lists it: recorded against `message`, nothing posted. */
   | { as: 'listed'; key: string; message: GroupMessage }
   /** Not listed (it died later than the first's pod showed, or the first never posted): posted as its own. */
@@ -56,7 +59,7 @@ export async function joinPodDeath(store: RepeatGroups, o: PodDeathInput): Promi
   const key = podDeathKey(o.cluster, uid);
   const died = Date.parse(o.occurredAt);
   const group = await store.recordRepeat(key, o.now, DIED_TOGETHER_MS, o.occurrenceId, Number.isNaN(died) ? o.now : died);
-  if (group.count === 1) return { as: 'first', key, siblings: diedTogether(o.cluster, o.pod, o) };
+  if (group.count === 1) return { as: 'first', key, siblings: diedTogether(o.cluster, o.pod, o), remember: !group.closed };
   let message = group.message;
   // A closed group's message is what it was when counted; only the open one's can still appear.
   for (let waited = 0; !message && !group.closed && waited < (o.waitMs ?? POD_DEATH_WAIT_MS); waited += POLL_MS) {

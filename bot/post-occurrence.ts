@@ -103,7 +103,7 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   const rows = [...(envelope.kind === 'container-termination' ? [{ container: envelope.container, verdict }] : []), ...siblingRows(input, siblings)];
   const messages = withDiedTogether(podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts }), envelope.pod.status.reason === 'Evicted', rows);
   const { blocks, ...outcome } = { blocks: undefined, ...(await postInGroup(deps, group, messages)) };
-  if (death.as === 'first') {
+  if (death.as === 'first' && death.remember) {
     // What the alert lists, for the siblings' invocations: they are recorded against it and post nothing. Listed only
     // where it was shown — a counted occurrence changes no message's blocks.
     const listed = outcome.status === 'counted' ? [id] : [id, ...siblings.map((s) => s.occurrenceId)];

@@ -56,7 +56,6 @@ function depsWith(store: Store): PostDeps {
     slack: new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 2, factor: 1, minTimeout: 5, maxTimeout: 10 } }).chat,
     cluster: (name) => (name === 'prod-eu' ? kubeConfigTransport(cluster.admin) : undefined),
     routing: { defaultChannel: 'C-ALERTS' },
-    podDeathWaitMs: 5_000,
   };
 }
 
@@ -132,6 +131,37 @@ describe.each(Object.keys(stores))('a pod whose containers died together, on %s'
     } finally {
       slack.perChannelRateLimit = true;
     }
+  });
+
+  it('posts the retry of a first that failed in Slack after a later death opened its group, leaving that death’s alert alone', async () => {
+    const store = await stores[storeName]!();
+    const deps = depsWith(store);
+    const uid = `9a0c6d4a-0000-4000-8000-${storeName === 'FileStore' ? '00000000f005' : '00000000d005'}`;
+    const key = `together/prod-eu/${uid}`;
+    const before = slack.messages.length;
+    slack.perChannelRateLimit = false;
+    try {
+      // worker-a and worker-b die together; worker-a's post fails in Slack (its claim is given back), and worker-b,
+      // finding no alert of the pod's death in time, is posted as its own.
+      const [a, b] = envelopes(batchPod(uid, [oom('worker-a', 0), oom('worker-b', 0)]));
+      slack.force5xx(10);
+      await expect(postOccurrence(deps, a!)).rejects.toThrow();
+      slack.force5xx(0);
+      expect(await postOccurrence({ ...deps, podDeathWaitMs: 500 }, b!)).toMatchObject({ status: 'posted' });
+      // Two minutes later both die again, together; the first of that death is counted, its alert not yet posted...
+      const again = envelopes(batchPod(uid, [oom('worker-a', 120, 1), oom('worker-b', 120, 1)]));
+      await store.recordRepeat(key, Date.now(), 5_000, again[0]!.occurrenceId, Date.parse(at(120)));
+      // ...when Lambda retries the first worker-a: posted in its place, it does not become that death's alert.
+      expect(await postOccurrence(deps, a!)).toMatchObject({ status: 'posted' });
+      expect(await store.repeatMessage(key)).toBeUndefined();
+      // That death is still one alert, listing its own.
+      const [counted, shown] = (await Promise.all(again.map((e) => postOccurrence(deps, e)))).map((o) => o.status).sort();
+      expect([counted, ['posted', 'threaded'].includes(shown!)]).toEqual(['counted', true]);
+      expect((await store.repeatMessage(key))?.text?.split(' ').slice(1).sort()).toEqual(again.map((e) => e.occurrenceId).sort());
+    } finally {
+      slack.perChannelRateLimit = true;
+    }
+    expect(posted(before).length).toBe(3);
   });
 
   it('is one alert for an evicted pod: the eviction and the containers it stopped', async () => {
