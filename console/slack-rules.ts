@@ -63,7 +63,7 @@ export const LIMITS = {
   imageTitle: 2000,
   /** Top-level text: truncated past 40,000 when posted; chat.update refuses past 4,000 (see the head of this file). */
   postedText: 40_000,
-  updatedText: 4000,
+  updatedText: SLACK_LIMITS.messageText,
 } as const;
 
 /** A button's and a confirmation dialog's `style`: "primary" or "danger" (block_elements.py ButtonStyles; basic_components.py ConfirmObject). */
