@@ -250,10 +250,17 @@ describe('each function under its own role, in its own process', () => {
   });
 
   it('analyze gives the claim back when Slack refuses the post, so a retry can post it', async () => {
-    // A pod annotated with an empty channel: Slack answers channel_not_found.
+    // A pod annotated with an empty channel (channel_not_found), whose alert falls back to the default channel, which
+    // oombot was removed from meanwhile (not_in_channel): a real failure.
     const lost = pod({ name: 'lost', containers: [container({ name: 'api', limit: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)], metadata: { uid: randomUUID(), annotations: { 'oombot.io/slack-channel': '' } } });
     const envelope = envelopeOf(lost);
-    await expect(analyze.invoke(eventFor(envelope))).rejects.toThrow(/channel_not_found/);
+    const alerts = slack.workspace.channel(CHANNEL)!;
+    slack.declareChannel({ ...alerts, member: false });
+    try {
+      await expect(analyze.invoke(eventFor(envelope))).rejects.toThrow(/not_in_channel for C-ALERTS/);
+    } finally {
+      slack.declareChannel(alerts);
+    }
     expect(await store.claimOccurrence(envelope.occurrenceId, Date.now())).toBe('claimed');
     expect(front.refusals()).toEqual([]);
   });
