@@ -52,20 +52,27 @@ export interface ChartUploadOptions {
   /** POSTs the bytes to the upload URL (the global fetch by default). */
   fetch?: typeof fetch;
   now?: () => number;
+  /** Draws the chart (drawChart unless a test passes one that fails, to see the fallback). */
+  draw?: (verdict: Verdict, trajectory: Trajectory) => DrawnChart | undefined;
 }
+
+/** What is logged, at warn, when the chart could not be drawn or uploaded (here, or bot/grouping.ts for any publisher). */
+export const CHART_FAILED = 'the memory chart could not be drawn or uploaded; the message shows a sparkline instead';
 
 export function slackChartPublisher(files: SlackFiles, options: ChartUploadOptions = {}): ChartPublisher {
   const budgetMs = options.budgetMs ?? CHART_BUDGET_MS;
   const post = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
+  const draw = options.draw ?? drawChart;
   let noScopeUntil = 0;
   return async (verdict, trajectory = verdict.trajectory) => {
     if (!trajectory || now() < noScopeUntil) return undefined;
-    const chart = drawChart(verdict, trajectory);
-    if (!chart) return undefined;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new ChartUploadTimeout(budgetMs)), budgetMs);
     try {
+      // Drawn inside the fallback: a series that breaks the drawing leaves the sparkline, as a failed upload does.
+      const chart = draw(verdict, trajectory);
+      if (!chart) return undefined;
       const work = upload(files, post, chart, deadline.signal);
       // Past the deadline the steps may still fail on their own; that is already said, not an unhandled rejection.
       work.catch(() => undefined);
@@ -77,7 +84,7 @@ export function slackChartPublisher(files: SlackFiles, options: ChartUploadOptio
         noScopeUntil = now() + NO_SCOPE_PAUSE_MS;
         return undefined;
       }
-      logFailure('the memory chart could not be uploaded; the message shows a sparkline instead', error, { container: verdict.container }, undefined, 'warn');
+      logFailure(CHART_FAILED, error, { container: verdict.container }, undefined, 'warn');
       return undefined;
     } finally {
       clearTimeout(timer);
@@ -85,7 +92,7 @@ export function slackChartPublisher(files: SlackFiles, options: ChartUploadOptio
   };
 }
 
-interface DrawnChart {
+export interface DrawnChart {
   png: Buffer;
   filename: string;
   title: string;

@@ -7,7 +7,7 @@ import type { Verdict } from '#shared/verdict.ts';
 import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups } from '../store/port.ts';
 import { WARNING_BLOCK, withCounter, type AlertMessage } from './alert.ts';
 import { holdsBlock } from './block-ids.ts';
-import { slackErrorCode, type ChartPicture } from './chart-upload.ts';
+import { CHART_FAILED, slackErrorCode, type ChartPicture } from './chart-upload.ts';
 import { bestEffort, logFailure } from './failures.ts';
 import { clip, SLACK_LIMITS } from './slack-limits.ts';
 
@@ -130,7 +130,7 @@ export async function postInGroup(
   const place = placementOf(group);
   if (place.as === 'alert') {
     // Once per alert: a reply or a counter update never uploads a picture.
-    const picture = await messages.picture?.();
+    const picture = await pictureOf(messages);
     // Slack answers with the channel's id: a channel configured by name (#oom-alerts) must be updated by that id.
     const { channel, ts, alert } = await postAlertOrFallBack(deps.slack, g, messages, picture);
     await g.markPosted({ channel, ts });
@@ -148,7 +148,7 @@ export async function postInGroup(
   const warned = holdsBlock(root.blocks, WARNING_BLOCK);
   const afterWarning = place.as === 'reply' && group.count === 2 && warned;
   // That kill is an alert of its own, so it gets its picture too (uploaded once, as for any alert).
-  const picture = afterWarning ? await messages.picture?.() : undefined;
+  const picture = afterWarning ? await pictureOf(messages) : undefined;
   const reply = afterWarning ? messages.first(picture) : messages.reply();
   const ts = place.as === 'reply' ? (await postReply(deps.slack, root.channel, reply, root.ts, afterWarning, picture && (() => messages.first()))).ts : root.ts;
   await g.markPosted({ channel: root.channel, ts });
@@ -159,6 +159,19 @@ export async function postInGroup(
     await afterPosting(() => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }), 'updating the counter');
   }
   return { status: place.as === 'reply' ? 'threaded' : 'counted', channel: root.channel, ts };
+}
+
+/**
+ * The alert's picture, or none. Drawing or uploading it can fail in ways the publisher does not foresee, and the alert
+ * is never lost for want of a picture: it goes out with the sparkline (bot/alert.ts), the failure logged once.
+ */
+async function pictureOf(messages: GroupMessages): Promise<ChartPicture | undefined> {
+  try {
+    return await messages.picture?.();
+  } catch (error) {
+    logFailure(CHART_FAILED, error, {}, undefined, 'warn');
+    return undefined;
+  }
 }
 
 /** A step after the message went out: logged when it fails, never thrown (a throw would post the alert again). */

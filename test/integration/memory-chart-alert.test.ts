@@ -218,7 +218,7 @@ describe('an alert is never lost for want of a picture', () => {
     expect(since(calls)).toEqual(['files.getUploadURLExternal', 'upload', 'chat.postMessage']);
     expect(slack.calls.at(-2)!.args['status']).toBe(500);
     expect(chartBlock(slack.messages.at(-1))).toMatchObject({ type: 'context', elements: [{ text: expect.stringMatching(SPARKLINE) }] });
-    expect(lines.map((l) => [l.level, l.msg])).toEqual([['warn', 'the memory chart could not be uploaded; the message shows a sparkline instead']]);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([['warn', 'the memory chart could not be drawn or uploaded; the message shows a sparkline instead']]);
   });
 
   it('gives up an upload that runs past its budget and posts with the sparkline then', async () => {
