@@ -96,6 +96,11 @@ export function toOombotError(error: unknown): OombotError {
     return new OombotError(code === 'STORE_FILE_UNWRITABLE' || code === 'STORE_FILE_UNREADABLE' ? 'io' : 'stored-record', error.message, { cause: error });
   }
 
+  // bot/'s answers to Slack's failures, known by name too: a channel that the fallback could not save (bot/grouping.ts)
+  // is configuration to fix; a rate limit longer than the invocation's time (bot/slack-rate-limits.ts) is Slack's.
+  if (error.name === 'ChannelUnreachableError') return new OombotError('config', error.message, { cause: error });
+  if (error.name === 'SlackRateLimitedError') return new OombotError('slack', error.message, { cause: error });
+
   if (error instanceof z.ZodError) {
     return new OombotError('bad-input', `not valid: ${error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'} ${i.message}`).join('; ')}`, { cause: error });
   }

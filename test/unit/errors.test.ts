@@ -13,6 +13,8 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { EXIT_CODES, reportError } from '../../cli/errors.ts';
 import { ConsoleRequestError } from '../../console/request-error.ts';
+import { ChannelUnreachableError } from '../../bot/grouping.ts';
+import { SlackRateLimitedError } from '../../bot/slack-rate-limits.ts';
 import { ConfigError } from '../../forwarder/config.ts';
 import { KubeAccessError, PodNotFoundError } from '../../kube/collect.ts';
 import { KubeConnectionError, KubeStatusError } from '../../kube/rest.ts';
@@ -57,6 +59,8 @@ const cases: [string, () => unknown, ErrorCode, RegExp, number][] = [
   ['Slack not reached', () => new WebAPIRequestError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' })), 'unreachable', /^could not reach Slack's Web API: connect ECONNREFUSED/, 4],
   ['Slack failing (HTTP 503)', () => new WebAPIHTTPError(503, 'Service Unavailable', {}, ''), 'unreachable', /^Slack's Web API answered HTTP 503$/, 4],
   ['Slack rate limiting', () => new WebAPIRateLimitedError(30), 'slack', /^Slack is rate limiting \(retry after 30 s\)$/, 4],
+  ['Slack rate limiting longer than the invocation has', () => new SlackRateLimitedError('chat.postMessage', 30_000, 14_000), 'slack', /^Slack rate-limited chat\.postMessage and asked to wait 30 s, with 14 s usable in this invocation: it fails so that the bus retries it later$/, 4],
+  ['a default channel Slack refuses too', () => new ChannelUnreachableError('#oom-alerts', 'not_in_channel'), 'config', /^Slack answered not_in_channel for #oom-alerts: invite @oombot to #oom-alerts, or set OOMBOT_DEFAULT_CHANNEL to a channel it is in$/, 2],
   ['the Kubernetes API refusing (client-node ApiException 403)', () => new ApiException(403, 'Forbidden', { kind: 'Status', message: 'pods "x" is forbidden: User "u" cannot get resource "pods"' }, { authorization: 'Bearer secret' }), 'forbidden', /^the Kubernetes API refused \(HTTP 403\): pods "x" is forbidden: User "u" cannot get resource "pods": check the kubeconfig's credentials and RBAC$/, 4],
   ['the Kubernetes API with no such object (ApiException 404)', () => new ApiException(404, 'Not Found', { message: 'pods "x" not found' }, {}), 'not-found', /^the Kubernetes API has no such object \(HTTP 404\): pods "x" not found$/, 3],
   ['the Kubernetes API failing (ApiException 500)', () => new ApiException(500, 'Internal', {}, {}), 'unreachable', /^the Kubernetes API answered HTTP 500$/, 4],
