@@ -15,6 +15,7 @@ import { answerAlertAction } from '../../bot/alert-actions.ts';
 import { ACTIONS, renderAlert, withCounter, withHandled, type AlertMessage } from '../../bot/alert.ts';
 import { USAGE } from '../../bot/command.ts';
 import { nodeOomMessages, podMessages, warningMessages } from '../../bot/occurrence-messages.ts';
+import { withDiedTogether } from '../../bot/pod-deaths.ts';
 import { answerOom } from '../../bot/oom-command.ts';
 import { proposedChange } from '../../bot/raise-limit.ts';
 import { changeTexts, clickedChange, refusalText, refuse, type Patched } from '../../bot/raise-outcome.ts';
@@ -220,7 +221,13 @@ function occurrencePayloads(s: Scenario, verdict: Verdict): Payload[] {
   const patched: Patched = { status: 'patched', target: `${verdict.pod.namespace}/${s.workload?.kind ?? 'Pod'}/${s.workload?.name ?? verdict.pod.name}`, container: s.container, field: raise?.field ?? 'limit', before: s.reason, after: '640Mi', how: s.workload ? 'workload' : 'resize', next: s.text, ...(s.count % 2 ? { auditError: s.reason } : {}) };
   const change = changeTexts(patched, CLICKER, '10:20', 'ref-1');
   const what = clickedChange(raise?.label ?? 'Change its memory');
+  // The pod's containers that died with it, listed in its one alert (bot/pod-deaths.ts): one not diagnosed.
+  const together = withDiedTogether(pod, verdict.kind === 'eviction', [{ container: s.container, verdict }, { container: `${s.container}-b`, verdict }, { container: 'sidecar' }]);
+  const togetherFirst = together.first(picture);
   return [
+    { ...post('the alert of containers that died together', togetherFirst), html: true },
+    post('a repeat of containers that died together', together.reply()),
+    { what: 'the counter of containers that died together', target: 'chat.update', text: togetherFirst.text, blocks: withCounter(togetherFirst.blocks, together.counter(s.count, Date.parse(occurredAt))) },
     { ...post('the alert', alert), html: true },
     post('a repeat in the thread', pod.reply()),
     { what: 'the counter update', target: 'chat.update', text: alert.text, blocks: counted, html: true },
@@ -242,7 +249,7 @@ function sendBreaches(payloads: Payload[], context: string): string[] {
 }
 
 describe('every Slack payload, from hostile cluster text', () => {
-  it('alerts of every cause, replies, counters, warnings, the handled redraw, Raise’s lines and /oom why keep Slack’s rules', () => {
+  it('alerts of every cause, containers that died together, replies, counters, warnings, the handled redraw, Raise’s lines and /oom why keep Slack’s rules', () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const verdict = diagnose(inputOf(s));
