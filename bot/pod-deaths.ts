@@ -61,7 +61,8 @@ export async function joinPodDeath(store: RepeatGroups, o: PodDeathInput): Promi
   const group = await store.recordRepeat(key, o.now, DIED_TOGETHER_MS, o.occurrenceId, Number.isNaN(died) ? o.now : died);
   if (group.count === 1) return { as: 'first', key, siblings: diedTogether(o.cluster, o.pod, o), remember: !group.closed };
   let message = group.message;
-  // A closed group's message is what it was when counted; only the open one's can still appear.
+  // A closed group's message is what it was when counted, without the list: a retry that a later death of the pod
+  // overtook is posted as its own. Only the open group's message can still appear.
   for (let waited = 0; !message && !group.closed && waited < (o.waitMs ?? POD_DEATH_WAIT_MS); waited += POLL_MS) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     message = await store.repeatMessage(key);
