@@ -3,7 +3,9 @@
 //  - the basis is the highest working set sampled; after an OOM, at least the request (VPA's basis), and after a kill
 //    at the limit, at least the limit (usage reached it, however low the last sample);
 //  - after a kill, VPA's bump after an OOM on the basis, and krr's floors: the peak + 15 %, the killed limit + 25 %
-//    (docs/domain.md §6); before one (a warning), VPA's 15 % safety margin and krr's 15 % buffer over the peak (§14);
+//    (docs/domain.md §6); a warning is on course to reach its limit, so it is sized as the kill there would be (§14),
+//    and the warning and the kill that may follow offer the same size; with neither, VPA's 15 % safety margin and
+//    krr's 15 % buffer over the peak (§14);
 //  - never below the peak or the current limit, rounded up to the steps recommendLimit uses, and capped by what the
 //    node (or the pod-level limit) can give, saying so;
 //  - a leak-like curve gets the same size and the warning that a higher limit only buys time: (new − old) / slope.
@@ -24,6 +26,11 @@ export interface CurveSizingOptions {
   capShort?: string | undefined;
   /** A size the limit must reach, and why: a heap cap kept at 75 % of the limit (limit-settings.ts). */
   floor?: { bytes: number; why: string } | undefined;
+  /**
+   * A warning before the kill: the fitted slope reaches the series' limit in about this many minutes. Sized as the
+   * kill at that limit would be, since that is where it is going (docs/domain.md §14), not from the peak seen so far.
+   */
+  reachesLimitInMinutes?: number | undefined;
 }
 
 export interface CurveSizing extends Sizing {
@@ -50,8 +57,10 @@ const KRR_OOM_RATIO = 1.25;
 export function recommendFromCurve(series: MemorySeries, curve: Curve, options: CurveSizingOptions = {}): CurveSizing | undefined {
   if (curve.kind === 'too-few') return undefined;
   const current = series.limitBytes ?? 0;
-  const oom = series.killedAt !== undefined;
-  const atLimit = oom && options.killedAtLimit === true && current > 0;
+  const heading = series.killedAt === undefined && options.reachesLimitInMinutes !== undefined && current > 0;
+  // A container on course to reach its limit gets the size of the kill there: the same rules, the limit its basis.
+  const oom = series.killedAt !== undefined || heading;
+  const atLimit = heading || (oom && options.killedAtLimit === true && current > 0);
   const peak = curve.peakBytes;
   const request = series.requestBytes ?? 0;
   const basisBytes = Math.max(peak, oom ? request : 0, atLimit ? current : 0);
@@ -63,7 +72,7 @@ export function recommendFromCurve(series: MemorySeries, curve: Curve, options: 
         ['vpa-oom-bump', basisBytes + VPA_OOM_MIN_BUMP, "+100Mi, VPA's least bump after an OOM"],
         ['vpa-oom-ratio', basisBytes * VPA_OOM_RATIO, "+20 %, VPA's bump after an OOM"],
         ['krr-peak', peak * SAFETY_MARGIN, "the peak + 15 %, krr's buffer"],
-        ...(atLimit ? [['krr-oom-limit', current * KRR_OOM_RATIO, "the killed limit + 25 %, krr's floor after an OOM"] satisfies Candidate] : []),
+        ...(atLimit ? [['krr-oom-limit', current * KRR_OOM_RATIO, heading ? "the limit + 25 %, krr's floor after an OOM there" : "the killed limit + 25 %, krr's floor after an OOM"] satisfies Candidate] : []),
       ]
     : [['margin', basisBytes * SAFETY_MARGIN, "+15 %, VPA's safety margin and krr's buffer"]];
   if (options.floor) candidates.push(['floor', options.floor.bytes, options.floor.why]);
@@ -76,7 +85,9 @@ export function recommendFromCurve(series: MemorySeries, curve: Curve, options: 
   const seen = `${curve.samples} samples over ${span}`;
   const restsOnText =
     basis === 'limit'
-      ? `it reached its ${formatBytes(current)} limit when killed (the highest of ${seen} was ${formatBytes(peak)})`
+      ? heading
+        ? `it is on course to reach its ${formatBytes(current)} limit in ~${minutes(options.reachesLimitInMinutes!)}, so it is sized as the kill there would be (the highest of ${seen} so far was ${formatBytes(peak)})`
+        : `it reached its ${formatBytes(current)} limit when killed (the highest of ${seen} was ${formatBytes(peak)})`
       : basis === 'request'
         ? `its ${formatBytes(request)} request, above the highest of ${seen} (${formatBytes(peak)})`
         : `its working set peaked at ${formatBytes(peak)} (the highest of ${seen})`;

@@ -1,10 +1,11 @@
 // The verdict of a warning before the kill (issue 12 item 5; docs/domain.md §14): nothing has died, so the diagnosis of a
 // death (shared/diagnose.ts) does not apply; but the warning is recorded as an incident like an alert, and its Raise
 // limit button goes through the same server-side checks (bot/plan-patch.ts reads the stored verdict's cause,
-// container and recommendation). So a warning is a `limit` verdict whose recommendation is sized from the curve
-// (recommendFromCurve without killedAtLimit: it did not die at its limit, the peak and the margin size it). With too few
-// samples for a curve (a container warned within minutes of its start), §6's rule stands alone (docs/domain.md §14): the
-// size the kill at the limit it is heading for would get, so the warning still carries its Raise limit.
+// container and recommendation). So a warning is a `limit` verdict whose recommendation is sized for the limit it is
+// about to reach, as the kill there would be (docs/domain.md §14): a size from the peak seen so far would be reached
+// minutes later, and the warning and the kill that may follow offer the same size. From the curve when there is one
+// (recommendFromCurve, reachesLimitInMinutes), which says what a leak's higher limit buys; with too few samples (a
+// container warned within minutes of its start), §6's rule at that limit, so the warning still carries its Raise limit.
 import type { Envelope } from './envelope.ts';
 import { findContainerSpec, workloadFromOwners } from './pod-facts.ts';
 import { classifyCurve } from './memory-curve.ts';
@@ -39,10 +40,11 @@ export function warningVerdict(w: WarningEnvelope, workload?: { kind: string; na
   const limitWritten = spec?.resources?.limits?.['memory'] ?? pod.spec.resources?.limits?.['memory'];
   const requestWritten = spec?.resources?.requests?.['memory'];
   const limit = displayQuantity(limitWritten, warning.limitBytes);
-  const sizing = recommendFromCurve(series, curve) ?? beforeItsKill(w, series.requestBytes, limit, curve.evidence);
+  const minutes = minutesToLimit(w);
+  // The limit is the warning's own: the one the slope was fitted against, whatever the series carries.
+  const sizing = recommendFromCurve({ ...series, limitBytes: warning.limitBytes }, curve, { reachesLimitInMinutes: minutes }) ?? beforeItsKill(w, series.requestBytes, limit, curve.evidence);
   const owner = workload === undefined ? workloadFromOwners(pod) : (workload ?? undefined);
   const who = `${owner?.name ?? pod.metadata.name} › ${container}`;
-  const minutes = minutesToLimit(w);
   const rate = rateText(warning.bytesPerMinute);
   const usage = formatBytes(warning.workingSetBytes);
   const share = Math.round((100 * warning.workingSetBytes) / warning.limitBytes);

@@ -15,6 +15,7 @@ import { encodeSeries, type MemorySeries } from '#shared/memory-series.ts';
 import { memoryWarningId } from '#shared/occurrence-id.ts';
 import { podOccurrences, type Occurrence } from '#shared/occurrences.ts';
 import { MiB } from '#shared/quantity.ts';
+import { recommendLimit, roundUpToStep } from '#shared/recommend-limit.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { container, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
@@ -98,8 +99,11 @@ describe('a warning before the kill', () => {
     expect(header.text.text).toBe('⚠️ checkout › api will reach its 512Mi limit in ~4 min (+12 MiB/min)');
     const actions = warning!.blocks!.find((b) => (b as { type: string }).type === 'actions') as Actions;
     expect(actions.elements.map((e) => e.action_id)).toEqual(['oombot_raise', 'oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
-    // Sized from the curve, not as after a kill: the peak (464Mi) + 15 %, rounded up.
-    expect(actions.elements[0]!.text.text).toBe('Raise limit to 544Mi');
+    // Sized for the 512Mi limit it is about to reach, as the kill there would be (docs/domain.md §14): §6's rule at that
+    // limit, not the peak so far (464Mi) + 15 %, which the climb passes within minutes.
+    const atLimit = recommendLimit({ currentLimitBytes: 512 * MiB, requestBytes: 256 * MiB, peakBytes: 464 * MiB, capBytes: undefined });
+    expect(actions.elements[0]!.text.text).toBe(`Raise limit to ${atLimit.quantity}`);
+    expect(atLimit.bytes).toBeGreaterThan(roundUpToStep(464 * MiB * 1.15));
     expect(JSON.stringify(warning!.blocks)).toContain('Memory, 16 min before the last sample');
 
     // Recorded like an alert: the Raise flow's server-side checks accept its verdict.
@@ -119,6 +123,8 @@ describe('a warning before the kill', () => {
     const beforeKill = slack.messages.length;
     const killed_ = await postOccurrence(deps, killEnvelope.data);
     expect(killed_).toMatchObject({ status: 'threaded', channel: warning!.channel, verdict: { cause: 'limit', container: 'api' } });
+    // The kill offers the size the warning did.
+    expect((killed_ as { verdict: { recommendation: { memoryLimit: string } } }).verdict.recommendation.memoryLimit).toBe(incident!.verdict.recommendation!.memoryLimit);
     const [reply, ...more] = slack.messages.slice(beforeKill).filter((m) => m.channel === warning!.channel);
     expect(more).toEqual([]);
     expect(reply).toMatchObject({ threadTs: warning!.ts, ts: (killed_ as { ts: string }).ts });

@@ -45,7 +45,16 @@ describe('recommendFromCurve', () => {
       short: /^peak \+ 2\d % from 60 samples over 30 min; fits the node$/,
     },
     {
-      name: 'a warning before any kill: the peak + 15 %, VPA\'s margin and krr\'s buffer',
+      name: 'a warning, on course to reach its limit: sized as the kill there would be, saying so, and what a leak\'s higher limit buys',
+      spec: { minutes: 15, level: climb(12.5, 31), noiseMi: 1, limitMi: 512 },
+      options: { reachesLimitInMinutes: 2, ...node(14 * 1024) },
+      want: { quantity: '640Mi', capped: false, restsOn: { basis: 'limit', rule: 'krr-oom-limit', samples: 30 } },
+      rationale:
+        /^it is on course to reach its 512Mi limit in ~2 min, so it is sized as the kill there would be \(the highest of 30 samples over 15 min so far was 4\d\d(\.\d)?Mi\); the limit \+ 25 %, krr's floor after an OOM there: 640Mi; fits node n1's 14336Mi allocatable less other requests; a higher limit only buys time: at 31 MiB\/min, 640Mi lasts ~4 min longer$/,
+      short: /^\+25 % from 30 samples over 15 min; buys ~4 min at 31 MiB\/min; fits the node$/,
+    },
+    {
+      name: 'a climb with neither a kill nor a limit it is reaching: the peak + 15 %, VPA\'s margin and krr\'s buffer',
       spec: { minutes: 30, level: climb(400, 2.5), noiseMi: 2, limitMi: 512 },
       options: node(14 * 1024),
       want: { quantity: '576Mi', restsOn: { basis: 'peak', rule: 'margin' } },
@@ -96,6 +105,8 @@ describe('recommendFromCurve, for any curve', () => {
     killedAtLimit: fc.boolean(),
     capMi: fc.option(fc.integer({ min: 1, max: 128 * 1024 }), { nil: undefined }),
     floorMi: fc.option(fc.integer({ min: 1, max: 64 * 1024 }), { nil: undefined }),
+    /** A warning's minutes to its limit (a series without a kill is then on course to reach it). */
+    warnedMin: fc.option(fc.integer({ min: 1, max: 15 }), { nil: undefined }),
   });
   const sized = (c: typeof cases extends fc.Arbitrary<infer T> ? T : never, peakMi = c.peakMi, capMi: number | null | undefined = c.capMi) => {
     const series: MemorySeries = { container: 'api', samples: [] };
@@ -105,8 +116,26 @@ describe('recommendFromCurve, for any curve', () => {
     const curve = { kind: c.kind, samples: 60, spanMinutes: 30, peakBytes: peakMi * MiB, slopeBytesPerMinute: c.slopeMi * MiB } as Curve;
     const options: CurveSizingOptions = { killedAtLimit: c.killedAtLimit, nodeCap: capMi == null ? undefined : capMi * MiB };
     if (c.floorMi !== undefined) options.floor = { bytes: c.floorMi * MiB, why: 'a heap setting' };
+    if (c.warnedMin !== undefined) options.reachesLimitInMinutes = c.warnedMin;
     return recommendFromCurve(series, curve, options)!;
   };
+
+  it('sizes a warning as the kill at the limit it is about to reach: the same size, the limit its basis', () => {
+    fc.assert(
+      fc.property(cases, fc.integer({ min: 1, max: 15 }), (c, inMinutes) => {
+        const limited = { ...c, limitMi: c.limitMi ?? 512 };
+        const warned = sized({ ...limited, killed: false, warnedMin: inMinutes });
+        const kill = sized({ ...limited, killed: true, killedAtLimit: true, warnedMin: undefined });
+        expect(warned.bytes).toBe(kill.bytes);
+        expect(warned.capped).toBe(kill.capped);
+        expect(warned.restsOn.rule).toBe(kill.restsOn.rule);
+        expect(warned.rationale).not.toMatch(/when killed|the killed limit/);
+        // Unless a sample or the request was already at or over the limit: then that is the basis, as for the kill.
+        expect(warned.rationale).toMatch(warned.restsOn.basis === 'limit' ? new RegExp(`^it is on course to reach its \\S+ limit in ~${inMinutes} min, so it is sized as the kill there would be`) : /^its (working set peaked at|\S+ request, above)/);
+      }),
+      { numRuns: 500 },
+    );
+  });
 
   it('is never below the observed peak nor the current limit', () => {
     fc.assert(
