@@ -23,6 +23,9 @@ export function byteLabel(bytes: number): string {
 
 /** Ticks from 0 up to `top` bytes: the smallest power-of-two step that needs at most five intervals. */
 export function byteTicks(top: number): Tick[] {
+  // A top past what a double holds (a series near 1.8e308, which the envelope's schema lets through) would double the
+  // step forever: refuse it, and the caller's fallback (bot/chart-upload.ts) sends the sparkline instead.
+  if (!Number.isFinite(top) || top < 0) throw new RangeError(`a memory axis up to ${top} bytes cannot be drawn`);
   let step = 1;
   while (top / step > MAX_BYTE_INTERVALS) step *= 2;
   const ticks: Tick[] = [];

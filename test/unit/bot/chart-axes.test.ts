@@ -21,6 +21,12 @@ describe('byteTicks', () => {
   it.each(cases)('%s', (_, top, labels) => {
     expect(byteTicks(top).map((t) => t.label)).toEqual(labels);
   });
+
+  it('refuses an axis past what a double holds instead of looping for ever', () => {
+    expect(() => byteTicks(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    expect(() => byteTicks(Number.NaN)).toThrow(RangeError);
+    expect(byteTicks(Number.MAX_VALUE).length).toBeLessThanOrEqual(6);
+  });
 });
 
 describe('byteLabel', () => {

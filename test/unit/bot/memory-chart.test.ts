@@ -36,6 +36,11 @@ function near(image: DecodedPng, x: number, y: number, colour: string, radius = 
 }
 
 describe('renderMemoryChart', () => {
+  it('throws, not hangs, on a series near the largest double (the headroom above it overflows to Infinity)', () => {
+    const huge = leak.samples.map((s) => ({ ...s, workingSetBytes: Number.MAX_VALUE }));
+    expect(() => renderMemoryChart({ ...leak, samples: huge })).toThrow(RangeError);
+  });
+
   it('makes a PNG: signature, a 480×220 IHDR, then IDAT and IEND, every CRC right', () => {
     const { png, image } = draw(leak);
     expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
