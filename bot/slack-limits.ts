@@ -7,8 +7,9 @@
 // text) only clips, since Slack parses no link, mention or entity syntax there (api.slack.com/reference/block-kit/
 // composition-objects#text: plain_text is unformatted). Lengths are counted in UTF-16 units, as JavaScript counts
 // them: Slack's pages count "characters", and a text never has more code points (or characters) than UTF-16 units,
-// so a text within our count is within Slack's. Cuts never split a surrogate pair (#shared/clip-text.ts).
-import { headOf } from '#shared/clip-text.ts';
+// so a text within our count is within Slack's. Cuts never split a surrogate pair, nor, where it is short, what a
+// reader sees as one character: a flag, a ZWJ family, a letter and its accent (#shared/clip-text.ts headOfGraphemes).
+import { headOfGraphemes } from '#shared/clip-text.ts';
 
 export const SLACK_LIMITS = {
   blocks: 50,
@@ -40,7 +41,7 @@ export const SLACK_LIMITS = {
  */
 export function clip(text: string, max: number): string {
   if (text.length <= max) return text;
-  let cut = headOf(text, max - 1).length;
+  let cut = headOfGraphemes(text, max - 1).length;
   const amp = text.lastIndexOf('&', cut - 1);
   if (amp !== -1 && cut - amp < ENTITY_MAX && /^&(amp|lt|gt);/.test(text.slice(amp, amp + ENTITY_MAX)) && text.indexOf(';', amp) >= cut) cut = amp;
   return `${text.slice(0, cut)}…`;
@@ -68,7 +69,7 @@ export function slackText(text: string, max: number): string {
  * or mention in plain_text, so cluster text there cannot speak, and escaping would only lengthen it.
  */
 export function plainText(text: string, max: number): string {
-  return text.length <= max ? text : `${headOf(text, max - 1)}…`;
+  return text.length <= max ? text : `${headOfGraphemes(text, max - 1)}…`;
 }
 
 /**

@@ -20,6 +20,28 @@ export function tailOf(text: string, max: number): string {
   return text.slice(isLow(text.charCodeAt(start)) ? start + 1 : start);
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** How far back a cut looks for the start of the character it falls in; a longer one (stacked accents) is cut by code point. */
+const GRAPHEME_LOOKBACK = 32;
+
+/**
+ * `headOf`, and for text people read: never ending inside what they see as one character — a flag, a ZWJ family, a
+ * letter and its accent, an emoji and its skin tone — when it starts within GRAPHEME_LOOKBACK units of the cut. Ids and
+ * keys keep headOf's cut, which this must not move (store/dynamo.ts keys on it).
+ */
+export function headOfGraphemes(text: string, max: number): string {
+  const head = headOf(text, max);
+  const cut = head.length;
+  if (cut === text.length) return head;
+  const from = Math.max(0, cut - GRAPHEME_LOOKBACK);
+  for (const { index, segment } of graphemes.segment(text.slice(from, cut + GRAPHEME_LOOKBACK))) {
+    if (from + index + segment.length <= cut) continue;
+    // The character that holds the cut: kept out whole, unless it began before the window (too long to tell).
+    return index === 0 && from > 0 ? head : text.slice(0, from + index);
+  }
+  return head;
+}
+
 /** `text`, or its head and `ellipsis` within `max` units. */
 export function clipText(text: string, max: number, ellipsis = '…'): string {
   return text.length <= max ? text : `${headOf(text, max - ellipsis.length)}${ellipsis}`;

@@ -2,7 +2,7 @@
 // sends the message.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clipText, headOf, tailOf } from '#shared/clip-text.ts';
+import { clipText, headOf, headOfGraphemes, tailOf } from '#shared/clip-text.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import { container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 
@@ -32,5 +32,41 @@ describe('clipText, headOf, tailOf', () => {
     expect(v.kind).toBe('jvm-heap');
     expect(JSON.stringify(v)).not.toMatch(/\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/i);
     for (const s of [v.termination!.message!, v.summary, ...v.evidence]) expect(s).not.toMatch(loneSurrogate);
+  });
+});
+
+describe('headOfGraphemes', () => {
+  const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const boundaries = (t: string) => new Set([...segmenter.segment(t)].map((g) => g.index).concat(t.length));
+
+  it('keeps a flag, a ZWJ family, an accent and a skin tone whole, or leaves them out', () => {
+    expect(headOfGraphemes('ab🇩🇪cd', 4)).toBe('ab');
+    expect(headOfGraphemes('ab👨‍👩‍👧‍👦cd', 10)).toBe('ab');
+    expect(headOfGraphemes('ab👨‍👩‍👧‍👦cd', 13)).toBe('ab👨‍👩‍👧‍👦');
+    expect(headOfGraphemes('ab👨‍👩‍👧‍👦cd', 14)).toBe('ab👨‍👩‍👧‍👦c');
+    expect(headOfGraphemes('cafe\u0301!', 4)).toBe('caf');
+    expect(headOfGraphemes('ok👍🏽', 4)).toBe('ok');
+    // headOf itself only keeps the surrogate pairs whole: a key cut by it stays where it was.
+    expect(headOf('ab👨‍👩‍👧‍👦cd', 10)).toBe('ab👨‍👩‍👧');
+  });
+
+  it('cuts a character longer than it looks back for by code point, never through a pair', () => {
+    const zalgo = `a${'\u0301'.repeat(100)}b`;
+    expect(headOfGraphemes(zalgo, 50)).toBe(zalgo.slice(0, 50));
+  });
+
+  it('ends at a boundary of what a reader sees, within the limit, for any text', () => {
+    const unit = fc.constantFrom('a', 'é', 'e\u0301', '😀', '🇩🇪', '👨‍👩‍👧‍👦', '👍🏽', '&amp;', ' ', '\n');
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 200 }), fc.integer({ min: 0, max: 400 }), (t, max) => {
+        const out = headOfGraphemes(t, max);
+        expect(t.startsWith(out)).toBe(true);
+        expect(out.length).toBeLessThanOrEqual(max);
+        expect(out.length).toBeGreaterThanOrEqual(Math.min(t.length, max) - 11);
+        expect(boundaries(t).has(out.length)).toBe(true);
+        expect(out).not.toMatch(loneSurrogate);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -2,7 +2,7 @@
 // emoji (a lone surrogate makes the Web API client throw "URI malformed" before the request is sent).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clip, escapeMrkdwn, slackText } from '../../../bot/slack-limits.ts';
+import { clip, escapeMrkdwn, plainText, slackText } from '../../../bot/slack-limits.ts';
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -26,6 +26,12 @@ describe('slackText', () => {
   it('never cuts an emoji in two', () => {
     expect(clip('ab😀cd', 4)).toBe('ab…');
     expect(clip('ab😀cd', 5)).toBe('ab😀…');
+  });
+
+  it('never cuts a flag, a ZWJ sequence or an accented letter in two, in mrkdwn or plain_text', () => {
+    expect(clip('ab🇩🇪cd', 5)).toBe('ab…');
+    expect(plainText('ab👨‍👩‍👧‍👦cd', 12)).toBe('ab…');
+    expect(slackText('<e\u0301>', 6)).toBe('&lt;…');
   });
 
   it('keeps every escaped text within its limit, whole entities and whole characters, for any input', () => {
