@@ -20,7 +20,9 @@ export function tailOf(text: string, max: number): string {
   return text.slice(isLow(text.charCodeAt(start)) ? start + 1 : start);
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Made on the first cut, not at import: making one takes some 30 ms (ICU's break rules load), which every function's
+// cold start would pay for text that mostly needs no cut (docs/architecture.md, "Budgets").
+let graphemes: Intl.Segmenter | undefined;
 /** How far back a cut looks for the start of the character it falls in; a longer one (stacked accents) is cut by code point. */
 const GRAPHEME_LOOKBACK = 32;
 
@@ -34,6 +36,7 @@ export function headOfGraphemes(text: string, max: number): string {
   const cut = head.length;
   if (cut === text.length) return head;
   const from = Math.max(0, cut - GRAPHEME_LOOKBACK);
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { index, segment } of graphemes.segment(text.slice(from, cut + GRAPHEME_LOOKBACK))) {
     if (from + index + segment.length <= cut) continue;
     // The character that holds the cut: kept out whole, unless it began before the window (too long to tell).
