@@ -19,9 +19,20 @@ import type { AlertMessage } from './alert.ts';
 import type { GroupMessages } from './grouping.ts';
 import { clip, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
-/** How long a sibling waits for the first of its pod's death to be posted by a concurrent invocation. */
+/** How long a sibling waits for the first of its pod's death to be posted by a concurrent invocation, at least. */
 export const POD_DEATH_WAIT_MS = 10_000;
+/** What a sibling keeps of its invocation's time for posting on its own, when the first never posts. */
+const OWN_POST_RESERVE_MS = 20_000;
 const POLL_MS = 250;
+
+/**
+ * How long a sibling waits for the first's alert: longer while its invocation has the time, since the first may be
+ * waiting out a Slack rate limit (bot/slack-rate-limits.ts) — exactly when twelve posts of their own would hurt most —
+ * but never so long that it could not post on its own after all.
+ */
+export function siblingWaitMs(timeLeft?: () => number): number {
+  return timeLeft ? Math.max(POD_DEATH_WAIT_MS, timeLeft() - OWN_POST_RESERVE_MS) : POD_DEATH_WAIT_MS;
+}
 
 /** The block that lists the containers that died together: its role (bot/block-ids.ts), kept through updates. */
 export const TOGETHER_BLOCK = 'oombot-together';
@@ -63,7 +74,8 @@ export async function joinPodDeath(store: RepeatGroups, o: PodDeathInput): Promi
   let message = group.message;
   // A closed group's message is what it was when counted, without the list: a retry that a later death of the pod
   // overtook is posted as its own. Only the open group's message can still appear.
-  for (let waited = 0; !message && !group.closed && waited < (o.waitMs ?? POD_DEATH_WAIT_MS); waited += POLL_MS) {
+  const waitMs = o.waitMs ?? POD_DEATH_WAIT_MS;
+  for (let waited = 0; !message && !group.closed && waited < waitMs; waited += POLL_MS) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     message = await store.repeatMessage(key);
   }

@@ -17,7 +17,7 @@ import type { ChartPublisher } from './chart-upload.ts';
 import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type GroupPost, type SlackChat } from './grouping.ts';
 import { incidentId } from './incident-id.ts';
 import { nodeOomMessages, podMessages, warningMessages } from './occurrence-messages.ts';
-import { joinPodDeath, podDeathMessage, siblingRows, withDiedTogether } from './pod-deaths.ts';
+import { joinPodDeath, podDeathMessage, siblingRows, siblingWaitMs, withDiedTogether } from './pod-deaths.ts';
 import { withinBudget } from './slack-rate-limits.ts';
 import { nodeChannel, route, unreachableChannelNote, warnWanted, type Route, type Routing } from './routing.ts';
 import { warningVerdict } from '#shared/memory-warning-verdict.ts';
@@ -43,7 +43,7 @@ export interface PostDeps {
    * fit fails the invocation for the bus to retry (bot/slack-rate-limits.ts). Without it, every wait is waited.
    */
   timeLeft?: (() => number) | undefined;
-  /** How long a container waits for the alert of its pod's death (bot/pod-deaths.ts's POD_DEATH_WAIT_MS by default). */
+  /** How long a container waits for the alert of its pod's death (by default bot/pod-deaths.ts's siblingWaitMs). */
   podDeathWaitMs?: number;
   now?: () => number;
 }
@@ -97,7 +97,7 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   const eviction = verdict.kind === 'eviction' && verdict.node;
   const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), markPosted };
   // Containers of the pod that died with this one are one alert (bot/pod-deaths.ts): the first posts it, listing them.
-  const death = await joinPodDeath(deps.store, { cluster: envelope.cluster, pod: envelope.pod, occurrenceId: id, occurredAt: envelope.occurredAt, now, ...(deps.podDeathWaitMs !== undefined ? { waitMs: deps.podDeathWaitMs } : {}) });
+  const death = await joinPodDeath(deps.store, { cluster: envelope.cluster, pod: envelope.pod, occurrenceId: id, occurredAt: envelope.occurredAt, now, waitMs: deps.podDeathWaitMs ?? siblingWaitMs(deps.timeLeft) });
   if (death.as === 'listed') return { ...(await recordListed(deps, group, verdict, death.message)), occurrenceId: id, verdict };
   const siblings = death.as === 'first' ? death.siblings : [];
   const rows = [...(envelope.kind === 'container-termination' ? [{ container: envelope.container, verdict }] : []), ...siblingRows(input, siblings)];

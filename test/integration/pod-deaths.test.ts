@@ -190,3 +190,19 @@ describe.each(Object.keys(stores))('a pod whose containers died together, on %s'
     expect(together(alert!)).toContain('• `web` — Error, exit 137 · limit 2Gi · using 900Mi');
   });
 });
+
+describe('a pod whose containers died together, while Slack rate-limits', () => {
+  it('is still one alert when the first waits out a Retry-After longer than a sibling’s usual wait, within the invocation’s time', async () => {
+    const store = await stores['DynamoStore']!();
+    const start = Date.now();
+    // As in the Lambda: 429s come back at once (functions/compose.ts), and the invocation has a minute.
+    const deps: PostDeps = { ...depsWith(store), slack: new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } }).chat, timeLeft: () => 60_000 - (Date.now() - start) };
+    const before = slack.messages.length;
+    const all = envelopes(batchPod('9a0c6d4a-0000-4000-8000-00000000d006', names.map((n) => oom(n, 0))));
+    slack.force429(1, 12);
+    const outcomes = await Promise.all(all.map((e) => postOccurrence(deps, e)));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['posted', ...Array<string>(11).fill('counted')].sort());
+    expect(Date.now() - start).toBeGreaterThanOrEqual(12_000);
+    expect(posted(before)).toHaveLength(1);
+  });
+});
