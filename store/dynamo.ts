@@ -5,6 +5,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
 import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
+import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 /**
  * A key part within DynamoDB's limits (a partition key at most 2,048 bytes, a sort key 1,024): the text itself when
@@ -16,6 +17,8 @@ export function keyPart(text: string): string {
   return `${headOf(text, 64)}~sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 const KEY_PART_MAX_BYTES = 512;
+/** Turns at the channel's storm record before an invocation gives up (and the bus retries it). */
+const STORM_ATTEMPTS = 50;
 
 export class DynamoStore implements Store {
   private readonly db: DynamoDBDocumentClient;
@@ -181,6 +184,88 @@ export class DynamoStore implements Store {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  async reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<number | undefined> {
+    const key = { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' };
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const group = (await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item;
+      if (!group) return undefined;
+      const last = typeof group['counterAt'] === 'number' ? group['counterAt'] : undefined;
+      if (last !== undefined && last > now) return undefined;
+      const at = last === undefined ? now : Math.max(now, last + minIntervalMs);
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET counterAt = :at',
+            ConditionExpression: last === undefined ? 'attribute_exists(PK) AND attribute_not_exists(counterAt)' : 'counterAt = :last',
+            ExpressionAttributeValues: { ':at': at, ...(last === undefined ? {} : { ':last': last }) },
+          }),
+        );
+        return at;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    // Others kept taking the slot: one of them sends the latest count.
+    return undefined;
+  }
+
+  async placeInStorm(channel: string, occurrence: StormOccurrence, settings: StormSettings): Promise<StormPlace> {
+    return this.changeStorms(channel, occurrence.now, (state) => {
+      const { next, place, changed } = placeInStorm(state, occurrence, settings);
+      return { next: changed ? next : undefined, result: place };
+    });
+  }
+
+  async setStormRoot(channel: string, startedAt: number, root: MessageRef, now: number): Promise<void> {
+    await this.changeStorms(channel, now, (state) => ({ next: withStormRoot(state, startedAt, root, now), result: undefined }));
+  }
+
+  async channelStorm(channel: string): Promise<Storm | undefined> {
+    return (await this.readStorms(channel)).state.storm;
+  }
+
+  async reserveStormUpdate(channel: string, startedAt: number, now: number, minIntervalMs: number): Promise<number | undefined> {
+    return this.changeStorms(channel, now, (state) => {
+      const reserved = reserveUpdate(state, startedAt, now, minIntervalMs);
+      return { next: reserved?.next, result: reserved?.at };
+    });
+  }
+
+  private async readStorms(channel: string): Promise<{ state: ChannelStorms; exists: boolean }> {
+    const item = (await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `STORM#${keyPart(channel)}`, SK: 'STORM' }, ConsistentRead: true }))).Item;
+    return item ? { state: ChannelStormsSchema.parse(JSON.parse(String(item['state']))), exists: true } : { state: emptyChannelStorms(), exists: false };
+  }
+
+  /**
+   * A step of store/storms.ts on the channel's record, written only if nobody wrote it since it was read (its version):
+   * concurrent invocations take turns, each on the record as the last one left it.
+   */
+  private async changeStorms<T>(channel: string, now: number, step: (state: ChannelStorms) => { next: ChannelStorms | undefined; result: T }): Promise<T> {
+    for (let attempt = 0; attempt < STORM_ATTEMPTS; attempt++) {
+      const { state, exists } = await this.readStorms(channel);
+      const { next, result } = step(state);
+      if (!next) return result;
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { PK: `STORM#${keyPart(channel)}`, SK: 'STORM', version: next.version, state: JSON.stringify(next), expiresAt: seconds(EXPIRES.storm(now)) },
+            ConditionExpression: exists ? 'version = :v' : 'attribute_not_exists(PK)',
+            ...(exists ? { ExpressionAttributeValues: { ':v': state.version } } : {}),
+          }),
+        );
+        return result;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Another invocation wrote first: a short, random pause, then the step again on what it wrote.
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(attempt + 1, 5)));
+      }
+    }
+    throw new Error(`changing the storm record of ${channel} kept conflicting; retry the invocation`);
   }
 
   async recordIncident(incident: Incident): Promise<void> {

@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
 import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
+import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 const FILE_VERSION = 1;
 
@@ -42,6 +43,8 @@ const storeFileSchema = z.object({
   mutes: z.array(muteSchema),
   incidents: z.array(z.object({ incident: IncidentRecordSchema, expiresAt: z.number() })),
   audit: z.array(auditSchema),
+  // Optional: a file written before storms were kept still reads.
+  storms: z.array(z.object({ channel: z.string(), state: ChannelStormsSchema, expiresAt: z.number() })).default([]),
 });
 
 type Occurrence = z.infer<typeof occurrenceSchema>;
@@ -58,6 +61,8 @@ interface State {
   incidents: Map<string, StoredIncident>;
   /** Keyed by incident, then by `<at>#<userId>` (DynamoStore's sort key: a record with the same one replaces it). */
   audit: Map<string, Map<string, AuditRecord>>;
+  /** Keyed by channel: store/storms.ts's record, changed only under this store's one-at-a-time chain. */
+  storms: Map<string, { channel: string; state: ChannelStorms; expiresAt: number }>;
 }
 
 export type StoreFileErrorCode = 'STORE_FILE_UNREADABLE' | 'STORE_FILE_CORRUPT' | 'STORE_FILE_VERSION' | 'STORE_FILE_UNWRITABLE';
@@ -191,6 +196,46 @@ export class FileStore implements Store {
       if (!group || (group.counterAt !== undefined && group.counterAt > now - minIntervalMs)) return false;
       group.counterAt = now;
       return true;
+    });
+  }
+
+  reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<number | undefined> {
+    return this.update((s) => {
+      const group = s.groups.get(groupKey);
+      if (!group || (group.counterAt !== undefined && group.counterAt > now)) return undefined;
+      const at = group.counterAt === undefined ? now : Math.max(now, group.counterAt + minIntervalMs);
+      group.counterAt = at;
+      return at;
+    });
+  }
+
+  placeInStorm(channel: string, occurrence: StormOccurrence, settings: StormSettings): Promise<StormPlace> {
+    return this.changeStorms(channel, occurrence.now, (state) => {
+      const { next, place, changed } = placeInStorm(state, occurrence, settings);
+      return { next: changed ? next : undefined, result: place };
+    });
+  }
+
+  setStormRoot(channel: string, startedAt: number, root: MessageRef, now: number): Promise<void> {
+    return this.changeStorms(channel, now, (state) => ({ next: withStormRoot(state, startedAt, root, now), result: undefined }));
+  }
+
+  channelStorm(channel: string): Promise<Storm | undefined> {
+    return this.read((s) => structuredClone(s.storms.get(channel)?.state.storm));
+  }
+
+  reserveStormUpdate(channel: string, startedAt: number, now: number, minIntervalMs: number): Promise<number | undefined> {
+    return this.changeStorms(channel, now, (state) => {
+      const reserved = reserveUpdate(state, startedAt, now, minIntervalMs);
+      return { next: reserved?.next, result: reserved?.at };
+    });
+  }
+
+  private changeStorms<T>(channel: string, now: number, step: (state: ChannelStorms) => { next: ChannelStorms | undefined; result: T }): Promise<T> {
+    return this.update((s) => {
+      const { next, result } = step(structuredClone(s.storms.get(channel)?.state ?? emptyChannelStorms()));
+      if (next) s.storms.set(channel, { channel, state: next, expiresAt: EXPIRES.storm(now) });
+      return structuredClone(result);
     });
   }
 
@@ -366,7 +411,7 @@ export class FileStore implements Store {
 }
 
 function emptyState(): State {
-  return { occurrences: new Map(), groups: new Map(), members: new Map(), clicks: new Map(), mutes: new Map(), incidents: new Map(), audit: new Map() };
+  return { occurrences: new Map(), groups: new Map(), members: new Map(), clicks: new Map(), mutes: new Map(), incidents: new Map(), audit: new Map(), storms: new Map() };
 }
 
 function stateOf(data: z.infer<typeof storeFileSchema>): State {
@@ -377,6 +422,7 @@ function stateOf(data: z.infer<typeof storeFileSchema>): State {
   for (const c of data.clicks) state.clicks.set(c.clickId, c);
   for (const m of data.mutes) state.mutes.set(m.key, m);
   for (const i of data.incidents) state.incidents.set(i.incident.incidentId, i);
+  for (const storm of data.storms) state.storms.set(storm.channel, storm);
   for (const a of data.audit) state.audit.set(a.incidentId, (state.audit.get(a.incidentId) ?? new Map<string, AuditRecord>()).set(auditKey(a), a));
   return state;
 }
@@ -395,6 +441,7 @@ function serialize(state: State): string {
     mutes: [...state.mutes.values()],
     incidents: [...state.incidents.values()],
     audit: [...state.audit.values()].flatMap((trail) => [...trail.values()]),
+    storms: [...state.storms.values()],
   };
   return JSON.stringify(file);
 }
@@ -410,6 +457,7 @@ function prune(state: State, now: number): State {
   for (const [id, c] of state.clicks) if (c.expiresAt <= now) state.clicks.delete(id);
   for (const [key, m] of state.mutes) if (EXPIRES.mute(m.until) <= now) state.mutes.delete(key);
   for (const [id, i] of state.incidents) if (i.expiresAt <= now) state.incidents.delete(id);
+  for (const [channel, storm] of state.storms) if (storm.expiresAt <= now) state.storms.delete(channel);
   return state;
 }
 

@@ -21,6 +21,8 @@ export const EXPIRES = {
    * that comes back late still finds the place it was counted in.
    */
   group: (lastAt: number, windowMs: number) => lastAt + windowMs + DAY_MS,
+  /** A channel's storm record: a day after it last changed (a storm ends after minutes of quiet). */
+  storm: (changedAt: number) => changedAt + DAY_MS,
   /** An incident, for `/oom recent` and the alert's buttons: 90 days after it happened. */
   incident: (occurredAt: number) => occurredAt + 90 * DAY_MS,
   /** A mute ends when it says. */

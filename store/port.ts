@@ -4,6 +4,7 @@
 
 import * as z from 'zod';
 import { CauseSchema, KindSchema, VerdictSchema } from '#shared/verdict.ts';
+import type { Storm, StormOccurrence, StormPlace, StormSettings } from './storms.ts';
 
 export const MessageRefSchema = z.object({ channel: z.string(), ts: z.string() });
 export type MessageRef = z.infer<typeof MessageRefSchema>;
@@ -151,6 +152,32 @@ export interface RepeatGroups {
    * root message every few seconds, not once per occurrence (chat.update is rate-limited too).
    */
   claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean>;
+  /**
+   * The counter's next update, at most one per `minIntervalMs`, the latest count winning: the time to send it (now, or
+   * the next slot, reserved for this caller to wait for), or undefined when the next slot is already reserved — the
+   * one who holds it sends the count as it is then (coalesced), or when the group was never opened.
+   */
+  reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<number | undefined>;
+}
+
+/**
+ * A channel's storm (docs/architecture.md, "Quiet under storms"): when more than a threshold of new groups open in a
+ * channel within a window, later new groups are counted in one storm message instead of opening their own. One record
+ * per channel, changed atomically by store/storms.ts's steps: exactly one root per storm, and a retried occurrence
+ * keeps the place it had.
+ */
+export interface Storms {
+  /** Where an occurrence, as counted in its repeat group, is counted in its channel: in the storm or not. */
+  placeInStorm(channel: string, occurrence: StormOccurrence, settings: StormSettings): Promise<StormPlace>;
+  /** Remembers the storm's root once posted (the first set stays); it counts as the root's first update. */
+  setStormRoot(channel: string, startedAt: number, root: MessageRef, now: number): Promise<void>;
+  /** The channel's storm as it is now, if it has not ended. */
+  channelStorm(channel: string): Promise<Storm | undefined>;
+  /**
+   * The root's next update, at most one per `minIntervalMs`: the time to send it (now, or a reserved slot to wait for),
+   * or undefined when an update is already reserved by another invocation, which will send the latest state.
+   */
+  reserveStormUpdate(channel: string, startedAt: number, now: number, minIntervalMs: number): Promise<number | undefined>;
 }
 
 /** What was posted, for `/oom recent` and for the buttons to act on. */
@@ -174,4 +201,4 @@ export interface Mutes {
 }
 
 /** The whole port, as the adapters implement it (store/dynamo.ts, store/file.ts). */
-export type Store = OccurrenceClaims & ClickClaims & RepeatGroups & Incidents & AuditTrail & Mutes;
+export type Store = OccurrenceClaims & ClickClaims & RepeatGroups & Storms & Incidents & AuditTrail & Mutes;

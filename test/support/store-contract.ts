@@ -2,6 +2,7 @@
 // mode's FileStore give the same answers, including when concurrent calls race for the same "only once".
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, Store } from '../../store/port.ts';
+import type { StormOccurrence } from '../../store/storms.ts';
 import { limitVerdict } from './verdicts.ts';
 
 /** The time the contract's calls pass as `now`; a store with a clock of its own should be given this one. */
@@ -193,6 +194,76 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(racers.filter(Boolean)).toHaveLength(1);
       expect(await store.claimCounterUpdate('counter', now + 5_000, 10_000)).toBe(false);
       expect(await store.claimCounterUpdate('counter', now + 10_000, 10_000)).toBe(true);
+    });
+
+    it('reserves the next counter update for one caller when it is not due, and coalesces the others into it', async () => {
+      expect(await store.reserveCounterUpdate('never-opened', now, 10_000)).toBeUndefined();
+      await store.recordRepeat('trailing', now, 60 * minute);
+      expect(await store.reserveCounterUpdate('trailing', now, 10_000)).toBe(now);
+      const racers = await Promise.all(Array.from({ length: 5 }, (_, i) => store.reserveCounterUpdate('trailing', now + 1_000 + i, 10_000)));
+      expect(racers.filter((at) => at !== undefined)).toEqual([now + 10_000]);
+      expect(await store.reserveCounterUpdate('trailing', now + 9_000, 10_000)).toBeUndefined();
+      // Once the reserved slot has come, the next change reserves the one after it.
+      expect(await store.reserveCounterUpdate('trailing', now + 10_500, 10_000)).toBe(now + 20_000);
+      expect(await store.reserveCounterUpdate('trailing', now + 45_000, 10_000)).toBe(now + 45_000);
+    });
+
+    const storm = { threshold: 5, windowMs: 2 * minute, quietMs: 5 * minute };
+    const opening = (n: number, at: number, overrides: Partial<StormOccurrence> = {}): StormOccurrence => ({ occurrenceId: `occ-${n}`, groupKey: `repeat/prod-eu/shop/Deployment/svc-${n}/api/limit`, firstAt: at, count: 1, now: at, cause: 'limit', label: `svc-${n} › api`, ...overrides });
+
+    it('opens one storm in a channel when more than the threshold of new groups open within the window, even when twenty-five race', async () => {
+      const places = await Promise.all(Array.from({ length: 25 }, (_, n) => store.placeInStorm('C1', opening(n, now + n), storm)));
+      expect(places.filter((p) => !p.in)).toHaveLength(5);
+      expect(places.filter((p) => p.in && p.first)).toHaveLength(1);
+      const current = await store.channelStorm('C1');
+      expect(current?.before).toBe(5);
+      expect(current?.groups).toHaveLength(20);
+      // Another channel is another story.
+      expect(await store.placeInStorm('C2', opening(99, now), storm)).toEqual({ in: false, stormy: false });
+      // A repeat of a group that opened its own alert stays its own, quieter while the storm lasts.
+      const own = places.findIndex((p) => !p.in);
+      expect(await store.placeInStorm('C1', opening(own, now, { occurrenceId: 'occ-again', count: 2, now: now + 30_000 }), storm)).toEqual({ in: false, stormy: true });
+    });
+
+    it('counts a group in the storm once per occurrence, by its place in its group, through retries', async () => {
+      for (let n = 0; n < 7; n++) await store.placeInStorm('C1', opening(n, now + n), storm);
+      const groupKey = opening(6, now).groupKey;
+      const repeat = (count: number, at: number) => opening(6, now + 6, { occurrenceId: `rep-${count}`, count, now: at });
+      await Promise.all([repeat(3, now + 20_000), repeat(2, now + 10_000), repeat(3, now + 20_000), repeat(2, now + 10_000)].map((o) => store.placeInStorm('C1', o, storm)));
+      const counted = (await store.channelStorm('C1'))?.groups.find((g) => g.key === groupKey);
+      expect(counted).toMatchObject({ count: 3, lastAt: now + 20_000 });
+      // The storm's opener, retried before its root was set, is the first again; once set, nobody is.
+      const opener = (await store.channelStorm('C1'))!;
+      const again = await store.placeInStorm('C1', opening(5, now + 5, { occurrenceId: opener.openedBy }), storm);
+      expect(again).toMatchObject({ in: true, first: true });
+      await store.setStormRoot('C1', opener.startedAt, { channel: 'C1', ts: '1.000001' }, now + 6);
+      await store.setStormRoot('C1', opener.startedAt, { channel: 'C1', ts: '9.999999' }, now + 7); // the first stays
+      expect(await store.placeInStorm('C1', opening(5, now + 5, { occurrenceId: opener.openedBy }), storm)).toMatchObject({ in: true, first: false, storm: { root: { channel: 'C1', ts: '1.000001' } } });
+    });
+
+    it('ends a storm after its quiet period, handing its final summary to one caller, and starts counting afresh', async () => {
+      for (let n = 0; n < 7; n++) await store.placeInStorm('C1', opening(n, now + n), storm);
+      const started = (await store.channelStorm('C1'))!.startedAt;
+      await store.setStormRoot('C1', started, { channel: 'C1', ts: '1.000001' }, now + 10);
+      const later = now + 6 + storm.quietMs + 1;
+      const [a, b] = await Promise.all([store.placeInStorm('C1', opening(50, later), storm), store.placeInStorm('C1', opening(51, later + 1), storm)]);
+      expect([a, b].filter((p) => p.finished)).toHaveLength(1);
+      expect([a, b].find((p) => p.finished)?.finished).toMatchObject({ startedAt: started, root: { channel: 'C1', ts: '1.000001' }, endedAt: expect.any(Number) });
+      expect([a, b].every((p) => !p.in)).toBe(true);
+      expect(await store.channelStorm('C1')).toBeUndefined();
+      // A late retry of an occurrence counted in the storm that ended stays counted there.
+      expect(await store.placeInStorm('C1', opening(6, now + 6, { occurrenceId: 'late', count: 2, now: later + 2 }), storm)).toMatchObject({ in: true, first: false, storm: { startedAt: started, root: { ts: '1.000001' } } });
+    });
+
+    it("reserves the storm root's updates one per interval, the latest state winning", async () => {
+      for (let n = 0; n < 6; n++) await store.placeInStorm('C1', opening(n, now + n), storm);
+      const started = (await store.channelStorm('C1'))!.startedAt;
+      expect(await store.reserveStormUpdate('C1', started, now + 10, 10_000)).toBeUndefined(); // no root yet
+      await store.setStormRoot('C1', started, { channel: 'C1', ts: '1.000001' }, now + 10);
+      const racers = await Promise.all(Array.from({ length: 5 }, (_, i) => store.reserveStormUpdate('C1', started, now + 1_000 + i, 10_000)));
+      expect(racers.filter((at) => at !== undefined)).toEqual([now + 10_010]);
+      expect(await store.reserveStormUpdate('C1', started + 1, now + 30_000, 10_000)).toBeUndefined(); // another storm
+      expect(await store.reserveStormUpdate('C1', started, now + 30_000, 10_000)).toBe(now + 30_000);
     });
 
     it('keeps incidents by id and lists the recent ones, newest first, per cluster or namespace', async () => {
