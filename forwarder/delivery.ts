@@ -1,7 +1,12 @@
-// The bounded delivery queue between the watches and the sink. It batches as PutEvents allows (≤ 10 entries, < 256 KB
-// per request), sends within a short window, resends what failed — whole requests (throttling, network, 5xx) and
-// single entries (`FailedEntryCount` on an HTTP 200) — with full-jitter exponential backoff, and drains on stop.
-// When it is full, enqueue waits: the watch slows down instead of memory growing or entries being dropped.
+// The bounded delivery queue between the watches and the sink. One request is outstanding at a time, as PutEvents
+// allows it (≤ 10 entries, < 256 KB). It batches only under load: an entry that finds the line quiet — no request
+// started within the gather window — goes at once, alone, so a kill now and then reaches the bus in the time of one
+// request (docs/architecture.md, "Budgets": p50 ≤ 30 ms at low rates). Once a request has gone out within the window,
+// what arrives meanwhile (while it is outstanding and after) gathers, and goes when it fills a request or when its
+// oldest entry has waited the window: a storm takes as few requests as the old fixed window gave it, plus the first.
+// It resends what failed — whole requests (throttling, network, 5xx) and single entries (`FailedEntryCount` on an HTTP
+// 200) — with full-jitter exponential backoff, and drains on stop. When it is full, enqueue waits: the watch slows
+// down instead of memory growing or entries being dropped.
 import type { Logger } from '#shared/log.ts';
 
 export interface OutboundEntry {
@@ -56,7 +61,8 @@ export interface DeliveryOptions {
   capacity?: number;
   /** Bytes of entries the queue may hold (retries included); with the count, what bounds its memory. */
   capacityBytes?: number;
-  flushMs?: number;
+  /** Under load, how long an entry may wait for others to share its request (and what "under load" means). */
+  gatherMs?: number;
   backoff?: { baseMs: number; capMs: number };
   hooks?: DeliveryHooks;
   log?: Logger;
@@ -76,7 +82,9 @@ export class DeliveryQueue {
   private readonly capacity: number;
   private readonly capacityBytes: number;
   private queuedBytes = 0;
-  private readonly flushMs: number;
+  private readonly gatherMs: number;
+  /** When the last request went out (retries included): within the gather window of it, entries gather. */
+  private lastSentAt = -Infinity;
   private readonly backoff: { baseMs: number; capMs: number };
   private readonly hooks: DeliveryHooks;
   private readonly random: () => number;
@@ -93,7 +101,7 @@ export class DeliveryQueue {
   ) {
     this.capacity = options.capacity ?? 1_000;
     this.capacityBytes = options.capacityBytes ?? 8 * 1024 * 1024;
-    this.flushMs = options.flushMs ?? 250;
+    this.gatherMs = options.gatherMs ?? 250;
     this.backoff = options.backoff ?? { baseMs: 200, capMs: 30_000 };
     this.hooks = options.hooks ?? {};
     this.random = options.random ?? Math.random;
@@ -146,12 +154,13 @@ export class DeliveryQueue {
       const now = Date.now();
       if (this.stopping && (this.items.length === 0 || now >= this.drainDeadline)) return;
       const ready = this.items.filter((i) => i.readyAt <= now);
-      const oldest = Math.min(...ready.map((i) => i.queuedAt));
-      if (ready.length >= MAX_BATCH_ENTRIES || (ready.length > 0 && (this.stopping || now - oldest >= this.flushMs))) {
+      const due = this.dueAt(ready, now);
+      if (due <= now) {
+        this.lastSentAt = now;
         await this.send(this.takeBatch(ready));
         continue;
       }
-      const next = Math.min(...this.items.map((i) => (i.readyAt > now ? i.readyAt : i.queuedAt + this.flushMs)), this.stopping ? this.drainDeadline : Infinity);
+      const next = Math.min(due, ...this.items.filter((i) => i.readyAt > now).map((i) => i.readyAt), this.stopping ? this.drainDeadline : Infinity);
       await new Promise<void>((resolve) => {
         const timer = Number.isFinite(next) ? setTimeout(resolve, Math.max(1, next - now)) : undefined;
         this.wake = () => {
@@ -161,6 +170,14 @@ export class DeliveryQueue {
       });
       this.wake = undefined;
     }
+  }
+
+  /** When the ready entries should go: at once when quiet, full or stopping; under load, once the oldest has waited. */
+  private dueAt(ready: Item[], now: number): number {
+    if (!ready.length) return Infinity;
+    if (this.stopping || now - this.lastSentAt >= this.gatherMs) return now;
+    if (ready.length >= MAX_BATCH_ENTRIES || ready.reduce((sum, i) => sum + i.bytes, 0) > MAX_REQUEST_BYTES) return now;
+    return Math.min(...ready.map((i) => i.queuedAt)) + this.gatherMs;
   }
 
   private takeBatch(ready: Item[]): Item[] {

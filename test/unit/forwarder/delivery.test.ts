@@ -18,11 +18,11 @@ function recordingSink(answer: (batch: OutboundEntry[], call: number) => PutOutc
   };
 }
 
-const fast = { flushMs: 20, backoff: { baseMs: 1, capMs: 5 } };
+const fast = { gatherMs: 20, backoff: { baseMs: 1, capMs: 5 } };
 
-// Where a test cares how entries are grouped into requests, it queues them before start(): a pump that runs while
-// they are being queued may find the flush window passed (a loaded machine can pause this process for longer than
-// 20 ms) and rightly send what it has, so the grouping would depend on the machine's load instead of on the queue.
+// Where a test cares how entries are grouped into requests, it queues them before start(), or runs on a fake clock:
+// a pump that runs while they are being queued may find the gather window passed (a loaded machine can pause this
+// process for longer than 20 ms) and rightly send what it has, so the grouping would depend on the machine's load.
 
 describe('DeliveryQueue', () => {
   it('sends batches of at most 10 entries, in order', async () => {
@@ -45,19 +45,91 @@ describe('DeliveryQueue', () => {
     expect(sink.batches.flat()).toHaveLength(6);
   });
 
-  it('sends a lone entry when its flush window has passed, without waiting for more entries or a drain', async () => {
-    const flushMs = 50;
-    const sentAt: number[] = [];
-    const sink = recordingSink(() => (sentAt.push(Date.now()), { failed: [] }));
-    const q = new DeliveryQueue(sink, { flushMs });
-    q.start();
-    const queuedAt = Date.now();
-    await q.enqueue(entry('only'));
-    // Sent by the pump on its own: nothing else arrives and drain is not called until it has been.
-    await vi.waitFor(() => expect(sink.batches).toHaveLength(1), { timeout: 4_000, interval: 5 });
-    // Not before the window, which is what lets a burst share one request (load only makes it later).
-    expect(sentAt[0]! - queuedAt).toBeGreaterThanOrEqual(flushMs);
-    expect(await q.drain(100)).toBe(0);
+  it('sends an entry at once, alone, when no request went out within the gather window', async () => {
+    // On a fake clock, so that "at once" is the queue's decision and not the machine's scheduling.
+    vi.useFakeTimers();
+    try {
+      const sentAt: number[] = [];
+      const sink = recordingSink(() => (sentAt.push(Date.now()), { failed: [] }));
+      const q = new DeliveryQueue(sink, { gatherMs: 250 });
+      q.start();
+      const first = Date.now();
+      await q.enqueue(entry('first'));
+      await vi.advanceTimersByTimeAsync(0);
+      // A kill now and then: the next comes after the window, and goes at once too.
+      await vi.advanceTimersByTimeAsync(1_000);
+      const second = Date.now();
+      await q.enqueue(entry('second'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sink.batches.map((b) => b.map((e) => e.id))).toEqual([['first'], ['second']]);
+      expect(sentAt).toEqual([first, second]);
+      expect(await q.drain(100)).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('under load, gathers what arrives while a request is outstanding into the next, sent when its oldest has waited the window', async () => {
+    vi.useFakeTimers();
+    try {
+      const sentAt: number[] = [];
+      // Each request takes 30 ms, as a PutEvents round trip might.
+      const sink: Sink & { batches: string[][] } = {
+        name: 'slow',
+        batches: [],
+        async put(batch) {
+          sentAt.push(Date.now());
+          this.batches.push(batch.map((e) => e.id));
+          await new Promise((r) => setTimeout(r, 30));
+          return { failed: [] };
+        },
+      };
+      const q = new DeliveryQueue(sink, { gatherMs: 250 });
+      q.start();
+      const t0 = Date.now();
+      for (let i = 0; i < 5; i++) {
+        await q.enqueue(entry(`e${i}`));
+        await vi.advanceTimersByTimeAsync(10);
+      }
+      await vi.advanceTimersByTimeAsync(1_000);
+      // e0 found the line quiet; e1–e4 came while it was outstanding or just after, and share one request, sent when
+      // e1 (queued at 10 ms) had waited 250 ms.
+      expect(sink.batches).toEqual([['e0'], ['e1', 'e2', 'e3', 'e4']]);
+      expect(sentAt.map((t) => t - t0)).toEqual([0, 260]);
+      expect(await q.drain(100)).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('takes no more requests in a storm than one per gather window, plus the first, and sends a full request at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const sentAt: number[] = [];
+      const sink = recordingSink(() => (sentAt.push(Date.now()), { failed: [] }));
+      const q = new DeliveryQueue(sink, { gatherMs: 250 });
+      q.start();
+      // 20 kills a second for 3 s: sending each at once would take 60 requests.
+      for (let i = 0; i < 60; i++) {
+        await q.enqueue(entry(`s${i}`));
+        await vi.advanceTimersByTimeAsync(50);
+      }
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(sink.batches.flat().map((e) => e.id)).toEqual(Array.from({ length: 60 }, (_, i) => `s${i}`));
+      expect(sink.batches.length).toBeLessThanOrEqual(1 + 3_000 / 250);
+      expect(sink.batches[0]!.map((e) => e.id)).toEqual(['s0']);
+      // A burst after a quiet second: its first goes alone, and the ten behind it, within the window, go as soon as
+      // they fill a request.
+      const burstAt = Date.now();
+      const before = sink.batches.length;
+      for (let i = 0; i < 11; i++) await q.enqueue(entry(`b${i}`));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sink.batches.slice(before).map((b) => b.length)).toEqual([1, 10]);
+      expect(sentAt.at(-1)).toBe(burstAt);
+      expect(await q.drain(100)).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('resends only the entries that failed on an HTTP 200, until they succeed', async () => {
@@ -93,7 +165,7 @@ describe('DeliveryQueue', () => {
         times.push(Date.now());
         return times.length < 5 ? new Error('down') : { failed: [] };
       });
-      const q = new DeliveryQueue(sink, { flushMs: 1, backoff: { baseMs: 20, capMs: 100 }, random: () => 0.5 });
+      const q = new DeliveryQueue(sink, { gatherMs: 1, backoff: { baseMs: 20, capMs: 100 }, random: () => 0.5 });
       q.start();
       await q.enqueue(entry('a'));
       await vi.runAllTimersAsync();
@@ -146,7 +218,7 @@ describe('DeliveryQueue', () => {
   });
 
   it('drain returns what it could not deliver by the deadline', async () => {
-    const q = new DeliveryQueue(recordingSink(() => new Error('down')), { flushMs: 1, backoff: { baseMs: 10, capMs: 10 } });
+    const q = new DeliveryQueue(recordingSink(() => new Error('down')), { gatherMs: 1, backoff: { baseMs: 10, capMs: 10 } });
     q.start();
     await q.enqueue(entry('a'));
     expect(await q.drain(100)).toBe(1);
@@ -156,7 +228,7 @@ describe('DeliveryQueue', () => {
 describe('DeliveryQueue memory bound', () => {
   it('waits for room by bytes as well as by count, but always takes an entry into an empty queue', async () => {
     const sink = recordingSink();
-    const q = new DeliveryQueue(sink, { flushMs: 5, capacityBytes: 250 });
+    const q = new DeliveryQueue(sink, { gatherMs: 5, capacityBytes: 250 });
     await q.enqueue(entry('a', 200)); // empty queue: accepted although it alone nearly fills the budget
     let accepted = false;
     const waiting = q.enqueue(entry('b', 200)).then(() => (accepted = true));
