@@ -26,7 +26,7 @@ import type { Cause, Kind } from '#shared/verdict.ts';
 import { DEFAULT_KUBERNETES_VERSION } from './binaries.ts'; // the demo's kubelets match the control plane
 import { createEvent, createNode, createPodAsKubelet, repeatEvent, updateNodeStatus, updatePodStatus } from './kubelet.ts';
 
-export type DemoScenarioName = 'limit' | 'leak' | 'eviction' | 'node-oom' | 'runtime' | 'liveness';
+export type DemoScenarioName = 'limit' | 'leak' | 'eviction' | 'node-oom' | 'runtime' | 'liveness' | 'storm' | 'node-evictions';
 
 export interface DemoScenario {
   name: DemoScenarioName;
@@ -35,12 +35,21 @@ export interface DemoScenario {
   /** The verdict the engine should reach for each of its pods. */
   cause: Cause;
   kind: Kind;
-  /** The Deployment its pods belong to (Deployment → ReplicaSet → Pod, with controller owner references). */
-  workload: string;
+  /**
+   * The Deployments its pods belong to (Deployment → ReplicaSet → Pod, with controller owner references), each with
+   * its pods: one for most scenarios, many for a storm.
+   */
+  workloads: readonly DemoWorkload[];
   node: string;
+  /** Every pod of the scenario, its workloads' in turn. */
   pods: readonly string[];
   /** What the forwarder publishes for it: one per container termination, per eviction, per node OOM event. */
   occurrences: number;
+}
+
+export interface DemoWorkload {
+  name: string;
+  pods: readonly string[];
 }
 
 export interface DemoOptions {
@@ -49,7 +58,7 @@ export interface DemoOptions {
   /** Stops the timeline between steps; `finished` then resolves with 'stopped'. */
   signal?: AbortSignal;
   log?: (line: string) => void;
-  /** Plays this many times faster (default 1: about 40 s in all, and the leak's 6 min climb beside them). */
+  /** Plays this many times faster (default 1: about 75 s in all, and the leak's 6 min climb beside them). */
   speed?: number;
   /**
    * Plays the leak this many times faster (default: `speed`). Its curve is read against the clock (docs/domain.md §14:
@@ -120,8 +129,9 @@ const NODES: readonly NodeSpec[] = [
   { name: 'demo-node-1', ip: '10.0.1.11', podCidr: '10.244.1', capacityMi: 16 * 1024, allocatableMi: 14 * 1024 },
   { name: 'demo-node-2', ip: '10.0.1.12', podCidr: '10.244.2', capacityMi: 8 * 1024, allocatableMi: 7 * 1024 },
   { name: 'demo-node-3', ip: '10.0.1.13', podCidr: '10.244.3', capacityMi: 8 * 1024, allocatableMi: 8 * 1024 - 356 },
+  { name: 'demo-node-4', ip: '10.0.1.14', podCidr: '10.244.4', capacityMi: 8 * 1024, allocatableMi: 7 * 1024 },
 ];
-const [NODE_1, NODE_2, NODE_3] = NODES.map((n) => n.name) as [string, string, string];
+const [NODE_1, NODE_2, NODE_3, NODE_4] = NODES.map((n) => n.name) as [string, string, string, string];
 
 interface Stage {
   kc: KubeConfig;
@@ -136,7 +146,8 @@ interface Stage {
 }
 
 interface Scenario extends DemoScenario {
-  containers: V1Container[];
+  /** Each Deployment's containers. */
+  containers: V1Container[] | ((workload: string) => V1Container[]);
   /** The Deployment's annotations. */
   annotations?: Record<string, string>;
   /** Plays beside the others from the start instead of in turn (the leak, which takes longer than all of them). */
@@ -149,6 +160,16 @@ type Death = Pick<V1ContainerStateTerminated, 'reason' | 'exitCode' | 'message'>
 
 // The kubelet's eviction order: usage above request first (docs/domain.md §2), so the biggest offenders go first.
 const EVICTED_USAGE_MI = [1843, 1702, 1610, 1536, 1434, 1331];
+
+// A storm across many workloads (one release breaks them all at once): each Deployment's one pod is OOMKilled at its
+// limit, the kills spread over STORM_OVER_MS.
+const STORM = deployments(...['search', 'pricing', 'reviews', 'inventory', 'shipping', 'payments', 'recommendations', 'notifications', 'accounts', 'orders', 'catalog', 'wishlist'].map((w): [string, number] => [w, 1]));
+const STORM_OVER_MS = 20_000;
+
+// One node's evictions across several Deployments: the kubelet picks by usage above request (docs/domain.md §2), which
+// mixes workloads; here they take turns, the biggest offenders first.
+const NODE_EVICTIONS = deployments(['thumbnails', 3], ['exporter', 3], ['indexer', 2]);
+const NODE_EVICTIONS_USAGE_MI = [1690, 1587, 1485, 1382, 1280, 1178, 1075, 973];
 
 // What a JVM started with -XX:+ExitOnOutOfMemoryError prints before it exits 3 (docs/domain.md §5); with
 // terminationMessagePolicy FallbackToLogsOnError the kubelet puts this log tail in terminated.message.
@@ -165,9 +186,8 @@ const SCENARIOS: readonly Scenario[] = [
     story: 'checkout › api reaches its 512Mi limit and is OOMKilled three times: raise the limit (the button patches the Deployment)',
     cause: 'limit',
     kind: 'container-limit',
-    workload: 'checkout',
+    ...deployments(['checkout', 1]),
     node: NODE_1,
-    pods: podNames('checkout', 1),
     occurrences: 3,
     containers: [
       container('api', 'registry.example/checkout/api:2.3.1', { limit: '512Mi', request: '256Mi' }),
@@ -193,9 +213,8 @@ const SCENARIOS: readonly Scenario[] = [
     story: `cart › worker leaks: its memory climbs for ${(LEAK_TICKS * TICK_MS) / 60_000} min towards its ${LEAK_LIMIT_MI}Mi limit, oombot warns before the kill (oombot.io/warn is on), and the OOM kill lands in the warning's thread`,
     cause: 'limit',
     kind: 'container-limit',
-    workload: 'cart',
+    ...deployments(['cart', 1]),
     node: NODE_1,
-    pods: podNames('cart', 1),
     occurrences: 1,
     annotations: { 'oombot.io/warn': 'on' },
     background: true,
@@ -215,27 +234,12 @@ const SCENARIOS: readonly Scenario[] = [
     story: `demo-node-2 runs low on memory and the kubelet evicts the 6 web pods one by one (a thread per node)`,
     cause: 'node-pressure',
     kind: 'eviction',
-    workload: 'web',
+    ...deployments(['web', EVICTED_USAGE_MI.length]),
     node: NODE_2,
-    pods: podNames('web', EVICTED_USAGE_MI.length),
     occurrences: EVICTED_USAGE_MI.length,
     containers: [container('web', 'registry.example/web:4.0.7', { limit: '2Gi', request: '512Mi' })],
     async play(stage, pods) {
-      const at = clock();
-      // docs/domain.md §2: MemoryPressure=True, reason KubeletHasInsufficientMemory; a Normal NodeHasInsufficientMemory
-      // and a Warning EvictionThresholdMet ("Attempting to reclaim memory") on the Node.
-      await updateNodeStatus(stage.kc, NODE_2, (n) => ({
-        ...n.status,
-        conditions: (n.status?.conditions ?? []).map((c) =>
-          c.type === 'MemoryPressure' ? nodeCondition('MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available', at) : c,
-        ),
-      }));
-      await emit(stage, 'node-pressure', nodeEvent(NODE_2, 'Normal', 'NodeHasInsufficientMemory', `Node ${NODE_2} status is now: NodeHasInsufficientMemory`, at));
-      for (const [i, pod] of pods.entries()) {
-        await emit(stage, 'threshold', nodeEvent(NODE_2, 'Warning', 'EvictionThresholdMet', 'Attempting to reclaim memory', clock()));
-        await stage.pause(PAUSE.eviction);
-        await evict(stage, pod, EVICTED_USAGE_MI[i]!, 96 - 4 * i);
-      }
+      await evictUnderPressure(stage, NODE_2, pods, EVICTED_USAGE_MI);
     },
   },
   {
@@ -243,9 +247,8 @@ const SCENARIOS: readonly Scenario[] = [
     story: 'demo-node-3 runs out of memory as a whole and the kernel kills reports, far below its 2Gi limit',
     cause: 'node-pressure',
     kind: 'node-oom',
-    workload: 'reports',
+    ...deployments(['reports', 1]),
     node: NODE_3,
-    pods: podNames('reports', 1),
     occurrences: 2,
     containers: [container('reports', 'registry.example/reports:1.9.0', { limit: '2Gi', request: '256Mi' }, { command: ['python3', '/app/reports.py'] })],
     async play(stage, [pod]) {
@@ -262,9 +265,8 @@ const SCENARIOS: readonly Scenario[] = [
     story: 'ledger dies of java.lang.OutOfMemoryError at -Xmx512m with three quarters of its 2Gi limit unused',
     cause: 'runtime',
     kind: 'jvm-heap',
-    workload: 'ledger',
+    ...deployments(['ledger', 1]),
     node: NODE_1,
-    pods: podNames('ledger', 1),
     occurrences: 1,
     containers: [
       container('ledger', 'registry.example/ledger:5.2.0', { limit: '2Gi', request: '1Gi' }, {
@@ -283,9 +285,8 @@ const SCENARIOS: readonly Scenario[] = [
     story: 'profile › app stops answering /healthz, the kubelet kills it (exit 137) after 3 failed liveness probes: not memory',
     cause: 'not-oom',
     kind: 'liveness-probe',
-    workload: 'profile',
+    ...deployments(['profile', 1]),
     node: NODE_1,
-    pods: podNames('profile', 1),
     occurrences: 1,
     containers: [
       container('app', 'registry.example/profile:3.1.4', { limit: '1Gi', request: '512Mi' }, {
@@ -306,10 +307,47 @@ const SCENARIOS: readonly Scenario[] = [
       await crash(stage, p, 'app', { reason: 'Error', exitCode: 137 }, 'killed by the kubelet after failed liveness probes');
     },
   },
+  {
+    name: 'storm',
+    story: `a release of a shared client library doubles every service's buffers: ${STORM.workloads.length} Deployments are OOMKilled at their 256Mi limits within ${STORM_OVER_MS / 1000} s, a storm across many workloads`,
+    cause: 'limit',
+    kind: 'container-limit',
+    ...STORM,
+    node: NODE_1,
+    occurrences: STORM.pods.length,
+    containers: (workload) => [container('api', `registry.example/${workload}:3.0.0`, { limit: '256Mi', request: '128Mi' })],
+    async play(stage, pods) {
+      // One kill after another, each pod's restart overlapping the next kills (so only a few wait on the signal at once).
+      const kills: Promise<void>[] = [];
+      for (const pod of pods) {
+        const kill = crash(stage, pod, 'api', { reason: 'OOMKilled', exitCode: 137 }, 'OOMKilled at its 256Mi limit');
+        kill.catch(() => {}); // awaited below; a stop rejects it before then
+        kills.push(kill);
+        await stage.pause(STORM_OVER_MS / pods.length);
+      }
+      await Promise.all(kills);
+    },
+  },
+  {
+    name: 'node-evictions',
+    story: `demo-node-4 runs low on memory and the kubelet evicts ${NODE_EVICTIONS.pods.length} pods of ${NODE_EVICTIONS.workloads.map((w) => w.name).join(', ')}: one node's evictions, one thread`,
+    cause: 'node-pressure',
+    kind: 'eviction',
+    ...NODE_EVICTIONS,
+    node: NODE_4,
+    occurrences: NODE_EVICTIONS.pods.length,
+    containers: (workload) => [container('job', `registry.example/${workload}:2.1.0`, { limit: '2Gi', request: '256Mi' })],
+    async play(stage, pods) {
+      // Round the Deployments, so the thread mixes them as the kubelet's order does.
+      const turns = Math.max(...NODE_EVICTIONS.workloads.map((w) => w.pods.length));
+      const order = Array.from({ length: turns }, (_, t) => NODE_EVICTIONS.workloads.flatMap((w) => (w.pods[t] ? [w.pods[t]] : []))).flat();
+      await evictUnderPressure(stage, NODE_4, order.map((name) => pods.find((p) => p.metadata!.name === name)!), NODE_EVICTIONS_USAGE_MI);
+    },
+  },
 ];
 
 /** The scenarios, in the order they play. */
-export const DEMO_SCENARIOS: readonly DemoScenario[] = SCENARIOS.map(({ name, story, cause, kind, workload, node, pods, occurrences }) => ({ name, story, cause, kind, workload, node, pods, occurrences }));
+export const DEMO_SCENARIOS: readonly DemoScenario[] = SCENARIOS.map(({ name, story, cause, kind, workloads, node, pods, occurrences }) => ({ name, story, cause, kind, workloads, node, pods, occurrences }));
 
 /**
  * Sets the stage (namespace, nodes, Deployments with their ReplicaSets and running pods), then plays the scenarios
@@ -345,8 +383,12 @@ export async function playDemo(kc: KubeConfig, options: DemoOptions = {}): Promi
   await clearStage(kc, namespace, log);
   for (const n of NODES) await createNode(kc, nodeObject(n, clock()));
   const pods = new Map<DemoScenarioName, V1Pod[]>();
-  for (const s of SCENARIOS) pods.set(s.name, await createWorkload(stage, s));
-  log(`demo: ${SCENARIOS.length} Deployments running in namespace ${namespace} on ${NODES.map((n) => n.name).join(', ')}`);
+  for (const s of SCENARIOS) {
+    const ofScenario: V1Pod[] = [];
+    for (const w of s.workloads) ofScenario.push(...(await createWorkload(stage, s, w, ofScenario.length)));
+    pods.set(s.name, ofScenario);
+  }
+  log(`demo: ${SCENARIOS.reduce((n, s) => n + s.workloads.length, 0)} Deployments running in namespace ${namespace} on ${NODES.map((n) => n.name).join(', ')}`);
 
   const ticker = options.metrics ? setInterval(report, TICK_MS / speed) : undefined;
   // The leak keeps its own clock (DemoOptions.leakSpeed); the same stage otherwise.
@@ -408,39 +450,42 @@ async function clearStage(kc: KubeConfig, namespace: string, log: (line: string)
   }
 }
 
-/** The Deployment, the ReplicaSet its controller would make, and the pods, bound to the node and running. */
-async function createWorkload(stage: Stage, s: Scenario): Promise<V1Pod[]> {
+/**
+ * One of the scenario's Deployments, the ReplicaSet its controller would make, and its pods, bound to the scenario's
+ * node and running. `before`: how many of the scenario's pods came before (their IPs are taken).
+ */
+async function createWorkload(stage: Stage, s: Scenario, w: DemoWorkload, before: number): Promise<V1Pod[]> {
   const { kc, namespace } = stage;
   const apps = kc.makeApiClient(AppsV1Api);
-  const labels = { app: s.workload };
-  const replicas = s.pods.length;
-  const spec = { containers: s.containers };
+  const labels = { app: w.name };
+  const replicas = w.pods.length;
+  const spec = { containers: typeof s.containers === 'function' ? s.containers(w.name) : s.containers };
   const deployment = await apps.createNamespacedDeployment({
     namespace,
-    body: { metadata: { name: s.workload, labels: { ...labels, ...DEMO_LABELS }, ...(s.annotations ? { annotations: s.annotations } : {}) }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec } } },
+    body: { metadata: { name: w.name, labels: { ...labels, ...DEMO_LABELS }, ...(s.annotations ? { annotations: s.annotations } : {}) }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec } } },
   });
   // The Deployment controller names the ReplicaSet `<deployment>-<pod-template-hash>` and labels it and its pods with
   // the hash (shared/pod-facts.ts workloadFromOwners relies on it).
-  const rsLabels = { ...labels, 'pod-template-hash': templateHash(s.workload) };
+  const rsLabels = { ...labels, 'pod-template-hash': templateHash(w.name) };
   const rs = await apps.createNamespacedReplicaSet({
     namespace,
     body: {
-      metadata: { name: rsName(s.workload), labels: rsLabels, annotations: { 'deployment.kubernetes.io/revision': '1' }, ownerReferences: [ownerOf('Deployment', deployment)] },
+      metadata: { name: rsName(w.name), labels: rsLabels, annotations: { 'deployment.kubernetes.io/revision': '1' }, ownerReferences: [ownerOf('Deployment', deployment)] },
       spec: { replicas, selector: { matchLabels: rsLabels }, template: { metadata: { labels: rsLabels }, spec } },
     },
   });
   const node = NODES.find((n) => n.name === s.node)!;
   const at = clock();
   const pods: V1Pod[] = [];
-  for (const [i, name] of s.pods.entries()) {
+  for (const [i, name] of w.pods.entries()) {
     const pod: V1Pod = { metadata: { name, namespace, labels: rsLabels, ownerReferences: [ownerOf('ReplicaSet', rs)] }, spec: { ...spec, nodeName: s.node } };
-    const ip = `${node.podCidr}.${10 * (SCENARIOS.indexOf(s) + 1) + i}`;
+    const ip = `${node.podCidr}.${10 * (SCENARIOS.indexOf(s) + 1) + before + i}`;
     pods.push(await createPodAsKubelet(kc, pod, runningPod(pod, node, ip, at)));
   }
   // What the two controllers would report once the pods run, so `kubectl get deploy` reads as a healthy workload.
   const ready = { replicas, readyReplicas: replicas, availableReplicas: replicas, observedGeneration: 1 };
-  await apps.replaceNamespacedReplicaSetStatus({ name: rsName(s.workload), namespace, body: { ...rs, status: { ...ready, fullyLabeledReplicas: replicas } } });
-  await apps.replaceNamespacedDeploymentStatus({ name: s.workload, namespace, body: { ...deployment, status: { ...ready, updatedReplicas: replicas } } });
+  await apps.replaceNamespacedReplicaSetStatus({ name: rsName(w.name), namespace, body: { ...rs, status: { ...ready, fullyLabeledReplicas: replicas } } });
+  await apps.replaceNamespacedDeploymentStatus({ name: w.name, namespace, body: { ...deployment, status: { ...ready, updatedReplicas: replicas } } });
   return pods;
 }
 
@@ -489,15 +534,38 @@ async function crash(stage: Stage, pod: V1Pod, container: string, death: Death, 
 }
 
 /**
+ * A node under memory pressure and the kubelet evicting its pods one by one, each using `usageMi` in turn.
+ * docs/domain.md §2: MemoryPressure=True, reason KubeletHasInsufficientMemory; a Normal NodeHasInsufficientMemory and a
+ * Warning EvictionThresholdMet ("Attempting to reclaim memory") on the Node.
+ */
+async function evictUnderPressure(stage: Stage, node: string, pods: V1Pod[], usageMi: readonly number[]): Promise<void> {
+  const at = clock();
+  await updateNodeStatus(stage.kc, node, (n) => ({
+    ...n.status,
+    conditions: (n.status?.conditions ?? []).map((c) =>
+      c.type === 'MemoryPressure' ? nodeCondition('MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available', at) : c,
+    ),
+  }));
+  await emit(stage, 'node-pressure', nodeEvent(node, 'Normal', 'NodeHasInsufficientMemory', `Node ${node} status is now: NodeHasInsufficientMemory`, at));
+  for (const [i, pod] of pods.entries()) {
+    await emit(stage, 'threshold', nodeEvent(node, 'Warning', 'EvictionThresholdMet', 'Attempting to reclaim memory', clock()));
+    await stage.pause(PAUSE.eviction);
+    await evict(stage, pod, usageMi[i]!, 96 - 4 * i);
+  }
+}
+
+/**
  * The kubelet's eviction (docs/domain.md §2): phase Failed, reason Evicted, the message in its current format, the
  * DisruptionTarget condition, and a Warning Evicted event whose annotations name the offending containers. The
  * containers, removed with the pod, get the kubelet's synthetic ContainerStatusUnknown/137 (docs/domain.md §1), which
- * carries no times.
+ * carries no times. The pod's first container is the offender.
  */
 async function evict(stage: Stage, pod: V1Pod, usageMi: number, availableMi: number): Promise<void> {
   const at = clock();
   const usage = `${usageMi * 1024}Ki`; // the kubelet prints working sets in Ki
-  const message = `The node was low on resource: memory. Threshold quantity: 100Mi, available: ${availableMi * 1024}Ki. Container web was using ${usage}, request is 512Mi, has larger consumption of memory. `;
+  const offender = pod.spec!.containers[0]!;
+  const request = offender.resources?.requests?.['memory'] ?? '0';
+  const message = `The node was low on resource: memory. Threshold quantity: 100Mi, available: ${availableMi * 1024}Ki. Container ${offender.name} was using ${usage}, request is ${request}, has larger consumption of memory. `;
   const name = pod.metadata!.name!;
   await updatePodStatus(stage.kc, stage.namespace, name, (p) => ({
     ...p.status,
@@ -517,9 +585,9 @@ async function evict(stage: Stage, pod: V1Pod, usageMi: number, availableMi: num
   }));
   await emit(stage, 'evicted', {
     ...podEvent(pod, undefined, 'Warning', 'Evicted', message, at),
-    metadata: { namespace: stage.namespace, annotations: { offending_containers: 'web', offending_containers_usage: usage, starved_resource: 'memory' } },
+    metadata: { namespace: stage.namespace, annotations: { offending_containers: offender.name, offending_containers_usage: usage, starved_resource: 'memory' } },
   });
-  stage.log(`  ${name} evicted (web was using ${usageMi}Mi against a 512Mi request)`);
+  stage.log(`  ${name} evicted (${offender.name} was using ${usageMi}Mi against a ${request} request)`);
 }
 
 /** Writes an event, or raises the count of the one already written under `key` for this object. */
@@ -653,6 +721,12 @@ function templateHash(deployment: string): string {
 
 function rsName(deployment: string): string {
   return `${deployment}-${templateHash(deployment)}`;
+}
+
+/** A scenario's Deployments, each with this many pods, and all their pods in turn. */
+function deployments(...specs: [name: string, pods: number][]): Pick<DemoScenario, 'workloads' | 'pods'> {
+  const workloads = specs.map(([name, count]) => ({ name, pods: podNames(name, count) }));
+  return { workloads, pods: workloads.flatMap((w) => w.pods) };
 }
 
 function podNames(deployment: string, count: number): string[] {

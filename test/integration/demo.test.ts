@@ -63,7 +63,7 @@ describe('the demo', () => {
         pod: v.pod.name,
         cause: s.cause,
         kind: s.kind,
-        workload: { kind: 'Deployment', name: s.workload },
+        workload: { kind: 'Deployment', name: s.workloads.find((w) => w.pods.includes(v.pod.name))?.name },
         node: s.node,
       });
     }
