@@ -1,6 +1,7 @@
 // `oombot forwarder`: runs the forwarder with configuration from the environment (forwarder/config.ts), against the
 // in-cluster API when run in a pod, else the current kubeconfig context. SIGTERM or SIGINT: stop watching, drain,
-// hand over the Lease, exit 0. Exit 2 for bad configuration, 1 when leadership was lost or it could not start.
+// hand over the Lease, exit 0. Exit 2 for bad configuration, 1 when it could not start. Nothing else ends it: an API
+// server that is away, or a Lease lost, only makes it stand by until it can lead again (forwarder/forwarder.ts run).
 import { ConfigError, loadConfig } from '../forwarder/config.ts';
 import { Forwarder } from '../forwarder/forwarder.ts';
 import { forwarderLogger } from '../forwarder/log.ts';
@@ -70,8 +71,8 @@ export async function forwarderCommand(args: string[], io: Io, env: NodeJS.Proce
     process.once('SIGINT', onSignal);
   }
   try {
-    const outcome = await forwarder.run(stop.signal);
-    return outcome === 'stopped' ? 0 : 1;
+    await forwarder.run(stop.signal);
+    return 0;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

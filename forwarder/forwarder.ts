@@ -10,7 +10,7 @@ import type { ForwarderConfig } from './config.ts';
 import { ContextEvents } from './context-events.ts';
 import { DeliveryQueue, type Sink } from './delivery.ts';
 import { buildEnvelope, toEntry } from './envelopes.ts';
-import { electionPeriods, LeaderElector } from './lease.ts';
+import { electionPeriods, LeaderElector, type LeadingOutcome } from './lease.ts';
 import type { ForwarderMetrics } from './metrics.ts';
 import { DEFAULT_WARNING_SETTINGS } from './memory-warning.ts';
 import { MemorySampler, type SampledWarning } from './sampler.ts';
@@ -37,9 +37,17 @@ export class Forwarder {
   private leading = false;
   private standingBy = false;
   private started = false;
-  private readonly queue: DeliveryQueue;
-  private readonly position = new DeliveryPosition();
-  private readonly context = new ContextEvents();
+  private elector: LeaderElector | undefined;
+  /** When each watch (by its resource) last failed: it is failing until it hears from the server after that. */
+  private readonly watchFailedAt = new Map<string, number>();
+  private watchOf = new Map<string, ListWatch>();
+  /** Set when this process stopped leading without being asked to (the Lease unrenewed, or taken): when, and why. */
+  private steppedDown: { atMs: number; why: string } | undefined;
+  // Each term as leader has its own queue, position and context: what a term could not deliver when it stepped down is
+  // replayed by whoever leads next, from the position saved on the Lease, and must not hold this process's back.
+  private queue: DeliveryQueue;
+  private position = new DeliveryPosition();
+  private context = new ContextEvents();
   private tracker: OccurrenceTracker | undefined;
   /** The leader's memory sampler (forwarder/sampler.ts), unless OOMBOT_MEMORY_SAMPLING=false. */
   private sampler: MemorySampler | undefined;
@@ -47,8 +55,13 @@ export class Forwarder {
   private horizon = 0;
 
   constructor(private readonly d: ForwarderDeps) {
+    this.queue = this.newQueue();
+  }
+
+  private newQueue(): DeliveryQueue {
+    const { d } = this;
     const { metrics, log } = d;
-    this.queue = new DeliveryQueue(d.sink, {
+    return new DeliveryQueue(d.sink, {
       log,
       hooks: {
         delivered: (entry) => {
@@ -66,13 +79,33 @@ export class Forwarder {
     });
   }
 
-  /** Runs until the signal aborts (SIGTERM) or leadership is lost. Returns why it ended. */
-  async run(signal: AbortSignal): Promise<'stopped' | 'lost-leadership'> {
-    const { config, api, log, metrics } = this.d;
+  /**
+   * Runs until the signal aborts (SIGTERM). Leadership lost — the Lease unrenewed while the API server is away, or
+   * taken by another replica — ends a term, never the process: it stands by and leads again once it holds the Lease.
+   */
+  async run(signal: AbortSignal): Promise<'stopped'> {
+    const { config, api, log } = this.d;
     const elector = config.leaderElection ? new LeaderElector(api, { ...config.lease, identity: config.identity, log, ...electionPeriods(config.lease.durationSeconds) }) : undefined;
-    const saved = elector ? await elector.acquire(signal, () => (this.standingBy = true)) : undefined;
-    if (signal.aborted) return 'stopped';
+    this.elector = elector;
+    while (!signal.aborted) {
+      const saved = elector ? await elector.acquire(signal, () => (this.standingBy = true)) : undefined;
+      if (signal.aborted) break;
+      const outcome = await this.lead(signal, elector, saved);
+      if (outcome === 'stopped') break;
+      this.steppedDown = { atMs: Date.now(), why: outcome === 'taken' ? 'another replica took the Lease' : 'the Lease could not be renewed in time' };
+    }
+    return 'stopped';
+  }
+
+  /** One term as leader, from the position saved on the Lease until the signal aborts or the Lease is lost. */
+  private async lead(signal: AbortSignal, elector: LeaderElector | undefined, saved: number | undefined): Promise<LeadingOutcome> {
+    const { config, api, log, metrics } = this.d;
     this.standingBy = false;
+    this.steppedDown = undefined;
+    this.started = false;
+    this.queue = this.newQueue();
+    this.position = new DeliveryPosition();
+    this.context = new ContextEvents();
     this.leading = true;
     metrics.leader.set(1);
 
@@ -106,7 +139,7 @@ export class Forwarder {
 
     // Renewing goes on through the drain below: a replica that stops renewing while it still delivers would let a
     // standby lead beside it.
-    const leading = elector ? elector.keepLeading(stopRenewing.signal, () => this.currentPosition()) : new Promise<'stopped'>((resolve) => stopRenewing.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
+    const leading: Promise<LeadingOutcome> = elector ? elector.keepLeading(stopRenewing.signal, () => this.currentPosition()) : new Promise<'stopped'>((resolve) => stopRenewing.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
     const stopped = new Promise<'stopped'>((resolve) => (signal.aborted ? resolve('stopped') : signal.addEventListener('abort', () => resolve('stopped'), { once: true })));
     const outcome = await Promise.race([leading, stopped]);
     stopWatches.abort();
@@ -114,13 +147,18 @@ export class Forwarder {
     await watching;
     await this.sampling;
     clearInterval(gauge);
-    if (outcome === 'lost') {
-      // Another replica may lead now and replays from the saved position: delivering more here would only race it.
+    if (outcome !== 'stopped') {
+      // Another replica may lead now, or soon, and replays from the position saved on the Lease, which nothing still
+      // queued here has passed: sending it too would only race that replica. So nothing more is sent; what was queued
+      // is left to whoever leads next — this process too, once it takes the Lease again.
       stopRenewing.abort();
+      const dropped = await this.queue.drain(0);
+      this.sampler = undefined;
+      this.sampling = undefined;
       this.leading = false;
       metrics.leader.set(0);
-      log.error('lost the Lease: another replica may lead now; stopping without draining', { queued: this.queue.depth });
-      return 'lost-leadership';
+      log.warn('stepped down: standing by until the Lease can be taken again; whoever leads next replays from the saved position', { why: outcome, notSent: dropped });
+      return outcome;
     }
     const left = await this.queue.drain(DRAIN_MS);
     stopRenewing.abort();
@@ -157,7 +195,10 @@ export class Forwarder {
     const options = (resource: string) => ({
       idleTimeoutMs: config.watchIdleTimeoutMs,
       log,
-      onRestart: (reason: 'idle' | 'error') => metrics.watchRestarts.inc({ resource, reason }),
+      onRestart: (reason: 'idle' | 'error') => {
+        metrics.watchRestarts.inc({ resource, reason });
+        if (reason === 'error') this.watchFailedAt.set(resource, Date.now());
+      },
       onGone: () => metrics.watchGone.inc({ resource }),
     });
     const exclude = config.excludeNamespaces.map((ns) => `metadata.namespace!=${ns}`).join(',');
@@ -189,7 +230,8 @@ export class Forwarder {
       },
     }, options('pods'));
     // One watch per reason: field selectors cannot OR, and the server filters far more cheaply than we could.
-    const events = [...NODE_OOM_REASONS, ...CONTEXT_REASONS].map(
+    const reasons = [...NODE_OOM_REASONS, ...CONTEXT_REASONS];
+    const events = reasons.map(
       (reason) =>
         new ListWatch(api, '/api/v1/events', { fieldSelector: `reason=${reason}` }, {
           listed: (item) => this.onEvent(item, true),
@@ -197,6 +239,8 @@ export class Forwarder {
           event: (type, item) => (type === 'DELETED' ? undefined : this.onEvent(item)),
         }, options(`events/${reason}`)),
     );
+    this.watchOf = new Map([['pods', pods], ...events.map((w, i) => [`events/${reasons[i]}`, w] as const)]);
+    this.watchFailedAt.clear();
     return [pods, ...events];
   }
 
@@ -311,10 +355,20 @@ export class Forwarder {
     await this.queue.enqueue(entry);
   }
 
-  /** For /readyz: leading with every watch listed, or standing by. */
+  /**
+   * For /readyz: leading with every watch listed, or standing by. Not ready, with the reason, while the Lease cannot be
+   * reached: leading on until the renew deadline, or stepped down and retrying.
+   */
   unready(): string | undefined {
+    const trouble = this.elector?.trouble;
+    const at = (ms: number) => new Date(ms).toISOString();
+    if (trouble && this.leading) return `cannot renew the Lease since ${at(trouble.sinceMs)} (${trouble.error}); still leading, stepping down at ${at(trouble.stepsDownAtMs ?? trouble.sinceMs)} unless a renewal goes through first`;
+    const down = this.steppedDown ? `stepped down at ${at(this.steppedDown.atMs)} (${this.steppedDown.why})` : 'starting';
+    if (trouble) return `${down}: cannot reach the Lease since ${at(trouble.sinceMs)} (${trouble.error}); retrying`;
     if (this.standingBy) return undefined;
-    if (!this.leading) return 'starting: not yet leading or standing by';
+    if (!this.leading) return this.steppedDown ? `${down}: taking the Lease again` : 'starting: not yet leading or standing by';
+    const failing = [...this.watchFailedAt].filter(([resource, failedAt]) => failedAt > (this.watchOf.get(resource)?.lastActivity ?? Infinity));
+    if (failing.length) return `cannot watch ${failing.map(([resource]) => resource).join(', ')} since ${at(Math.min(...failing.map(([, failedAt]) => failedAt)))}; retrying (the log says why)`;
     const waiting = this.watches.filter((w) => !w.synced).map((w) => w.path);
     return this.started && !waiting.length ? undefined : `still listing: ${waiting.join(', ') || 'starting'}`;
   }
@@ -325,11 +379,17 @@ export class Forwarder {
     return [{ name: 'memory-sampling', ...this.sampler.check() }];
   }
 
-  /** For /healthz: a watch that keeps failing and has not heard from the server for a long time. */
+  /**
+   * For /healthz: only what a restart would fix, never a server that is away. Each attempt to take or renew the Lease
+   * is bounded by a request timeout and followed by another within a retry period, failed or not, so while the
+   * process is sound they never stop; if none has ended for a minute (four Lease durations if longer), something in
+   * this process is stuck. An API server or AWS that does not answer only fails attempts, which /readyz reports.
+   */
   unhealthy(): string | undefined {
-    const limit = 2 * this.d.config.watchIdleTimeoutMs;
-    const stuck = this.watches.filter((w) => w.consecutiveFailures >= 3 && Date.now() - w.lastActivity > limit);
-    return stuck.length ? `watch cannot recover: ${stuck.map((w) => `${w.path} (${w.consecutiveFailures} failures)`).join(', ')}` : undefined;
+    if (!this.elector) return undefined;
+    const limitMs = Math.max(60_000, 4 * this.d.config.lease.durationSeconds * 1000);
+    const sinceMs = Date.now() - this.elector.lastAttemptMs;
+    return sinceMs > limitMs ? `stuck: no attempt to take or renew the Lease has ended for ${Math.round(sinceMs / 1000)} s` : undefined;
   }
 }
 

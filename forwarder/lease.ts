@@ -22,16 +22,36 @@ export interface LeaseOptions {
   durationSeconds?: number;
   renewEveryMs?: number;
   retryEveryMs?: number;
+  renewDeadlineMs?: number;
   log?: Logger;
 }
+
+/** Why this process cannot talk to its Lease right now, for /readyz: since when (by its clock) and the last error. */
+export interface LeaseTrouble {
+  sinceMs: number;
+  error: string;
+  /** While leading: when it steps down unless a renewal goes through first. */
+  stepsDownAtMs?: number;
+}
+
+/** How a term as leader ended: asked to stop, the Lease taken by another replica, or not renewed in time. */
+export type LeadingOutcome = 'stopped' | 'taken' | 'unrenewed';
 
 /**
  * How often the holder renews and a standby retries, from the Lease's duration: a third and an eighth, as client-go's
  * defaults (15 s, 10 s, 2 s) roughly are. A standby takes over between one duration and one duration plus two retry
- * periods after the last renewal (it notices the renewal, then the expiry, each up to a retry period late).
+ * periods after the last renewal (it notices the renewal, then the expiry, each up to a retry period late). The holder
+ * steps down when it has not renewed for two thirds of the duration (client-go's renew deadline, 10 s of 15 s): timed
+ * from when it sent the last renewal that went through, which a standby saw later still, so it has stopped before any
+ * standby may take over, with a third of the duration to spare for clocks that run at different rates.
  */
-export function electionPeriods(durationSeconds: number): { renewEveryMs: number; retryEveryMs: number } {
-  return { renewEveryMs: (durationSeconds * 1000) / 3, retryEveryMs: (durationSeconds * 1000) / 8 };
+export function electionPeriods(durationSeconds: number): { renewEveryMs: number; retryEveryMs: number; renewDeadlineMs: number } {
+  const ms = durationSeconds * 1000;
+  return { renewEveryMs: ms / 3, retryEveryMs: ms / 8, renewDeadlineMs: (ms * 2) / 3 };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A Lease's MicroTime: RFC 3339 with exactly six fractional digits. */
@@ -46,6 +66,13 @@ export class LeaderElector {
   private readonly durationS: number;
   private readonly renewEveryMs: number;
   private readonly retryEveryMs: number;
+  private readonly renewDeadlineMs: number;
+  /** When the write that took or last renewed the Lease was sent, by this process's clock. */
+  private renewedAtMs = 0;
+  /** Set while reaching the Lease fails; cleared by the next request that goes through. */
+  trouble: LeaseTrouble | undefined;
+  /** When an attempt to take or renew the Lease last ended, gone through or not (for /healthz: the loop is alive). */
+  lastAttemptMs = Date.now();
 
   constructor(
     private readonly api: KubeTransport,
@@ -54,6 +81,7 @@ export class LeaderElector {
     this.durationS = o.durationSeconds ?? 15;
     this.renewEveryMs = o.renewEveryMs ?? 5_000;
     this.retryEveryMs = o.retryEveryMs ?? 2_000;
+    this.renewDeadlineMs = o.renewDeadlineMs ?? (this.durationS * 1000 * 2) / 3;
   }
 
   private get path(): string {
@@ -67,11 +95,16 @@ export class LeaderElector {
       let taken: boolean;
       try {
         taken = await this.tryAcquire();
+        this.trouble = undefined;
       } catch (error) {
-        // The API server may be down or restarting: keep trying, as client-go does; /readyz says "starting" meanwhile.
-        this.o.log?.warn('cannot reach the Lease; retrying', { error });
+        // The API server may be down or restarting: keep trying for as long as it takes, as client-go does; /readyz
+        // says why meanwhile. Warned once per outage, not at every retry.
+        if (!this.trouble) this.o.log?.warn('cannot reach the Lease; retrying until it answers', { error, retryEveryMs: this.retryEveryMs });
+        this.trouble = { sinceMs: this.trouble?.sinceMs ?? Date.now(), error: describe(error) };
         await sleep(this.retryEveryMs, signal);
         continue;
+      } finally {
+        this.lastAttemptMs = Date.now();
       }
       if (taken) {
         const saved = Date.parse(this.lease?.metadata.annotations?.[POSITION_ANNOTATION] ?? '');
@@ -102,6 +135,7 @@ export class LeaderElector {
       });
       if (created.status === 201) {
         this.lease = created.body as Lease;
+        this.renewedAtMs = now;
         return true;
       }
       if (created.status === 409) return false; // another replica created it first
@@ -117,7 +151,7 @@ export class LeaderElector {
     if (this.observed?.key !== key) this.observed = { key, atMs: now };
     const expired = !holder || now - this.observed.atMs > (lease.spec.leaseDurationSeconds ?? this.durationS) * 1000;
     if (holder !== this.o.identity && !expired) return false;
-    return this.write({
+    const taken = await this.write({
       ...lease,
       spec: {
         holderIdentity: this.o.identity,
@@ -127,11 +161,13 @@ export class LeaderElector {
         leaseTransitions: (lease.spec.leaseTransitions ?? 0) + (holder === this.o.identity ? 0 : 1),
       },
     });
+    if (taken) this.renewedAtMs = now;
+    return taken;
   }
 
   /** Writes with the resourceVersion read: a 409 means another replica wrote first, and it leads. */
-  private async write(lease: Lease): Promise<boolean> {
-    const res = await this.api.request('PUT', `${this.path}/${this.o.name}`, { body: lease });
+  private async write(lease: Lease, timeoutMs?: number): Promise<boolean> {
+    const res = await this.api.request('PUT', `${this.path}/${this.o.name}`, { body: lease, ...(timeoutMs ? { timeoutMs } : {}) });
     if (res.status === 200) {
       this.lease = res.body as Lease;
       return true;
@@ -141,41 +177,62 @@ export class LeaderElector {
   }
 
   /**
-   * Renews until the signal aborts, saving the position each time. Resolves 'lost' when another replica took the
-   * Lease or renewals failed for longer than its duration (then another replica may lead: this one must stop).
+   * Renews until the signal aborts, saving the position each time. A renewal that fails — the API server away or
+   * restarting — is retried every retry period, and the work goes on meanwhile: the Lease is still this process's
+   * until its renew deadline (electionPeriods). Resolves 'taken' when another replica holds the Lease, 'unrenewed' at
+   * the renew deadline with no renewal through: another replica may lead soon, so this one must stop leading (not
+   * exit: it stands by and takes the Lease again when it can).
    */
-  async keepLeading(signal: AbortSignal, position: () => number): Promise<'lost' | 'stopped'> {
-    let lastRenewed = Date.now();
+  async keepLeading(signal: AbortSignal, position: () => number): Promise<LeadingOutcome> {
+    let wait = this.renewEveryMs;
     while (!signal.aborted) {
-      await sleep(this.renewEveryMs, signal);
+      await sleep(Math.max(0, Math.min(wait, this.renewedAtMs + this.renewDeadlineMs - Date.now())), signal);
       if (signal.aborted) break;
-      try {
-        if (await this.renew(position())) lastRenewed = Date.now();
-        else return 'lost';
-      } catch (error) {
-        this.o.log?.warn('renewing the Lease failed', { error });
+      const sentAt = Date.now();
+      // No request may outlast the deadline: an API server that does not answer must not keep this one leading.
+      const leftMs = this.renewedAtMs + this.renewDeadlineMs - sentAt;
+      if (leftMs <= 0) {
+        this.o.log?.error('the Lease was not renewed within its renew deadline: stepping down before another replica may take it', { lastRenewed: new Date(this.renewedAtMs).toISOString(), renewDeadlineMs: this.renewDeadlineMs, error: this.trouble?.error });
+        return 'unrenewed';
       }
-      if (Date.now() - lastRenewed > this.durationS * 1000) return 'lost';
+      try {
+        if (!(await this.renew(position(), leftMs))) {
+          this.o.log?.error('another replica holds the Lease: stepping down', { holder: this.lease?.spec.holderIdentity });
+          return 'taken';
+        }
+        this.renewedAtMs = sentAt;
+        if (this.trouble) this.o.log?.info('renewed the Lease again', { failingForMs: sentAt - this.trouble.sinceMs });
+        this.trouble = undefined;
+        wait = this.renewEveryMs;
+      } catch (error) {
+        const stepsDownAtMs = this.renewedAtMs + this.renewDeadlineMs;
+        if (!this.trouble) this.o.log?.warn('renewing the Lease failed; still leading, retrying until the renew deadline', { error, stepsDownAt: new Date(stepsDownAtMs).toISOString() });
+        this.trouble = { sinceMs: this.trouble?.sinceMs ?? sentAt, error: describe(error), stepsDownAtMs };
+        wait = this.retryEveryMs;
+      } finally {
+        this.lastAttemptMs = Date.now();
+      }
     }
     return 'stopped';
   }
 
-  private async renew(positionMs: number): Promise<boolean> {
+  private async renew(positionMs: number, timeoutMs: number): Promise<boolean> {
     const lease = this.lease;
     if (!lease || lease.spec.holderIdentity !== this.o.identity) return false;
     const ok = await this.write({
       ...lease,
       metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [POSITION_ANNOTATION]: new Date(positionMs).toISOString() } },
       spec: { ...lease.spec, renewTime: microTime(Date.now()) },
-    });
+    }, timeoutMs);
     if (!ok) {
       // Someone else wrote the Lease: re-read to learn whether it is still ours (a renewal racing our own write). If
-      // it cannot be read, this renewal failed: keepLeading gives up once renewals have failed for the duration.
-      const res = await this.api.get(`${this.path}/${this.o.name}`);
+      // it cannot be read, this renewal failed: keepLeading retries it until the renew deadline.
+      const res = await this.api.get(`${this.path}/${this.o.name}`, { timeoutMs });
       if (res.status !== 200) throw new KubeStatusError(res.status, `re-reading Lease ${this.o.namespace}/${this.o.name}: ${statusMessage(res)}`);
       this.lease = res.body as Lease;
-      // Still ours (our own earlier write raced this one): the next tick renews.
-      return this.lease?.spec.holderIdentity === this.o.identity;
+      // Still ours (our own earlier write raced this one): not renewed yet, so retried soon, as a failure is.
+      if (this.lease?.spec.holderIdentity === this.o.identity) throw new Error('the Lease changed while renewing it; renewing again');
+      return false;
     }
     return true;
   }

@@ -44,8 +44,18 @@ export interface ControlPlane {
    * `rbac.authorization.k8s.io/aggregate-to-view: "true"`.
    */
   aggregateClusterRoles(): Promise<void>;
-  /** Resolves when etcd or the apiserver exits, whether by stop() or not: a sandbox should stop when either dies. */
+  /**
+   * Resolves when etcd or the apiserver exits, whether by stop() or not (but not by stopApiserver()): a sandbox should
+   * stop when either dies.
+   */
   readonly exited: Promise<{ name: string; reason: string }>;
+  /**
+   * Stops the kube-apiserver alone (SIGTERM, as a rolling restart or a crash-looping static pod would) and resolves once
+   * it has exited; etcd keeps the data. Clients meanwhile get "connection refused", as from a server that is away.
+   */
+  stopApiserver(): Promise<void>;
+  /** Starts it again on the same port with the same certificates and etcd, and resolves once it answers /readyz. */
+  startApiserver(): Promise<void>;
   /** Stops the apiserver, then etcd (SIGTERM, SIGKILL after 5 s), and removes `dir`. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -114,7 +124,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
     const url = `https://127.0.0.1:${securePort}`;
     const certFile = path.join(dir, 'certs', 'apiserver.crt');
-    const apiserver = await spawnChecked('kube-apiserver', bins.kubeApiserver, dir, [
+    const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
       `--cert-dir=${path.join(dir, 'certs')}`,
       `--secure-port=${securePort}`,
@@ -145,17 +155,30 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       `--proxy-client-cert-file=${path.join(dir, 'front-proxy', 'client.crt')}`,
       `--proxy-client-key-file=${path.join(dir, 'front-proxy', 'client.key')}`,
       ...(opts.apiserverFlags ?? []),
-    ]);
-    started.push(apiserver);
+    ];
     let target: ApiTarget | undefined;
-    await waitFor(apiserver, 'kube-apiserver to answer /readyz', apiserverReadyMs, async () => {
-      // The apiserver writes its self-signed serving cert followed by its CA (client-go util/cert) before it serves.
-      const caPem = await fs.readFile(certFile, 'utf8').catch(() => '');
-      if (caPem.split('-----END CERTIFICATE-----').length < 3) return false;
-      target = { url, caPem, token: adminToken };
-      return (await apiRequest(target, 'GET', '/readyz')).status === 200;
-    });
+    const launchApiserver = async (): Promise<Daemon> => {
+      const daemon = await spawnChecked('kube-apiserver', bins.kubeApiserver, dir, apiserverArgs);
+      started.push(daemon);
+      await waitFor(daemon, 'kube-apiserver to answer /readyz', apiserverReadyMs, async () => {
+        // The apiserver writes its self-signed serving cert followed by its CA (client-go util/cert) before it serves;
+        // started again, it keeps the one in --cert-dir, so clients' kubeconfigs stay valid.
+        const caPem = await fs.readFile(certFile, 'utf8').catch(() => '');
+        if (caPem.split('-----END CERTIFICATE-----').length < 3) return false;
+        target = { url, caPem, token: adminToken };
+        return (await apiRequest(target, 'GET', '/readyz')).status === 200;
+      });
+      return daemon;
+    };
+    let apiserver = await launchApiserver();
     const api = target as ApiTarget;
+    // exited reports a daemon's death, unless stopApiserver() asked for it.
+    const stoppedOnPurpose = new Set<Daemon>();
+    let reportExit: (exit: { name: string; reason: string }) => void = () => {};
+    const exited = new Promise<{ name: string; reason: string }>((resolve) => (reportExit = resolve));
+    const watchExit = (d: Daemon) => void d.exited.then((reason) => stoppedOnPurpose.has(d) || reportExit({ name: d.name, reason }));
+    watchExit(etcd);
+    watchExit(apiserver);
     await waitFor(apiserver, 'the RBAC bootstrap roles', apiserverReadyMs, async () => {
       return (await apiRequest(api, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/view')).status === 200;
     });
@@ -189,7 +212,17 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         return kc;
       },
       aggregateClusterRoles: () => aggregateClusterRoles(api),
-      exited: Promise.race(started.map(async (d) => ({ name: d.name, reason: await d.exited }))),
+      exited,
+      async stopApiserver() {
+        stoppedOnPurpose.add(apiserver);
+        await stopDaemon(apiserver);
+        started.splice(started.indexOf(apiserver), 1);
+      },
+      async startApiserver() {
+        if (!apiserver.hasExited()) throw new ControlPlaneError('CONTROL_PLANE_START_FAILED', 'the kube-apiserver is running: stopApiserver() first');
+        apiserver = await launchApiserver();
+        watchExit(apiserver);
+      },
       stop: () => stopAll(),
     };
   } catch (error) {
