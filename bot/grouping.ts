@@ -4,12 +4,14 @@
 import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-api';
 import { WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '#shared/verdict.ts';
-import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups } from '../store/port.ts';
+import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups, Storms } from '../store/port.ts';
+import type { StormPlace, StormSettings } from '../store/storms.ts';
 import { WARNING_BLOCK, withCounter, type AlertMessage } from './alert.ts';
-import { holdsBlock } from './block-ids.ts';
+import { holdsBlock, renewBlockIds } from './block-ids.ts';
 import { CHART_FAILED, slackErrorCode, type ChartPicture } from './chart-upload.ts';
 import { bestEffort, logFailure } from './failures.ts';
 import { clip, SLACK_LIMITS } from './slack-limits.ts';
+import { finishStorm, renderStorm, updateStormRoot } from './storms.ts';
 
 /**
  * The two chat methods used, as @slack/web-api's WebClient has them; analyze's waits out Slack's rate limits within
@@ -48,7 +50,7 @@ export type Placement =
    * A reply in the root's thread (`reply`), or nothing but the root's counter (`counted`). The counter is rewritten
    * after every reply, at most every COUNTER_INTERVAL_MS once only it moves, and never for a group that has closed.
    */
-  | { as: 'reply' | 'counted'; root: GroupMessage; counter: 'update' | 'if-due' | 'none' };
+  | { as: 'reply' | 'counted'; root: GroupMessage; counter: 'update' | 'if-due' | 'latest' | 'none' };
 
 export function placementOf(group: RepeatGroup): Placement {
   // The first of its group, or a repeat whose first never appeared: it stands alone rather than be lost. A retry
@@ -85,6 +87,11 @@ export interface GroupPost {
    * the answer is a ChannelUnreachableError: a real failure, retried by the bus.
    */
   fallback?: { channel: string; note: string };
+  /**
+   * What a storm root says of this occurrence's group, and the channel's storm settings (bot/storms.ts): a pod's death
+   * or eviction may be counted in its channel's storm. Without it (warnings, node OOMs) the group goes its own way.
+   */
+  storm?: { settings: StormSettings; cause: string; label: string; node?: string | undefined; timeLeft?: (() => number) | undefined };
 }
 
 /** Slack's answers for a channel that is not there, or that oombot cannot post in (chat.postMessage, "Errors"). */
@@ -114,20 +121,73 @@ export type GroupOutcome = { status: 'posted'; channel: string; ts: string; bloc
  * its thread (at most MAX_THREAD_REPLIES), then only as the root's counter, rewritten at most every COUNTER_INTERVAL_MS.
  */
 export async function postInGroup(
-  deps: { store: RepeatGroups; slack: SlackChat },
+  deps: { store: RepeatGroups & Storms; slack: SlackChat },
   g: GroupPost,
   messages: GroupMessages,
 ): Promise<GroupOutcome> {
   const group = await deps.store.recordRepeat(g.groupKey, g.now, g.windowMs, g.occurrenceId);
+  // Where the channel's storm counts it, if it has one (bot/storms.ts): the store decides, atomically per channel.
+  const stormPlace = async (): Promise<StormPlace | undefined> => {
+    if (!g.storm || group.closed) return undefined;
+    const { settings, cause, label, node } = g.storm;
+    return deps.store.placeInStorm(g.channel, { occurrenceId: g.occurrenceId, groupKey: g.groupKey, firstAt: group.firstAt, count: group.count, now: g.now, cause, label, node }, settings);
+  };
+  let storm = await stormPlace();
   // A repeat that arrived while a concurrent invocation is still posting the first waits for it, briefly — many pods of
-  // one workload often die together. (A closed group's root is what it was; the open group's is not its own.)
-  for (let waited = 0; group.count > 1 && !group.message && !group.closed && waited < FIRST_POST_WAIT_MS; waited += 250) {
+  // one workload often die together. (A closed group's root is what it was; the open group's is not its own.) Its first
+  // may be joining the channel's storm meanwhile: then so does it.
+  for (let waited = 0; group.count > 1 && !group.message && !group.closed && !storm?.in && waited < FIRST_POST_WAIT_MS; waited += 250) {
     await new Promise((r) => setTimeout(r, 250));
     const message = await deps.store.repeatMessage(g.groupKey);
     if (message) group.message = message;
+    else storm = await stormPlace();
   }
+  const finished = storm?.finished;
+  const updateRoot = (root: MessageRef, m: AlertMessage) => deps.slack.update({ channel: root.channel, ts: root.ts, text: m.text, blocks: renewBlockIds(m.blocks) }).then(() => undefined);
+  try {
+    if (storm?.in) return await postInStorm(deps, g, storm, updateRoot);
+    // A repeat of a group that opened its own alert before the channel's storm: counted, its counter moving with the
+    // latest count at most every COUNTER_INTERVAL_MS, no reply in its thread while the storm lasts.
+    return await postOwn(deps, g, messages, group, storm?.stormy === true);
+  } finally {
+    // The storm before, over: its final summary, once, after this occurrence's own message.
+    if (finished) await afterPosting(() => finishStorm({ update: updateRoot }, finished), "writing the storm's final summary");
+  }
+}
 
-  const place = placementOf(group);
+/**
+ * An occurrence counted in its channel's storm: the one that opened it posts the root; every other waits for the root
+ * (it may be waiting out a rate limit) as long as its invocation has time, then moves it at most every
+ * STORM_UPDATE_INTERVAL_MS. A root still missing by then fails the invocation, for the bus to retry: the storm has
+ * counted it once already, and counts it once again (its place in its group).
+ */
+async function postInStorm(deps: { store: RepeatGroups & Storms; slack: SlackChat }, g: GroupPost, place: Extract<StormPlace, { in: true }>, updateRoot: (root: MessageRef, m: AlertMessage) => Promise<void>): Promise<GroupOutcome> {
+  if (place.first) {
+    const rootMessage = renderStorm(place.storm, { now: g.now });
+    const { channel, ts, alert } = await postAlertOrFallBack(deps.slack, g, { first: () => rootMessage, reply: () => rootMessage, counter: () => '' }, undefined);
+    await g.markPosted({ channel, ts });
+    await afterPosting(() => deps.store.setStormRoot(g.channel, place.storm.startedAt, { channel, ts }, g.now), "remembering the storm's root");
+    return { status: 'posted', channel, ts, blocks: JSON.stringify(alert.blocks) };
+  }
+  let root = place.storm.root;
+  const waitMs = Math.min(ROOT_WAIT_MAX_MS, Math.max(FIRST_POST_WAIT_MS, (g.storm?.timeLeft?.() ?? Infinity) - ROOT_WAIT_RESERVE_MS));
+  for (let waited = 0; !root && waited < waitMs; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    root = (await deps.store.channelStorm(g.channel))?.root;
+  }
+  if (!root) throw new Error(`the storm root in ${g.channel} was not posted within ${Math.round(waitMs / 1000)} s; the retry counts this occurrence there once`);
+  await g.markPosted(root);
+  await afterPosting(() => updateStormRoot({ store: deps.store, update: updateRoot, timeLeft: g.storm?.timeLeft }, g.channel, place.storm), 'updating the storm root');
+  return { status: 'counted', channel: root.channel, ts: root.ts };
+}
+
+/** How long an occurrence in a storm waits for its root at most, and what it keeps of its invocation's time. */
+const ROOT_WAIT_MAX_MS = 30_000;
+const ROOT_WAIT_RESERVE_MS = 20_000;
+
+async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: GroupPost, messages: GroupMessages, group: RepeatGroup, stormy: boolean): Promise<GroupOutcome> {
+  const found = placementOf(group);
+  const place: Placement = stormy && found.as === 'reply' ? { ...found, as: 'counted', counter: found.counter === 'none' ? 'none' : 'latest' } : stormy && found.as === 'counted' && found.counter === 'if-due' ? { ...found, counter: 'latest' } : found;
   if (place.as === 'alert') {
     // Once per alert: a reply or a counter update never uploads a picture.
     const picture = await pictureOf(messages);
@@ -153,12 +213,33 @@ export async function postInGroup(
   const ts = place.as === 'reply' ? (await postReply(deps.slack, root.channel, reply, root.ts, afterWarning, picture && (() => messages.first()))).ts : root.ts;
   await g.markPosted({ channel: root.channel, ts });
   const blocks = root.blocks;
-  if (blocks && (place.counter === 'update' || (place.counter === 'if-due' && (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS))))) {
+  if (blocks && place.counter === 'latest') {
+    await afterPosting(() => latestCounter(deps, g, messages, root, warned, g.storm?.timeLeft), 'updating the counter');
+  } else if (blocks && (place.counter === 'update' || (place.counter === 'if-due' && (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS))))) {
     // Under a warning the count is of what came after it: the warning itself was no kill.
     const counter = messages.counter(warned ? group.count - 1 : group.count, group.firstAt);
     await afterPosting(() => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }), 'updating the counter');
   }
   return { status: place.as === 'reply' ? 'threaded' : 'counted', channel: root.channel, ts };
+}
+
+/**
+ * The counter with the group's latest count, at most every COUNTER_INTERVAL_MS: this invocation sends it now, or
+ * reserves the next slot and waits for it (when that fits in its time), then sends the count as it is by then; when the
+ * slot is reserved already, whoever holds it sends this count too (coalesced: only the latest value is sent).
+ */
+async function latestCounter(deps: { store: RepeatGroups; slack: SlackChat }, g: GroupPost, messages: GroupMessages, root: GroupMessage, warned: boolean, timeLeft: (() => number) | undefined): Promise<void> {
+  // On the clock of the moment, not the invocation's start (it may have waited for its group's first alert).
+  const now = Date.now();
+  const at = await deps.store.reserveCounterUpdate(g.groupKey, now, COUNTER_INTERVAL_MS);
+  if (at === undefined) return;
+  const wait = at - now;
+  if (wait > 0 && wait <= (timeLeft ? timeLeft() - 10_000 : Infinity)) await new Promise((r) => setTimeout(r, wait));
+  const latest = await deps.store.currentRepeat(g.groupKey);
+  // The group went quiet and a new one opened meanwhile: that one's counter is its own.
+  if (!root.blocks || !latest || latest.message?.ts !== root.ts) return;
+  const counter = messages.counter(warned ? latest.count - 1 : latest.count, latest.firstAt);
+  await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? '', blocks: withCounter(JSON.parse(root.blocks), counter) });
 }
 
 /**

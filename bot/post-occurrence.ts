@@ -12,7 +12,8 @@ import type { Envelope } from '#shared/envelope.ts';
 import type { KubeEvent } from '#shared/k8s-objects.ts';
 import { untrustedBecause } from '#shared/node-signals.ts';
 import type { Verdict } from '#shared/verdict.ts';
-import type { GroupMessage, Incident, Incidents, MessageRef, Mutes, OccurrenceClaims, RepeatGroups } from '../store/port.ts';
+import type { GroupMessage, Incident, Incidents, MessageRef, Mutes, OccurrenceClaims, RepeatGroups, Storms } from '../store/port.ts';
+import type { StormSettings } from '../store/storms.ts';
 import type { ChartPublisher } from './chart-upload.ts';
 import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type GroupPost, type SlackChat } from './grouping.ts';
 import { incidentId } from './incident-id.ts';
@@ -29,7 +30,7 @@ export { CHANNEL_ANNOTATION, OPT_OUT_ANNOTATION, RUNBOOK_ANNOTATION, type Routin
 
 export interface PostDeps {
   /** Claims the occurrence, counts it into its group, reads its workload's mute, records the incident. */
-  store: OccurrenceClaims & RepeatGroups & Incidents & Mutes;
+  store: OccurrenceClaims & RepeatGroups & Storms & Incidents & Mutes;
   slack: SlackChat;
   /** The cluster registry: a reader for a cluster by name, or undefined when it is not known. */
   cluster(name: string): KubeReader | undefined;
@@ -38,6 +39,12 @@ export interface PostDeps {
   charts?: ChartPublisher;
   repeatWindowMs?: number;
   evictionWindowMs?: number;
+  /**
+   * When a channel is in a storm (bot/storms.ts; OOMBOT_STORM_* in functions/env.ts): a pod's death or eviction in a
+   * group that opens after more than `threshold` others in the window is counted in one storm message. Without it,
+   * every group opens its own alert.
+   */
+  storms?: StormSettings | undefined;
   /**
    * The invocation's time left (ms), Lambda's context.getRemainingTimeInMillis: a rate limit whose Retry-After does not
    * fit fails the invocation for the bus to retry (bot/slack-rate-limits.ts). Without it, every wait is waited.
@@ -95,7 +102,7 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   if (to.to === 'nobody') return { status: to.because, occurrenceId: id };
 
   const eviction = verdict.kind === 'eviction' && verdict.node;
-  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), markPosted };
+  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), ...stormOf(deps, verdict), markPosted };
   // Containers of the pod that died with this one are one alert (bot/pod-deaths.ts): the first posts it, listing them.
   const death = await joinPodDeath(deps.store, { cluster: envelope.cluster, pod: envelope.pod, occurrenceId: id, occurredAt: envelope.occurredAt, now, waitMs: deps.podDeathWaitMs ?? siblingWaitMs(deps.timeLeft) });
   if (death.as === 'listed') return { ...(await recordListed(deps, group, verdict, death.message)), occurrenceId: id, verdict };
@@ -168,6 +175,16 @@ async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: '
 }
 
 const evictionWindow = (deps: PostDeps) => deps.evictionWindowMs ?? 10 * 60_000;
+
+/** What a storm root lists of a pod's group (bot/storms.ts): the workload and container, or the node of its evictions. */
+function stormOf(deps: PostDeps, verdict: Verdict): Pick<GroupPost, 'storm'> {
+  if (!deps.storms) return {};
+  const label =
+    verdict.kind === 'eviction' && verdict.node
+      ? `evictions from node ${verdict.node}`
+      : `${verdict.pod.namespace}/${verdict.workload ? WorkloadRef.short(WorkloadRef.of(verdict)) : verdict.pod.name}${verdict.container ? ` › ${verdict.container}` : ''}`;
+  return { storm: { settings: deps.storms, cause: verdict.cause, label, node: verdict.cause === 'node-pressure' ? (verdict.node ?? undefined) : undefined, timeLeft: deps.timeLeft } };
+}
 
 /**
  * A channel named by an annotation or the namespace setting falls back to the default channel when Slack answers that

@@ -14,6 +14,8 @@ import { slackChartPublisher } from '../bot/chart-upload.ts';
 import { groupKeyOf, type PostDeps } from '../bot/post-occurrence.ts';
 import type { WarnSetting } from '../bot/routing.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
+import { DEFAULT_STORM_SETTINGS } from '../bot/storms.ts';
+import type { StormSettings } from '../store/storms.ts';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { Store } from '../store/port.ts';
 import type { AnalyzeConfig } from './env.ts';
@@ -57,6 +59,8 @@ export interface PostSettings {
   evictionWindowMs: number;
   /** OOMBOT_WARN: warnings before the kill everywhere, or where annotated (the default). */
   warn?: WarnSetting;
+  /** OOMBOT_STORM_*: when a channel is in a storm (bot/storms.ts's defaults when unset); `false` turns storms off. */
+  storms?: StormSettings | false;
 }
 
 /** What bot/post-occurrence.ts's postOccurrence needs. */
@@ -76,6 +80,7 @@ export function makePostDeps(backend: Pick<Backend, 'store' | 'alerts' | 'cluste
     },
     repeatWindowMs: settings.repeatWindowMs,
     evictionWindowMs: settings.evictionWindowMs,
+    storms: settings.storms === false ? undefined : (settings.storms ?? DEFAULT_STORM_SETTINGS),
   };
 }
 
@@ -83,8 +88,15 @@ export function makePostDeps(backend: Pick<Backend, 'store' | 'alerts' | 'cluste
  * PostSettings from the environment, read the same way in AWS and in local mode (which names its own channel, and the
  * Kubernetes docs as runbooks when OOMBOT_RUNBOOKS is unset).
  */
-export function postSettings(config: Pick<AnalyzeConfig, 'OOMBOT_DEFAULT_CHANNEL' | 'OOMBOT_RUNBOOKS' | 'OOMBOT_REPEAT_WINDOW' | 'OOMBOT_EVICTION_WINDOW'> & Partial<Pick<AnalyzeConfig, 'OOMBOT_NAMESPACE_CHANNELS' | 'OOMBOT_WARN'>>): PostSettings {
+export function postSettings(
+  config: Pick<AnalyzeConfig, 'OOMBOT_DEFAULT_CHANNEL' | 'OOMBOT_RUNBOOKS' | 'OOMBOT_REPEAT_WINDOW' | 'OOMBOT_EVICTION_WINDOW'> & Partial<Pick<AnalyzeConfig, 'OOMBOT_NAMESPACE_CHANNELS' | 'OOMBOT_WARN' | 'OOMBOT_STORM_THRESHOLD' | 'OOMBOT_STORM_WINDOW' | 'OOMBOT_STORM_QUIET'>>,
+): PostSettings {
+  const storms =
+    config.OOMBOT_STORM_THRESHOLD === 0
+      ? false
+      : { threshold: config.OOMBOT_STORM_THRESHOLD ?? DEFAULT_STORM_SETTINGS.threshold, windowMs: config.OOMBOT_STORM_WINDOW ?? DEFAULT_STORM_SETTINGS.windowMs, quietMs: config.OOMBOT_STORM_QUIET ?? DEFAULT_STORM_SETTINGS.quietMs };
   return {
+    storms,
     defaultChannel: config.OOMBOT_DEFAULT_CHANNEL,
     ...(config.OOMBOT_NAMESPACE_CHANNELS ? { namespaceChannels: config.OOMBOT_NAMESPACE_CHANNELS } : {}),
     runbooks: config.OOMBOT_RUNBOOKS as Record<string, string>,

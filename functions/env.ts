@@ -49,6 +49,15 @@ const clusters = { OOMBOT_CLUSTERS: json(ClusterRegistrySchema, '[{"name":"prod-
 const slackApiUrl = { OOMBOT_SLACK_API_URL: z.url().optional() };
 /** How the analyze step groups repeats and evictions, wherever it runs. */
 const windows = { OOMBOT_REPEAT_WINDOW: duration('60m'), OOMBOT_EVICTION_WINDOW: duration('10m') };
+/**
+ * When a channel is in a storm (bot/storms.ts): more than OOMBOT_STORM_THRESHOLD new groups within OOMBOT_STORM_WINDOW;
+ * it ends after OOMBOT_STORM_QUIET with nothing new. A threshold of 0 turns storms off.
+ */
+const storms = {
+  OOMBOT_STORM_THRESHOLD: z.coerce.number({ error: 'must be a whole number of new groups, e.g. 5 (0 turns storms off)' }).int({ error: 'must be a whole number of new groups, e.g. 5 (0 turns storms off)' }).min(0, { error: 'must be 0 or more (0 turns storms off)' }).default(5),
+  OOMBOT_STORM_WINDOW: duration('2m'),
+  OOMBOT_STORM_QUIET: duration('5m'),
+};
 /** Warnings before the kill (bot/routing.ts warnWanted): everywhere, or where oombot.io/warn is "on" (the default). */
 const warn = { OOMBOT_WARN: z.enum(['all', 'annotated'], { error: 'must be all or annotated (the default: only where oombot.io/warn is "on")' }).default('annotated') };
 const runbooks = json(RunbooksSchema, '{"limit":"https://wiki.example.com/oom","default":"https://wiki.example.com/memory"}');
@@ -63,6 +72,7 @@ export const AnalyzeEnvSchema = z.object({
   OOMBOT_DEAD_LETTER_QUEUE_URL: z.string({ error: 'is missing: the SQS queue URL for envelopes that cannot be read' }).url(),
   ...slackApiUrl,
   ...windows,
+  ...storms,
   ...warn,
   OOMBOT_RUNBOOKS: runbooks.default({}),
 });
@@ -94,6 +104,7 @@ export const LocalEnvSchema = z.object({
   OOMBOT_RUNBOOKS: runbooks.optional(),
   ...slackApiUrl,
   ...windows,
+  ...storms,
   ...warn,
 });
 export type LocalConfig = z.output<typeof LocalEnvSchema>;

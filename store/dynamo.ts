@@ -138,6 +138,11 @@ export class DynamoStore implements Store {
     throw new Error(`recording a repeat in ${key.PK} kept conflicting; retry the invocation`);
   }
 
+  async currentRepeat(groupKey: string): Promise<RepeatGroup | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' }, ConsistentRead: true }));
+    return res.Item ? groupOf(res.Item) : undefined;
+  }
+
   async repeatMessage(groupKey: string): Promise<GroupMessage | undefined> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' }, ConsistentRead: true }));
     return groupOf(res.Item).message;

@@ -166,6 +166,13 @@ export class FileStore implements Store {
     });
   }
 
+  currentRepeat(groupKey: string): Promise<RepeatGroup | undefined> {
+    return this.read((s) => {
+      const group = s.groups.get(groupKey);
+      return group ? groupOf(group) : undefined;
+    });
+  }
+
   repeatMessage(groupKey: string): Promise<GroupMessage | undefined> {
     return this.read((s) => {
       const group = s.groups.get(groupKey);

@@ -141,6 +141,8 @@ export interface RepeatGroups {
    * died, not by when analyze saw them: bot/pod-deaths.ts); `now` still dates how long the group is kept.
    */
   recordRepeat(groupKey: string, now: number, windowMs: number, occurrenceId?: string, at?: number): Promise<RepeatGroup>;
+  /** The open group as it is now: its count so far, its first message once set; undefined when none was opened. */
+  currentRepeat(groupKey: string): Promise<RepeatGroup | undefined>;
   /** The group's first message, once set (for a repeat that arrived while the first was being posted). */
   repeatMessage(groupKey: string): Promise<GroupMessage | undefined>;
   /** Remembers where the group's first alert was posted, for thread replies and counter updates. */
@@ -161,7 +163,7 @@ export interface RepeatGroups {
 }
 
 /**
- * A channel's storm (docs/architecture.md, "Quiet under storms"): when more than a threshold of new groups open in a
+ * A channel's storm (docs/architecture.md, "Reliability rules"): when more than a threshold of new groups open in a
  * channel within a window, later new groups are counted in one storm message instead of opening their own. One record
  * per channel, changed atomically by store/storms.ts's steps: exactly one root per storm, and a retried occurrence
  * keeps the place it had.

@@ -1,4 +1,4 @@
-// A channel's storm state (docs/architecture.md, "Quiet under storms"), as both stores keep it: one record per channel,
+// A channel's storm state (docs/architecture.md, "Reliability rules"), as both stores keep it: one record per channel,
 // changed only through these pure steps, which DynamoStore applies with a conditional write on the record's version and
 // the FileStore under its lock (store/file.ts) — so "one storm root per channel per storm" holds across concurrent
 // invocations, and a retried occurrence gets the place it had.

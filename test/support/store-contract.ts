@@ -198,7 +198,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
     it('reserves the next counter update for one caller when it is not due, and coalesces the others into it', async () => {
       expect(await store.reserveCounterUpdate('never-opened', now, 10_000)).toBeUndefined();
+      expect(await store.currentRepeat('trailing')).toBeUndefined();
       await store.recordRepeat('trailing', now, 60 * minute);
+      await store.recordRepeat('trailing', now + 1, 60 * minute);
+      expect(await store.currentRepeat('trailing')).toEqual({ count: 2, firstAt: now });
       expect(await store.reserveCounterUpdate('trailing', now, 10_000)).toBe(now);
       const racers = await Promise.all(Array.from({ length: 5 }, (_, i) => store.reserveCounterUpdate('trailing', now + 1_000 + i, 10_000)));
       expect(racers.filter((at) => at !== undefined)).toEqual([now + 10_000]);

@@ -17,7 +17,7 @@ describe('the backend environment', () => {
     const analyze = postSettings(loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, ...settings }));
     const local = loadEnv(LocalEnvSchema, settings);
     const fromLocal = postSettings({ ...local, OOMBOT_DEFAULT_CHANNEL: 'C0ALERTS', OOMBOT_RUNBOOKS: local.OOMBOT_RUNBOOKS ?? {} });
-    expect(fromLocal).toEqual({ defaultChannel: 'C0ALERTS', runbooks: { limit: 'https://wiki.example.com/oom' }, repeatWindowMs: 2 * 3_600_000, evictionWindowMs: 5 * 60_000, warn: 'annotated' });
+    expect(fromLocal).toEqual({ defaultChannel: 'C0ALERTS', runbooks: { limit: 'https://wiki.example.com/oom' }, repeatWindowMs: 2 * 3_600_000, evictionWindowMs: 5 * 60_000, warn: 'annotated', storms: { threshold: 5, windowMs: 2 * 60_000, quietMs: 5 * 60_000 } });
     expect(analyze).toEqual({ ...fromLocal, namespaceChannels: {} });
   });
 
@@ -35,7 +35,17 @@ describe('the backend environment', () => {
     expect(loadEnv(AnalyzeEnvSchema, analyzeEnv)).toMatchObject({ OOMBOT_REPEAT_WINDOW: 60 * 60_000, OOMBOT_EVICTION_WINDOW: 10 * 60_000 });
   });
 
+  it('reads the storm settings in local mode as analyze does, and a threshold of 0 turns storms off', () => {
+    const settings = { OOMBOT_STORM_THRESHOLD: '8', OOMBOT_STORM_WINDOW: '90s', OOMBOT_STORM_QUIET: '10m' };
+    const storms = { threshold: 8, windowMs: 90_000, quietMs: 10 * 60_000 };
+    expect(postSettings(loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, ...settings })).storms).toEqual(storms);
+    expect(postSettings({ ...loadEnv(LocalEnvSchema, settings), OOMBOT_DEFAULT_CHANNEL: 'C0', OOMBOT_RUNBOOKS: {} }).storms).toEqual(storms);
+    expect(postSettings(loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, OOMBOT_STORM_THRESHOLD: '0' })).storms).toBe(false);
+  });
+
   it.each([
+    ['a storm threshold that is not a whole number', { OOMBOT_STORM_THRESHOLD: 'five' }, /^invalid configuration: OOMBOT_STORM_THRESHOLD must be a whole number of new groups/],
+    ['a storm window that is not a duration', { OOMBOT_STORM_WINDOW: 'soon' }, /^invalid configuration: OOMBOT_STORM_WINDOW "soon" is not a duration like 2m$/],
     ['a runbook key that is not a cause', { OOMBOT_RUNBOOKS: '{"oom":"https://wiki.example.com/oom"}' }, /^invalid configuration: OOMBOT_RUNBOOKS is not valid: /],
     ['a runbook that is not https', { OOMBOT_RUNBOOKS: '{"limit":"http://wiki.example.com/oom"}' }, /^invalid configuration: OOMBOT_RUNBOOKS is not valid: limit /],
     ['a window that is not a duration', { OOMBOT_REPEAT_WINDOW: 'an hour' }, /^invalid configuration: OOMBOT_REPEAT_WINDOW "an hour" is not a duration like 60m$/],
