@@ -13,6 +13,19 @@
 // Slack has no message of it.
 import type { SlackChat } from './grouping.ts';
 
+/**
+ * Priority under the rate limit (docs/architecture.md, "Reliability rules"): a thread reply or a counter update refused
+ * at the same moment as a new alert or a storm root waits this much longer than Slack asked, so that the alert, retried
+ * at Retry-After, takes the channel's next slot. A reply broadcast to the channel (a kill after its warning) is an
+ * alert. Counter updates are coalesced besides (bot/grouping.ts, bot/storms.ts): only the latest value is sent.
+ */
+export const LOW_PRIORITY_EXTRA_MS = 1_000;
+
+/** Whether a call gives way to alerts under the rate limit: a thread reply not broadcast, or any update. */
+export function givesWay(method: 'chat.postMessage' | 'chat.update', args: { thread_ts?: string | undefined; reply_broadcast?: boolean | undefined }): boolean {
+  return method === 'chat.update' || (!!args.thread_ts && !args.reply_broadcast);
+}
+
 /** Kept for what follows a failed wait: giving the claim back and logging it before Lambda stops the invocation. */
 export const RATE_LIMIT_MARGIN_MS = 5_000;
 /** At most this many waits for one call, whatever the time left: a Slack that keeps refusing is a failure. */
@@ -54,14 +67,16 @@ export function withinBudget(chat: SlackChat, budget: RateLimitBudget = {}): Sla
   const sleep = budget.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const margin = budget.marginMs ?? RATE_LIMIT_MARGIN_MS;
   const patient =
-    <A, R>(method: string, call: (args: A) => Promise<R>) =>
+    <A extends { thread_ts?: string | undefined; reply_broadcast?: boolean | undefined }, R>(method: 'chat.postMessage' | 'chat.update', call: (args: A) => Promise<R>) =>
     async (args: A): Promise<R> => {
+      const extra = givesWay(method, args) ? LOW_PRIORITY_EXTRA_MS : 0;
       for (let attempt = 0; ; attempt++) {
         try {
           return await call(args);
         } catch (error) {
-          const wait = rateLimitWait(error, attempt);
-          if (wait === undefined) throw error;
+          const asked = rateLimitWait(error, attempt);
+          if (asked === undefined) throw error;
+          const wait = asked + extra;
           const left = budget.timeLeft ? budget.timeLeft() - margin : Infinity;
           if (wait > left || attempt >= MAX_WAITS) throw new SlackRateLimitedError(method, wait, left, { cause: error });
           await sleep(wait);

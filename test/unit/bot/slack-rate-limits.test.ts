@@ -2,7 +2,7 @@
 // @slack/web-api client throws for them: a table of errors and the exact wait.
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
-import { rateLimitWait } from '../../../bot/slack-rate-limits.ts';
+import { rateLimitWait, withinBudget } from '../../../bot/slack-rate-limits.ts';
 
 describe('rateLimitWait', () => {
   it.each<[string, unknown, number, number | undefined]>([
@@ -16,5 +16,31 @@ describe('rateLimitWait', () => {
     ['something that is not an error', 'ratelimited', 0, undefined],
   ])('%s', (_, error, attempt, expected) => {
     expect(rateLimitWait(error, attempt)).toBe(expected);
+  });
+});
+
+describe('withinBudget under the rate limit', () => {
+  /** A chat that answers each call's first try with a 429 asking for 1 s, then accepts it; and the waits it was given. */
+  const refusedOnce = () => {
+    const tried = new Set<unknown>();
+    const waits: number[] = [];
+    const answer = (args: unknown) => {
+      if (tried.has(args)) return Promise.resolve({ ok: true, ts: '1.000001' });
+      tried.add(args);
+      return Promise.reject(new WebAPIRateLimitedError(1));
+    };
+    const chat = withinBudget({ postMessage: answer, update: answer }, { sleep: async (ms) => void waits.push(ms) });
+    return { chat, waits };
+  };
+
+  it.each<[string, (chat: ReturnType<typeof refusedOnce>['chat']) => Promise<unknown>, number]>([
+    ['a new alert (or a storm root) retries at Retry-After', (chat) => chat.postMessage({ channel: 'C1', text: 'alert' }), 1_000],
+    ['a kill broadcast from its warning’s thread is an alert', (chat) => chat.postMessage({ channel: 'C1', text: 'kill', thread_ts: '1.0', reply_broadcast: true }), 1_000],
+    ['a thread reply gives way: a second later', (chat) => chat.postMessage({ channel: 'C1', text: 'reply', thread_ts: '1.0' }), 2_000],
+    ['a counter update gives way: a second later', (chat) => chat.update({ channel: 'C1', ts: '1.0', text: 'counter' }), 2_000],
+  ])('%s', async (_, send, wait) => {
+    const { chat, waits } = refusedOnce();
+    await send(chat);
+    expect(waits).toEqual([wait]);
   });
 });
