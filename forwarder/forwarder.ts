@@ -10,12 +10,12 @@ import type { ForwarderConfig } from './config.ts';
 import { ContextEvents } from './context-events.ts';
 import { DeliveryQueue, type Sink } from './delivery.ts';
 import { buildEnvelope, toEntry } from './envelopes.ts';
-import { electionPeriods, LeaderElector, type LeadingOutcome } from './lease.ts';
+import { electionPeriods, LeaderElector, type LeadingOutcome, VERSIONS_ANNOTATION } from './lease.ts';
 import type { ForwarderMetrics } from './metrics.ts';
 import { DEFAULT_WARNING_SETTINGS } from './memory-warning.ts';
 import { MemorySampler, type SampledWarning } from './sampler.ts';
 import type { Check } from './server.ts';
-import { DeliveryPosition, OccurrenceTracker } from './tracker.ts';
+import { DeliveryPosition, OccurrenceTracker, type SeenAt } from './tracker.ts';
 import { trimEvent, trimPod } from './trim.ts';
 import { sleep } from './sleep.ts';
 import { ListWatch } from './watch.ts';
@@ -53,6 +53,7 @@ export class Forwarder {
   private sampler: MemorySampler | undefined;
   private sampling: Promise<void> | undefined;
   private horizon = 0;
+  private moved = false;
 
   constructor(private readonly d: ForwarderDeps) {
     this.queue = this.newQueue();
@@ -66,6 +67,7 @@ export class Forwarder {
       hooks: {
         delivered: (entry) => {
           this.position.delivered(entry.id);
+          this.moved = true;
           metrics.lag.observe(Math.max(0, (Date.now() - entry.occurredAtMs) / 1000));
         },
         abandoned: (entry) => {
@@ -85,7 +87,7 @@ export class Forwarder {
    */
   async run(signal: AbortSignal): Promise<'stopped'> {
     const { config, api, log } = this.d;
-    const elector = config.leaderElection ? new LeaderElector(api, { ...config.lease, identity: config.identity, log, ...electionPeriods(config.lease.durationSeconds) }) : undefined;
+    const elector = config.leaderElection ? new LeaderElector(api, { ...config.lease, identity: config.identity, log, ...electionPeriods(config.lease.durationSeconds), annotations: () => ({ [VERSIONS_ANNOTATION]: JSON.stringify(this.currentVersions()) }), moved: () => this.takeMoved() }) : undefined;
     this.elector = elector;
     while (!signal.aborted) {
       const saved = elector ? await elector.acquire(signal, () => (this.standingBy = true)) : undefined;
@@ -128,6 +130,9 @@ export class Forwarder {
     const stopWatches = new AbortController();
     const stopRenewing = new AbortController();
     this.watches = this.makeWatches();
+    // Each watch resumes where the last leader had delivered everything, so that it replays seconds, not minutes.
+    const versions = elector?.savedVersions() ?? {};
+    for (const w of this.watches) w.resume(versions[w.key]);
     this.started = true;
     const watching = Promise.all(this.watches.map((w) => w.run(stopWatches.signal)));
     if (this.sampler) this.sampling = this.sample(this.sampler, stopWatches.signal);
@@ -190,6 +195,18 @@ export class Forwarder {
     return this.watches.every((w) => w.synced) ? position : Math.min(position, this.horizon);
   }
 
+  /** Whether deliveries moved the position since the elector last asked (it then saves it soon). */
+  private takeMoved(): boolean {
+    const moved = this.moved;
+    this.moved = false;
+    return moved;
+  }
+
+  /** Each watch's resourceVersion up to which everything has been delivered (DeliveryPosition.versions). */
+  private currentVersions(): Record<string, string> {
+    return this.position.versions(new Map(this.watches.map((w) => [w.key, w.resourceVersion])));
+  }
+
   private makeWatches(): ListWatch[] {
     const { config, api, log, metrics } = this.d;
     const options = (resource: string) => ({
@@ -204,10 +221,10 @@ export class Forwarder {
     const exclude = config.excludeNamespaces.map((ns) => `metadata.namespace!=${ns}`).join(',');
     const listed = new Set<string>();
     const pods = new ListWatch(api, '/api/v1/pods', exclude ? { fieldSelector: exclude } : {}, {
-      listed: async (item) => {
+      listed: async (item, delivered) => {
         const uid = (item['metadata'] as { uid?: string } | undefined)?.uid;
         if (uid) listed.add(uid);
-        await this.onPod(item, true);
+        await this.onPod(item, delivered ? 'delivered' : true, pods);
       },
       synced: () => {
         this.tracker!.retainPods(listed);
@@ -218,7 +235,7 @@ export class Forwarder {
         if (type === 'DELETED') {
           const uid = (item['metadata'] as { uid?: string } | undefined)?.uid;
           // A pod deleted right after it died still counts: look at its last state before forgetting it.
-          await this.onPod(item);
+          await this.onPod(item, false, pods);
           this.sampler?.deleted(item);
           if (uid) {
             this.tracker!.podDeleted(uid);
@@ -226,18 +243,20 @@ export class Forwarder {
           }
           return;
         }
-        await this.onPod(item);
+        await this.onPod(item, false, pods);
       },
     }, options('pods'));
     // One watch per reason: field selectors cannot OR, and the server filters far more cheaply than we could.
     const reasons = [...NODE_OOM_REASONS, ...CONTEXT_REASONS];
     const events = reasons.map(
-      (reason) =>
-        new ListWatch(api, '/api/v1/events', { fieldSelector: `reason=${reason}` }, {
-          listed: (item) => this.onEvent(item, true),
+      (reason) => {
+        const watch: ListWatch = new ListWatch(api, '/api/v1/events', { fieldSelector: `reason=${reason}` }, {
+          listed: (item, delivered) => this.onEvent(item, delivered ? 'delivered' : true, watch),
           synced: () => undefined,
-          event: (type, item) => (type === 'DELETED' ? undefined : this.onEvent(item)),
-        }, options(`events/${reason}`)),
+          event: (type, item) => (type === 'DELETED' ? undefined : this.onEvent(item, false, watch)),
+        }, options(`events/${reason}`));
+        return watch;
+      },
     );
     this.watchOf = new Map([['pods', pods], ...events.map((w, i) => [`events/${reasons[i]}`, w] as const)]);
     this.watchFailedAt.clear();
@@ -250,18 +269,19 @@ export class Forwarder {
     return (!namespaces || namespaces.includes(namespace)) && !excludeNamespaces.includes(namespace);
   }
 
-  private async onPod(raw: Record<string, unknown>, listed = false): Promise<void> {
+  /** `from`: the watch that saw it, whose version the position keeps (DeliveryPosition). */
+  private async onPod(raw: Record<string, unknown>, listed: boolean | 'delivered', from: ListWatch): Promise<void> {
     // Every pod tells the sampler its node, requests, limits and restart counts; one that finished is let go once its
     // occurrences have taken its curve.
-    this.sampler?.observe(raw, listed);
+    this.sampler?.observe(raw, listed !== false);
     try {
-      await this.podOccurrences(raw, listed);
+      await this.podOccurrences(raw, listed, from);
     } finally {
       this.sampler?.finished(raw);
     }
   }
 
-  private async podOccurrences(raw: Record<string, unknown>, listed: boolean): Promise<void> {
+  private async podOccurrences(raw: Record<string, unknown>, listed: boolean | 'delivered', from: ListWatch): Promise<void> {
     // Most pods never had a container terminate: skip them before the cost of validating the whole object.
     if (!mayHaveOccurrence(raw)) return;
     const parsed = PodSchema.safeParse(raw);
@@ -273,11 +293,12 @@ export class Forwarder {
     const pod = trimPod(parsed.data);
     // All of them count as in flight before the first may wait for room in the queue: the saved position must not
     // pass the later ones meanwhile.
-    for (const o of occurrences) this.position.started(o.occurrenceId, Date.parse(o.occurredAt));
+    const seen = seenAt(from);
+    for (const o of occurrences) this.position.started(o.occurrenceId, Date.parse(o.occurredAt), seen);
     for (const o of occurrences) await this.deliver(o, pod);
   }
 
-  private async onEvent(raw: Record<string, unknown>, listed = false): Promise<void> {
+  private async onEvent(raw: Record<string, unknown>, listed: boolean | 'delivered', from: ListWatch): Promise<void> {
     const parsed = EventSchema.safeParse(raw);
     if (!parsed.success) return;
     const event = trimEvent(parsed.data);
@@ -286,7 +307,7 @@ export class Forwarder {
     this.context.add(event);
     const o = this.tracker!.event(event, listed);
     if (!o) return;
-    this.position.started(o.occurrenceId, Date.parse(o.occurredAt));
+    this.position.started(o.occurrenceId, Date.parse(o.occurredAt), seenAt(from));
     await this.deliver(o, undefined);
   }
 
@@ -391,6 +412,11 @@ export class Forwarder {
     const sinceMs = Date.now() - this.elector.lastAttemptMs;
     return sinceMs > limitMs ? `stuck: no attempt to take or renew the Lease has ended for ${Math.round(sinceMs / 1000)} s` : undefined;
   }
+}
+
+/** A watch's version while its handler runs: the one before the line it is handling. */
+function seenAt(watch: ListWatch): SeenAt {
+  return { watch: watch.key, version: watch.resourceVersion };
 }
 
 function mayHaveOccurrence(raw: Record<string, unknown>): boolean {

@@ -7,6 +7,14 @@ import { KubeStatusError, statusMessage } from '../kube/rest.ts';
 import type { Logger } from '#shared/log.ts';
 
 export const POSITION_ANNOTATION = 'oombot.io/delivered-through';
+/**
+ * Each watch's resourceVersion up to which everything was delivered, as JSON by watch key (forwarder/tracker.ts,
+ * DeliveryPosition): a new leader resumes each watch there and resends only what changed since.
+ */
+export const VERSIONS_ANNOTATION = 'oombot.io/delivered-versions';
+
+/** How soon a position that deliveries moved is saved: at most two Lease writes a second, and only while delivering. */
+export const SAVE_SOON_MS = 500;
 
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
@@ -23,6 +31,13 @@ export interface LeaseOptions {
   renewEveryMs?: number;
   retryEveryMs?: number;
   renewDeadlineMs?: number;
+  /** More annotations to save with the position at each renewal and on release. */
+  annotations?: () => Record<string, string>;
+  /**
+   * Whether deliveries moved the position since it was last asked: then it is saved within SAVE_SOON_MS, not at the
+   * next renewal, since a new leader resends what was delivered after the saved position.
+   */
+  moved?: () => boolean;
   log?: Logger;
 }
 
@@ -186,7 +201,7 @@ export class LeaderElector {
   async keepLeading(signal: AbortSignal, position: () => number): Promise<LeadingOutcome> {
     let wait = this.renewEveryMs;
     while (!signal.aborted) {
-      await sleep(Math.max(0, Math.min(wait, this.renewedAtMs + this.renewDeadlineMs - Date.now())), signal);
+      await this.nap(Math.max(0, Math.min(wait, this.renewedAtMs + this.renewDeadlineMs - Date.now())), signal);
       if (signal.aborted) break;
       const sentAt = Date.now();
       // No request may outlast the deadline: an API server that does not answer must not keep this one leading.
@@ -221,7 +236,7 @@ export class LeaderElector {
     if (!lease || lease.spec.holderIdentity !== this.o.identity) return false;
     const ok = await this.write({
       ...lease,
-      metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [POSITION_ANNOTATION]: new Date(positionMs).toISOString() } },
+      metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [POSITION_ANNOTATION]: new Date(positionMs).toISOString(), ...this.o.annotations?.() } },
       spec: { ...lease.spec, renewTime: microTime(Date.now()) },
     }, timeoutMs);
     if (!ok) {
@@ -243,8 +258,30 @@ export class LeaderElector {
     if (!lease || lease.spec.holderIdentity !== this.o.identity) return;
     await this.write({
       ...lease,
-      metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [POSITION_ANNOTATION]: new Date(positionMs).toISOString() } },
+      metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [POSITION_ANNOTATION]: new Date(positionMs).toISOString(), ...this.o.annotations?.() } },
       spec: { ...lease.spec, holderIdentity: '', renewTime: microTime(Date.now()) },
     }).catch((error: unknown) => this.o.log?.warn('releasing the Lease failed; a standby takes over when it expires', { error }));
+  }
+
+  /** Sleeps until the next renewal is due, or, every SAVE_SOON_MS, until deliveries have moved the position. */
+  private async nap(ms: number, signal: AbortSignal): Promise<void> {
+    const { moved } = this.o;
+    if (!moved) return sleep(ms, signal);
+    const until = Date.now() + ms;
+    while (!signal.aborted && Date.now() < until) {
+      await sleep(Math.min(SAVE_SOON_MS, until - Date.now()), signal);
+      if (moved()) return;
+    }
+  }
+
+  /** The per-watch versions the Lease holds (VERSIONS_ANNOTATION), as read when it was taken; none if unreadable. */
+  savedVersions(): Record<string, string> {
+    try {
+      const parsed: unknown = JSON.parse(this.lease?.metadata.annotations?.[VERSIONS_ANNOTATION] ?? '{}');
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+      return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    } catch {
+      return {};
+    }
   }
 }

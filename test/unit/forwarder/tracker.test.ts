@@ -84,7 +84,40 @@ describe('OccurrenceTracker', () => {
   });
 });
 
+describe('OccurrenceTracker after a resumed list', () => {
+  it('remembers what the delivered list shows, sends none of it, and judges later versions against it', () => {
+    const t = new OccurrenceTracker('c', Date.parse(T0) + 3_600_000); // a horizon after everything: only 'delivered' matters below
+    expect(t.pod(oom(1), 'delivered')).toEqual([]);
+    expect(t.pod(oom(1))).toEqual([]);
+    expect(t.pod(oom(2, at(60)))).toHaveLength(1);
+    const e = event({ reason: 'SystemOOM', message: 'System OOM encountered, victim process: java, pid: 4242' });
+    expect(new OccurrenceTracker('c', horizon).event(e)?.kind).toBe('node-oom');
+    expect(t.event(e, 'delivered')).toBeUndefined();
+    expect(t.event(e)).toBeUndefined();
+  });
+});
+
 describe('DeliveryPosition', () => {
+  it('keeps each watch at its version, or before its oldest occurrence in flight', () => {
+    const p = new DeliveryPosition();
+    const now = new Map<string, string | undefined>([['pods', '120'], ['events', '118'], ['quiet', undefined]]);
+    expect(p.versions(now)).toEqual({ pods: '120', events: '118' });
+    p.started('a', 1, { watch: 'pods', version: '100' });
+    p.started('b', 2, { watch: 'pods', version: '110' });
+    p.started('c', 3, { watch: 'events', version: '117' });
+    p.started('warning', 4); // from the sampler, no watch
+    expect(p.versions(now)).toEqual({ pods: '100', events: '117' });
+    p.delivered('a');
+    p.delivered('c');
+    expect(p.versions(now)).toEqual({ pods: '110', events: '118' });
+    // An occurrence its watch saw before it had a version (its first list from now) leaves the watch out until it is delivered.
+    p.started('d', 5, { watch: 'events', version: undefined });
+    expect(p.versions(now)).toEqual({ pods: '110' });
+    p.delivered('b');
+    p.delivered('d');
+    expect(p.versions(now)).toEqual({ pods: '120', events: '118' });
+  });
+
   it('is the oldest occurrence in flight, else what the watches have seen less a margin', () => {
     const p = new DeliveryPosition(60_000);
     expect(p.position(1_000_000)).toBe(940_000);
