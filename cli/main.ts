@@ -1,8 +1,8 @@
 // The `oombot` command line. Every error ends here as one line on stderr and the exit code of its stable code
-// (cli/errors.ts); anything else is a bug and says so, still without a stack trace unless OOMBOT_DEBUG is set.
+// (cli/errors.ts); anything else is a bug and says so, still without a stack trace unless OOMBOT_DEBUG is set. Each
+// command is imported when it runs, so that `oombot --help` loads none of them (the diagnosis core and zod included).
 import { OombotError } from '#shared/errors.ts';
 import { reportError } from './errors.ts';
-import { EXPLAIN_USAGE, explainCommand } from './explain-command.ts';
 import { writeOutput, type Io } from './io.ts';
 
 const USAGE = `usage: oombot <command> [options]   (or, as a kubectl plugin: kubectl oom <command> [options])
@@ -20,8 +20,11 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   try {
     switch (command) {
       case 'explain':
-      case 'why': // as in `/oom why` and `kubectl oom why <pod> -n <ns>`
+      case 'why': {
+        // as in `/oom why` and `kubectl oom why <pod> -n <ns>`
+        const { explainCommand } = await import('./explain-command.ts');
         return await explainCommand(rest, io);
+      }
       case 'forwarder': {
         const { forwarderCommand } = await import('./forwarder-command.ts');
         return await forwarderCommand(rest, io);
@@ -45,7 +48,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     }
   } catch (error) {
     const code = reportError(error, io);
-    if (error instanceof OombotError && error.code === 'bad-usage' && (command === 'explain' || command === 'why')) io.stderr.write(`${EXPLAIN_USAGE.split('\n')[0]}\n`);
+    if (error instanceof OombotError && error.code === 'bad-usage' && (command === 'explain' || command === 'why')) {
+      const { EXPLAIN_USAGE } = await import('./explain-command.ts');
+      io.stderr.write(`${EXPLAIN_USAGE.split('\n')[0]}\n`);
+    }
     return code;
   }
 }
