@@ -1,23 +1,22 @@
-// `npm run bench:backend`: the analyze function's bundle size and cold initialisation, and a storm of 1,000
-// occurrences through the real pipeline — enrichment from a real API server, DynamoDB (dynalite), the Slack double —
-// counting what was recorded and how many Slack messages it took. Prints figures; asserts nothing.
+// `npm run bench:backend`: the analyze function's bundle size and cold initialisation, then three scenarios through
+// the real pipeline at Slack's rate limits (issue 13, "Measure it") — enrichment from a real API server, DynamoDB
+// (dynalite), the Slack double with its per-channel limit and method tiers on — reporting per scenario what was
+// recorded, the messages and counter updates it took, the 429s met, and the time until the channel is current, beside
+// issue 13's targets. Prints figures; asserts nothing.
 import { execFileSync } from 'node:child_process';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { WebClient } from '@slack/web-api';
-import { postOccurrence, type PostDeps, type PostOutcome } from '../bot/post-occurrence.ts';
-import { buildEnvelope } from '../forwarder/envelopes.ts';
-import { trimPod } from '../forwarder/trim.ts';
+import { startSlackApi, type SlackApiServer } from '../console/slack-api.ts';
+import { makeBackend, makePostDeps } from '../functions/compose.ts';
 import { kubeConfigTransport } from '../kube/rest.ts';
 import { apiRequest } from '../sandbox/api-request.ts';
 import { startControlPlane } from '../sandbox/control-plane.ts';
-import { EnvelopeSchema } from '#shared/envelope.ts';
-import { podOccurrences } from '#shared/occurrences.ts';
 import { DynamoStore } from '../store/dynamo.ts';
 import { startDynalite } from '../test/support/dynalite.ts';
-import { container, downStatus, node, pod, restartedStatus } from '../test/support/k8s-factories.ts';
-import { startSlackApi } from '../console/slack-api.ts';
+import { node } from '../test/support/k8s-factories.ts';
+import { LAMBDA_TIMEOUT_MS, leastTimeOwed, playAtRateLimits, type Figures } from './support/play-at-rate-limits.ts';
+import { CLUSTER, EVICTING_NODE, NAMESPACE, NODES, nodeEvictions, oneWorkloadRepeats, stormAcrossWorkloads, type Scenario } from './support/storm-scenarios.ts';
 
 const root = path.join(import.meta.dirname, '..');
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -37,57 +36,81 @@ for (let i = 0; i < 7; i++) {
 }
 log(`cold init (import), 7 runs     median ${median(inits).toFixed(0)} ms · min ${Math.min(...inits).toFixed(0)} · max ${Math.max(...inits).toFixed(0)}`);
 
-// 3. A storm of 1,000 occurrences: 700 OOM kills over 50 workloads (14 each) and 300 evictions over 5 nodes.
+// 3. The scenarios, each with a Slack double of its own (its own workspace: per-channel and per-method limits are not
+//    shared) and a table of its own. The two small ones play side by side, then the storm alone.
+/**
+ * How long after its newest occurrence a scenario may take to be current before the bench stops waiting at Slack's
+ * pace: issue 13's target, since today's storm would take more than ten minutes. Past it the rate limits are lifted,
+ * so that everything is still recorded and what was owed is counted; the time is then reported as more than the cap,
+ * and at least the cap plus what was owed at Slack's pace. BENCH_CAP_S changes it (900 waits today's storm out).
+ */
+const CAP_MS = Number(process.env['BENCH_CAP_S'] ?? 60) * 1000;
+/** Invocations at a time, as this bench always ran them; Lambda would run more, and more would wait on one channel. */
+const CONCURRENCY = 10;
+const CHANNEL = 'C-ALERTS';
+
 const cp = await startControlPlane();
 const dynamo = await startDynalite();
-const slack = await startSlackApi();
-slack.perChannelRateLimit = false; // Slack's 1 message/s/channel would make this a 10-minute benchmark; see below
+const doubles: SlackApiServer[] = [];
 try {
   const api = { url: cp.url, caPem: cp.caData, token: cp.adminToken };
-  await apiRequest(api, 'POST', '/api/v1/namespaces', { metadata: { name: 'shop' } });
-  for (let n = 0; n < 5; n++) {
-    const body = node({ name: `node-${n}` });
+  const kc = cp.adminKubeConfig();
+  await apiRequest(api, 'POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE } });
+  for (const name of [...NODES, EVICTING_NODE]) {
+    const body = node({ name, memoryPressure: name === EVICTING_NODE });
     const created = await apiRequest(api, 'POST', '/api/v1/nodes', { ...body, status: undefined });
-    await apiRequest(api, 'PUT', `/api/v1/nodes/node-${n}/status`, { ...JSON.parse(created.body), status: body.status });
+    await apiRequest(api, 'PUT', `/api/v1/nodes/${name}/status`, { ...JSON.parse(created.body), status: body.status });
   }
-  await dynamo.createTable('oombot');
-  const deps: PostDeps = {
-    store: new DynamoStore(dynamo.client, 'oombot'),
-    slack: new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl }).chat,
-    cluster: () => kubeConfigTransport(cp.adminKubeConfig()),
-    routing: { defaultChannel: 'C-ALERTS' },
+  const transport = kubeConfigTransport(kc);
+  let tables = 0;
+
+  const play = async (make: (kc: KubeConfig, t0: number) => Promise<Scenario>): Promise<[Scenario, Figures]> => {
+    const slack = await startSlackApi({ perChannelRateLimit: true });
+    doubles.push(slack);
+    slack.rateTiers = {}; // every method at its tier (console/slack-api.ts RATE_TIERS): chat.update is Tier 3
+    const table = `oombot-${++tables}`;
+    await dynamo.createTable(table);
+    // The analyze step's dependencies as the Lambda builds them (functions/compose.ts): its Web API client throws a
+    // 429 at once, for postOccurrence to wait it out within the invocation's time.
+    const backend = makeBackend({ store: new DynamoStore(dynamo.client, table), slackToken: 'xoxb-test-token', slackApiUrl: slack.apiUrl, cluster: (name) => (name === CLUSTER ? transport : undefined), clusters: [CLUSTER] });
+    const deps = makePostDeps(backend, { defaultChannel: CHANNEL, repeatWindowMs: 60 * 60_000, evictionWindowMs: 10 * 60_000 });
+    // Its first occurrence a few seconds on, once its pods' owners exist and its envelopes are built.
+    const scenario = await make(kc, Date.now() + 5_000);
+    return [scenario, await playAtRateLimits({ scenario, deps, slack, channel: CHANNEL, concurrency: CONCURRENCY, capMs: CAP_MS })];
   };
-  const envelopes = [];
-  for (let w = 0; w < 50; w++) {
-    for (let r = 1; r <= 14; r++) {
-      const p = pod({ name: `app-${w}-7d9f8b6c5-x${w}`, uid: `00000000-0000-4000-8000-${String(w).padStart(12, '0')}`, deployment: `app-${w}`, node: `node-${w % 5}`, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: new Date(Date.now() - (15 - r) * 1000).toISOString() }, r)] });
-      p.metadata.name = `app-${w}-7d9f8b6c5-x${w}`;
-      envelopes.push(EnvelopeSchema.parse(buildEnvelope('bench', podOccurrences('bench', p)[0]!, trimPod(p), [], new Date())));
-    }
-  }
-  for (let e = 0; e < 300; e++) {
-    const p = pod({ name: `batch-${e}`, uid: `00000000-0000-4000-9000-${String(e).padStart(12, '0')}`, node: `node-${e % 5}`, containers: [container({ name: 'job', limit: '2Gi', request: '128Mi' })], statuses: [downStatus('job', { reason: 'Error', exitCode: 137, finishedAt: new Date().toISOString() })], status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 50Mi. Container job was using 1Gi, request is 128Mi, has larger consumption of memory. ' } });
-    envelopes.push(EnvelopeSchema.parse(buildEnvelope('bench', podOccurrences('bench', p)[0]!, trimPod(p), [], new Date())));
-  }
-  // Ten at a time, as ten concurrent Lambda invocations would; each envelope delivered twice (at least once).
-  const outcomes: PostOutcome[] = [];
-  const queue = [...envelopes, ...envelopes];
-  const start = performance.now();
-  await Promise.all(Array.from({ length: 10 }, async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) outcomes.push(await postOccurrence(deps, next));
-  }));
-  const wall = performance.now() - start;
-  const by = (s: string) => outcomes.filter((o) => o.status === s).length;
-  const roots = slack.messages.filter((m) => !m.threadTs).length;
-  const replies = slack.messages.filter((m) => m.threadTs).length;
-  const updates = slack.calls.filter((c) => c.method === 'chat.update').length;
-  log(`storm: ${envelopes.length} occurrences, each delivered twice (${queue.length + outcomes.length} invocations), 10 at a time`);
-  log(`  recorded                     ${by('posted') + by('threaded') + by('counted')} of ${envelopes.length} (posted ${by('posted')}, in a thread ${by('threaded')}, counted on the root ${by('counted')}); duplicates absorbed ${by('duplicate')}`);
-  log(`  Slack messages               ${roots + replies} (${roots} alerts, ${replies} thread replies) and ${updates} counter updates`);
-  log(`  wall time                    ${(wall / 1000).toFixed(1)} s without Slack's rate limit (${((outcomes.length / wall) * 1000).toFixed(0)} invocations/s)`);
-  log(`  at Slack's ~1 message/s per channel, posting them all in one channel takes at least ${roots + replies} s`);
+  const results = [...(await Promise.all([play(oneWorkloadRepeats), play(nodeEvictions)])), await play(stormAcrossWorkloads)];
+  report(results);
 } finally {
-  await slack.close();
+  for (const slack of doubles) await slack.close();
   await dynamo.close();
   await cp.stop();
+}
+
+function report(results: [Scenario, Figures][]): void {
+  log('');
+  log(`scenarios at Slack's rate limits (chat.postMessage ~1/s per channel, chat.update 50/min; 429 with Retry-After), each occurrence delivered twice, ${CONCURRENCY} invocations at a time with the Lambda's ${LAMBDA_TIMEOUT_MS / 1000} s each`);
+  for (const [s, f] of results) {
+    log(`${s.name}: ${s.what}`);
+    log(`  recorded                 ${f.recorded} of ${f.occurrences}${f.recordedTwice ? `, ${f.recordedTwice} recorded twice` : ''}; ${f.duplicates} duplicate deliveries absorbed; ${f.failedInvocations} invocations failed and were retried by the bus, ${f.deadLetters} given up on`);
+    log(`  messages                 ${f.alerts + f.replies} (${f.alerts} alerts, ${f.replies} thread replies); counter updates ${f.updates}`);
+    log(`  429s met                 ${Object.entries(f.refused).map(([m, n]) => `${n} on ${m}`).join(', ') || 'none'}`);
+    log(`  current after the newest ${current(f)}`);
+    log(`  counters behind          ${f.countersBehind} of ${f.roots} alerts show fewer occurrences than are recorded under them`);
+    for (const [msg, n] of Object.entries(f.warnings)) log(`  logged ${String(n).padStart(5)}×       ${msg}`);
+    log(`  wall time                ${(f.wallMs / 1000).toFixed(0)} s`);
+  }
+  log('');
+  const rows = [['scenario', 'recorded', 'messages (alerts+replies)', 'counter updates', '429s', 'current after the newest occurrence']];
+  for (const [s, f] of results) {
+    rows.push([s.name, `${f.recorded}/${f.occurrences}`, `${f.alerts + f.replies} (${f.alerts}+${f.replies})`, String(f.updates), String(Object.values(f.refused).reduce((a, b) => a + b, 0)), current(f).replace(/ \(.*$/, '')]);
+    rows.push(['  target (issue 13)', `${f.occurrences}/${f.occurrences}`, s.targets.text.messages, s.targets.text.updates, '—', s.targets.text.current]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+function current(f: Figures): string {
+  if (f.currentAfterMs !== undefined) return `${(f.currentAfterMs / 1000).toFixed(1)} s`;
+  const after = f.afterCap!;
+  return `> ${CAP_MS / 1000} s, ≥ ${(leastTimeOwed(f, CAP_MS) / 1000).toFixed(0)} s at Slack's pace (not current ${CAP_MS / 1000} s after the newest occurrence: ${f.owed!.posts} messages and ${f.owed!.updates} updates still owed; the ${after.invocations} invocations left then ran in ${(after.ms / 1000).toFixed(0)} s without the limits, ${((after.invocations / after.ms) * 1000).toFixed(0)}/s)`;
 }
