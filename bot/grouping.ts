@@ -114,7 +114,7 @@ export class ChannelUnreachableError extends Error {
 }
 
 /** Where the occurrence went; for a message of its own in the channel, its blocks as posted (JSON). */
-export type GroupOutcome = { status: 'posted'; channel: string; ts: string; blocks: string } | { status: 'threaded' | 'counted'; channel: string; ts: string };
+export type GroupOutcome = { status: 'posted'; channel: string; ts: string; blocks: string; inStorm?: true } | { status: 'threaded' | 'counted'; channel: string; ts: string };
 
 /**
  * Posts an occurrence into its repeat group: the first as its own message; later ones within the window as replies in
@@ -151,7 +151,7 @@ export async function postInGroup(
     return await postOwn(deps, g, messages, group, storm?.stormy === true);
   } finally {
     // The storm before, over: its final summary, once, after this occurrence's own message.
-    if (finished) await afterPosting(() => finishStorm({ update: updateRoot }, finished), "writing the storm's final summary");
+    if (finished) await afterPosting(() => finishStorm({ update: updateRoot, store: deps.store }, finished), "writing the storm's final summary");
   }
 }
 
@@ -167,7 +167,8 @@ async function postInStorm(deps: { store: RepeatGroups & Storms; slack: SlackCha
     const { channel, ts, alert } = await postAlertOrFallBack(deps.slack, g, { first: () => rootMessage, reply: () => rootMessage, counter: () => '' }, undefined);
     await g.markPosted({ channel, ts });
     await afterPosting(() => deps.store.setStormRoot(g.channel, place.storm.startedAt, { channel, ts }, g.now), "remembering the storm's root");
-    return { status: 'posted', channel, ts, blocks: JSON.stringify(alert.blocks) };
+    // The storm's root is no group's alert: nothing may thread under it or redraw it with a group's counter.
+    return { status: 'posted', channel, ts, blocks: JSON.stringify(alert.blocks), inStorm: true };
   }
   let root = place.storm.root;
   const waitMs = Math.min(ROOT_WAIT_MAX_MS, Math.max(FIRST_POST_WAIT_MS, (g.storm?.timeLeft?.() ?? Infinity) - ROOT_WAIT_RESERVE_MS));

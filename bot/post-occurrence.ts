@@ -109,12 +109,13 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   const siblings = death.as === 'first' ? death.siblings : [];
   const rows = [...(envelope.kind === 'container-termination' ? [{ container: envelope.container, verdict }] : []), ...siblingRows(input, siblings)];
   const messages = withDiedTogether(podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts }), envelope.pod.status.reason === 'Evicted', rows);
-  const { blocks, ...outcome } = { blocks: undefined, ...(await postInGroup(deps, group, messages)) };
+  const { blocks, inStorm, ...outcome } = { blocks: undefined, inStorm: undefined, ...(await postInGroup(deps, group, messages)) };
   if (death.as === 'first' && death.remember) {
     // What the alert lists, for the siblings' invocations: they are recorded against it and post nothing. Listed only
-    // where it was shown — a counted occurrence changes no message's blocks.
-    const listed = outcome.status === 'counted' ? [id] : [id, ...siblings.map((s) => s.occurrenceId)];
-    await afterPosting(() => deps.store.setRepeatMessage(death.key, podDeathMessage({ channel: outcome.channel, ts: outcome.ts, ...(blocks ? { blocks } : {}) }, listed)), "remembering the pod's alert");
+    // where it was shown — a counted occurrence changes no message's blocks, and a storm's root lists no containers
+    // (each sibling is counted in the storm by its own group).
+    const listed = outcome.status === 'counted' || inStorm ? [id] : [id, ...siblings.map((s) => s.occurrenceId)];
+    await afterPosting(() => deps.store.setRepeatMessage(death.key, podDeathMessage({ channel: outcome.channel, ts: outcome.ts, ...(blocks && !inStorm ? { blocks } : {}) }, listed)), "remembering the pod's alert");
   }
   return { ...outcome, occurrenceId: id, verdict };
 }

@@ -6,7 +6,7 @@
 // with the latest state — the invocation that finds the next slot free reserves it, waits for it, and sends whatever
 // the storm is by then — and a final summary, written by the first occurrence in the channel after the quiet period.
 import type { KnownBlock } from '@slack/types';
-import type { MessageRef, Storms } from '../store/port.ts';
+import type { MessageRef, RepeatGroups, Storms } from '../store/port.ts';
 import type { GroupInStorm, Storm, StormPlace, StormSettings } from '../store/storms.ts';
 import type { AlertMessage } from './alert.ts';
 import { plainText, SLACK_LIMITS, slackText } from './slack-limits.ts';
@@ -111,8 +111,22 @@ function clipLines(lines: string[], max: number): string {
   return out;
 }
 
+/**
+ * The storm with each group's count as its repeat group has it now: every occurrence counted there once, through
+ * retries (store/port.ts RepeatGroups). A group that has reopened since keeps what the storm saw of it.
+ */
+export async function withCounts(store: RepeatGroups, storm: Storm): Promise<Storm> {
+  const groups = await Promise.all(
+    storm.groups.map(async (g) => {
+      const now = await store.currentRepeat(g.key);
+      return now?.firstAt === g.firstAt && now.count > g.count ? { ...g, count: now.count } : g;
+    }),
+  );
+  return { ...storm, groups };
+}
+
 export interface StormDeps {
-  store: Storms;
+  store: Storms & RepeatGroups;
   update(root: MessageRef, message: AlertMessage): Promise<void>;
   /** The invocation's time left (ms): a reserved slot is waited for only when it fits. */
   timeLeft?: (() => number) | undefined;
@@ -139,11 +153,11 @@ export async function updateStormRoot(deps: StormDeps, channel: string, storm: S
   if (wait > 0 && wait <= left) await (deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(wait);
   const latest = await deps.store.channelStorm(channel);
   if (latest?.startedAt !== storm.startedAt || !latest.root) return;
-  await deps.update(latest.root, renderStorm(latest, { now: clock() }));
+  await deps.update(latest.root, renderStorm(await withCounts(deps.store, latest), { now: clock() }));
 }
 
 /** The storm that ended, in its final words: its root updated once more, by the one step that found it over. */
-export async function finishStorm(deps: Pick<StormDeps, 'update'>, finished: NonNullable<StormPlace['finished']>): Promise<void> {
+export async function finishStorm(deps: Pick<StormDeps, 'update' | 'store'>, finished: NonNullable<StormPlace['finished']>): Promise<void> {
   if (!finished.root) return;
-  await deps.update(finished.root, renderStorm(finished, { now: finished.endedAt ?? finished.lastAt, ended: true }));
+  await deps.update(finished.root, renderStorm(await withCounts(deps.store, finished), { now: finished.endedAt ?? finished.lastAt, ended: true }));
 }

@@ -18,7 +18,10 @@ const GroupInStormSchema = z.object({
   key: z.string(),
   /** The repeat group's firstAt: with the key, which group (store/port.ts RepeatGroup). */
   firstAt: z.number(),
-  /** The most occurrences counted in the group: each occurrence's place in its group, so a retry never adds one. */
+  /**
+   * The most occurrences seen counted in the group, when it joined and whenever the storm's record was written since:
+   * a floor. The count shown is the repeat group's own (store/port.ts RepeatGroups), where each occurrence counts once.
+   */
   count: z.number(),
   lastAt: z.number(),
   cause: z.string(),
@@ -82,6 +85,9 @@ const KEEP_FOR_RETRIES_MS = 10 * 60_000;
 /** The record stays one small item: the newest openings only. */
 const MAX_OPENINGS = 200;
 
+/** How stale the storm's last moment may be kept: far below any quiet period, and the root shows minutes. */
+const LAST_AT_GRAIN_MS = 5_000;
+
 const sameGroup = (o: { key: string; firstAt: number }, g: { key: string; firstAt: number }) => o.key === g.key && o.firstAt === g.firstAt;
 const memberKey = (key: string, firstAt: number) => `${firstAt}#${key}`;
 
@@ -103,10 +109,13 @@ export function placeInStorm(state: ChannelStorms, o: StormOccurrence, s: StormS
   const storm = next.storm;
   const member = storm?.groups.find((g) => sameGroup(g, { key: o.groupKey, firstAt: o.firstAt }));
   if (storm && member) {
-    if (o.count > member.count || o.now > member.lastAt) {
+    // Written only every LAST_AT_GRAIN_MS of the storm: its groups' counts are read from their repeat groups, which
+    // count each occurrence once already (bot/storms.ts withCounts), so a storm's thousand repeats are not a thousand
+    // writes of this one record. What is kept here is a floor, and when the storm last moved.
+    if (o.now > storm.lastAt + LAST_AT_GRAIN_MS) {
       member.count = Math.max(member.count, o.count);
       member.lastAt = Math.max(member.lastAt, o.now);
-      storm.lastAt = Math.max(storm.lastAt, o.now);
+      storm.lastAt = o.now;
       changed = true;
     }
     return done({ in: true, first: storm.openedBy === o.occurrenceId && !storm.root, storm });

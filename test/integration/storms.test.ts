@@ -161,6 +161,38 @@ describe.each(STORES)('a storm in one channel, on the %s', (_name, makeStore) =>
     }
   }, 120_000);
 
+  it("counts a pod's containers that died together in the storm each by its own group, and leaves the root a storm's", async () => {
+    const channel = `C-STORM-${++stores}`;
+    const deps = depsFor(await makeStore(), channel);
+    for (const w of WORKLOADS.slice(0, 5)) await postOccurrence(deps, death(w, 1));
+    // The pod that opens the storm: three containers killed within a second of each other, delivered at once.
+    const names = ['worker-a', 'worker-b', 'worker-c'];
+    const podOf = (restarts: number[]) =>
+      pod({
+        name: 'svc-05-7d9f8b6c5-multi',
+        uid: `uid-multi-${channel}`,
+        deployment: 'svc-05',
+        rsUid: rs.get('svc-05')!,
+        containers: names.map((name) => container({ name, limit: '256Mi' })),
+        statuses: names.map((name, i) => restartedStatus(name, { reason: 'OOMKilled', exitCode: 137, finishedAt: at(restarts[i]! * 60 + i) }, restarts[i]!)),
+      });
+    const envelopesOf = (p: Pod) => podOccurrences('prod-eu', p).map((o) => EnvelopeSchema.parse(buildEnvelope('prod-eu', o, trimPod(p), [], new Date())));
+    const together = await Promise.all(envelopesOf(podOf([1, 1, 1])).map((e) => postOccurrence({ ...deps, podDeathWaitMs: 3_000 }, e)));
+    expect(together).toHaveLength(3);
+    // worker-b dies again on its own, later: a repeat of its group, in the storm.
+    const again = envelopesOf(podOf([1, 2, 1])).filter((e) => e.kind === 'container-termination' && e.container === 'worker-b');
+    together.push(...(await Promise.all(again.map((e) => postOccurrence(deps, e)))));
+
+    const messages = slack.messages.filter((m) => m.channel === channel);
+    expect(messages.filter((m) => m.threadTs)).toEqual([]);
+    const roots = messages.filter((m) => header(m).includes('workloads in'));
+    expect(roots).toHaveLength(1);
+    expect(new Set(together.map((o) => ('ts' in o ? o.ts : undefined)))).toEqual(new Set([roots[0]!.ts]));
+    expect(header(roots[0]!)).toBe('🔴 8 workloads in prod-eu OOMKilled or evicted in 1 min');
+    expect(counterOf(roots[0]!)).toContain('4× in 1 min');
+    expect(JSON.stringify(roots[0]!.blocks)).toContain('shop/deploy/svc-05 › worker-b — 2×');
+  }, 120_000);
+
   it("reads one workload's repeats as before: one alert and its thread, no storm", async () => {
     const channel = `C-STORM-${++stores}`;
     const deps = depsFor(await makeStore(), channel);
