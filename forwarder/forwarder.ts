@@ -149,15 +149,17 @@ export class Forwarder {
     const outcome = await Promise.race([leading, stopped]);
     stopWatches.abort();
     this.queue.close();
+    // Another replica may lead now, or soon, and replays from the position saved on the Lease, which nothing still
+    // queued here has passed: sending it too would only race that replica. So on stepping down nothing more is sent,
+    // from now on — not once the watches have stopped, since a list waiting on an unreachable server can take its full
+    // time-out — and what was queued is left to whoever leads next: this process too, once it takes the Lease again.
+    const dropping = outcome === 'stopped' ? undefined : this.queue.drain(0);
     await watching;
     await this.sampling;
     clearInterval(gauge);
-    if (outcome !== 'stopped') {
-      // Another replica may lead now, or soon, and replays from the position saved on the Lease, which nothing still
-      // queued here has passed: sending it too would only race that replica. So nothing more is sent; what was queued
-      // is left to whoever leads next — this process too, once it takes the Lease again.
+    if (dropping) {
       stopRenewing.abort();
-      const dropped = await this.queue.drain(0);
+      const dropped = await dropping;
       this.sampler = undefined;
       this.sampling = undefined;
       this.leading = false;
