@@ -3,7 +3,7 @@
 // wrong and how to fix it, and the original error as `cause`. The edges — the Lambdas, the Slack app, the CLI, local
 // mode, the console, the forwarder — turn whatever was thrown into one with `toOombotError`, in this one place; the CLI
 // maps codes to exit codes (cli/errors.ts), the logs carry the code, Slack only ever gets a reference.
-import * as z from 'zod';
+import type { ZodError } from 'zod';
 
 /**
  * What went wrong, as a person would act on it. The CLI's exit code follows from it (cli/errors.ts):
@@ -101,7 +101,9 @@ export function toOombotError(error: unknown): OombotError {
   if (error.name === 'ChannelUnreachableError') return new OombotError('config', error.message, { cause: error });
   if (error.name === 'SlackRateLimitedError') return new OombotError('slack', error.message, { cause: error });
 
-  if (error instanceof z.ZodError) {
+  // A zod validation error, known by name and shape rather than by class: importing zod here would load all of it
+  // into every command that can fail, `oombot --help` included (docs/architecture.md, "Budgets").
+  if (isZodError(error)) {
     return new OombotError('bad-input', `not valid: ${error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'} ${i.message}`).join('; ')}`, { cause: error });
   }
 
@@ -187,4 +189,8 @@ function describe(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+function isZodError(error: Error): error is ZodError {
+  return error.name === 'ZodError' && Array.isArray((error as { issues?: unknown }).issues);
 }
