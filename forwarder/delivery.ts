@@ -1,9 +1,10 @@
 // The bounded delivery queue between the watches and the sink. One request is outstanding at a time, as PutEvents
 // allows it (≤ 10 entries, < 256 KB). It batches only under load: an entry that finds the line quiet — no request
-// started within the gather window — goes at once, alone, so a kill now and then reaches the bus in the time of one
-// request (docs/architecture.md, "Budgets": p50 ≤ 30 ms at low rates). Once a request has gone out within the window,
+// started within the last 500 ms — goes at once, alone, so a kill now and then reaches the bus in the time of one
+// request (docs/architecture.md, "Budgets": p50 ≤ 30 ms at low rates). Once a request has gone out within that time,
 // what arrives meanwhile (while it is outstanding and after) gathers, and goes when it fills a request or when its
-// oldest entry has waited the window: a storm takes as few requests as the old fixed window gave it, plus the first.
+// oldest entry has waited the gather window (250 ms), as the old fixed window did: a storm takes as few requests as
+// that gave it, plus its first and one for each lull of half a second in it.
 // It resends what failed — whole requests (throttling, network, 5xx) and single entries (`FailedEntryCount` on an HTTP
 // 200) — with full-jitter exponential backoff, and drains on stop. When it is full, enqueue waits: the watch slows
 // down instead of memory growing or entries being dropped.
@@ -61,8 +62,10 @@ export interface DeliveryOptions {
   capacity?: number;
   /** Bytes of entries the queue may hold (retries included); with the count, what bounds its memory. */
   capacityBytes?: number;
-  /** Under load, how long an entry may wait for others to share its request (and what "under load" means). */
+  /** Under load, how long an entry may wait for others to share its request. */
   gatherMs?: number;
+  /** Load: a request started less than this ago. An entry that finds none goes at once. */
+  quietMs?: number;
   backoff?: { baseMs: number; capMs: number };
   hooks?: DeliveryHooks;
   log?: Logger;
@@ -83,6 +86,7 @@ export class DeliveryQueue {
   private readonly capacityBytes: number;
   private queuedBytes = 0;
   private readonly gatherMs: number;
+  private readonly quietMs: number;
   /** When the last request went out (retries included): within the gather window of it, entries gather. */
   private lastSentAt = -Infinity;
   private readonly backoff: { baseMs: number; capMs: number };
@@ -102,6 +106,9 @@ export class DeliveryQueue {
     this.capacity = options.capacity ?? 1_000;
     this.capacityBytes = options.capacityBytes ?? 8 * 1024 * 1024;
     this.gatherMs = options.gatherMs ?? 250;
+    // Twice the gather window: a storm whose arrivals come in clumps (a watch hands over what the server had) keeps
+    // gathering between clumps, and kills up to two a second still go one by one, at once.
+    this.quietMs = options.quietMs ?? 2 * this.gatherMs;
     this.backoff = options.backoff ?? { baseMs: 200, capMs: 30_000 };
     this.hooks = options.hooks ?? {};
     this.random = options.random ?? Math.random;
@@ -175,7 +182,7 @@ export class DeliveryQueue {
   /** When the ready entries should go: at once when quiet, full or stopping; under load, once the oldest has waited. */
   private dueAt(ready: Item[], now: number): number {
     if (!ready.length) return Infinity;
-    if (this.stopping || now - this.lastSentAt >= this.gatherMs) return now;
+    if (this.stopping || now - this.lastSentAt >= this.quietMs) return now;
     if (ready.length >= MAX_BATCH_ENTRIES || ready.reduce((sum, i) => sum + i.bytes, 0) > MAX_REQUEST_BYTES) return now;
     return Math.min(...ready.map((i) => i.queuedAt)) + this.gatherMs;
   }

@@ -45,7 +45,7 @@ describe('DeliveryQueue', () => {
     expect(sink.batches.flat()).toHaveLength(6);
   });
 
-  it('sends an entry at once, alone, when no request went out within the gather window', async () => {
+  it('sends an entry at once, alone, when no request went out within the last half second', async () => {
     // On a fake clock, so that "at once" is the queue's decision and not the machine's scheduling.
     vi.useFakeTimers();
     try {
@@ -96,6 +96,27 @@ describe('DeliveryQueue', () => {
       // e1 (queued at 10 ms) had waited 250 ms.
       expect(sink.batches).toEqual([['e0'], ['e1', 'e2', 'e3', 'e4']]);
       expect(sentAt.map((t) => t - t0)).toEqual([0, 260]);
+      expect(await q.drain(100)).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps gathering through a storm that arrives in clumps, with lulls longer than the gather window', async () => {
+    vi.useFakeTimers();
+    try {
+      const sink = recordingSink();
+      const q = new DeliveryQueue(sink, { gatherMs: 250 });
+      q.start();
+      // Five at a time every 600 ms, as a watch may hand them over. The first finds the line quiet and goes alone; every
+      // later clump finds the last request gone out 350 ms before (under half a second: load) and goes as one request,
+      // 250 ms after its first — where a line quiet after 250 ms would send each clump's first alone, doubling them.
+      for (let c = 0; c < 6; c++) {
+        for (let i = 0; i < 5; i++) await q.enqueue(entry(`c${c}-${i}`));
+        await vi.advanceTimersByTimeAsync(600);
+      }
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(sink.batches.map((b) => b.length)).toEqual([1, 4, 5, 5, 5, 5, 5]);
       expect(await q.drain(100)).toBe(0);
     } finally {
       vi.useRealTimers();
