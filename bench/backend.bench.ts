@@ -92,7 +92,7 @@ function report(results: [Scenario, Figures][]): void {
   for (const [s, f] of results) {
     log(`${s.name}: ${s.what}`);
     log(`  recorded                 ${f.recorded} of ${f.occurrences}${f.recordedTwice ? `, ${f.recordedTwice} recorded twice` : ''}; ${f.duplicates} duplicate deliveries absorbed; ${f.failedInvocations} invocations failed and were retried by the bus, ${f.deadLetters} given up on`);
-    log(`  messages                 ${f.alerts + f.replies} (${f.alerts} alerts, ${f.replies} thread replies); counter updates ${f.updates}`);
+    log(`  messages                 ${f.alerts + f.replies} (${plural(f.alerts, 'alert')}, ${plural(f.replies, 'thread reply', 'thread replies')}); counter updates ${f.updates}`);
     log(`  429s met                 ${Object.entries(f.refused).map(([m, n]) => `${n} on ${m}`).join(', ') || 'none'}`);
     log(`  current after the newest ${current(f)}`);
     log(`  counters behind          ${f.countersBehind} of ${f.roots} alerts show fewer occurrences than are recorded under them`);
@@ -107,6 +107,10 @@ function report(results: [Scenario, Figures][]): void {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function current(f: Figures): string {
