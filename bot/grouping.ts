@@ -91,7 +91,7 @@ export interface GroupPost {
    * What a storm root says of this occurrence's group, and the channel's storm settings (bot/storms.ts): a pod's death
    * or eviction may be counted in its channel's storm. Without it (warnings, node OOMs) the group goes its own way.
    */
-  storm?: { settings: StormSettings; cause: string; label: string; node?: string | undefined; timeLeft?: (() => number) | undefined };
+  storm?: { settings: StormSettings; cause: string; label: string; node?: string | undefined; counter?: string | undefined; timeLeft?: (() => number) | undefined };
 }
 
 /** Slack's answers for a channel that is not there, or that oombot cannot post in (chat.postMessage, "Errors"). */
@@ -129,8 +129,8 @@ export async function postInGroup(
   // Where the channel's storm counts it, if it has one (bot/storms.ts): the store decides, atomically per channel.
   const stormPlace = async (): Promise<StormPlace | undefined> => {
     if (!g.storm || group.closed) return undefined;
-    const { settings, cause, label, node } = g.storm;
-    return deps.store.placeInStorm(g.channel, { occurrenceId: g.occurrenceId, groupKey: g.groupKey, firstAt: group.firstAt, count: group.count, now: g.now, cause, label, node }, settings);
+    const { settings, cause, label, node, counter } = g.storm;
+    return deps.store.placeInStorm(g.channel, { occurrenceId: g.occurrenceId, groupKey: g.groupKey, firstAt: group.firstAt, count: group.count, now: g.now, cause, label, node, counter }, settings);
   };
   let storm = await stormPlace();
   // A repeat that arrived while a concurrent invocation is still posting the first waits for it, briefly — many pods of
@@ -146,9 +146,16 @@ export async function postInGroup(
   const updateRoot = (root: MessageRef, m: AlertMessage) => deps.slack.update({ channel: root.channel, ts: root.ts, text: m.text, blocks: renewBlockIds(m.blocks) }).then(() => undefined);
   try {
     if (storm?.in) return await postInStorm(deps, g, storm, updateRoot);
-    // A repeat of a group that opened its own alert before the channel's storm: counted, its counter moving with the
-    // latest count at most every COUNTER_INTERVAL_MS, no reply in its thread while the storm lasts.
-    return await postOwn(deps, g, messages, group, storm?.stormy === true);
+    // A repeat of a group that opened its own alert before the channel's storm: counted, no reply in its thread while
+    // the storm lasts. Its counter moves with the storm's updates (one waiting invocation for the channel, not one per
+    // group); a group the storm does not know (a warning's) moves its own, at most every COUNTER_INTERVAL_MS.
+    const during = storm?.stormy ? storm.storm : undefined;
+    if (during?.beforeGroups.some((b) => b.key === g.groupKey && b.firstAt === group.firstAt)) {
+      const outcome = await postOwn(deps, g, messages, group, 'quiet');
+      await afterPosting(() => updateStormRoot({ store: deps.store, update: updateRoot, timeLeft: g.storm?.timeLeft }, g.channel, during), 'updating the storm root');
+      return outcome;
+    }
+    return await postOwn(deps, g, messages, group, during ? 'latest' : 'as-ever');
   } finally {
     // The storm before, over: its final summary, once, after this occurrence's own message.
     if (finished) await afterPosting(() => finishStorm({ update: updateRoot, store: deps.store }, finished), "writing the storm's final summary");
@@ -186,9 +193,14 @@ async function postInStorm(deps: { store: RepeatGroups & Storms; slack: SlackCha
 const ROOT_WAIT_MAX_MS = 30_000;
 const ROOT_WAIT_RESERVE_MS = 20_000;
 
-async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: GroupPost, messages: GroupMessages, group: RepeatGroup, stormy: boolean): Promise<GroupOutcome> {
+/**
+ * An occurrence in its own group: `as-ever` outside a storm; during one, a repeat is only counted, and its counter is
+ * left to the storm's updates (`quiet`) or moved with the latest count at most every COUNTER_INTERVAL_MS (`latest`).
+ */
+async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: GroupPost, messages: GroupMessages, group: RepeatGroup, mode: 'as-ever' | 'latest' | 'quiet'): Promise<GroupOutcome> {
   const found = placementOf(group);
-  const place: Placement = stormy && found.as === 'reply' ? { ...found, as: 'counted', counter: found.counter === 'none' ? 'none' : 'latest' } : stormy && found.as === 'counted' && found.counter === 'if-due' ? { ...found, counter: 'latest' } : found;
+  const counter = (c: Exclude<Placement, { as: 'alert' }>['counter']) => (c === 'none' || mode === 'quiet' ? 'none' : 'latest');
+  const place: Placement = mode === 'as-ever' || found.as === 'alert' ? found : { ...found, as: 'counted', counter: counter(found.counter) };
   if (place.as === 'alert') {
     // Once per alert: a reply or a counter update never uploads a picture.
     const picture = await pictureOf(messages);

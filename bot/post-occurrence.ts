@@ -184,7 +184,9 @@ function stormOf(deps: PostDeps, verdict: Verdict): Pick<GroupPost, 'storm'> {
     verdict.kind === 'eviction' && verdict.node
       ? `evictions from node ${verdict.node}`
       : `${verdict.pod.namespace}/${verdict.workload ? WorkloadRef.short(WorkloadRef.of(verdict)) : verdict.pod.name}${verdict.container ? ` › ${verdict.container}` : ''}`;
-  return { storm: { settings: deps.storms, cause: verdict.cause, label, node: verdict.cause === 'node-pressure' ? (verdict.node ?? undefined) : undefined, timeLeft: deps.timeLeft } };
+  // The words before the count in the group's counter line, as bot/occurrence-messages.ts podMessages says them.
+  const counter = verdict.kind === 'eviction' && verdict.node ? `pods evicted from node ${verdict.node}` : (verdict.termination?.reason ?? verdict.kind);
+  return { storm: { settings: deps.storms, cause: verdict.cause, label, node: verdict.cause === 'node-pressure' ? (verdict.node ?? undefined) : undefined, counter, timeLeft: deps.timeLeft } };
 }
 
 /**

@@ -7,8 +7,8 @@
 // the storm is by then — and a final summary, written by the first occurrence in the channel after the quiet period.
 import type { KnownBlock } from '@slack/types';
 import type { MessageRef, RepeatGroups, Storms } from '../store/port.ts';
-import type { GroupInStorm, Storm, StormPlace, StormSettings } from '../store/storms.ts';
-import type { AlertMessage } from './alert.ts';
+import type { BeforeGroup, GroupInStorm, Storm, StormPlace, StormSettings } from '../store/storms.ts';
+import { withCounter, type AlertMessage } from './alert.ts';
 import { plainText, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
 /** More than 5 new groups in a channel within 2 min make a storm; it ends after 5 min with nothing new. */
@@ -154,6 +154,30 @@ export async function updateStormRoot(deps: StormDeps, channel: string, storm: S
   const latest = await deps.store.channelStorm(channel);
   if (latest?.startedAt !== storm.startedAt || !latest.root) return;
   await deps.update(latest.root, renderStorm(await withCounts(deps.store, latest), { now: clock() }));
+  await moveBeforeCounters(deps, channel, latest, clock());
+}
+
+/**
+ * The counters of the groups that opened their own alerts before the storm, moved with the storm's update when their
+ * count grew since they last showed one: their repeats get no reply while it lasts, and no waiting invocation of their
+ * own. Each is the repeat group's count, every occurrence counted once.
+ */
+async function moveBeforeCounters(deps: StormDeps, channel: string, storm: Storm, now: number): Promise<void> {
+  const shown: { key: string; count: number }[] = [];
+  for (const b of storm.beforeGroups) {
+    const group = await deps.store.currentRepeat(b.key);
+    if (group?.firstAt !== b.firstAt || group.count <= b.shown || !group.message?.blocks) continue;
+    const root = group.message;
+    await deps.update(root, { text: root.text ?? '', blocks: withCounter(JSON.parse(root.blocks!) as KnownBlock[], beforeCounter(b, group.count, group.firstAt, now)) as KnownBlock[] });
+    shown.push({ key: b.key, count: group.count });
+  }
+  if (shown.length) await deps.store.setStormShown(channel, storm.startedAt, shown, now);
+}
+
+/** A before-group's counter line, as bot/occurrence-messages.ts words a pod's ("OOMKilled 5× in 40 min · …"). */
+function beforeCounter(b: BeforeGroup, count: number, firstAt: number, now: number): string {
+  const minutes = Math.max(1, Math.round((now - firstAt) / 60_000));
+  return b.counter?.startsWith('pods evicted') ? `${count} ${b.counter} in ${minutes} min · see thread` : `${b.counter ?? 'died'} ${count}× in ${minutes} min · latest ${utc(now)} · see thread`;
 }
 
 /** The storm that ended, in its final words: its root updated once more, by the one step that found it over. */

@@ -5,7 +5,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
 import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
-import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
+import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withShown, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 /**
  * A key part within DynamoDB's limits (a partition key at most 2,048 bytes, a sort key 1,024): the text itself when
@@ -227,6 +227,10 @@ export class DynamoStore implements Store {
 
   async setStormRoot(channel: string, startedAt: number, root: MessageRef, now: number): Promise<void> {
     await this.changeStorms(channel, now, (state) => ({ next: withStormRoot(state, startedAt, root, now), result: undefined }));
+  }
+
+  async setStormShown(channel: string, startedAt: number, shown: { key: string; count: number }[], now: number): Promise<void> {
+    await this.changeStorms(channel, now, (state) => ({ next: withShown(state, startedAt, shown), result: undefined }));
   }
 
   async channelStorm(channel: string): Promise<Storm | undefined> {

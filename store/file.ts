@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
 import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
-import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
+import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withShown, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 const FILE_VERSION = 1;
 
@@ -225,6 +225,10 @@ export class FileStore implements Store {
 
   setStormRoot(channel: string, startedAt: number, root: MessageRef, now: number): Promise<void> {
     return this.changeStorms(channel, now, (state) => ({ next: withStormRoot(state, startedAt, root, now), result: undefined }));
+  }
+
+  setStormShown(channel: string, startedAt: number, shown: { key: string; count: number }[], now: number): Promise<void> {
+    return this.changeStorms(channel, now, (state) => ({ next: withShown(state, startedAt, shown), result: undefined }));
   }
 
   channelStorm(channel: string): Promise<Storm | undefined> {

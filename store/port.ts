@@ -173,6 +173,8 @@ export interface Storms {
   placeInStorm(channel: string, occurrence: StormOccurrence, settings: StormSettings): Promise<StormPlace>;
   /** Remembers the storm's root once posted (the first set stays); it counts as the root's first update. */
   setStormRoot(channel: string, startedAt: number, root: MessageRef, now: number): Promise<void>;
+  /** Remembers the counts the counters of the groups opened before the storm now show (only ever higher). */
+  setStormShown(channel: string, startedAt: number, shown: { key: string; count: number }[], now: number): Promise<void>;
   /** The channel's storm as it is now, if it has not ended. */
   channelStorm(channel: string): Promise<Storm | undefined>;
   /**

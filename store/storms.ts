@@ -30,7 +30,11 @@ const GroupInStormSchema = z.object({
 });
 export type GroupInStorm = z.infer<typeof GroupInStormSchema>;
 
-const OpeningSchema = z.object({ key: z.string(), firstAt: z.number(), at: z.number(), cause: z.string(), node: z.string().optional() });
+const OpeningSchema = z.object({ key: z.string(), firstAt: z.number(), at: z.number(), cause: z.string(), node: z.string().optional(), counter: z.string().optional() });
+
+/** A group that opened its own alert before the storm: the storm's updates move its counter too, when its count grew. */
+const BeforeGroupSchema = z.object({ key: z.string(), firstAt: z.number(), counter: z.string().optional(), shown: z.number() });
+export type BeforeGroup = z.infer<typeof BeforeGroupSchema>;
 
 export const StormSchema = z.object({
   startedAt: z.number(),
@@ -40,6 +44,7 @@ export const StormSchema = z.object({
   /** Groups of the window that opened their own alerts before the threshold was passed. */
   before: z.number(),
   beforeCauses: z.array(z.object({ cause: z.string(), node: z.string().optional() })).default([]),
+  beforeGroups: z.array(BeforeGroupSchema).default([]),
   root: MessageRefSchema.optional(),
   /** The root's latest update slot (ms), taken or reserved: at most one per interval (reserveUpdate). */
   updateAt: z.number().optional(),
@@ -72,11 +77,16 @@ export interface StormOccurrence {
   cause: string;
   label: string;
   node?: string | undefined;
+  /** What its group's counter line says before the count ("OOMKilled"), for a group with its own alert. */
+  counter?: string | undefined;
 }
 
 export type StormPlace =
-  /** Its group is not in a storm. `stormy`: the channel is in one (its group opened before it): a repeat only counts. */
-  | { in: false; stormy: boolean; finished?: Storm }
+  /**
+   * Its group is not in a storm. `stormy`: the channel is in one, `storm` (its group opened before it): a repeat only
+   * counts, and the storm's updates move its counter (when it is one of the storm's `beforeGroups`).
+   */
+  | { in: false; stormy: boolean; storm?: Storm; finished?: Storm }
   /** Counted in the channel's storm; `first`: it opened the storm and posts the root. */
   | { in: true; first: boolean; storm: Storm; finished?: Storm };
 
@@ -122,11 +132,11 @@ export function placeInStorm(state: ChannelStorms, o: StormOccurrence, s: StormS
   }
   // Counted in the storm before, which has ended since (a late retry): it stays counted there, and only there.
   if (next.previous?.keys.includes(memberKey(o.groupKey, o.firstAt))) {
-    return done({ in: true, first: false, storm: { startedAt: next.previous.startedAt, lastAt: o.now, openedBy: '', before: 0, beforeCauses: [], ...(next.previous.root ? { root: next.previous.root } : {}), groups: [] } });
+    return done({ in: true, first: false, storm: { startedAt: next.previous.startedAt, lastAt: o.now, openedBy: '', before: 0, beforeCauses: [], beforeGroups: [], ...(next.previous.root ? { root: next.previous.root } : {}), groups: [] } });
   }
   const opened = next.openings.some((g) => sameGroup(g, { key: o.groupKey, firstAt: o.firstAt }));
   // A repeat of a group with its own alert, or a group older than this record: as ever, quieter while a storm lasts.
-  if (o.count > 1 || opened) return done({ in: false, stormy: !!storm });
+  if (o.count > 1 || opened) return done(storm ? { in: false, stormy: true, storm } : { in: false, stormy: false });
 
   // A new group.
   const group: GroupInStorm = { key: o.groupKey, firstAt: o.firstAt, count: o.count, lastAt: o.now, cause: o.cause, label: o.label, ...(o.node ? { node: o.node } : {}) };
@@ -139,11 +149,19 @@ export function placeInStorm(state: ChannelStorms, o: StormOccurrence, s: StormS
   }
   const recent = next.openings.filter((g) => g.at >= o.now - s.windowMs);
   if (recent.length + 1 > s.threshold) {
-    const started: Storm = { startedAt: o.now, lastAt: o.now, openedBy: o.occurrenceId, before: recent.length, beforeCauses: recent.map((g) => ({ cause: g.cause, ...(g.node ? { node: g.node } : {}) })), groups: [group] };
+    const started: Storm = {
+      startedAt: o.now,
+      lastAt: o.now,
+      openedBy: o.occurrenceId,
+      before: recent.length,
+      beforeCauses: recent.map((g) => ({ cause: g.cause, ...(g.node ? { node: g.node } : {}) })),
+      beforeGroups: recent.map((g) => ({ key: g.key, firstAt: g.firstAt, ...(g.counter ? { counter: g.counter } : {}), shown: 1 })),
+      groups: [group],
+    };
     next.storm = started;
     return done({ in: true, first: true, storm: started });
   }
-  next.openings.push({ key: o.groupKey, firstAt: o.firstAt, at: o.now, cause: o.cause, ...(o.node ? { node: o.node } : {}) });
+  next.openings.push({ key: o.groupKey, firstAt: o.firstAt, at: o.now, cause: o.cause, ...(o.node ? { node: o.node } : {}), ...(o.counter ? { counter: o.counter } : {}) });
   return done({ in: false, stormy: false });
 }
 
@@ -165,4 +183,18 @@ export function reserveUpdate(state: ChannelStorms, startedAt: number, now: numb
   if (last > now) return undefined;
   const at = Math.max(now, last + minIntervalMs);
   return { next: { ...state, version: state.version + 1, storm: { ...storm, updateAt: at } }, at };
+}
+
+/** The counts the before-groups' counters now show (only ever higher: a slower update never takes one back). */
+export function withShown(state: ChannelStorms, startedAt: number, shown: { key: string; count: number }[]): ChannelStorms | undefined {
+  const storm = state.storm;
+  if (storm?.startedAt !== startedAt) return undefined;
+  let changed = false;
+  const beforeGroups = storm.beforeGroups.map((g) => {
+    const count = shown.find((x) => x.key === g.key)?.count;
+    if (count === undefined || count <= g.shown) return g;
+    changed = true;
+    return { ...g, shown: count };
+  });
+  return changed ? { ...state, version: state.version + 1, storm: { ...storm, beforeGroups } } : undefined;
 }

@@ -225,7 +225,13 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.placeInStorm('C2', opening(99, now), storm)).toEqual({ in: false, stormy: false });
       // A repeat of a group that opened its own alert stays its own, quieter while the storm lasts.
       const own = places.findIndex((p) => !p.in);
-      expect(await store.placeInStorm('C1', opening(own, now, { occurrenceId: 'occ-again', count: 2, now: now + 30_000 }), storm)).toEqual({ in: false, stormy: true });
+      expect(await store.placeInStorm('C1', opening(own, now, { occurrenceId: 'occ-again', count: 2, now: now + 30_000 }), storm)).toMatchObject({ in: false, stormy: true, storm: { startedAt: current!.startedAt } });
+      // The groups opened before are the storm's to keep counting: their counters show what was last sent, only higher.
+      const key = opening(own, now).groupKey;
+      expect(current?.beforeGroups.map((g) => g.key).sort()).toEqual(places.flatMap((p, n) => (p.in ? [] : [opening(n, now).groupKey])).sort());
+      await store.setStormShown('C1', current!.startedAt, [{ key, count: 4 }], now + 31_000);
+      await store.setStormShown('C1', current!.startedAt, [{ key, count: 3 }], now + 32_000);
+      expect((await store.channelStorm('C1'))?.beforeGroups.find((g) => g.key === key)?.shown).toBe(4);
     });
 
     it('counts a group in the storm once per occurrence, by its place in its group, through retries', async () => {
