@@ -2,7 +2,9 @@
 // holding 10,000 running pods, delivering to a loopback PutEvents endpoint through the real AWS SDK, with
 // metrics.k8s.io served through the aggregation layer (sandbox/metrics-server.ts). Runs it twice, memory sampling off
 // and on, and prints side by side: time from start to watching, steady RSS, CPU idle and while 20 occurrences/s flow,
-// latency from the status write to the PutEvents request, and for sampling the CPU and wall time of one poll and the
+// latency from the status write to the PutEvents request and PutEvents calls per 100 kills, both at a low rate (one kill
+// every LOW_GAP_MS, when the queue sends each at once) and in a storm (20/s, when it gathers; docs/architecture.md,
+// "Budgets"), and for sampling the CPU and wall time of one poll and the
 // CPU of the warning check after it (forwarder/memory-warning.ts), which judges the containers near their limits: one in
 // NEAR_EVERY sits at 92–96 % of its limit, level with a wobble, so it is fitted after every poll and never warned. The
 // check's figure is also taken apart once every near container has enough samples to fit (STEADY_POLLS polls more).
@@ -16,8 +18,10 @@ import { startMetricsServer, type MetricsServer } from '../sandbox/metrics-serve
 import { startPutEventsDouble } from '../test/support/eventbridge-double.ts';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
-const RATE = 20; // occurrences per second
+const RATE = 20; // occurrences per second in the storm
 const FLOW_SECONDS = 15;
+const LOW_KILLS = 20; // at a low rate: one every LOW_GAP_MS
+const LOW_GAP_MS = 1_000;
 const IDLE_SECONDS = 90;
 const NEAR_EVERY = 50;
 const STEADY_POLLS = 4;
@@ -78,7 +82,7 @@ try {
 
   const off = await measure('sampling off', { OOMBOT_MEMORY_SAMPLING: 'false' }, 0);
   // The defaults: a poll every 30 s, 30 minutes kept.
-  const on = await measure('sampling on', { OOMBOT_MEMORY_SAMPLING: 'true' }, RATE * FLOW_SECONDS);
+  const on = await measure('sampling on', { OOMBOT_MEMORY_SAMPLING: 'true' }, RATE * FLOW_SECONDS + LOW_KILLS);
   clearInterval(scraping);
 
   const row = (label: string, f: (r: Figures) => string) => log(`${label.padEnd(34)}${f(off).padEnd(26)}${f(on)}`);
@@ -100,7 +104,10 @@ try {
   row('containers with a ring', (r) => (r.polls ? `${r.rings}` : '-'));
   row('delivered', (r) => `${r.latencies.length} of ${RATE * FLOW_SECONDS}`);
   row('envelopes with memory (version 2)', (r) => `${r.withMemory}`);
-  row('latency write → PutEvents p50/p99', (r) => `${percentile(r.latencies, 50)} / ${percentile(r.latencies, 99)} ms`);
+  row(`latency, 1 per ${LOW_GAP_MS / 1000} s: p50/p99`, (r) => `${percentile(r.low.latencies, 50)} / ${percentile(r.low.latencies, 99)} ms`);
+  row('  PutEvents calls per 100 kills', (r) => `${((r.low.calls / LOW_KILLS) * 100).toFixed(0)}`);
+  row(`latency, ${RATE}/s storm: p50/p99`, (r) => `${percentile(r.latencies, 50)} / ${percentile(r.latencies, 99)} ms`);
+  row('  PutEvents calls per 100 kills', (r) => `${((r.calls / (RATE * FLOW_SECONDS)) * 100).toFixed(0)}`);
   log(`RSS idle, sampling on − off        +${(percentile(on.idle, 50) - percentile(off.idle, 50)).toFixed(1)} MiB (median), +${(Math.max(...on.idle) - Math.max(...off.idle)).toFixed(1)} MiB (max)`);
   log(`bundle                            ${(Number(execFileSync('stat', ['-c', '%s', bundle]).toString()) / 1024 / 1024).toFixed(2)} MB`);
 
@@ -113,6 +120,10 @@ try {
     idleCpuPercent: number;
     flowCpuPercent: number;
     latencies: number[];
+    /** PutEvents requests the storm took (the bus double counts them). */
+    calls: number;
+    /** The same at a low rate, before the storm. */
+    low: { latencies: number[]; calls: number };
     withMemory: number;
     polls: number;
     pollCpuSeconds: number;
@@ -190,9 +201,14 @@ try {
     }
     const idleCpuPercent = ((await cpuSeconds()) - idleCpuBefore) / ((Date.now() - idleStart) / 1000) * 100;
 
+    // A kill now and then, LOW_GAP_MS apart: each should go out at once, alone.
+    const low = await kills(firstVictim, LOW_KILLS, LOW_GAP_MS);
+    firstVictim += LOW_KILLS;
+
     // 20 OOM kills per second for 15 s, each on a different pod, written as a kubelet would (status subresource).
     const writes = new Map<string, number>();
     const firstEntry = bus.accepted.length;
+    const firstRequest = bus.requests;
     const cpuBefore = await cpuSeconds();
     const flowStart = Date.now();
     const flowRss: number[] = [];
@@ -200,15 +216,8 @@ try {
       const due = flowStart + (i * 1000) / RATE;
       await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
       const name = `pod-${firstVictim + i}`;
-      const finishedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      const body = {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: 'bench' },
-        status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'registry.example/app:1.2.3', imageID: '', ready: true, restartCount: 1, state: { running: { startedAt: finishedAt } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt } } }] },
-      };
       writes.set(name, Date.now());
-      void apiRequestPatch(api, `/api/v1/namespaces/bench/pods/${name}/status`, body);
+      void kill(name);
       if (i % RATE === 0) flowRss.push(await rssMiB());
     }
     await new Promise((r) => setTimeout(r, 3_000));
@@ -224,6 +233,7 @@ try {
       const wrote = pod ? writes.get(pod) : undefined;
       if (wrote !== undefined) latencies.push(bus.receivedAt[i]! - wrote);
     });
+    const calls = bus.requests - firstRequest;
     const figures: Figures = {
       label,
       toWatching,
@@ -233,6 +243,8 @@ try {
       idleCpuPercent,
       flowCpuPercent: ((cpuAfter - cpuBefore) / flowSeconds) * 100,
       latencies,
+      calls,
+      low,
       withMemory,
       polls: await metric('oombot_memory_polls_total{result="ok"}'),
       pollCpuSeconds: await metric('oombot_memory_poll_cpu_seconds_total'),
@@ -252,6 +264,39 @@ try {
     child.kill('SIGTERM');
     await new Promise((r) => child.on('exit', r));
     return figures;
+
+    /** `count` kills `gapMs` apart from pod-<first> on; what reached the bus: each one's latency, and the requests. */
+    async function kills(first: number, count: number, gapMs: number): Promise<{ latencies: number[]; calls: number }> {
+      const wrote = new Map<string, number>();
+      const firstEntry = bus.accepted.length;
+      const firstRequest = bus.requests;
+      for (let i = 0; i < count; i++) {
+        if (i) await new Promise((r) => setTimeout(r, gapMs));
+        const name = `pod-${first + i}`;
+        wrote.set(name, Date.now());
+        await kill(name);
+      }
+      const deadline = Date.now() + 10_000;
+      while (bus.accepted.length - firstEntry < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const latencies: number[] = [];
+      bus.accepted.forEach((e, i) => {
+        if (i < firstEntry) return;
+        const at = wrote.get((JSON.parse(e.Detail) as { pod?: { metadata?: { name?: string } } }).pod?.metadata?.name ?? '');
+        if (at !== undefined) latencies.push(bus.receivedAt[i]! - at);
+      });
+      return { latencies, calls: bus.requests - firstRequest };
+    }
+  }
+
+  /** An OOM kill of the pod's container, written as a kubelet would (status subresource). */
+  function kill(name: string): Promise<void> {
+    const finishedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    return apiRequestPatch(api, `/api/v1/namespaces/bench/pods/${name}/status`, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'bench' },
+      status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'registry.example/app:1.2.3', imageID: '', ready: true, restartCount: 1, state: { running: { startedAt: finishedAt } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt } } }] },
+    });
   }
 } finally {
   await metrics?.stop();
