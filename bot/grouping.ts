@@ -155,7 +155,9 @@ export async function postInGroup(
       await afterPosting(() => updateStormRoot({ store: deps.store, update: updateRoot, timeLeft: g.storm?.timeLeft }, g.channel, during), 'updating the storm root');
       return outcome;
     }
-    return await postOwn(deps, g, messages, group, during ? 'latest' : 'as-ever');
+    // The kill its warning foretold is news even in a storm: posted whole, as ever (below).
+    const foretold = group.count === 2 && holdsBlock(group.message?.blocks, WARNING_BLOCK);
+    return await postOwn(deps, g, messages, group, during && !foretold ? 'latest' : 'as-ever');
   } finally {
     // The storm before, over: its final summary, once, after this occurrence's own message.
     if (finished) await afterPosting(() => finishStorm({ update: updateRoot, store: deps.store }, finished), "writing the storm's final summary");

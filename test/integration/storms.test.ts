@@ -15,14 +15,17 @@ import { startSlackApi, type SlackApiServer } from '../../console/slack-api.ts';
 import { buildEnvelope } from '../../forwarder/envelopes.ts';
 import { trimPod } from '../../forwarder/trim.ts';
 import { kubeConfigTransport } from '../../kube/rest.ts';
-import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
+import { EnvelopeSchema, safeParseEnvelope, type Envelope } from '#shared/envelope.ts';
 import type { Pod } from '#shared/k8s-objects.ts';
-import { podOccurrences } from '#shared/occurrences.ts';
+import { encodeSeries, type MemorySeries } from '#shared/memory-series.ts';
+import { memoryWarningId } from '#shared/occurrence-id.ts';
+import { podOccurrences, type Occurrence } from '#shared/occurrences.ts';
+import { MiB } from '#shared/quantity.ts';
 import { DynamoStore } from '../../store/dynamo.ts';
 import { FileStore } from '../../store/file.ts';
 import type { Store } from '../../store/port.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
-import { at, container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
+import { at, container, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 
@@ -191,6 +194,40 @@ describe.each(STORES)('a storm in one channel, on the %s', (_name, makeStore) =>
     expect(header(roots[0]!)).toBe('🔴 8 workloads in prod-eu OOMKilled or evicted in 1 min');
     expect(counterOf(roots[0]!)).toContain('4× in 1 min');
     expect(JSON.stringify(roots[0]!.blocks)).toContain('shop/deploy/svc-05 › worker-b — 2×');
+  }, 120_000);
+
+  it('posts the kill a warning foretold whole in the warning’s thread, even while the channel is in a storm', async () => {
+    const channel = `C-STORM-${++stores}`;
+    const deps: PostDeps = { ...depsFor(await makeStore(), channel), routing: { defaultChannel: channel, warn: 'all' } };
+    for (const w of WORKLOADS.slice(0, 6)) await postOccurrence(deps, death(w, 1));
+    const checkout = (statuses: object[]) => pod({ name: 'checkout-7d9f8b6c5-warn1', uid: `uid-warn-${channel}`, deployment: 'checkout', rsUid: rs.get('checkout')!, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses });
+    // The forwarder's warning (forwarder/forwarder.ts onWarning): 12 MiB/min up to 464Mi of 512Mi, sampled every 30 s.
+    const T = Math.floor(Date.now() / 60_000) * 60_000 - 20 * 60_000;
+    const series: MemorySeries = { container: 'api', samples: Array.from({ length: 33 }, (_, i) => ({ at: T + i * 30_000, workingSetBytes: (272 + 6 * i) * MiB, restarts: 0 })), limitBytes: 512 * MiB, requestBytes: 256 * MiB };
+    const warnedAt = T + 32 * 30_000;
+    const p = checkout([runningStatus('api')]);
+    const o: Occurrence = {
+      kind: 'memory-warning',
+      occurrenceId: memoryWarningId('prod-eu', p.metadata.uid!, 'api', 0, 512 * MiB, Math.floor(warnedAt / 1_800_000)),
+      occurredAt: new Date(warnedAt).toISOString(),
+      node: p.spec.nodeName,
+      podUid: p.metadata.uid!,
+      container: 'api',
+      warning: { restarts: 0, climbStartedAt: new Date(warnedAt).toISOString(), workingSetBytes: 464 * MiB, limitBytes: 512 * MiB, bytesPerMinute: 12 * MiB, reachesLimitAt: new Date(warnedAt + 4 * 60_000).toISOString() },
+    };
+    const parsed = safeParseEnvelope(JSON.parse(JSON.stringify(buildEnvelope('prod-eu', o, trimPod(p), [], new Date(warnedAt + 1000), { series: encodeSeries(series) }))));
+    if (!parsed.success) throw new Error(parsed.error);
+    expect(await postOccurrence(deps, parsed.data)).toMatchObject({ status: 'posted' });
+    const kill = checkout([restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: new Date().toISOString() }, 1)]);
+    const killed = podOccurrences('prod-eu', kill).find((x) => x.kind === 'container-termination')!;
+    expect(await postOccurrence(deps, EnvelopeSchema.parse(buildEnvelope('prod-eu', killed, trimPod(kill), [], new Date())))).toMatchObject({ status: 'threaded' });
+    const messages = slack.messages.filter((m) => m.channel === channel);
+    expect(messages.filter((m) => header(m).includes('workloads in'))).toHaveLength(1);
+    const warning = messages.find((m) => header(m).startsWith('⚠️'))!;
+    const [reply] = messages.filter((m) => m.threadTs);
+    expect(reply).toMatchObject({ threadTs: warning.ts });
+    expect(header(reply!)).toBe('🔴 checkout › api was OOMKilled at its 512Mi memory limit');
+    expect(slack.calls.find((c) => c.method === 'chat.postMessage' && c.args['thread_ts'] === warning.ts)?.args['reply_broadcast']).toBe('true'); // form-encoded
   }, 120_000);
 
   it("reads one workload's repeats as before: one alert and its thread, no storm", async () => {
