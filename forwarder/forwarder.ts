@@ -221,12 +221,14 @@ export class Forwarder {
       onGone: () => metrics.watchGone.inc({ resource }),
     });
     const exclude = config.excludeNamespaces.map((ns) => `metadata.namespace!=${ns}`).join(',');
+    // The pods the tracker keeps state for that a list still shows: only those, so a list holds nothing per healthy pod
+    // and its peak does not grow with the cluster (docs/architecture.md, "Budgets").
     const listed = new Set<string>();
     const pods = new ListWatch(api, '/api/v1/pods', exclude ? { fieldSelector: exclude } : {}, {
       listed: async (item, delivered) => {
-        const uid = (item['metadata'] as { uid?: string } | undefined)?.uid;
-        if (uid) listed.add(uid);
         await this.onPod(item, delivered ? 'delivered' : true, pods);
+        const uid = (item['metadata'] as { uid?: string } | undefined)?.uid;
+        if (uid && this.tracker!.tracks(uid)) listed.add(uid);
       },
       synced: () => {
         this.tracker!.retainPods(listed);

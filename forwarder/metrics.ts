@@ -1,10 +1,10 @@
-// The forwarder's Prometheus metrics (prom-client), in a registry of its own so tests and local mode can run
-// several forwarders in one process.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// The forwarder's Prometheus metrics (forwarder/prometheus.ts), in a registry of its own so tests and local mode can
+// run several forwarders in one process.
+import { Counter, Gauge, Histogram, Registry, processMetrics } from './prometheus.ts';
 
 export function forwarderMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'oombot_forwarder_' });
+  processMetrics(registry, 'oombot_forwarder_');
   const m = {
     registry,
     occurrences: new Counter({ name: 'oombot_occurrences_total', help: 'Occurrences recognised, by kind', labelNames: ['kind'], registers: [registry] }),

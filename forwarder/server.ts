@@ -1,7 +1,7 @@
 // /healthz, /readyz and /metrics on one small HTTP server. `/readyz?verbose` lists each check as the kube-apiserver's
 // does (`[+]name ok`, `[-]name …`), with those that do not decide readiness, such as memory sampling, after it.
 import http from 'node:http';
-import type { Registry } from 'prom-client';
+import type { Registry } from './prometheus.ts';
 
 /** Something worth seeing in /readyz?verbose that does not make the process unready. */
 export interface Check {

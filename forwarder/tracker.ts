@@ -65,6 +65,11 @@ export class OccurrenceTracker {
     return listed === 'delivered' || (listed && Date.parse(o.occurredAt) < this.horizonMs) ? undefined : o;
   }
 
+  /** Whether any state is kept for this pod (a memory termination or an eviction seen). */
+  tracks(uid: string): boolean {
+    return this.terminations.has(uid) || this.evicted.has(uid);
+  }
+
   get trackedPods(): number {
     return this.terminations.size + this.evicted.size;
   }
