@@ -230,6 +230,22 @@ describe.each(STORES)('a storm in one channel, on the %s', (_name, makeStore) =>
     expect(slack.calls.find((c) => c.method === 'chat.postMessage' && c.args['thread_ts'] === warning.ts)?.args['reply_broadcast']).toBe('true'); // form-encoded
   }, 120_000);
 
+  it('ends a storm after its quiet period: the next occurrence in the channel writes the final summary once, and opens its own alert', async () => {
+    const channel = `C-STORM-${++stores}`;
+    const deps: PostDeps = { ...depsFor(await makeStore(), channel), storms: { threshold: 5, windowMs: 1_000, quietMs: 2_000 } };
+    await Promise.all(WORKLOADS.slice(0, 8).map((w) => postOccurrence(deps, death(w, 1))));
+    const root = slack.messages.find((m) => m.channel === channel && header(m).includes('workloads in'))!;
+    expect(header(root)).not.toContain('(over)');
+    await new Promise((r) => setTimeout(r, 2_500));
+    // Quiet for longer than the quiet period, and the window's openings are old: a new group is an alert of its own.
+    const [next, again] = await Promise.all([postOccurrence(deps, death(WORKLOADS[8]!, 1)), postOccurrence(deps, death(WORKLOADS[9]!, 1))]);
+    expect([next.status, again.status]).toEqual(['posted', 'posted']);
+    expect(header(root)).toMatch(/^🔴 \d+ workloads in prod-eu OOMKilled or evicted in 1 min \(over\)$/);
+    expect(counterOf(root)).toContain('over: quiet since');
+    expect(slack.calls.filter((c) => c.method === 'chat.update' && c.args['ts'] === root.ts && String(c.args['blocks']).includes('(over)'))).toHaveLength(1);
+    expect(slack.messages.filter((m) => m.channel === channel && header(m).includes('workloads in'))).toHaveLength(1);
+  }, 60_000);
+
   it("reads one workload's repeats as before: one alert and its thread, no storm", async () => {
     const channel = `C-STORM-${++stores}`;
     const deps = depsFor(await makeStore(), channel);
