@@ -3,9 +3,12 @@
 import { notSeen } from '#shared/unseen.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import type { AuditTrail, Incidents, Mutes } from '../store/port.ts';
-import { ACTIONS, CHART_BLOCK, memoryLine } from './alert.ts';
+import { ACTIONS, CHART_BLOCK, memoryLine, renderAlert } from './alert.ts';
 import { isBlock } from './block-ids.ts';
 import { logFailure } from './failures.ts';
+import { groupKeyOf } from './grouping.ts';
+import { proposedChange } from './plan-patch.ts';
+import { groupChoice } from './storms.ts';
 import { clip, escapeMrkdwn, plainText, SLACK_LIMITS, withoutCaller } from './slack-limits.ts';
 
 export interface ActionAnswer {
@@ -62,6 +65,33 @@ export async function answerAlertAction(deps: { store: Incidents & Mutes & Audit
     return { ...answer(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, chart], withoutPicture: plain };
   }
   return undefined;
+}
+
+/** How far back `/oom recent`'s index is read for a storm's group: the storm's own incidents are the newest. */
+const STORM_LOOKBACK = 500;
+
+/**
+ * A workload chosen in a storm root's "Explain a workload…" (bot/storms.ts STORM_PICK): its latest incident at that
+ * root, rendered as its own alert would be — with its own Raise limit, Mute and Why? buttons, which carry the incident
+ * id and so go through the same answers, checks and audit as an alert's (answerAlertAction; bot/actions.ts for Raise
+ * limit). The choice's value only selects among the incidents the store holds at that root: a forged one finds none.
+ */
+export async function answerStormPick(deps: { store: Incidents; clusters: string[] }, choice: string, root: { channel: string; ts: string }): Promise<ActionAnswer> {
+  const answer = (text: string): ActionAnswer => ({ response_type: 'ephemeral', replace_original: false, text: clip(text, SLACK_LIMITS.messageText) });
+  // A group key names its cluster second ("repeat/<cluster>/<namespace>/…", bot/grouping.ts groupKeyOf) and a
+  // container's group its namespace third; a hashed key (too long for an option's value) is looked for everywhere.
+  const parts = choice.startsWith('sha256:') ? [] : choice.split('/');
+  const clusters = parts[1] !== undefined ? deps.clusters.filter((c) => c === parts[1]) : deps.clusters;
+  const namespace = parts[0] === 'repeat' ? parts[2] : undefined;
+  for (const cluster of clusters) {
+    const incidents = await deps.store.recentIncidents(cluster, { ...(namespace ? { namespace } : {}), limit: STORM_LOOKBACK });
+    const incident = incidents.find((i) => i.message.channel === root.channel && i.message.ts === root.ts && groupChoice(groupKeyOf(i.cluster, i.verdict)) === choice);
+    if (!incident) continue;
+    const raise = proposedChange(incident.verdict);
+    const alert = renderAlert(incident.verdict, { cluster: incident.cluster, incidentId: incident.incidentId, occurredAt: incident.occurredAt, buttons: raise ? { raise } : {} });
+    return { ...answer(alert.text), blocks: alert.blocks };
+  }
+  return answer('I have no incident of that workload in this storm any more (incidents are kept 90 days); `/oom recent` lists what I have.');
 }
 
 /**

@@ -2,13 +2,13 @@
 // (what it can read of the cluster in 2.5 s); `recent`, `mute` and `unmute` read and change the store.
 import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
 import type { KubeReader } from '../kube/rest.ts';
-import { muteKey } from '../kube/workloads.ts';
+import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import { DiagnosisError } from '#shared/errors.ts';
 import type { Pod } from '#shared/k8s-objects.ts';
 import { podOccurrences } from '#shared/occurrences.ts';
 import type { Verdict } from '#shared/verdict.ts';
-import type { AuditRecord, AuditTrail, Incidents, Mutes } from '../store/port.ts';
+import type { AuditRecord, AuditTrail, Incident, Incidents, Mutes } from '../store/port.ts';
 import { renderAlert } from './alert.ts';
 import type { ChartPublisher } from './chart-upload.ts';
 import { logFailure } from './failures.ts';
@@ -55,10 +55,10 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
 
   switch (command.kind) {
     case 'recent': {
-      const incidents = await deps.store.recentIncidents(cluster, { ...(command.namespace ? { namespace: command.namespace } : {}), limit: 10 });
+      const incidents = await deps.store.recentIncidents(cluster, { ...(command.namespace ? { namespace: command.namespace } : {}), limit: RECENT_READ });
       if (!incidents.length) return ephemeral(escapeMrkdwn(`No incidents recorded in ${command.namespace ? `namespace ${command.namespace} of ` : ''}${cluster}.`));
-      const lines = incidents.map((i) => `• ${i.occurredAt.slice(0, 16).replace('T', ' ')} UTC · *${escapeMrkdwn(i.headline)}* · ${escapeMrkdwn(i.incidentId)}`);
-      return ephemeral(clip(`Last incidents in ${escapeMrkdwn(`${command.namespace ? `${command.namespace} · ` : ''}${cluster}`)}:\n${lines.join('\n')}`, SLACK_LIMITS.sectionText));
+      const lines = recentEntries(incidents).slice(0, RECENT_ENTRIES).map((e) => ('storm' in e ? stormLines(e.storm) : incidentLine(e.incident)));
+      return ephemeral(clipWhole(`Last incidents in ${escapeMrkdwn(`${command.namespace ? `${command.namespace} · ` : ''}${cluster}`)}:`, lines, SLACK_LIMITS.sectionText));
     }
     case 'mute': {
       const until = now + command.durationMs;
@@ -105,6 +105,73 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
       return { response_type, text: alert.text, blocks: alert.blocks, withoutPicture: { response_type, text: plain.text, blocks: plain.blocks } };
     }
   }
+}
+
+/** `/oom recent` lists this many entries — an incident, or a storm with its groups — read from this many incidents. */
+const RECENT_ENTRIES = 10;
+const RECENT_READ = 200;
+/** A storm's entry names this many of its groups, the most counted first. */
+const STORM_GROUPS_LISTED = 10;
+
+type RecentEntry = { incident: Incident } | { storm: Incident[] };
+
+/**
+ * The incidents, newest first, with those of a storm as one entry (docs/alert-style.md, "Repeats and storms"): the
+ * occurrences a storm counted are incidents at its root message, of more than one workload — where a pod's containers
+ * that died together share one alert of one workload, which stays lines of its own.
+ */
+export function recentEntries(incidents: Incident[]): RecentEntry[] {
+  const at = new Map<string, Incident[]>();
+  for (const i of incidents) {
+    const key = `${i.message.channel} ${i.message.ts}`;
+    at.set(key, [...(at.get(key) ?? []), i]);
+  }
+  const entries: RecentEntry[] = [];
+  const seen = new Set<string>();
+  for (const i of incidents) {
+    const key = `${i.message.channel} ${i.message.ts}`;
+    const together = at.get(key)!;
+    if (new Set(together.map((t) => `${t.namespace}/${t.workload}`)).size < 2) entries.push({ incident: i });
+    else if (!seen.has(key)) {
+      seen.add(key);
+      entries.push({ storm: together });
+    }
+  }
+  return entries;
+}
+
+function incidentLine(i: Incident): string {
+  return `• ${i.occurredAt.slice(0, 16).replace('T', ' ')} UTC · *${escapeMrkdwn(i.headline)}* · ${escapeMrkdwn(i.incidentId)}`;
+}
+
+/** A storm: one line, then its groups beneath it (workload › container, occurrences, cause, the latest incident). */
+function stormLines(storm: Incident[]): string {
+  const groups = new Map<string, Incident[]>();
+  for (const i of storm) {
+    // As the storm root labels its groups ("shop/deploy/checkout › api").
+    const ref = WorkloadRef.fromKey(i.workload, i.namespace);
+    const key = `${i.namespace}/${ref ? WorkloadRef.short(ref) : i.workload} › ${i.container ?? i.verdict.pod.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  }
+  const sorted = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
+  const newest = storm[0]!;
+  const oldest = storm.at(-1)!;
+  const workloads = new Set(storm.map((i) => `${i.namespace}/${i.workload}`)).size;
+  const head = `• ${oldest.occurredAt.slice(11, 16)}–${newest.occurredAt.slice(11, 16)} UTC · *storm: ${workloads} workloads, ${storm.length} occurrences* · one message; pick a workload in it for its explanation and buttons`;
+  const lines = sorted.slice(0, STORM_GROUPS_LISTED).map(([label, is]) => `    ◦ ${escapeMrkdwn(label)} — ${is.length}× · ${escapeMrkdwn(is[0]!.cause)} · ${escapeMrkdwn(is[0]!.incidentId)}`);
+  const more = sorted.length - STORM_GROUPS_LISTED;
+  return [head, ...lines, ...(more > 0 ? [`    ◦ (+${more} more groups)`] : [])].join('\n');
+}
+
+/** The heading and whole entries within `max`; an entry that alone does not fit is cut. */
+function clipWhole(heading: string, entries: string[], max: number): string {
+  let out = heading;
+  for (const entry of entries) {
+    const next = `${out}\n${entry}`;
+    if (next.length > max) return out === heading ? clip(next, max) : out;
+    out = next;
+  }
+  return out;
 }
 
 /**

@@ -5,12 +5,13 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from '#shared/log.ts';
 import type { ActionJob } from './actions.ts';
-import { answerAlertAction, sendAnswer } from './alert-actions.ts';
+import { answerAlertAction, answerStormPick, sendAnswer } from './alert-actions.ts';
 import { logFailure, withLogger } from './failures.ts';
 import { ACTIONS } from './alert.ts';
 import { parseOomCommand } from './command.ts';
 import { answerOom, type CommandDeps } from './oom-command.ts';
 import { slackText } from './slack-limits.ts';
+import { STORM_PICK } from './storms.ts';
 
 /** A Kubernetes name is at most 253 characters (a DNS subdomain); what was typed may be longer, and is cut there. */
 const NAME_MAX = 253;
@@ -65,6 +66,21 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
     const actionTs = 'action_ts' in action && typeof action.action_ts === 'string' ? action.action_ts : (Date.now() / 1000).toFixed(6);
     const message = body.message && body.channel ? { channel: body.channel.id, ts: body.message.ts, blocks: body.message['blocks'] as unknown[] | undefined } : undefined;
     await handOver(() => deps.dispatch({ kind: 'raise', incidentId: value, userId: body.user.id, actionTs, responseUrl: body.response_url, ...(message ? { message } : {}) }), respond);
+  });
+
+  // A workload chosen in a storm root's "Explain a workload…": its explanation and its own buttons, to the chooser
+  // alone (bot/alert-actions.ts answerStormPick); the buttons then act through the listeners below and above.
+  app.action(STORM_PICK, async ({ action, body, ack, respond }) => {
+    await ack();
+    try {
+      const choice = action.type === 'static_select' ? action.selected_option.value : undefined;
+      const channel = body.type === 'block_actions' ? (body.channel?.id ?? body.container?.['channel_id']) : undefined;
+      const ts = body.type === 'block_actions' ? (body.message?.ts ?? body.container?.['message_ts']) : undefined;
+      if (!choice || typeof channel !== 'string' || typeof ts !== 'string') return;
+      await respond(await answerStormPick(deps, choice, { channel, ts }));
+    } catch (error) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: failedOnMySide(logFailure(`${STORM_PICK} failed`, error)) });
+    }
   });
 
   // The other buttons carry an incident id; what they act on comes from the store (bot/alert-actions.ts).

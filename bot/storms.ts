@@ -6,6 +6,7 @@
 // with the latest state — the invocation that finds the next slot free reserves it, waits for it, and sends whatever
 // the storm is by then — and a final summary, written by the first occurrence in the channel after the quiet period.
 import type { KnownBlock } from '@slack/types';
+import { createHash } from 'node:crypto';
 import type { MessageRef, RepeatGroups, Storms } from '../store/port.ts';
 import type { BeforeGroup, GroupInStorm, Storm, StormPlace, StormSettings } from '../store/storms.ts';
 import { withCounter, type AlertMessage } from './alert.ts';
@@ -19,6 +20,20 @@ export const STORM_UPDATE_INTERVAL_MS = 10_000;
 export const STORM_COUNTER_BLOCK = 'oombot-counter-storm';
 /** How many groups the root lists by name; the rest are a count (and in `/oom recent`). */
 const LISTED = 10;
+/** The root's select, "Explain a workload…": choosing a group answers with its explanation (bot/alert-actions.ts). */
+export const STORM_PICK = 'oombot_storm_pick';
+/** A select holds at most 100 options (console/slack-rules.ts LIMITS.selectOptions). */
+const PICKABLE = 100;
+/** An option's value is at most 150 characters (console/slack-rules.ts LIMITS.optionValue). */
+const OPTION_VALUE_MAX = 150;
+
+/**
+ * What the root's select carries for a group: its key, or a hash of it when the key (made of cluster names) is longer
+ * than an option's value may be. Only compared with the same of the stored incidents' keys, never shown.
+ */
+export function groupChoice(key: string): string {
+  return key.length <= OPTION_VALUE_MAX ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
+}
 
 /** What the root says of a group's cause, one short phrase. */
 function causeOf(g: Pick<GroupInStorm, 'cause' | 'node'>): string {
@@ -85,7 +100,7 @@ export function renderStorm(storm: Storm, o: { now: number; ended?: boolean }): 
   const lines = listed.map((g) => `• ${slackText(g.label, 200)} — ${g.count}× · ${slackText(causeOf(g), 200)}`);
   const more = storm.groups.length - listed.length;
   const before = storm.before ? `${storm.before} opened their own alerts before the storm began; ` : '';
-  const summary = `${composition(causes)}. ${before}the ${storm.groups.length} since are counted here, not posted one by one. \`/oom recent\` lists each incident, \`/oom why <pod>\` explains any of them.`;
+  const summary = `${composition(causes)}. ${before}the ${storm.groups.length} since are counted here, not posted one by one. Pick one under *Explain a workload…* for its explanation and buttons; \`/oom recent\` lists the storm's groups.`;
   const total = stormTotal(storm);
   const counter = o.ended
     ? `${total}× in ${minutes} min · last at ${utc(storm.lastAt)} · over: quiet since`
@@ -95,9 +110,30 @@ export function renderStorm(storm: Storm, o: { now: number; ended?: boolean }): 
     { type: 'context', block_id: STORM_COUNTER_BLOCK, elements: [{ type: 'mrkdwn', text: slackText(counter, SLACK_LIMITS.contextText) }] },
     { type: 'section', text: { type: 'mrkdwn', text: slackText(summary, SLACK_LIMITS.sectionText) } },
     { type: 'section', text: { type: 'mrkdwn', text: clipLines([`*Top groups*`, ...lines, ...(more > 0 ? [`(+${more} more)`] : [])], SLACK_LIMITS.sectionText) } },
+    pickBlock(storm),
     { type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`storm since ${utc(storm.startedAt)}${o.ended ? ` · over at ${utc(o.now)}` : ''} · ${where}`, SLACK_LIMITS.contextText) }] },
   ];
   return { text: slackText(headline, SLACK_LIMITS.fallbackText), blocks };
+}
+
+/**
+ * "Explain a workload…": a select of the storm's groups, the most counted first, at most 100; choosing one answers the
+ * chooser alone with that workload's explanation and its own buttons (bot/alert-actions.ts answerStormPick).
+ */
+function pickBlock(storm: Storm): KnownBlock {
+  const groups = [...storm.groups].sort((a, b) => b.count - a.count || a.firstAt - b.firstAt).slice(0, PICKABLE);
+  return {
+    type: 'actions',
+    block_id: 'oombot-storm-pick',
+    elements: [
+      {
+        type: 'static_select',
+        action_id: STORM_PICK,
+        placeholder: { type: 'plain_text', text: 'Explain a workload…' },
+        options: groups.map((g) => ({ text: { type: 'plain_text', text: plainText(g.label || g.key, SLACK_LIMITS.buttonText) }, value: groupChoice(g.key) })),
+      },
+    ],
+  };
 }
 
 /** Whole lines within `max` (each already escaped and clipped), the last cut if it alone is too long. */

@@ -53,6 +53,15 @@ export const LIMITS = {
   buttonText: SLACK_LIMITS.buttonText,
   buttonValue: SLACK_LIMITS.buttonValue,
   buttonUrl: 3000,
+  /**
+   * A static_select: at most 100 options, each option's plain_text at most 75 and its value at most 150, placeholder
+   * at most 150 (block_elements.py StaticSelectElement.options_max_length and placeholder_max_length;
+   * basic_components.py Option.label_max_length and value_max_length).
+   */
+  selectOptions: 100,
+  optionText: 75,
+  optionValue: 150,
+  selectPlaceholder: 150,
   /** A confirmation dialog: title 100, text 300, confirm and deny 30 (basic_components.py ConfirmObject). */
   confirmTitle: SLACK_LIMITS.confirmTitle,
   confirmText: SLACK_LIMITS.confirmText,
@@ -276,6 +285,7 @@ function imageElementErrors(raw: unknown, path: string, at: At): void {
 /** A button (docs.slack.dev/reference/block-kit/block-elements/button-element; block_elements.py ButtonElement). */
 function elementErrors(raw: unknown, path: string, at: At): void {
   const e = obj(raw);
+  if (e['type'] === 'static_select') return staticSelectErrors(e, path, at);
   if (e['type'] !== 'button') return;
   textObject(e['text'], `${path}/text`, LIMITS.buttonText, at, 'plain_text');
   maxLength(e['value'], LIMITS.buttonValue, `${path}/value`, at);
@@ -288,6 +298,22 @@ function elementErrors(raw: unknown, path: string, at: At): void {
   maxLength(e['action_id'], LIMITS.id, `${path}/action_id`, at);
   if (e['style'] !== undefined && !STYLES.has(String(e['style']))) at(`${path}/style`, 'must be one of primary, danger');
   if (e['confirm'] !== undefined) confirmErrors(e['confirm'], `${path}/confirm`, at);
+}
+
+/** A static_select (docs.slack.dev/reference/block-kit/block-elements/select-menu-element; block_elements.py StaticSelectElement). */
+function staticSelectErrors(e: Record<string, unknown>, path: string, at: At): void {
+  if (e['placeholder'] !== undefined) textObject(e['placeholder'], `${path}/placeholder`, LIMITS.selectPlaceholder, at, 'plain_text');
+  if (e['action_id'] !== undefined && (typeof e['action_id'] !== 'string' || e['action_id'] === '')) at(`${path}/action_id`, 'must be a non-empty string');
+  maxLength(e['action_id'], LIMITS.id, `${path}/action_id`, at);
+  const options = e['options'];
+  if (!Array.isArray(options) || !options.length) return at(`${path}/options`, 'must provide at least 1 item');
+  if (options.length > LIMITS.selectOptions) at(`${path}/options`, `must provide no more than ${LIMITS.selectOptions} items`);
+  options.forEach((raw, j) => {
+    const o = obj(raw);
+    textObject(o['text'], `${path}/options/${j}/text`, LIMITS.optionText, at, 'plain_text');
+    if (typeof o['value'] !== 'string' || o['value'] === '') at(`${path}/options/${j}/value`, 'missing required field: value');
+    maxLength(o['value'], LIMITS.optionValue, `${path}/options/${j}/value`, at);
+  });
 }
 
 /**

@@ -32,6 +32,24 @@ export function click(actionId: string, value: string, o: SlackRequestOptions & 
   return signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), o);
 }
 
+/** A choice in a static_select (block_actions), as Slack sends it: the chosen option's text and value. */
+export function choose(actionId: string, option: { text: string; value: string }, o: SlackRequestOptions & { message: { channel: string; ts: string; blocks: unknown[] }; blockId?: string }) {
+  const payload = {
+    type: 'block_actions',
+    user: { id: o.user ?? 'U0BOB', username: 'bob', team_id: 'T0TEAM' },
+    team: { id: 'T0TEAM', domain: 'acme' },
+    api_app_id: 'A0OOMBOT',
+    token: 'deprecated',
+    trigger_id: '1.2.5',
+    container: { type: 'message', message_ts: o.message.ts, channel_id: o.message.channel, is_ephemeral: false },
+    channel: { id: o.message.channel, name: 'alerts' },
+    message: { ts: o.message.ts, type: 'message', text: 'storm', blocks: o.message.blocks },
+    response_url: `${o.respondBase}/${randomUUID()}`,
+    actions: [{ type: 'static_select', action_id: actionId, block_id: o.blockId ?? 'oombot-storm-pick', selected_option: { text: { type: 'plain_text', text: option.text }, value: option.value }, action_ts: (Date.now() / 1000).toFixed(6) }],
+  };
+  return signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), o);
+}
+
 /** Any body as an API Gateway event, signed with `secret` (a wrong one makes a forged request). */
 export function signed(body: string, { secret, timestamp = Math.floor(Date.now() / 1000) }: { secret: string; timestamp?: number }) {
   const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerAlertAction } from '../../bot/alert-actions.ts';
+import { answerAlertAction, answerStormPick } from '../../bot/alert-actions.ts';
+import { groupKeyOf } from '../../bot/grouping.ts';
+import { groupChoice, renderStorm, STORM_PICK } from '../../bot/storms.ts';
 import { ACTIONS, renderAlert, withCounter, withHandled, type AlertMessage } from '../../bot/alert.ts';
 import { USAGE } from '../../bot/command.ts';
 import { nodeOomMessages, podMessages, warningMessages } from '../../bot/occurrence-messages.ts';
@@ -25,6 +27,7 @@ import { blocksToHtml } from '../../console/blockkit-html.ts';
 import { checkMessage, type MessageTarget } from '../../console/slack-rules.ts';
 import { buildEnvelope } from '../../forwarder/envelopes.ts';
 import { FileStore } from '../../store/file.ts';
+import type { Storm } from '../../store/storms.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
 import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
@@ -279,6 +282,32 @@ describe('every Slack payload, from hostile cluster text', () => {
     );
   });
 
+  it('a storm root keeps Slack’s rules, its select too, whatever its groups are called and however many there are', () => {
+    const group = fc.record({ label: hostile, key: hostile, count: fc.integer({ min: 1, max: 100_000 }), cause: fc.constantFrom('limit', 'node-pressure', 'runtime', 'not-oom', 'unknown'), node: fc.option(hostile, { nil: undefined }) });
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 1, maxLength: 130 }), fc.integer({ min: 0, max: 60 }), nonEmpty, fc.boolean(), (groups, before, cluster, ended) => {
+        const startedAt = Date.parse(T0);
+        const storm: Storm = {
+          startedAt,
+          lastAt: startedAt + 90_000,
+          openedBy: 'occ-1',
+          before,
+          beforeCauses: Array.from({ length: before }, () => ({ cause: 'limit' })),
+          beforeGroups: [],
+          groups: groups.map((g, i) => ({ key: `repeat/${cluster}/shop/${g.key}/${i}`, firstAt: startedAt + i, count: g.count, lastAt: startedAt + i, cause: g.cause, label: g.label, ...(g.node !== undefined ? { node: g.node } : {}) })),
+        };
+        const root = renderStorm(storm, { now: startedAt + 120_000, ...(ended ? { ended } : {}) });
+        const select = root.blocks.flatMap((b) => ('elements' in b ? (b.elements as { type: string; action_id?: string; options?: { value: string }[] }[]) : [])).find((e) => e.type === 'static_select');
+        // The select is there, every group reachable in it up to Slack's 100, each value a group's.
+        expect(select?.action_id).toBe(STORM_PICK);
+        expect(select?.options).toHaveLength(Math.min(groups.length, 100));
+        expect(new Set(select?.options?.map((o) => o.value)).size).toBe(Math.min(groups.length, 100));
+        expect(sendBreaches([{ ...post('the storm root', root), html: true }, { what: 'the storm root updated', target: 'chat.update', text: root.text, blocks: root.blocks }], 'storm')).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('/oom help, usage errors and unknown clusters keep Slack’s rules, whatever was typed', async () => {
     // Hostile words, and well-formed commands around them: each answer the grammar can give is reached.
     const typed = fc.oneof(
@@ -340,6 +369,29 @@ describe('answers read from the store, from hostile incidents', () => {
         expect(sendBreaches(answers, s.cause)).toEqual([]);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('a workload chosen in a storm and /oom recent listing the storm keep Slack’s rules', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(scenario, { minLength: 2, maxLength: 4 }), async (scenarios) => {
+        const cluster = `storm-${++n}`;
+        const root = { channel: 'C-ALERTS', ts: `1764238443.${String(n).padStart(6, '0')}` };
+        const verdicts = scenarios.map((s, i) => ({ s, i, verdict: diagnose(inputOf({ ...s, namespace: `ns${i}` })) }));
+        for (const { s, i, verdict } of verdicts) {
+          const incidentId = `inc-s${n.toString(16).padStart(8, '0')}${i}`;
+          await store.recordIncident({ incidentId, occurrenceId: `occ-${incidentId}`, cluster, namespace: verdict.pod.namespace, workload: s.workload ? `${s.workload.kind}/${s.workload.name}` : `Pod/${verdict.pod.name}`, container: verdict.container, cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: root, verdict });
+        }
+        const picked = await Promise.all(verdicts.map(({ verdict }) => answerStormPick({ store, clusters: [cluster] }, groupChoice(groupKeyOf(cluster, verdict)), root)));
+        // Each choice found its own workload's explanation, with its buttons.
+        for (const answer of picked) expect(JSON.stringify(answer.blocks ?? [])).toContain('oombot_mute_1h');
+        const recent = await answerOom({ store, cluster: () => undefined, clusters: [cluster] }, 'recent', CLICKER);
+        expect(recent.text).toContain('*storm: ');
+        const answers = [...picked.map((a, i) => ({ what: `a storm's workload ${i}`, target: 'response_url' as const, text: a.text, ...(a.blocks ? { blocks: a.blocks } : {}) })), { what: '/oom recent with a storm', target: 'response_url' as const, text: recent.text }];
+        expect(sendBreaches(answers, 'storm')).toEqual([]);
+      }),
+      { numRuns: 60 },
     );
   });
 });
