@@ -29,6 +29,12 @@ const ButtonSchema = z.object({
   accessibility_label: z.string().optional(),
 });
 const ImageElementSchema = z.object({ type: z.literal('image'), alt_text: z.string() });
+const StaticSelectSchema = z.object({
+  type: z.literal('static_select'),
+  action_id: z.string().optional(),
+  placeholder: PlainTextSchema.optional(),
+  options: z.array(z.object({ text: PlainTextSchema, value: z.string() })),
+});
 const BlockSchema = z.looseObject({ type: z.string(), block_id: z.string().optional() });
 
 type Text = z.infer<typeof TextSchema>;
@@ -113,6 +119,8 @@ function contextElementHtml(raw: unknown, options: RenderOptions): string {
 function interactiveHtml(raw: unknown, blockId: string | undefined, options: RenderOptions): string {
   const parsed = ButtonSchema.safeParse(raw);
   if (!parsed.success) {
+    const select = StaticSelectSchema.safeParse(raw);
+    if (select.success) return selectHtml(select.data, blockId);
     const image = ImageElementSchema.safeParse(raw);
     if (image.success) return `<span class="bk-image-accessory" role="img" aria-label="${escapeHtml(image.data.alt_text)}">🖼</span>`;
     return unsupported(`a ${typeName(raw)} element`);
@@ -139,6 +147,19 @@ function interactiveHtml(raw: unknown, blockId: string | undefined, options: Ren
   const style = b.style ? ` bk-button--${b.style}` : '';
   const external = url ? '<span class="bk-external" aria-hidden="true"> ↗</span>' : '';
   return `<button type="button" class="bk-button${style}"${attrs}>${escapeHtml(b.text.text)}${external}</button>`;
+}
+
+/**
+ * A static_select (a storm root's "Explain a workload…", bot/storms.ts): a real <select> whose placeholder is its first,
+ * unchosen option; choosing one sends its value back as the button's click does (console/interactions.ts).
+ */
+function selectHtml(s: z.infer<typeof StaticSelectSchema>, blockId: string | undefined): string {
+  const attrs = ([['data-testid', 'action-select'], ['data-action-id', s.action_id], ['data-block-id', blockId]] as [string, string | undefined][])
+    .filter((a): a is [string, string] => a[1] !== undefined)
+    .map(([name, value]) => ` ${name}="${escapeHtml(value)}"`)
+    .join('');
+  const placeholder = `<option value="" selected disabled>${escapeHtml(s.placeholder?.text ?? 'Choose…')}</option>`;
+  return `<select class="bk-select"${attrs}>${placeholder}${s.options.map((o) => `<option value="${escapeHtml(o.value)}">${escapeHtml(o.text.text)}</option>`).join('')}</select>`;
 }
 
 function textHtml(text: Text, options: RenderOptions): string {

@@ -72,7 +72,7 @@ export class Interactions {
     return { ok: true };
   }
 
-  /** POST /ui/action: sends a click on a button of a shown message as block_actions. */
+  /** POST /ui/action: sends a click on a button, or a choice in a select, of a shown message as block_actions. */
   async action(body: unknown): Promise<{ ok: true }> {
     const input = ActionSchema.safeParse(body);
     if (!input.success) throw new ConsoleRequestError(400, 'invalid_arguments', input.error.issues[0]?.message);
@@ -84,16 +84,21 @@ export class Interactions {
     const button = findButton(message.blocks, actionId, blockId);
     if (!button) throw new ConsoleRequestError(404, 'action_not_found', `no button ${actionId} on message ${ts}`);
     const channel = workspace.channel(channelId) ?? { id: channelId, name: channelId };
-    const { responseUrl } = this.newResponseUrl({ channel: channelId, ...(message.threadTs ? { threadTs: message.threadTs } : {}), origin: { channel: channelId, ts } });
     const e = button.element;
-    const action = {
-      action_id: actionId,
-      block_id: button.blockId,
-      ...(e['text'] !== undefined ? { text: e['text'] } : {}),
-      ...(typeof e['value'] === 'string' ? { value: e['value'] } : {}),
-      ...(typeof e['style'] === 'string' ? { style: e['style'] } : {}),
-      ...(typeof e['url'] === 'string' ? { url: e['url'] } : {}),
-    };
+    // A select sends the option chosen, which must be one of its own (as Slack's client offers no other).
+    const chosen = e['type'] === 'static_select' ? (Array.isArray(e['options']) ? e['options'] : []).map(record).find((o) => o['value'] === input.data.value) : undefined;
+    if (e['type'] === 'static_select' && !chosen) throw new ConsoleRequestError(400, 'invalid_arguments', `no option ${input.data.value ?? ''} in ${actionId}`);
+    const { responseUrl } = this.newResponseUrl({ channel: channelId, ...(message.threadTs ? { threadTs: message.threadTs } : {}), origin: { channel: channelId, ts } });
+    const action = chosen
+      ? { type: 'static_select', action_id: actionId, block_id: button.blockId, selected_option: { text: chosen['text'], value: chosen['value'] } }
+      : {
+          action_id: actionId,
+          block_id: button.blockId,
+          ...(e['text'] !== undefined ? { text: e['text'] } : {}),
+          ...(typeof e['value'] === 'string' ? { value: e['value'] } : {}),
+          ...(typeof e['style'] === 'string' ? { style: e['style'] } : {}),
+          ...(typeof e['url'] === 'string' ? { url: e['url'] } : {}),
+        };
     const shown = { ts: message.ts, text: message.text, blocks: message.blocks, ...(message.threadTs ? { threadTs: message.threadTs } : {}), ephemeral: message.ephemeral };
     const reply = await this.send(blockActionsBody(who, { channel, message: shown, botUserId: bot.userId, botId: bot.botId, action, responseUrl, actionTs: workspace.nextTs() }));
     if (!reply.ok) throw new ConsoleRequestError(502, reply.error, reply.detail);
@@ -207,7 +212,7 @@ function findButton(blocks: unknown[], actionId: string, blockId: string | undef
     const block = record(raw);
     if (blockId !== undefined && block['block_id'] !== blockId) continue;
     const elements = block['type'] === 'actions' && Array.isArray(block['elements']) ? block['elements'] : block['type'] === 'section' && block['accessory'] ? [block['accessory']] : [];
-    const element = elements.map(record).find((e) => e['type'] === 'button' && e['action_id'] === actionId);
+    const element = elements.map(record).find((e) => (e['type'] === 'button' || e['type'] === 'static_select') && e['action_id'] === actionId);
     if (element) return { blockId: String(block['block_id'] ?? ''), element };
   }
   return undefined;

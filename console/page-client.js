@@ -218,6 +218,23 @@
     else act(button, article);
   });
 
+  // A select (a storm root's "Explain a workload…") sends the option chosen, as Slack's client does on a choice.
+  document.addEventListener('change', (event) => {
+    const select = event.target.closest && event.target.closest('select[data-action-id]');
+    const article = select && select.closest('article[data-testid="message"]');
+    if (!select || !article || !select.value) return;
+    const label = select.options[select.selectedIndex].textContent.trim();
+    select.disabled = true;
+    say('Sending “' + label + '”…');
+    post('/ui/action', { channel: article.dataset.channel, ts: article.dataset.ts, actionId: select.dataset.actionId, blockId: select.dataset.blockId, value: select.value })
+      .then(() => say(''))
+      .catch((error) => say('“' + label + '” failed: ' + error.message, 'error'))
+      .finally(() => {
+        select.disabled = false;
+        select.selectedIndex = 0;
+      });
+  });
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     let text = input.value.trim();

@@ -89,6 +89,12 @@ beforeAll(async () => {
     const action = (body as BlockAction).actions[0];
     await respond({ response_type: 'ephemeral', replace_original: false, text: `Evidence for ${action && 'value' in action ? action.value : '?'}` });
   });
+  app.action('oombot_storm_pick', async ({ body, ack, respond }) => {
+    await ack();
+    clicks.push(body as BlockAction);
+    const action = (body as BlockAction).actions[0];
+    await respond({ response_type: 'ephemeral', replace_original: false, text: `Explaining ${action?.type === 'static_select' ? action.selected_option.value : '?'}` });
+  });
   app.action(ACTIONS.mute1h, async ({ body, ack, respond }) => {
     await ack();
     clicks.push(body as BlockAction);
@@ -256,6 +262,21 @@ describe('slash commands and clicks, to a real Bolt app', () => {
     await ui(local.url, 'action', { channel: root.channel, ts: root.ts, actionId: ACTIONS.mute1h });
     await vi.waitFor(() => expect(local.messages().find((m) => m.ts === root.ts)).toMatchObject({ text: 'Muted for 1 h.', blocks: [], updates: before.updates + 1 }), { timeout: 15_000 });
     await events.next({ kind: 'update', ts: root.ts }, 'Muted for 1 h.');
+  });
+
+  it('shows a select and sends a choice as block_actions with the option chosen, and only one of its own', async () => {
+    const pick = { type: 'actions', block_id: 'oombot-storm-pick', elements: [{ type: 'static_select', action_id: 'oombot_storm_pick', placeholder: { type: 'plain_text', text: 'Explain a workload…' }, options: [{ text: { type: 'plain_text', text: 'shop/deploy/<b>cart</b> › api' }, value: 'repeat/prod-eu/shop/Deployment/cart/api/limit' }] }] };
+    const posted = await client.chat.postMessage({ channel: root.channel, text: 'a storm', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'storm' } }, pick] });
+    const page = await (await fetch(local.url)).text();
+    expect(page).toContain('<select class="bk-select" data-testid="action-select" data-action-id="oombot_storm_pick" data-block-id="oombot-storm-pick"><option value="" selected disabled>Explain a workload…</option><option value="repeat/prod-eu/shop/Deployment/cart/api/limit">shop/deploy/&lt;b&gt;cart&lt;/b&gt; › api</option></select>');
+    const before = clicks.length;
+    const forged = await ui(local.url, 'action', { channel: root.channel, ts: posted.ts, actionId: 'oombot_storm_pick', blockId: 'oombot-storm-pick', value: 'repeat/prod-eu/kube-system/x' });
+    expect(forged.status).toBe(400);
+    expect(clicks).toHaveLength(before);
+    const res = await ui(local.url, 'action', { channel: root.channel, ts: posted.ts, actionId: 'oombot_storm_pick', blockId: 'oombot-storm-pick', value: 'repeat/prod-eu/shop/Deployment/cart/api/limit' });
+    await expect(res.json()).resolves.toEqual({ ok: true });
+    expect(clicks.at(-1)).toMatchObject({ actions: [{ type: 'static_select', action_id: 'oombot_storm_pick', block_id: 'oombot-storm-pick', selected_option: { text: { type: 'plain_text', text: 'shop/deploy/<b>cart</b> › api' }, value: 'repeat/prod-eu/shop/Deployment/cart/api/limit' } }] });
+    await vi.waitFor(() => expect(local.messages().at(-1)).toMatchObject({ channel: root.channel, ephemeral: true, text: 'Explaining repeat/prod-eu/shop/Deployment/cart/api/limit' }), { timeout: 15_000 });
   });
 
   it('answers a click on a button the message does not have with action_not_found, sending nothing', async () => {

@@ -11,6 +11,8 @@ const button = (extra: Record<string, unknown> = {}) => ({ type: 'button', text:
 const actions = (...elements: unknown[]) => ({ type: 'actions', elements });
 const context = (...elements: unknown[]) => ({ type: 'context', elements });
 const confirm = (extra: Record<string, unknown> = {}) => ({ title: plain('Raise?'), text: mrkdwn('Sure?'), confirm: plain('Yes'), deny: plain('No'), ...extra });
+/** A static_select of n options; `o` sets each option's text and value (the i-th value made unique). */
+const select = (n: number, o: { text?: string; value?: string } = {}) => ({ type: 'static_select', action_id: 'pick', placeholder: plain('Pick'), options: Array.from({ length: n }, (_, i) => ({ text: plain(o.text ?? `g${i}`), value: o.value ?? `v${i}` })) });
 const refused = (...errors: string[]) => ({ ok: false, error: 'invalid_blocks', errors });
 const accepted = (blocks: unknown[]) => ({ ok: true, text: undefined, blocks });
 
@@ -68,6 +70,14 @@ describe('a message Slack takes or refuses', () => {
     ['a button url of 3,001 characters', { blocks: [actions(button({ url: `https://${x(2993)}` }))] }, refused('must be less than 3001 characters [json-pointer:/blocks/0/elements/0/url]')],
     ['a button url that is not http(s)', { blocks: [actions(button({ url: 'javascript:alert(1)' }))] }, refused('invalid_url [json-pointer:/blocks/0/elements/0/url]')],
     ['a button style other than primary or danger', { blocks: [actions(button({ style: 'default' }))] }, refused('must be one of primary, danger [json-pointer:/blocks/0/elements/0/style]')],
+    // static_select
+    ['a select of 100 options, 75-character texts, 150-character values', { blocks: [actions(select(100, { text: x(75), value: x(150) }))] }, accepted([actions(select(100, { text: x(75), value: x(150) }))])],
+    ['a select of 101 options', { blocks: [actions(select(101))] }, refused('must provide no more than 100 items [json-pointer:/blocks/0/elements/0/options]')],
+    ['a select without options', { blocks: [actions({ ...select(1), options: [] })] }, refused('must provide at least 1 item [json-pointer:/blocks/0/elements/0/options]')],
+    ['an option text of 76 characters', { blocks: [actions(select(1, { text: x(76) }))] }, refused('must be less than 76 characters [json-pointer:/blocks/0/elements/0/options/0/text/text]')],
+    ['an option value of 151 characters', { blocks: [actions(select(1, { value: x(151) }))] }, refused('must be less than 151 characters [json-pointer:/blocks/0/elements/0/options/0/value]')],
+    ['a placeholder of 151 characters', { blocks: [actions({ ...select(1), placeholder: plain(x(151)) })] }, refused('must be less than 151 characters [json-pointer:/blocks/0/elements/0/placeholder/text]')],
+    ['a select action_id of 256 characters', { blocks: [actions({ ...select(1), action_id: x(256) })] }, refused('must be less than 256 characters [json-pointer:/blocks/0/elements/0/action_id]')],
     // confirmation dialog
     ['a whole confirm dialog', { blocks: [actions(button({ confirm: confirm({ style: 'danger' }) }))] }, accepted([actions(button({ confirm: confirm({ style: 'danger' }) }))])],
     ['a confirm without deny', { blocks: [actions(button({ confirm: confirm({ deny: undefined }) }))] }, refused('missing required field [json-pointer:/blocks/0/elements/0/confirm/deny]')],
