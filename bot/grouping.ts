@@ -24,8 +24,9 @@ export interface SlackChat {
 
 /**
  * A group's first alert, then at most this many replies in its thread; beyond that an occurrence only raises the
- * root's counter, and the counter is rewritten at most every COUNTER_INTERVAL_MS. Slack allows about one message per
- * second per channel, so a storm of 1,000 as replies would take 17 minutes to post.
+ * root's counter, and the counter is rewritten at most every COUNTER_INTERVAL_MS, the last time with the last count
+ * (latestCounter). Slack allows about one message per second per channel, so a storm of 1,000 as replies would take 17
+ * minutes to post.
  */
 export const MAX_THREAD_REPLIES = 10;
 export const COUNTER_INTERVAL_MS = 10_000;
@@ -48,9 +49,10 @@ export type Placement =
   | { as: 'alert'; root: boolean }
   /**
    * A reply in the root's thread (`reply`), or nothing but the root's counter (`counted`). The counter is rewritten
-   * after every reply, at most every COUNTER_INTERVAL_MS once only it moves, and never for a group that has closed.
+   * after every reply (`update`), at most every COUNTER_INTERVAL_MS with the latest count once only it moves
+   * (`latest`), and never for a group that has closed.
    */
-  | { as: 'reply' | 'counted'; root: GroupMessage; counter: 'update' | 'if-due' | 'latest' | 'none' };
+  | { as: 'reply' | 'counted'; root: GroupMessage; counter: 'update' | 'latest' | 'none' };
 
 export function placementOf(group: RepeatGroup): Placement {
   // The first of its group, or a repeat whose first never appeared: it stands alone rather than be lost. A retry
@@ -58,7 +60,7 @@ export function placementOf(group: RepeatGroup): Placement {
   if (group.count === 1 || !group.message) return { as: 'alert', root: !group.closed };
   const threaded = group.count <= MAX_THREAD_REPLIES + 1;
   // Without the root's blocks there is nothing to redraw the counter on.
-  const counter = group.closed || !group.message.blocks ? 'none' : threaded ? 'update' : 'if-due';
+  const counter = group.closed || !group.message.blocks ? 'none' : threaded ? 'update' : 'latest';
   return { as: threaded ? 'reply' : 'counted', root: group.message, counter };
 }
 
@@ -118,7 +120,8 @@ export type GroupOutcome = { status: 'posted'; channel: string; ts: string; bloc
 
 /**
  * Posts an occurrence into its repeat group: the first as its own message; later ones within the window as replies in
- * its thread (at most MAX_THREAD_REPLIES), then only as the root's counter, rewritten at most every COUNTER_INTERVAL_MS.
+ * its thread (at most MAX_THREAD_REPLIES), then only as the root's counter, rewritten at most every COUNTER_INTERVAL_MS
+ * and always once more after the last repeat, with its count.
  */
 export async function postInGroup(
   deps: { store: RepeatGroups & Storms; slack: SlackChat },
@@ -148,7 +151,7 @@ export async function postInGroup(
     if (storm?.in) return await postInStorm(deps, g, storm, updateRoot);
     // A repeat of a group that opened its own alert before the channel's storm: counted, no reply in its thread while
     // the storm lasts. Its counter moves with the storm's updates (one waiting invocation for the channel, not one per
-    // group); a group the storm does not know (a warning's) moves its own, at most every COUNTER_INTERVAL_MS.
+    // group); a group the storm does not know (a warning's) moves its own, as outside a storm (latestCounter).
     const during = storm?.stormy ? storm.storm : undefined;
     if (during?.beforeGroups.some((b) => b.key === g.groupKey && b.firstAt === group.firstAt)) {
       const outcome = await postOwn(deps, g, messages, group, 'quiet');
@@ -197,7 +200,7 @@ const ROOT_WAIT_RESERVE_MS = 20_000;
 
 /**
  * An occurrence in its own group: `as-ever` outside a storm; during one, a repeat is only counted, and its counter is
- * left to the storm's updates (`quiet`) or moved with the latest count at most every COUNTER_INTERVAL_MS (`latest`).
+ * left to the storm's updates (`quiet`) or moved as a counted repeat's is outside one (`latest`: latestCounter).
  */
 async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: GroupPost, messages: GroupMessages, group: RepeatGroup, mode: 'as-ever' | 'latest' | 'quiet'): Promise<GroupOutcome> {
   const found = placementOf(group);
@@ -230,9 +233,13 @@ async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: Group
   const blocks = root.blocks;
   if (blocks && place.counter === 'latest') {
     await afterPosting(() => latestCounter(deps, g, messages, root, warned, g.storm?.timeLeft), 'updating the counter');
-  } else if (blocks && (place.counter === 'update' || (place.counter === 'if-due' && (await deps.store.claimCounterUpdate(g.groupKey, g.now, COUNTER_INTERVAL_MS))))) {
+  } else if (blocks && place.counter === 'update') {
+    // The group's count as it is now, not this reply's place: a reply that waited out Slack's limits would otherwise
+    // set the counter back under a later repeat's update.
+    const latest = await deps.store.currentRepeat(g.groupKey);
+    const count = latest && latest.firstAt === group.firstAt ? Math.max(latest.count, group.count) : group.count;
     // Under a warning the count is of what came after it: the warning itself was no kill.
-    const counter = messages.counter(warned ? group.count - 1 : group.count, group.firstAt);
+    const counter = messages.counter(warned ? count - 1 : count, group.firstAt);
     await afterPosting(() => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }), 'updating the counter');
   }
   return { status: place.as === 'reply' ? 'threaded' : 'counted', channel: root.channel, ts };
@@ -240,16 +247,21 @@ async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: Group
 
 /**
  * The counter with the group's latest count, at most every COUNTER_INTERVAL_MS: this invocation sends it now, or
- * reserves the next slot and waits for it (when that fits in its time), then sends the count as it is by then; when the
- * slot is reserved already, whoever holds it sends this count too (coalesced: only the latest value is sent).
+ * reserves the next slot and waits for it, then sends the count as it is by then; when the slot is reserved already,
+ * whoever holds it sends this count too (coalesced: only the latest value is sent). So the last update always shows
+ * the last count (docs/architecture.md, "Reliability rules"), with one invocation per group waiting at most. One whose
+ * time left cannot take the wait is never given the slot (store/port.ts nextCounterSlot): it sends at once.
  */
+/** What an invocation keeps of its time for sending the counter after waiting for its slot. */
+const COUNTER_SEND_RESERVE_MS = 10_000;
+
 async function latestCounter(deps: { store: RepeatGroups; slack: SlackChat }, g: GroupPost, messages: GroupMessages, root: GroupMessage, warned: boolean, timeLeft: (() => number) | undefined): Promise<void> {
   // On the clock of the moment, not the invocation's start (it may have waited for its group's first alert).
   const now = Date.now();
-  const at = await deps.store.reserveCounterUpdate(g.groupKey, now, COUNTER_INTERVAL_MS);
+  const at = await deps.store.reserveCounterUpdate(g.groupKey, now, COUNTER_INTERVAL_MS, timeLeft ? Math.max(0, timeLeft() - COUNTER_SEND_RESERVE_MS) : undefined);
   if (at === undefined) return;
-  const wait = at - now;
-  if (wait > 0 && wait <= (timeLeft ? timeLeft() - 10_000 : Infinity)) await new Promise((r) => setTimeout(r, wait));
+  const wait = at - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const latest = await deps.store.currentRepeat(g.groupKey);
   // The group went quiet and a new one opened meanwhile: that one's counter is its own.
   if (!root.blocks || !latest || latest.message?.ts !== root.ts) return;

@@ -4,7 +4,7 @@ import { headOf } from '#shared/clip-text.ts';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
-import { decodeIncident, encodeIncident, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
+import { decodeIncident, encodeIncident, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
 import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withShown, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 /**
@@ -191,14 +191,14 @@ export class DynamoStore implements Store {
     }
   }
 
-  async reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<number | undefined> {
+  async reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number, maxWaitMs?: number): Promise<number | undefined> {
     const key = { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' };
     for (let attempt = 0; attempt < 20; attempt++) {
       const group = (await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item;
       if (!group) return undefined;
       const last = typeof group['counterAt'] === 'number' ? group['counterAt'] : undefined;
       if (last !== undefined && last > now) return undefined;
-      const at = last === undefined ? now : Math.max(now, last + minIntervalMs);
+      const at = nextCounterSlot(last, now, minIntervalMs, maxWaitMs);
       try {
         await this.db.send(
           new UpdateCommand({

@@ -8,7 +8,7 @@ import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises
 import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
-import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
+import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
 import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withShown, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 const FILE_VERSION = 1;
@@ -206,11 +206,11 @@ export class FileStore implements Store {
     });
   }
 
-  reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<number | undefined> {
+  reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number, maxWaitMs?: number): Promise<number | undefined> {
     return this.update((s) => {
       const group = s.groups.get(groupKey);
       if (!group || (group.counterAt !== undefined && group.counterAt > now)) return undefined;
-      const at = group.counterAt === undefined ? now : Math.max(now, group.counterAt + minIntervalMs);
+      const at = nextCounterSlot(group.counterAt, now, minIntervalMs, maxWaitMs);
       group.counterAt = at;
       return at;
     });

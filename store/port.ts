@@ -157,9 +157,21 @@ export interface RepeatGroups {
   /**
    * The counter's next update, at most one per `minIntervalMs`, the latest count winning: the time to send it (now, or
    * the next slot, reserved for this caller to wait for), or undefined when the next slot is already reserved — the
-   * one who holds it sends the count as it is then (coalesced), or when the group was never opened.
+   * one who holds it sends the count as it is then (coalesced), or when the group was never opened. A caller that can
+   * wait only `maxWaitMs` is never given a later slot, which it would leave unsent while others ride on it: it gets
+   * now (nextCounterSlot).
    */
-  reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<number | undefined>;
+  reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number, maxWaitMs?: number): Promise<number | undefined>;
+}
+
+/**
+ * When the counter's next update may go, after the last one (sent or reserved) at `last`: `minIntervalMs` after it,
+ * or now when that is past — or when it is further off than the caller can wait, since an update reserved and never
+ * sent would leave the counts that ride on it unshown; the interval gives way to the count, once.
+ */
+export function nextCounterSlot(last: number | undefined, now: number, minIntervalMs: number, maxWaitMs = Infinity): number {
+  const at = last === undefined ? now : Math.max(now, last + minIntervalMs);
+  return at - now > maxWaitMs ? now : at;
 }
 
 /**

@@ -211,6 +211,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.reserveCounterUpdate('trailing', now + 45_000, 10_000)).toBe(now + 45_000);
     });
 
+    it('gives a caller that cannot wait for the next counter slot now instead, so that no slot is reserved and left unsent', async () => {
+      await store.recordRepeat('short-of-time', now, 60 * minute);
+      expect(await store.reserveCounterUpdate('short-of-time', now, 10_000)).toBe(now);
+      // 9 s to the next slot and only 5 s to wait: it sends at once, and the slot after that is 10 s from then.
+      expect(await store.reserveCounterUpdate('short-of-time', now + 1_000, 10_000, 5_000)).toBe(now + 1_000);
+      expect(await store.reserveCounterUpdate('short-of-time', now + 2_000, 10_000, 9_000)).toBe(now + 11_000);
+      expect(await store.reserveCounterUpdate('short-of-time', now + 3_000, 10_000, 0)).toBeUndefined();
+    });
+
     const storm = { threshold: 5, windowMs: 2 * minute, quietMs: 5 * minute };
     const opening = (n: number, at: number, overrides: Partial<StormOccurrence> = {}): StormOccurrence => ({ occurrenceId: `occ-${n}`, groupKey: `repeat/prod-eu/shop/Deployment/svc-${n}/api/limit`, firstAt: at, count: 1, now: at, cause: 'limit', label: `svc-${n} › api`, ...overrides });
 

@@ -14,7 +14,7 @@ describe('placementOf', () => {
     ['posts a repeat whose first never appeared on its own, as the root later ones thread under', { count: 3, firstAt }, { as: 'alert', root: true }],
     ['replies in the thread and rewrites the counter', { count: 2, firstAt, message: root }, { as: 'reply', root, counter: 'update' }],
     [`still replies as the ${MAX_THREAD_REPLIES}th reply`, { count: MAX_THREAD_REPLIES + 1, firstAt, message: root }, { as: 'reply', root, counter: 'update' }],
-    ['after that only moves the counter, when its interval has passed', { count: MAX_THREAD_REPLIES + 2, firstAt, message: root }, { as: 'counted', root, counter: 'if-due' }],
+    ['after that only moves the counter, with the latest count at most every interval', { count: MAX_THREAD_REPLIES + 2, firstAt, message: root }, { as: 'counted', root, counter: 'latest' }],
     ['replies without a counter when the root’s blocks are not known', { count: 2, firstAt, message: bareRoot }, { as: 'reply', root: bareRoot, counter: 'none' }],
     ['posts the retried first of a closed group on its own, never as the open group’s root', { count: 1, firstAt, closed: true }, { as: 'alert', root: false }],
     ['posts a retry of a closed group whose root is not known on its own, never as the open group’s root', { count: 4, firstAt, closed: true }, { as: 'alert', root: false }],
