@@ -18,7 +18,7 @@ export type Parsed = { ok: true; command: OomCommand } | { ok: false; error: str
 /** As mrkdwn: `<pod>` would be a link to nowhere and `<1h|24h|7d>` a link labelled 24h, even inside code spans. */
 export const USAGE = [
   '`/oom why <pod> [-n namespace] [--cluster name] [--share]` — why did it die? (`--share` posts the answer in the channel)',
-  '`/oom recent [namespace]` — the last incidents',
+  '`/oom recent [namespace]` — the last incidents, a storm as one entry with its groups',
   '`/oom mute <workload> <1h|24h|7d>` · `/oom unmute <workload>`',
 ]
   .join('\n')
