@@ -173,24 +173,6 @@ export class DynamoStore implements Store {
     });
   }
 
-  async claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' },
-          UpdateExpression: 'SET counterAt = :now',
-          ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(counterAt) OR counterAt <= :cutoff)',
-          ExpressionAttributeValues: { ':now': now, ':cutoff': now - minIntervalMs },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
   async reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number, maxWaitMs?: number): Promise<number | undefined> {
     const key = { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' };
     for (let attempt = 0; attempt < 20; attempt++) {

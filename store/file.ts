@@ -197,15 +197,6 @@ export class FileStore implements Store {
     });
   }
 
-  claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean> {
-    return this.update((s) => {
-      const group = s.groups.get(groupKey);
-      if (!group || (group.counterAt !== undefined && group.counterAt > now - minIntervalMs)) return false;
-      group.counterAt = now;
-      return true;
-    });
-  }
-
   reserveCounterUpdate(groupKey: string, now: number, minIntervalMs: number, maxWaitMs?: number): Promise<number | undefined> {
     return this.update((s) => {
       const group = s.groups.get(groupKey);

@@ -150,11 +150,6 @@ export interface RepeatGroups {
   /** Replaces the group's root blocks once it was redrawn (a handled alert), so counter updates keep what it shows. */
   replaceRepeatBlocks(groupKey: string, blocks: string): Promise<void>;
   /**
-   * Takes the group's counter-update slot when the last update is at least `minIntervalMs` old: a storm updates its
-   * root message every few seconds, not once per occurrence (chat.update is rate-limited too).
-   */
-  claimCounterUpdate(groupKey: string, now: number, minIntervalMs: number): Promise<boolean>;
-  /**
    * The counter's next update, at most one per `minIntervalMs`, the latest count winning: the time to send it (now, or
    * the next slot, reserved for this caller to wait for), or undefined when the next slot is already reserved — the
    * one who holds it sends the count as it is then (coalesced), or when the group was never opened. A caller that can

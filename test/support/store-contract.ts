@@ -106,11 +106,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     it('forgets the old message and counter slot when a group that went quiet opens anew', async () => {
       await store.recordRepeat('reopened', now, 60 * minute);
       await store.setRepeatMessage('reopened', { channel: 'C1', ts: '1.000004' });
-      expect(await store.claimCounterUpdate('reopened', now, 10_000)).toBe(true);
+      expect(await store.reserveCounterUpdate('reopened', now, 10_000)).toBe(now);
       expect(await store.recordRepeat('reopened', now + 80 * minute, 60 * minute)).toEqual({ count: 1, firstAt: now + 80 * minute });
       expect(await store.repeatMessage('reopened')).toBeUndefined();
-      // A day-long interval would refuse the slot if the old group's last update were still remembered.
-      expect(await store.claimCounterUpdate('reopened', now + 80 * minute, 24 * 60 * minute)).toBe(true);
+      // A day-long interval would put the slot a day off if the old group's last update were still remembered.
+      expect(await store.reserveCounterUpdate('reopened', now + 80 * minute, 24 * 60 * minute)).toBe(now + 80 * minute);
       await store.setRepeatMessage('reopened', { channel: 'C2', ts: '2.000004' });
       expect(await store.repeatMessage('reopened')).toEqual({ channel: 'C2', ts: '2.000004' });
     });
@@ -118,7 +118,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     it('sets no message and hands out no counter update for a group that was never opened', async () => {
       await store.setRepeatMessage('never-opened', { channel: 'C1', ts: '1.000005' });
       expect(await store.repeatMessage('never-opened')).toBeUndefined();
-      expect(await store.claimCounterUpdate('never-opened', now, 10_000)).toBe(false);
+      expect(await store.reserveCounterUpdate('never-opened', now, 10_000)).toBeUndefined();
     });
 
     it('counts an occurrence once into its group, even when a retry records it again', async () => {
@@ -188,12 +188,13 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(counts.map((g) => g.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     });
 
-    it('hands out one counter update per interval', async () => {
+    it('hands out one counter update per interval, however many race for it', async () => {
       await store.recordRepeat('counter', now, 60 * minute);
-      const racers = await Promise.all(Array.from({ length: 5 }, () => store.claimCounterUpdate('counter', now, 10_000)));
-      expect(racers.filter(Boolean)).toHaveLength(1);
-      expect(await store.claimCounterUpdate('counter', now + 5_000, 10_000)).toBe(false);
-      expect(await store.claimCounterUpdate('counter', now + 10_000, 10_000)).toBe(true);
+      // One sends now, one reserves the next slot, the other three ride on it.
+      const racers = await Promise.all(Array.from({ length: 5 }, () => store.reserveCounterUpdate('counter', now, 10_000)));
+      expect(racers.filter((at) => at !== undefined).sort((a, b) => a! - b!)).toEqual([now, now + 10_000]);
+      expect(await store.reserveCounterUpdate('counter', now + 5_000, 10_000)).toBeUndefined();
+      expect(await store.reserveCounterUpdate('counter', now + 10_000, 10_000)).toBe(now + 20_000);
     });
 
     it('reserves the next counter update for one caller when it is not due, and coalesces the others into it', async () => {

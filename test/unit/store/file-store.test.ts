@@ -56,7 +56,7 @@ describe('FileStore on disk', () => {
     await before.claimOccurrence('term-in-flight', now);
     await before.recordRepeat('prod/shop/deploy/checkout/api/limit', now, 60 * minute);
     await before.setRepeatMessage('prod/shop/deploy/checkout/api/limit', { channel: 'C1', ts: '1.000001', blocks: '[]', text: 'OOMKilled' });
-    await before.claimCounterUpdate('prod/shop/deploy/checkout/api/limit', now, 10_000);
+    await before.reserveCounterUpdate('prod/shop/deploy/checkout/api/limit', now, 10_000);
     await before.mute('prod/shop/deploy/checkout', now + 60 * minute, 'U1');
     await before.recordAudit(audit);
     await before.recordIncident(incident('inc-1', now));
@@ -65,7 +65,7 @@ describe('FileStore on disk', () => {
     expect(await after.claimOccurrence('term-posted', now + day)).toBe('duplicate');
     expect(await after.claimOccurrence('term-in-flight', now + minute)).toBe('duplicate');
     expect(await after.claimOccurrence('term-in-flight', now + 3 * minute)).toBe('claimed');
-    expect(await after.claimCounterUpdate('prod/shop/deploy/checkout/api/limit', now + 5_000, 10_000)).toBe(false);
+    expect(await after.reserveCounterUpdate('prod/shop/deploy/checkout/api/limit', now + 5_000, 10_000)).toBe(now + 10_000);
     expect(await after.recordRepeat('prod/shop/deploy/checkout/api/limit', now + minute, 60 * minute)).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '1.000001', blocks: '[]', text: 'OOMKilled' } });
     expect(await after.muteUntil('prod/shop/deploy/checkout', now)).toBe(now + 60 * minute);
     expect(await after.auditTrail('inc-1')).toEqual([audit]);
