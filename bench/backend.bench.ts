@@ -48,6 +48,8 @@ const CAP_MS = Number(process.env['BENCH_CAP_S'] ?? 60) * 1000;
 /** Invocations at a time, as this bench always ran them; Lambda would run more, and more would wait on one channel. */
 const CONCURRENCY = 10;
 const CHANNEL = 'C-ALERTS';
+/** BENCH_SCENARIOS=repeats,evictions,storm plays only those (all three by default). */
+const SCENARIOS = process.env['BENCH_SCENARIOS']?.split(',').map((s) => s.trim());
 
 const cp = await startControlPlane();
 const dynamo = await startDynalite();
@@ -78,7 +80,9 @@ try {
     const scenario = await make(kc, Date.now() + 5_000);
     return [scenario, await playAtRateLimits({ scenario, deps, slack, channel: CHANNEL, concurrency: CONCURRENCY, capMs: CAP_MS })];
   };
-  const results = [...(await Promise.all([play(oneWorkloadRepeats), play(nodeEvictions)])), await play(stormAcrossWorkloads)];
+  const only = (key: string) => !SCENARIOS || SCENARIOS.includes(key);
+  const small = [only('repeats') && play(oneWorkloadRepeats), only('evictions') && play(nodeEvictions)].filter((p) => p !== false);
+  const results = [...(await Promise.all(small)), ...(only('storm') ? [await play(stormAcrossWorkloads)] : [])];
   report(results);
 } finally {
   for (const slack of doubles) await slack.close();
