@@ -95,7 +95,10 @@ export function renderStorm(storm: Storm, o: { now: number; ended?: boolean }): 
   const minutes = Math.max(1, Math.round((storm.lastAt - storm.startedAt) / 60_000));
   const causes = [...storm.beforeCauses, ...storm.groups];
   const top = [...causes.reduce((m, c) => m.set(c.cause, (m.get(c.cause) ?? 0) + 1), new Map<string, number>()).entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
-  const headline = `${COLOUR[top] ?? '⚪'} ${workloads} workloads in ${where} OOMKilled or evicted in ${minutes} min${o.ended ? ' (over)' : ''}`;
+  // "OOMKilled or evicted" only while it is true of every group: a JVM's own heap limit or a liveness kill in the
+  // storm is neither, and the header is read at 3 a.m. before the breakdown below it.
+  const what = causes.every((c) => c.cause === 'limit' || c.cause === 'node-pressure') ? 'OOMKilled or evicted' : 'died or were evicted';
+  const headline = `${COLOUR[top] ?? '⚪'} ${workloads} workloads in ${where} ${what} in ${minutes} min${o.ended ? ' (over)' : ''}`;
   const listed = [...storm.groups].sort((a, b) => b.count - a.count || a.firstAt - b.firstAt).slice(0, LISTED);
   const lines = listed.map((g) => `• ${slackText(g.label, 200)} — ${g.count}× · ${slackText(causeOf(g), 200)}`);
   const more = storm.groups.length - listed.length;
