@@ -17,9 +17,10 @@ import { startControlPlane } from '../sandbox/control-plane.ts';
 import { startMetricsServer, type MetricsServer } from '../sandbox/metrics-server.ts';
 import { startPutEventsDouble } from '../test/support/eventbridge-double.ts';
 
-// BENCH_PODS: how many running pods the API server holds (10,000 unless told); BENCH_SAMPLING=off measures with
-// sampling off only (at 50,000 or 100,000 pods the sampling run's metrics double is the bench's own bottleneck).
-const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
+// BENCH_PODS: how many running pods the API server holds (10,000 unless told), or several counts, comma-separated
+// (BENCH_PODS=10000,50000,100000): the pods are added to the same API server between them and each count is measured
+// with a forwarder started afresh. BENCH_SAMPLING=off measures with sampling off only.
+const COUNTS = (process.env['BENCH_PODS'] ?? '10000').split(',').map(Number);
 const SAMPLING_TOO = process.env['BENCH_SAMPLING'] !== 'off';
 const RATE = 20; // occurrences per second in the storm
 const FLOW_SECONDS = 15;
@@ -53,9 +54,8 @@ try {
   const api: ApiTarget = { url: cp.url, caPem: cp.caData, token: cp.adminToken };
   for (const ns of ['bench', 'oombot']) await apiRequest(api, 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
 
-  // 10,000 pods as a busy cluster has them: running, with a status, spread over 100 nodes' names.
-  const t0 = Date.now();
-  const startedAt = new Date(t0 - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  // Pods as a busy cluster has them: running, with a status, spread over 100 nodes' names.
+  const startedAt = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const createOne = async (i: number) => {
     const name = `pod-${i}`;
     const res = await apiRequest(api, 'POST', '/api/v1/namespaces/bench/pods', {
@@ -68,56 +68,65 @@ try {
       status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'registry.example/app:1.2.3', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt } } }] },
     });
   };
-  await inParallel(32, PODS, createOne);
-  log(`created ${PODS} running pods in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  let created = 0;
 
   // metrics.k8s.io through the aggregation layer, with a working set for every container, renewed every 15 s as
   // metrics-server's scrapes would.
-  metrics = await startMetricsServer(cp);
-  const ms = metrics;
+  const ms = await startMetricsServer(cp);
+  metrics = ms;
   const scrape = () => {
     const at = new Date(Math.floor(Date.now() / 1000) * 1000);
     const second = at.getTime() / 1000;
-    for (let i = 0; i < PODS; i++) {
+    for (let i = 0; i < created; i++) {
       const mib = i % NEAR_EVERY === 0 ? 236 + ((i + second) % 10) : 100 + ((i * 7 + second) % 120);
       ms.setWorkingSet('bench', `pod-${i}`, 'app', mib * 2 ** 20, { at });
     }
   };
-  scrape();
-  const scraping = setInterval(scrape, 15_000);
 
-  const off = await measure('sampling off', { OOMBOT_MEMORY_SAMPLING: 'false' }, 0);
-  // The defaults: a poll every 30 s, 30 minutes kept.
-  const on = SAMPLING_TOO ? await measure('sampling on', { OOMBOT_MEMORY_SAMPLING: 'true' }, RATE * FLOW_SECONDS + LOW_KILLS) : off;
-  clearInterval(scraping);
+  for (const [round, PODS] of COUNTS.entries()) {
+    const t0 = Date.now();
+    await inParallel(32, PODS - created, (i) => createOne(created + i));
+    created = PODS;
+    log(`created running pods up to ${PODS} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    scrape();
+    const scraping = setInterval(scrape, 15_000);
+    // Victims of their own in each round: a pod killed once more with the same restart count would not be a new kill.
+    const firstVictim = round * 2 * (RATE * FLOW_SECONDS + LOW_KILLS);
 
-  const row = (label: string, f: (r: Figures) => string) => log(`${label.padEnd(34)}${f(off).padEnd(26)}${SAMPLING_TOO ? f(on) : ''}`);
-  log('');
-  log(`pods in the API server            ${PODS}; every container has a memory limit, so every one has a ring; ${Math.ceil(PODS / NEAR_EVERY)} sit near it`);
-  row('', () => '');
-  row('', (r) => r.label);
-  row('start → watching (listed)', (r) => `${(r.toWatching / 1000).toFixed(2)} s`);
-  row('RSS peak until watching', (r) => `${r.rssListPeak.toFixed(1)} MiB`);
-  row('RSS when synced', (r) => `${r.rssAtSync.toFixed(1)} MiB`);
-  row(`RSS idle ${IDLE_SECONDS} s (median / max)`, (r) => `${percentile(r.idle, 50).toFixed(1)} / ${Math.max(...r.idle).toFixed(1)} MiB`);
+    const off = await measure('sampling off', { OOMBOT_MEMORY_SAMPLING: 'false' }, firstVictim);
+    // The defaults: a poll every 30 s, 30 minutes kept.
+    const on = SAMPLING_TOO ? await measure('sampling on', { OOMBOT_MEMORY_SAMPLING: 'true' }, firstVictim + RATE * FLOW_SECONDS + LOW_KILLS) : off;
+    clearInterval(scraping);
+
+    const row = (label: string, f: (r: Figures) => string) => log(`${label.padEnd(34)}${f(off).padEnd(26)}${SAMPLING_TOO ? f(on) : ''}`);
+    log('');
+    log(`pods in the API server            ${PODS}; every container has a memory limit, so every one has a ring; ${Math.ceil(PODS / NEAR_EVERY)} sit near it`);
+    row('', () => '');
+    row('', (r) => r.label);
+    row('start → watching (listed)', (r) => `${(r.toWatching / 1000).toFixed(2)} s`);
+    row('RSS peak until watching', (r) => `${r.rssListPeak.toFixed(1)} MiB`);
+    row('RSS when synced', (r) => `${r.rssAtSync.toFixed(1)} MiB`);
+    row(`RSS idle ${IDLE_SECONDS} s (median / max)`, (r) => `${percentile(r.idle, 50).toFixed(1)} / ${Math.max(...r.idle).toFixed(1)} MiB`);
+    row('V8 heap used / total, idle end', (r) => `${(r.heapUsed / 2 ** 20).toFixed(1)} / ${(r.heapTotal / 2 ** 20).toFixed(1)} MiB`);
   row('RSS while 20/s flow (max)', (r) => `${Math.max(...r.flowRss).toFixed(1)} MiB`);
-  row('CPU idle', (r) => `${r.idleCpuPercent.toFixed(1)} % of one core`);
-  row('CPU while 20/s flow', (r) => `${r.flowCpuPercent.toFixed(1)} % of one core`);
-  row('CPU per 100 kills (storm)', (r) => `${((r.flowCpuSeconds / (RATE * FLOW_SECONDS)) * 100 * 1000).toFixed(0)} ms`);
-  row('polls of pod metrics (ok)', (r) => (r.polls ? `${r.polls}` : '-'));
-  row('CPU per poll (in-process)', (r) => (r.polls ? `${((r.pollCpuSeconds / r.polls) * 1000).toFixed(0)} ms` : '-'));
-  row('+ warning check per poll', (r) => (r.polls ? `${((r.warnCpuSeconds / r.polls) * 1000).toFixed(1)} ms` : '-'));
-  row(`  steady (${STEADY_POLLS} polls later)`, (r) => (r.steady?.polls ? `${((r.steady.pollCpuSeconds / r.steady.polls) * 1000).toFixed(0)} + ${((r.steady.warnCpuSeconds / r.steady.polls) * 1000).toFixed(1)} ms` : '-'));
-  row('wall time per poll', (r) => (r.polls ? `${((r.pollSeconds / r.polls) * 1000).toFixed(0)} ms` : '-'));
-  row('containers with a ring', (r) => (r.polls ? `${r.rings}` : '-'));
-  row('delivered', (r) => `${r.latencies.length} of ${RATE * FLOW_SECONDS}`);
-  row('envelopes with memory (version 2)', (r) => `${r.withMemory}`);
-  row(`latency, 1 per ${LOW_GAP_MS / 1000} s: p50/p99`, (r) => `${percentile(r.low.latencies, 50)} / ${percentile(r.low.latencies, 99)} ms`);
-  row('  PutEvents calls per 100 kills', (r) => `${((r.low.calls / LOW_KILLS) * 100).toFixed(0)}`);
-  row(`latency, ${RATE}/s storm: p50/p99`, (r) => `${percentile(r.latencies, 50)} / ${percentile(r.latencies, 99)} ms`);
-  row('  PutEvents calls per 100 kills', (r) => `${((r.calls / (RATE * FLOW_SECONDS)) * 100).toFixed(0)}`);
-  if (SAMPLING_TOO) log(`RSS idle, sampling on − off        +${(percentile(on.idle, 50) - percentile(off.idle, 50)).toFixed(1)} MiB (median), +${(Math.max(...on.idle) - Math.max(...off.idle)).toFixed(1)} MiB (max)`);
-  log(`bundle                            ${(Number(execFileSync('stat', ['-c', '%s', bundle]).toString()) / 1024 / 1024).toFixed(2)} MB`);
+    row('CPU idle', (r) => `${r.idleCpuPercent.toFixed(1)} % of one core`);
+    row('CPU while 20/s flow', (r) => `${r.flowCpuPercent.toFixed(1)} % of one core`);
+    row('CPU per 100 kills (storm)', (r) => `${((r.flowCpuSeconds / (RATE * FLOW_SECONDS)) * 100 * 1000).toFixed(0)} ms`);
+    row('polls of pod metrics (ok)', (r) => (r.polls ? `${r.polls}` : '-'));
+    row('CPU per poll (in-process)', (r) => (r.polls ? `${((r.pollCpuSeconds / r.polls) * 1000).toFixed(0)} ms` : '-'));
+    row('+ warning check per poll', (r) => (r.polls ? `${((r.warnCpuSeconds / r.polls) * 1000).toFixed(1)} ms` : '-'));
+    row(`  steady (${STEADY_POLLS} polls later)`, (r) => (r.steady?.polls ? `${((r.steady.pollCpuSeconds / r.steady.polls) * 1000).toFixed(0)} + ${((r.steady.warnCpuSeconds / r.steady.polls) * 1000).toFixed(1)} ms` : '-'));
+    row('wall time per poll', (r) => (r.polls ? `${((r.pollSeconds / r.polls) * 1000).toFixed(0)} ms` : '-'));
+    row('containers with a ring', (r) => (r.polls ? `${r.rings}` : '-'));
+    row('delivered', (r) => `${r.latencies.length} of ${RATE * FLOW_SECONDS}`);
+    row('envelopes with memory (version 2)', (r) => `${r.withMemory}`);
+    row(`latency, 1 per ${LOW_GAP_MS / 1000} s: p50/p99`, (r) => `${percentile(r.low.latencies, 50)} / ${percentile(r.low.latencies, 99)} ms`);
+    row('  PutEvents calls per 100 kills', (r) => `${((r.low.calls / LOW_KILLS) * 100).toFixed(0)}`);
+    row(`latency, ${RATE}/s storm: p50/p99`, (r) => `${percentile(r.latencies, 50)} / ${percentile(r.latencies, 99)} ms`);
+    row('  PutEvents calls per 100 kills', (r) => `${((r.calls / (RATE * FLOW_SECONDS)) * 100).toFixed(0)}`);
+    if (SAMPLING_TOO) log(`RSS idle, sampling on − off        +${(percentile(on.idle, 50) - percentile(off.idle, 50)).toFixed(1)} MiB (median), +${(Math.max(...on.idle) - Math.max(...off.idle)).toFixed(1)} MiB (max)`);
+    log(`bundle                            ${(Number(execFileSync('stat', ['-c', '%s', bundle]).toString()) / 1024 / 1024).toFixed(2)} MB`);
+  }
 
   interface Figures {
     label: string;
@@ -129,6 +138,9 @@ try {
     flowCpuPercent: number;
     /** CPU seconds the storm took, 3 s after its last kill included. */
     flowCpuSeconds: number;
+    /** The V8 heap at the end of the idle time, as the forwarder's /metrics reports it. */
+    heapUsed: number;
+    heapTotal: number;
     /** The highest RSS sampled (every 20 ms) from start until ready: the initial lists' peak. */
     rssListPeak: number;
     latencies: number[];
@@ -216,6 +228,8 @@ try {
       idle.push(await rssMiB());
     }
     const idleCpuPercent = ((await cpuSeconds()) - idleCpuBefore) / ((Date.now() - idleStart) / 1000) * 100;
+    const heapUsed = await metric('oombot_forwarder_nodejs_heap_size_used_bytes');
+    const heapTotal = await metric('oombot_forwarder_nodejs_heap_size_total_bytes');
 
     // A kill now and then, LOW_GAP_MS apart: each should go out at once, alone.
     const low = await kills(firstVictim, LOW_KILLS, LOW_GAP_MS);
@@ -259,6 +273,8 @@ try {
       idleCpuPercent,
       flowCpuPercent: ((cpuAfter - cpuBefore) / flowSeconds) * 100,
       flowCpuSeconds: cpuAfter - cpuBefore,
+      heapUsed,
+      heapTotal,
       rssListPeak,
       latencies,
       calls,
