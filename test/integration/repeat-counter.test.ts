@@ -18,9 +18,7 @@ import { trimPod } from '../../forwarder/trim.ts';
 import { kubeConfigTransport } from '../../kube/rest.ts';
 import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
 import { podOccurrences } from '#shared/occurrences.ts';
-import { DynamoStore } from '../../store/dynamo.ts';
-import { FileStore } from '../../store/file.ts';
-import type { Store } from '../../store/port.ts';
+import { bothStores } from '../support/both-stores.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, node, pod, restartedStatus } from '../support/k8s-factories.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
@@ -47,17 +45,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const STORES: [string, () => Promise<Store>][] = [
-  [
-    'DynamoStore',
-    async () => {
-      const name = `oombot-counter-${++stores}`;
-      await dynamo.createTable(name);
-      return new DynamoStore(dynamo.client, name);
-    },
-  ],
-  ['FileStore', () => FileStore.open(join(dir, `store-${++stores}.json`))],
-];
+const STORES = bothStores(() => dynamo, () => dir, 'oombot-counter');
 
 /** checkout's pod `p`, OOMKilled at its limit for the `restarts`-th time. */
 function death(p: number, restarts: number): Envelope {

@@ -21,9 +21,8 @@ import { encodeSeries, type MemorySeries } from '#shared/memory-series.ts';
 import { memoryWarningId } from '#shared/occurrence-id.ts';
 import { podOccurrences, type Occurrence } from '#shared/occurrences.ts';
 import { MiB } from '#shared/quantity.ts';
-import { DynamoStore } from '../../store/dynamo.ts';
-import { FileStore } from '../../store/file.ts';
 import type { Store } from '../../store/port.ts';
+import { bothStores } from '../support/both-stores.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { at, container, node, pod, restartedStatus, runningStatus } from '../support/k8s-factories.ts';
 import { createDeploymentChain } from '../support/owner-chain.ts';
@@ -51,17 +50,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const STORES: [string, () => Promise<Store>][] = [
-  [
-    'DynamoStore',
-    async () => {
-      const name = `oombot-storms-${++stores}`;
-      await dynamo.createTable(name);
-      return new DynamoStore(dynamo.client, name);
-    },
-  ],
-  ['FileStore', () => FileStore.open(join(dir, `store-${++stores}.json`))],
-];
+const STORES = bothStores(() => dynamo, () => dir, 'oombot-storms');
 
 /** Each test its own channel, so that what one posts is no part of another's storm or count. */
 const depsFor = (store: Store, channel: string): PostDeps => ({
