@@ -20,7 +20,9 @@ describe('the forwarder image', () => {
   it('is multi-stage, runs the bundle as a non-root user, and builds with the npm script the benchmark measures', () => {
     const stages = dockerfile.match(/^FROM /gm) ?? [];
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(dockerfile).toMatch(/^FROM gcr\.io\/distroless\/nodejs22-debian12:nonroot$/m);
+    expect(dockerfile).toMatch(/^FROM gcr\.io\/distroless\/nodejs22-debian12:nonroot@sha256:[0-9a-f]{64}$/m);
+    // Every base is pinned by digest beside its tag: a rebuild of one commit gets the same bases.
+    for (const from of dockerfile.match(/^FROM \S+/gm) ?? []) expect(from).toMatch(/^FROM [^:@\s]+(?::[\w.-]+)?@sha256:[0-9a-f]{64}$/);
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^RUN npm run build:forwarder$/m);
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
