@@ -4,7 +4,7 @@ import { headOf } from '#shared/clip-text.ts';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
-import { decodeIncident, encodeIncident, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
+import { decodeIncident, encodeIncident, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RecentOptions, type RepeatGroup, type Store } from './port.ts';
 import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withShown, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 /**
@@ -283,10 +283,12 @@ export class DynamoStore implements Store {
     return res.Item ? decodeIncident(res.Item) : undefined;
   }
 
-  async recentIncidents(cluster: string, { namespace, limit = 10 }: { namespace?: string; limit?: number } = {}): Promise<Incident[]> {
+  async recentIncidents(cluster: string, { namespace, limit = 10, before }: RecentOptions = {}): Promise<Incident[]> {
     const [index, key] = namespace ? ['GSI2', `RECENT#${keyPart(cluster)}#${keyPart(namespace)}`] : ['GSI1', `RECENT#${keyPart(cluster)}`];
+    // The index's sort key, as recordIncident writes it: a page after `before` starts below it.
+    const below = before ? { KeyConditionExpression: '#pk = :pk AND #sk < :sk', ExpressionAttributeNames: { '#pk': `${index}PK`, '#sk': `${index}SK` }, ExpressionAttributeValues: { ':pk': key, ':sk': `${before.occurredAt}#${keyPart(before.incidentId)}` } } : undefined;
     const res = await this.db.send(
-      new QueryCommand({ TableName: this.table, IndexName: index, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': `${index}PK` }, ExpressionAttributeValues: { ':pk': key }, ScanIndexForward: false, Limit: limit }),
+      new QueryCommand({ TableName: this.table, IndexName: index, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': `${index}PK` }, ExpressionAttributeValues: { ':pk': key }, ...below, ScanIndexForward: false, Limit: limit }),
     );
     return (res.Items ?? []).map(decodeIncident);
   }

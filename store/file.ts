@@ -8,7 +8,7 @@ import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises
 import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
-import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RepeatGroup, type Store } from './port.ts';
+import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RecentOptions, type RepeatGroup, type Store } from './port.ts';
 import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withShown, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 const FILE_VERSION = 1;
@@ -255,11 +255,12 @@ export class FileStore implements Store {
     });
   }
 
-  recentIncidents(cluster: string, { namespace, limit = 10 }: { namespace?: string; limit?: number } = {}): Promise<Incident[]> {
+  recentIncidents(cluster: string, { namespace, limit = 10, before }: RecentOptions = {}): Promise<Incident[]> {
+    const below = before ? recentKey(before) : undefined;
     return this.read((s) =>
       [...s.incidents.values()]
         .map(({ incident }) => incident)
-        .filter((i) => i.cluster === cluster && (!namespace || i.namespace === namespace))
+        .filter((i) => i.cluster === cluster && (!namespace || i.namespace === namespace) && (below === undefined || compare(recentKey(i), below) < 0))
         // DynamoStore's index sort key, descending.
         .sort((a, b) => compare(recentKey(b), recentKey(a)))
         .slice(0, limit)
@@ -471,7 +472,7 @@ function auditOf({ incidentId, cluster, userId, action, target, before, after, a
   return { incidentId, cluster, userId, action, target, before, after, at };
 }
 
-function recentKey(i: StoredIncident['incident']): string {
+function recentKey(i: Pick<StoredIncident['incident'], 'occurredAt' | 'incidentId'>): string {
   return `${i.occurredAt}#${i.incidentId}`;
 }
 

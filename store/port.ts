@@ -191,12 +191,21 @@ export interface Storms {
   reserveStormUpdate(channel: string, startedAt: number, now: number, minIntervalMs: number): Promise<number | undefined>;
 }
 
+export interface RecentOptions {
+  namespace?: string;
+  limit?: number;
+  before?: Pick<Incident, 'occurredAt' | 'incidentId'>;
+}
+
 /** What was posted, for `/oom recent` and for the buttons to act on. */
 export interface Incidents {
   recordIncident(incident: Incident): Promise<void>;
   incident(incidentId: string): Promise<Incident | undefined>;
-  /** The latest incidents of a cluster, newest first, optionally of one namespace. */
-  recentIncidents(cluster: string, options?: { namespace?: string; limit?: number }): Promise<Incident[]>;
+  /**
+   * The latest incidents of a cluster, newest first, optionally of one namespace; with `before`, those older than that
+   * incident (the next page after it, by when it happened and then its id).
+   */
+  recentIncidents(cluster: string, options?: RecentOptions): Promise<Incident[]>;
 }
 
 export interface AuditTrail {

@@ -303,6 +303,18 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.recentIncidents('prod-eu', { limit: 20 })).toHaveLength(12);
     });
 
+    it('pages recent incidents from one before, by when they happened and then their id, in a namespace too', async () => {
+      for (let n = 1; n <= 5; n++) await store.recordIncident(incident(n, n % 2 ? 'shop' : 'billing', { container: null }));
+      // Two at the same moment: their ids order them, so no page repeats or skips one.
+      await store.recordIncident(incident(6, 'shop', { container: null, occurredAt: incident(5, 'shop').occurredAt }));
+      const first = await store.recentIncidents('prod-eu', { limit: 2 });
+      expect(first.map((i) => i.incidentId)).toEqual(['inc-6', 'inc-5']);
+      const second = await store.recentIncidents('prod-eu', { limit: 3, before: first.at(-1)! });
+      expect(second.map((i) => i.incidentId)).toEqual(['inc-4', 'inc-3', 'inc-2']);
+      expect((await store.recentIncidents('prod-eu', { limit: 3, before: second.at(-1)! })).map((i) => i.incidentId)).toEqual(['inc-1']);
+      expect((await store.recentIncidents('prod-eu', { namespace: 'shop', limit: 5, before: first[0]! })).map((i) => i.incidentId)).toEqual(['inc-5', 'inc-3', 'inc-1']);
+    });
+
     it('keeps every audit record of an incident, oldest first', async () => {
       const record = (at: string, userId: string, after: string) => ({ incidentId: 'inc-7', cluster: 'prod-eu', userId, action: 'raise-limit', target: 'Deployment/checkout api', before: '512Mi', after, at });
       await store.recordAudit(record('2026-11-27T10:30:00.000Z', 'U2', '1Gi'));
