@@ -8,7 +8,7 @@ import { writeOutput, type Io } from './io.ts';
 const USAGE = `usage: oombot <command> [options]   (or, as a kubectl plugin: kubectl oom <command> [options])
 
 commands:
-  explain <namespace>/<pod>   why did this container die? (live, or offline with --from-file); also: why
+  explain [<namespace>/]<pod> why did this container die? (live, or offline with --from-file); also: why
   forwarder                   watch the cluster and publish memory deaths to EventBridge (configured from the environment)
   sandbox                     run a local Kubernetes control plane (etcd + kube-apiserver) until interrupted
   start                       the whole product on this machine: the local console (or Slack over Socket Mode), the demo
@@ -48,7 +48,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     }
   } catch (error) {
     const code = reportError(error, io);
-    if (error instanceof OombotError && error.code === 'bad-usage' && (command === 'explain' || command === 'why')) {
+    // A pod name found in several namespaces is bad usage too, but its line already says what to add.
+    if (error instanceof OombotError && error.code === 'bad-usage' && error.name !== 'AmbiguousPodError' && (command === 'explain' || command === 'why')) {
       const { EXPLAIN_USAGE } = await import('./explain-command.ts');
       io.stderr.write(`${EXPLAIN_USAGE.split('\n')[0]}\n`);
     }

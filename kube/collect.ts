@@ -44,11 +44,23 @@ type Why = Omit<UnseenEntry, 'source'>;
 type Outcome<T> = { ok: true; value: T } | { ok: false; why: Why };
 
 export async function collectDiagnosisInput(api: KubeReader, namespace: string, name: string): Promise<DiagnosisInput> {
+  const pod = await readPod(api, namespace, name);
+  if (!pod) throw new PodNotFoundError(`pod ${name} not found in namespace ${namespace} of ${api.description}`);
+  return enrichPod(api, pod);
+}
+
+/** The pod, or undefined when the namespace has none of that name (404); 401, 403 and failures throw. */
+export async function readPod(api: KubeReader, namespace: string, name: string): Promise<Pod | undefined> {
   const res = await api.get(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`);
-  if (res.status === 404) throw new PodNotFoundError(`pod ${name} not found in namespace ${namespace} of ${api.description}`);
-  if (res.status === 401) throw new KubeAccessError(401, `${api.description} rejected the credentials (401 Unauthorized): log in again or fix the kubeconfig user`);
-  if (res.status !== 200) throw new KubeAccessError(res.status, `cannot read pod ${namespace}/${name}: ${statusMessage(res)}`);
-  return enrichPod(api, PodSchema.parse(res.body));
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw accessError(api, res, `cannot read pod ${namespace}/${name}`);
+  return PodSchema.parse(res.body);
+}
+
+/** A refused or failed request: 401 says how to fix the credentials; anything else carries the API server's reason. */
+export function accessError(api: KubeReader, res: KubeResponse, what: string): KubeAccessError {
+  if (res.status === 401) return new KubeAccessError(401, `${api.description} rejected the credentials (401 Unauthorized): log in again or fix the kubeconfig user`);
+  return new KubeAccessError(res.status, `${what}: ${statusMessage(res)}`);
 }
 
 /**
