@@ -143,7 +143,8 @@ const mark = () => ({ messages: slack.messages.length, responses: slack.response
 beforeAll(async () => {
   dynamo = await startDynalite();
   slack = await startSlackApi({ token: BOT_TOKEN });
-  const parameters: Record<string, string> = { '/oombot/slack/bot-token': BOT_TOKEN, '/oombot/slack/signing-secret': SIGNING_SECRET };
+  // serverless.yml's default parameter names, which carry the stage (each stage is its own Slack app).
+  const parameters: Record<string, string> = { '/oombot/test/slack/bot-token': BOT_TOKEN, '/oombot/test/slack/signing-secret': SIGNING_SECRET };
   aws = await startAwsJsonDouble({
     'AmazonSSM.GetParameter': (input) => {
       const value = parameters[String(input['Name'])];
@@ -159,7 +160,7 @@ beforeAll(async () => {
   // The Lambda double runs the actions process when the slack function's asynchronous invoke is let through.
   const upstreams = { dynamodb: dynamo.endpoint, ssm: aws.url, secretsmanager: aws.url, sqs: aws.url, lambda: '' };
   front = await startIamFront({ account: '123456789012', principals, upstreams });
-  stack = readStack({ stage: 'test', region: 'eu-west-1', account: '123456789012', sqsEndpoint: front.url });
+  stack = readStack({ stage: 'test', region: 'eu-west-1', account: '123456789012', sqsEndpoint: front.url, params: { defaultChannel: CHANNEL } });
   lambda = await startLambdaDouble({ [stack.functions['actions']!.name]: (event) => actions.invoke(event) });
   upstreams.lambda = lambda.url;
   await dynamo.createTable(stack.ref('OombotTable'));
@@ -197,9 +198,9 @@ describe('the IAM front', () => {
       $metadata: { httpStatusCode: 400 },
     });
     // The slack function reads its signing secret, not the bot token.
-    await expect(new SSMClient(as('slack')).send(new GetParameterCommand({ Name: '/oombot/slack/bot-token', WithDecryption: true }))).rejects.toMatchObject({
+    await expect(new SSMClient(as('slack')).send(new GetParameterCommand({ Name: '/oombot/test/slack/bot-token', WithDecryption: true }))).rejects.toMatchObject({
       name: 'AccessDeniedException',
-      message: refusal('slack', 'ssm:GetParameter', 'arn:aws:ssm:eu-west-1:123456789012:parameter/oombot/slack/bot-token'),
+      message: refusal('slack', 'ssm:GetParameter', 'arn:aws:ssm:eu-west-1:123456789012:parameter/oombot/test/slack/bot-token'),
     });
     // Nor the clusters' tokens: it never reads a cluster (/oom why runs in actions).
     await expect(new SecretsManagerClient(as('slack')).send(new GetSecretValueCommand({ SecretId: 'oombot/clusters/prod-eu' }))).rejects.toMatchObject({

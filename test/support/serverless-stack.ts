@@ -1,8 +1,8 @@
 // serverless.yml as a deployed stack would have it, without deploying: each function's name, environment and role,
 // and each role's IAM statements with every !Ref, !GetAtt, !Sub and ${…} variable resolved against a fake account,
 // region and stage — so a test can run each bundle under exactly the statements serverless.yml grants it.
-// Physical names follow CloudFormation's and the Framework's conventions: functions `<service>-<stage>-<key>`, roles
-// and tables `<stack>-<LogicalId>-<suffix>`, queues by their QueueName.
+// Physical names follow CloudFormation's and the Framework's conventions: functions `<service>-<stage>-<key>`; roles,
+// tables and queues by their RoleName, TableName and QueueName, else `<stack>-<LogicalId>-<suffix>`.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, type ScalarTag } from 'yaml';
@@ -48,6 +48,8 @@ export interface StackOptions {
   /** Where queue URLs point (SQS's SDK sends to the queue URL's host): the test's loopback endpoint. */
   sqsEndpoint: string;
   file?: string;
+  /** `--param name=value` as the deploy passes them, over serverless.yml's `params.default`. */
+  params?: Record<string, string>;
 }
 
 const tags: ScalarTag[] = [
@@ -80,7 +82,8 @@ export function readStack(options: StackOptions): Stack {
   const variables = (text: string): string =>
     text.replace(/\$\{(self|sls|param|opt):([^}]*)\}/g, (_, source: string, address: string) => {
       const [name, fallback] = address.split(',').map((s) => s.trim());
-      const value = source === 'self' && name === 'service' ? doc.service : source === 'sls' && name === 'stage' ? stage : source === 'param' ? doc.params?.default?.[name!] : source === 'opt' && name === 'region' ? region : source === 'opt' && name === 'stage' ? stage : undefined;
+      const param = source === 'param' ? (options.params?.[name!] ?? doc.params?.default?.[name!]) : undefined;
+      const value = source === 'self' && name === 'service' ? doc.service : source === 'sls' && name === 'stage' ? stage : param !== undefined ? variables(param) : source === 'opt' && name === 'region' ? region : source === 'opt' && name === 'stage' ? stage : undefined;
       if (value === undefined) throw new Error(`serverless-stack: no value for \${${source}:${address}}${fallback ? ' (a fallback is not a deployed value)' : ''}`);
       return value;
     });
@@ -95,8 +98,9 @@ export function readStack(options: StackOptions): Stack {
     const r = resource(logicalId);
     switch (r.Type) {
       case 'AWS::DynamoDB::Table':
+        return named(logicalId, 'TableName');
       case 'AWS::IAM::Role':
-        return generated(logicalId);
+        return named(logicalId, 'RoleName');
       case 'AWS::SQS::Queue':
         return `${options.sqsEndpoint}/${account}/${queueName(logicalId)}`;
       case 'AWS::Events::EventBus':
@@ -106,7 +110,8 @@ export function readStack(options: StackOptions): Stack {
     }
   };
 
-  const queueName = (logicalId: string) => (resource(logicalId).Properties?.['QueueName'] ? value(resource(logicalId).Properties!['QueueName']) : generated(logicalId));
+  const named = (logicalId: string, property: string) => (resource(logicalId).Properties?.[property] ? value(resource(logicalId).Properties![property]) : generated(logicalId));
+  const queueName = (logicalId: string) => named(logicalId, 'QueueName');
 
   const getAtt = (logicalId: string, attribute: string): string => {
     const r = resource(logicalId);

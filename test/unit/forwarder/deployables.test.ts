@@ -71,14 +71,14 @@ describe('the forwarder image', () => {
 });
 
 describe('the forwarder IAM policy', () => {
-  it('allows PutEvents on the oombot bus only, from the forwarder source only', () => {
+  it('allows PutEvents on the stage’s oombot bus only, from the forwarder source only', () => {
     const policy = JSON.parse(readFileSync(path.join(root, 'infra/iam/forwarder-policy.json'), 'utf8')) as { Statement: { Effect: string; Action: string; Resource: string; Condition: unknown }[] };
     expect(policy.Statement).toEqual([
       {
         Sid: 'PutOccurrencesOnTheOombotBusOnly',
         Effect: 'Allow',
         Action: 'events:PutEvents',
-        Resource: 'arn:aws:events:REGION:ACCOUNT_ID:event-bus/oombot',
+        Resource: 'arn:aws:events:REGION:ACCOUNT_ID:event-bus/oombot-STAGE',
         Condition: { StringEquals: { 'events:source': 'oombot.forwarder' } },
       },
     ]);

@@ -1,0 +1,134 @@
+// The deploy path, as far as files alone show it (README, "Deploy the backend"): what `npm run deploy` refuses and
+// how it says so, that it knows exactly serverless.yml's parameters, that the Slack manifest's URLs are the route the
+// slack function is served on, and that the names a stage gets — the bus the chart and the forwarder's policy must
+// name, the roles of the access entries — fit AWS's limits. The packaged template itself is checked in
+// test/integration/serverless-package.test.ts.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, type ScalarTag } from 'yaml';
+import { deployProblems, DeployParamsSchema, parseParamFlags, stageNames } from '../../scripts/deploy-params.ts';
+
+const root = path.join(import.meta.dirname, '../..');
+const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
+const cfnTags: ScalarTag[] = ['!Ref', '!GetAtt', '!Sub'].map((tag) => ({ tag, resolve: (value: string) => ({ [tag]: value }) }));
+const serverless = parse(read('serverless.yml'), { customTags: cfnTags }) as {
+  provider: { stage: string };
+  functions: Record<string, { events?: { httpApi?: { method: string; path: string } }[] }>;
+  resources: { Outputs: Record<string, { Value: Record<string, string> }> };
+};
+
+const CLUSTERS = '[{"name":"prod-eu","server":"https://ABC.gr7.eu-west-1.eks.amazonaws.com","caData":"LS0t","auth":"eks","region":"eu-west-1"}]';
+const good = { defaultChannel: 'C0123456789', clusters: CLUSTERS };
+const CHANNEL_HINT = "a channel id such as C0123456789 (in Slack, the channel's details show it at the bottom), not its name";
+
+describe('npm run deploy: what it checks before anything is built', () => {
+  it('lets a complete request through', () => {
+    expect(deployProblems({ stage: 'prod', region: 'eu-west-1', params: good })).toEqual([]);
+    expect(deployProblems({ stage: 'staging-eu', region: 'us-gov-west-1', params: { ...good, namespaceChannels: '{"payments":"G0PAYMENTS1"}', raisePolicy: '{"allowed":{"*":["S0PLATFORM"]}}', runbooks: '{"default":"https://wiki.example.com/memory"}', slackTokenParameter: '/team/oombot/bot-token' } })).toEqual([]);
+  });
+
+  it.each([
+    ['no stage', { stage: undefined }, ['--stage is missing: name the stage, e.g. npm run deploy -- --stage prod (it goes into every resource name: bus and table oombot-<stage>)']],
+    ['a stage with capitals', { stage: 'Prod' }, ['--stage "Prod" is not a stage name: 1 to 16 lower-case letters, digits and -, starting with a letter and not ending with - (e.g. prod, staging-eu)']],
+    ['a stage too long for the role names', { stage: 'a-very-long-stage1' }, ['--stage "a-very-long-stage1" is not a stage name: 1 to 16 lower-case letters, digits and -, starting with a letter and not ending with - (e.g. prod, staging-eu)']],
+    ['a stage ending in -', { stage: 'prod-' }, ['--stage "prod-" is not a stage name: 1 to 16 lower-case letters, digits and -, starting with a letter and not ending with - (e.g. prod, staging-eu)']],
+    ['no region', { region: undefined }, ['no region: pass --region eu-west-1 (or set AWS_REGION); the stack, its bus and its table live there']],
+    ['a region without its number', { region: 'eu-west' }, ['--region "eu-west" is not an AWS region like eu-west-1']],
+    ['no default channel', { params: { clusters: CLUSTERS } }, [`--param defaultChannel is missing: add --param defaultChannel=<id> for the channel alerts go to, ${CHANNEL_HINT}; then invite the app there (/invite @oombot)`]],
+    ['an empty default channel', { params: { ...good, defaultChannel: '' } }, [`--param defaultChannel "" is not a channel id: use ${CHANNEL_HINT}`]],
+    ['a channel name for the default channel', { params: { ...good, defaultChannel: '#alerts' } }, [`--param defaultChannel "#alerts" is not a channel id: use ${CHANNEL_HINT}`]],
+    ['a user id for the default channel', { params: { ...good, defaultChannel: 'U0123456789' } }, [`--param defaultChannel "U0123456789" is not a channel id: use ${CHANNEL_HINT}`]],
+    [
+      'no clusters',
+      { params: { defaultChannel: 'C0123456789' } },
+      [`--param clusters is missing: add --param 'clusters=${CLUSTERS.replace('"LS0t"', '"<base64 CA>"')}' — name as the forwarder's cluster value; server and caData from aws eks describe-cluster --name prod-eu --query 'cluster.[endpoint,certificateAuthority.data]'; or "auth":"token","tokenSecretId":"oombot/clusters/<name>" outside EKS`],
+    ],
+    ['an empty cluster list', { params: { ...good, clusters: '[]' } }, ['--param clusters is not valid: (root) lists no cluster: analyze could read nothing and Raise limit would have nowhere to patch']],
+    ['a cluster over plain HTTP', { params: { ...good, clusters: CLUSTERS.replace('https:', 'http:') } }, ['--param clusters is not valid: 0.server Invalid URL']],
+    [
+      'a token outside the secrets the roles may read',
+      { params: { ...good, clusters: '[{"name":"onprem","server":"https://k8s.example.com","caData":"LS0t","auth":"token","tokenSecretId":"prod/onprem"}]' } },
+      ["--param clusters is not valid: 0.tokenSecretId must be under oombot/clusters/ (e.g. oombot/clusters/onprem): the functions' roles may read those secrets only"],
+    ],
+    ['a cluster named twice', { params: { ...good, clusters: `[${CLUSTERS.slice(1, -1)},${CLUSTERS.slice(1, -1)}]` } }, ['--param clusters is not valid: 1.name "prod-eu" appears twice']],
+    ['clusters that are not JSON', { params: { ...good, clusters: 'prod-eu' } }, [`--param clusters is not JSON; write it like 'clusters=${CLUSTERS.replace('"LS0t"', '"<base64 CA>"')}'`]],
+    ['a namespace routed to a channel name', { params: { ...good, namespaceChannels: '{"payments":"#payments"}' } }, [`--param namespaceChannels is not valid: payments must be ${CHANNEL_HINT}`]],
+    ['a raise policy naming an e-mail', { params: { ...good, raisePolicy: '{"allowed":{"shop":["alice@example.com"]}}' } }, ['--param raisePolicy is not valid: allowed.shop.0 must be a Slack user id (U…, W…) or user group id (S…)']],
+    ['a runbook over http', { params: { ...good, runbooks: '{"limit":"http://wiki"}' } }, ['--param runbooks is not valid: limit Invalid URL']],
+    [
+      'an SSM name without its leading /',
+      { params: { ...good, slackSigningSecretParameter: 'oombot/signing' } },
+      ['--param slackSigningSecretParameter must be an SSM parameter name that begins with /, e.g. /oombot/prod/slack/signing-secret (the role grants ssm:GetParameter on …:parameter<name>)'],
+    ],
+    ['a parameter serverless.yml does not take', { params: { ...good, channel: 'C0123456789' } }, ['--param channel is not a parameter of serverless.yml (it takes defaultChannel, clusters, namespaceChannels, raisePolicy, runbooks, slackTokenParameter, slackSigningSecretParameter)']],
+  ] as const)('refuses %s, saying what to set', (_, change, problems) => {
+    expect(deployProblems({ stage: 'prod', region: 'eu-west-1', params: good, ...change })).toEqual(problems);
+  });
+
+  it('says every problem at once', () => {
+    expect(deployProblems({ stage: undefined, region: undefined, params: {} }).map((p) => p.split(' ').slice(0, 2).join(' '))).toEqual(['--stage is', 'no region:', '--param defaultChannel', '--param clusters']);
+  });
+
+  it('splits --param at the first =, since JSON values hold their own', () => {
+    expect(parseParamFlags(['clusters=[{"a":"b=c"}]', 'defaultChannel=C0123456789'])).toEqual({ params: { clusters: '[{"a":"b=c"}]', defaultChannel: 'C0123456789' }, problems: [] });
+    expect(parseParamFlags(['defaultChannel', '=x', 'a=1', 'a=2']).problems).toEqual([
+      '--param "defaultChannel" is not name=value, e.g. --param defaultChannel=C0123456789',
+      '--param "=x" is not name=value, e.g. --param defaultChannel=C0123456789',
+      '--param a is given twice',
+    ]);
+  });
+
+  it('knows exactly the parameters serverless.yml reads', () => {
+    const used = new Set([...read('serverless.yml').matchAll(/\$\{param:([A-Za-z]+)\}/g)].map((m) => m[1]!));
+    expect(Object.keys(DeployParamsSchema.shape).sort()).toEqual([...used].sort());
+  });
+});
+
+describe('the names a stage gets', () => {
+  it('fit AWS’s limits at the longest stage and region (IAM role 64, Lambda function 64, SQS queue 80)', () => {
+    const names = stageNames('abcdefghijklmnop', 'ap-southeast-4');
+    for (const role of Object.values(names.roles)) expect(role.length).toBeLessThanOrEqual(64);
+    for (const fn of Object.values(names.functions)) expect(`${fn}-rule-1`.length).toBeLessThanOrEqual(64);
+    expect(`${names.functions.analyze}-dlq`.length).toBeLessThanOrEqual(80);
+  });
+
+  it('are what serverless.yml’s default stage gives the chart’s default bus', () => {
+    const defaultStage = /^\$\{opt:stage, '([a-z0-9-]+)'\}$/.exec(serverless.provider.stage)![1]!;
+    const values = parse(read('infra/helm/oombot-forwarder/values.yaml')) as { eventBus: string };
+    expect(values.eventBus).toBe(stageNames(defaultStage, 'eu-west-1').bus);
+    expect(values.eventBus).toBe('oombot-prod');
+  });
+
+  it('name the stage’s bus in the forwarder’s IAM policy once STAGE is filled in', () => {
+    const policy = JSON.parse(read('infra/iam/forwarder-policy.json').replaceAll('STAGE', 'staging')) as { Statement: { Resource: string }[] };
+    expect(policy.Statement.map((s) => s.Resource)).toEqual([`arn:aws:events:REGION:ACCOUNT_ID:event-bus/${stageNames('staging', 'eu-west-1').bus}`]);
+  });
+});
+
+describe('the Slack manifests’ URLs', () => {
+  const route = serverless.functions['slack']!.events!.find((e) => e.httpApi)!.httpApi!;
+  const manifest = parse(read('infra/slack/manifest.yaml')) as { features: { slash_commands: { url?: string }[] }; settings: { interactivity: { request_url?: string } } };
+  const urls = [...manifest.features.slash_commands.map((c) => c.url), manifest.settings.interactivity.request_url];
+
+  it('are one placeholder, the base URL, followed by the one route the slack function is served on', () => {
+    expect(route).toEqual({ method: 'POST', path: '/slack/events' });
+    expect(urls).toEqual(['https://REPLACE-WITH-HttpApiUrl.invalid/slack/events', 'https://REPLACE-WITH-HttpApiUrl.invalid/slack/events']);
+    for (const url of urls) {
+      const parsed = new URL(url!);
+      expect({ protocol: parsed.protocol, pathname: parsed.pathname, search: parsed.search }).toEqual({ protocol: 'https:', pathname: route.path, search: '' });
+    }
+  });
+
+  it('become the stack’s SlackRequestUrl when the placeholder is replaced by its HttpApiUrl', () => {
+    // The two outputs as CloudFormation fills them in, for an API id and region.
+    const httpApiUrl = 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com';
+    const slackRequestUrl = serverless.resources.Outputs['SlackRequestUrl']!.Value['!Sub']!.replace('${HttpApi}', 'a1b2c3d4e5').replace('${AWS::Region}', 'eu-west-1').replace('${AWS::URLSuffix}', 'amazonaws.com');
+    for (const url of urls) expect(url!.replace('https://REPLACE-WITH-HttpApiUrl.invalid', httpApiUrl)).toBe(slackRequestUrl);
+    expect(new URL(slackRequestUrl).pathname).toBe(route.path);
+  });
+
+  it('are none in the Socket Mode manifest, which Slack reaches over its own socket', () => {
+    expect(read('infra/slack/manifest.socket-mode.yaml')).not.toMatch(/https?:\/\//);
+  });
+});
