@@ -3,7 +3,8 @@
 import { notSeen } from '#shared/unseen.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import type { AuditTrail, Incidents, Mutes } from '../store/port.ts';
-import { ACTIONS, CHART_BLOCK, memoryLine, renderAlert } from './alert.ts';
+import type { Block, KnownBlock } from '@slack/types';
+import { ACTIONS, CHART_BLOCK, memoryLine, renderAlert, withMuted, withUnmuted } from './alert.ts';
 import { isBlock } from './block-ids.ts';
 import { logFailure } from './failures.ts';
 import { groupKeyOf } from './grouping.ts';
@@ -18,11 +19,18 @@ export interface ActionAnswer {
   blocks?: unknown[];
   /** The same answer without its picture, sent when the response_url refuses the picture (sendAnswer). */
   withoutPicture?: ActionAnswer;
+  /**
+   * The clicked alert redrawn for everyone (a Mute or Unmute): sent to the click's response_url with replace_original
+   * before the answer, which needs no bot token in the `slack` function (api.slack.com/interactivity/handling).
+   */
+  redraw?: { replace_original: true; text: string; blocks: unknown[] };
 }
 
 /** The message a button was clicked on, as Slack sends it back in the block_actions payload. */
 export interface ClickedMessage {
   blocks?: unknown[];
+  /** Its notification text, kept when it is redrawn. */
+  text?: string;
 }
 
 const MUTES: Record<string, { ms: number; label: string }> = { [ACTIONS.mute1h]: { ms: 3_600_000, label: '1 h' }, [ACTIONS.mute24h]: { ms: 86_400_000, label: '24 h' } };
@@ -33,16 +41,31 @@ export async function answerAlertAction(deps: { store: Incidents & Mutes & Audit
   const incident = await deps.store.incident(incidentId);
   if (!incident) return answer(`I have no incident ${escapeMrkdwn(incidentId)} any more (incidents are kept 90 days).`);
   const mute = MUTES[actionId];
+  const key = muteKey(incident.cluster, incident.namespace, incident.workload);
+  const target = `${incident.namespace}/${incident.workload}`;
+  // The short form people type back ("deploy/checkout"); a key that is not one is shown as it is.
+  const ref = WorkloadRef.fromKey(incident.workload, incident.namespace);
+  const short = ref ? WorkloadRef.short(ref) : incident.workload;
   if (mute) {
     const now = (deps.now ?? Date.now)();
     const until = now + mute.ms;
-    await deps.store.mute(muteKey(incident.cluster, incident.namespace, incident.workload), until, userId);
+    await deps.store.mute(key, until, userId);
     // Silencing alerts changes what on-call sees: anyone in the channel may do it, and it is on the record.
-    await deps.store.recordAudit({ incidentId, cluster: incident.cluster, userId, action: `mute-${mute.label.replace(' ', '')}`, target: `${incident.namespace}/${incident.workload}`, before: 'alerting', after: `muted until ${new Date(until).toISOString()}`, at: new Date(now).toISOString() });
-    // The short form people type back ("deploy/checkout"); a key that is not one is shown as it is.
-    const ref = WorkloadRef.fromKey(incident.workload, incident.namespace);
-    const unmute = `/oom unmute ${ref ? WorkloadRef.short(ref) : incident.workload} -n ${incident.namespace}`;
-    return answer(escapeMrkdwn(`Muted ${incident.workload} in ${incident.namespace} (${incident.cluster}) for ${mute.label}, until ${new Date(until).toISOString().slice(11, 16)} UTC. \`${unmute}\` undoes it.`));
+    await deps.store.recordAudit({ incidentId, cluster: incident.cluster, userId, action: `mute-${mute.label.replace(' ', '')}`, target, before: 'alerting', after: `muted until ${new Date(until).toISOString()}`, at: new Date(now).toISOString() });
+    const unmute = `/oom unmute ${short} -n ${incident.namespace}`;
+    const line = `🔕 Muted for ${mute.label} by <@${userId}> until ${new Date(until).toISOString().slice(11, 16)} UTC`;
+    return {
+      ...answer(escapeMrkdwn(`Muted ${incident.workload} in ${incident.namespace} (${incident.cluster}) for ${mute.label}, until ${new Date(until).toISOString().slice(11, 16)} UTC. \`${unmute}\` undoes it.`)),
+      ...redrawn(clicked, (blocks) => withMuted(blocks, line, incidentId)),
+    };
+  }
+  if (actionId === ACTIONS.unmute) {
+    // Authorized and audited as Mute is: anyone in the channel may undo a mute, on the record.
+    const now = (deps.now ?? Date.now)();
+    const was = await deps.store.muteUntil(key, now);
+    await deps.store.unmute(key);
+    await deps.store.recordAudit({ incidentId, cluster: incident.cluster, userId, action: 'unmute', target, before: was ? `muted until ${new Date(was).toISOString()}` : 'alerting', after: 'alerting', at: new Date(now).toISOString() });
+    return { ...answer(escapeMrkdwn(`Unmuted ${incident.workload} in ${incident.namespace} (${incident.cluster}): its next death alerts again.`)), ...redrawn(clicked, (blocks) => withUnmuted(blocks, incidentId)) };
   }
   if (actionId === ACTIONS.why) {
     const v = incident.verdict;
@@ -65,6 +88,13 @@ export async function answerAlertAction(deps: { store: Incidents & Mutes & Audit
     return { ...answer(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, chart], withoutPicture: plain };
   }
   return undefined;
+}
+
+/** The clicked alert redrawn, when the click came with its blocks (an ephemeral answer may come without). */
+function redrawn(clicked: ClickedMessage | undefined, redraw: (blocks: (KnownBlock | Block)[]) => (KnownBlock | Block)[]): Pick<ActionAnswer, 'redraw'> {
+  if (!clicked?.blocks?.length) return {};
+  const blocks = redraw(clicked.blocks as (KnownBlock | Block)[]);
+  return blocks === clicked.blocks ? {} : { redraw: { replace_original: true, text: clip(clicked.text ?? 'oombot alert', SLACK_LIMITS.fallbackText), blocks } };
 }
 
 /** How far back `/oom recent`'s index is read for a storm's group: the storm's own incidents are the newest. */

@@ -30,7 +30,7 @@ export interface AlertContext {
 }
 
 /** The action ids of the alert's buttons; functions/slack handles each. */
-export const ACTIONS = { raise: 'oombot_raise', mute1h: 'oombot_mute_1h', mute24h: 'oombot_mute_24h', why: 'oombot_why', runbook: 'oombot_runbook' } as const;
+export const ACTIONS = { raise: 'oombot_raise', mute1h: 'oombot_mute_1h', mute24h: 'oombot_mute_24h', unmute: 'oombot_unmute', why: 'oombot_why', runbook: 'oombot_runbook' } as const;
 
 export interface AlertMessage {
   /** The notification text (also what screen readers and old clients show). */
@@ -74,11 +74,18 @@ function buttons(v: Verdict, incidentId: string, { runbookUrl, raise }: NonNulla
     elements: [
       ...(raise ? [raiseButton(v, incidentId, raise)] : []),
       ...(runbookUrl ? [{ type: 'button' as const, text: { type: 'plain_text' as const, text: 'Open runbook' }, action_id: ACTIONS.runbook, url: runbookUrl, value: incidentId }] : []),
-      button('Mute 1 h', ACTIONS.mute1h),
-      button('Mute 24 h', ACTIONS.mute24h),
+      ...muteButtons(incidentId),
       button('Why?', ACTIONS.why),
     ],
   };
+}
+
+/** The two Mute buttons, as the alert shows them until someone mutes it (withMuted swaps them for Unmute). */
+function muteButtons(incidentId: string) {
+  return [
+    { type: 'button' as const, text: { type: 'plain_text' as const, text: 'Mute 1 h' }, action_id: ACTIONS.mute1h, value: incidentId },
+    { type: 'button' as const, text: { type: 'plain_text' as const, text: 'Mute 24 h' }, action_id: ACTIONS.mute24h, value: incidentId },
+  ];
 }
 
 /**
@@ -141,8 +148,43 @@ export function memoryLine(trajectory: Verdict['trajectory']): string | undefine
   return slackText(`Memory, ${minutes} min before ${series.killedAt !== undefined ? 'the kill' : 'the last sample'}: \`${line.slice(0, cut)}\`${line.slice(cut)}`, SLACK_LIMITS.contextText);
 }
 
-const ACTIONS_BLOCK = 'oombot-actions';
-const HANDLED_BLOCK = 'oombot-handled';
+/** The alert's buttons (a handled alert's repeat offers them again: bot/occurrence-messages.ts). */
+export const ACTIONS_BLOCK = 'oombot-actions';
+/** The handled line (withHandled): a repeat under a handled alert offers its button again (bot/occurrence-messages.ts). */
+export const HANDLED_BLOCK = 'oombot-handled';
+/** The muted line (withMuted), just above the buttons. */
+export const MUTED_BLOCK = 'oombot-muted';
+
+/**
+ * The alert once muted from its Mute button: a line above the buttons says who muted it until when, and Unmute takes
+ * the two Mute buttons' place (Raise limit, the runbook and Why? stay). `text` is mrkdwn already escaped by the caller
+ * (it holds the clicker's mention). Nothing redraws it when the mute runs out, so the line says until when. The blocks
+ * of an update, so with new block ids (bot/block-ids.ts); an alert without buttons is returned as it was.
+ */
+export function withMuted(blocks: (KnownBlock | Block)[], text: string, incidentId: string): (KnownBlock | Block)[] {
+  const unmute = { type: 'button' as const, text: { type: 'plain_text' as const, text: 'Unmute' }, action_id: ACTIONS.unmute, value: incidentId };
+  return swapMuteButtons(blocks, (e) => (e.action_id === ACTIONS.mute1h || e.action_id === ACTIONS.unmute ? [unmute] : e.action_id === ACTIONS.mute24h ? [] : [e]), { type: 'context', block_id: MUTED_BLOCK, elements: [{ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.contextText) }] });
+}
+
+/** The muted alert back as it was: the muted line gone, the two Mute buttons where Unmute was. */
+export function withUnmuted(blocks: (KnownBlock | Block)[], incidentId: string): (KnownBlock | Block)[] {
+  return swapMuteButtons(blocks, (e) => (e.action_id === ACTIONS.unmute ? muteButtons(incidentId) : [e]));
+}
+
+function swapMuteButtons(blocks: (KnownBlock | Block)[], swap: (e: { action_id?: string }) => unknown[], line?: KnownBlock): (KnownBlock | Block)[] {
+  if (!blocks.some((b) => isBlock(b, ACTIONS_BLOCK))) return blocks;
+  const out: (KnownBlock | Block)[] = [];
+  for (const block of blocks) {
+    if (isBlock(block, MUTED_BLOCK)) continue;
+    if (isBlock(block, ACTIONS_BLOCK)) {
+      if (line) out.push(line);
+      out.push({ ...block, elements: ((block as { elements?: { action_id?: string }[] }).elements ?? []).flatMap(swap) } as KnownBlock);
+      continue;
+    }
+    out.push(block);
+  }
+  return renewBlockIds(out);
+}
 
 /**
  * The root alert once its fix was applied: the raise button is gone (it would only be refused now) and a line says

@@ -6,7 +6,7 @@ import type { App } from '@slack/bolt';
 import type { Logger } from '#shared/log.ts';
 import type { ActionJob } from './actions.ts';
 import { answerAlertAction, answerStormPick, sendAnswer } from './alert-actions.ts';
-import { logFailure, withLogger } from './failures.ts';
+import { bestEffort, logFailure, withLogger } from './failures.ts';
 import { ACTIONS } from './alert.ts';
 import { parseOomCommand } from './command.ts';
 import { answerOom, type CommandDeps } from './oom-command.ts';
@@ -84,15 +84,19 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
   });
 
   // The other buttons carry an incident id; what they act on comes from the store (bot/alert-actions.ts).
-  for (const actionId of [ACTIONS.mute1h, ACTIONS.mute24h, ACTIONS.why, ACTIONS.runbook]) {
+  for (const actionId of [ACTIONS.mute1h, ACTIONS.mute24h, ACTIONS.unmute, ACTIONS.why, ACTIONS.runbook]) {
     app.action(actionId, async ({ action, body, ack, respond }) => {
       await ack();
       const value = 'value' in action ? action.value : undefined;
       try {
-        // The clicked alert's blocks: Why? names its chart again (bot/alert-actions.ts).
-        const clicked = body.type === 'block_actions' && body.message ? { blocks: body.message['blocks'] as unknown[] | undefined } : undefined;
+        // The clicked alert's blocks: Why? names its chart again, Mute and Unmute redraw it (bot/alert-actions.ts).
+        const clicked = body.type === 'block_actions' && body.message ? { blocks: body.message['blocks'] as unknown[] | undefined, text: typeof body.message['text'] === 'string' ? body.message['text'] : undefined } : undefined;
         const answer = value ? await answerAlertAction(deps, actionId, value, body.user.id, clicked) : undefined;
-        if (answer) await sendAnswer(respond, answer);
+        if (!answer) return;
+        const { redraw, ...rest } = answer;
+        // The mute holds whether or not the alert could be redrawn: a failed redraw is logged, and the answer still goes.
+        if (redraw) await bestEffort(() => respond(redraw), `${actionId}: redrawing the alert failed; the change stands`, undefined, 'warn');
+        await sendAnswer(respond, rest);
       } catch (error) {
         await respond({ response_type: 'ephemeral', replace_original: false, text: failedOnMySide(logFailure(`${actionId} failed`, error)) });
       }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Block, KnownBlock } from '@slack/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerAlertAction } from '../../../bot/alert-actions.ts';
-import { ACTIONS, CHART_BLOCK, renderAlert, withCounter, withHandled } from '../../../bot/alert.ts';
+import { ACTIONS, CHART_BLOCK, renderAlert, withCounter, withHandled, withMuted, withUnmuted } from '../../../bot/alert.ts';
 import { blockRole, holdsBlock, isBlock, renewBlockIds } from '../../../bot/block-ids.ts';
 import { FileStore } from '../../../store/file.ts';
 import { classifyCurve } from '#shared/memory-curve.ts';
@@ -62,6 +62,25 @@ describe('block ids on update', () => {
     ]);
     expect(actionIds(handled)).toEqual([ACTIONS.mute1h, ACTIONS.mute24h, ACTIONS.why]);
     expect(ids(handled).filter((id) => id !== undefined && ids(fromSlack).includes(id))).toEqual([]);
+  });
+
+  it('redraws a muted alert with who muted it until when and Unmute in the Mute buttons’ place, and back on Unmute', () => {
+    const counted = withCounter(alert(), 'OOMKilled 2× in 3 min · latest 10:15 UTC · see thread');
+    const muted = withMuted(counted, '🔕 Muted for 1 h by <@U0ALICE> until 11:15 UTC', ctx.incidentId);
+    expect(muted.map((b) => blockRole(b) ?? b.type)).toEqual(['header', 'oombot-counter', 'section', 'section', 'section', 'oombot-muted', 'oombot-actions', 'section', 'oombot-chart', 'context']);
+    expect(muted.find((b) => isBlock(b, 'oombot-muted'))).toMatchObject({ type: 'context', elements: [{ type: 'mrkdwn', text: '🔕 Muted for 1 h by <@U0ALICE> until 11:15 UTC' }] });
+    expect(actionIds(muted)).toEqual([ACTIONS.raise, ACTIONS.unmute, ACTIONS.why]);
+    expect(ids(muted).filter((id) => id !== undefined && ids(counted).includes(id))).toEqual([]);
+    // Muting again (the other button of another copy) keeps one line and one Unmute.
+    expect(actionIds(withMuted(muted, '🔕 Muted for 24 h by <@U0BOB> until 10:20 UTC', ctx.incidentId))).toEqual([ACTIONS.raise, ACTIONS.unmute, ACTIONS.why]);
+    const unmuted = withUnmuted(muted, ctx.incidentId);
+    expect(unmuted.some((b) => isBlock(b, 'oombot-muted'))).toBe(false);
+    expect(actionIds(unmuted)).toEqual(actionIds(counted));
+    expect(unmuted.flatMap((b) => (b as { elements?: { value?: string }[] }).elements ?? []).filter((e) => e.value !== undefined).map((e) => e.value)).toEqual([ctx.incidentId, ctx.incidentId, ctx.incidentId, ctx.incidentId]);
+    // A handled alert muted keeps its handled line, and loses no button it still had.
+    const handledMuted = withMuted(withHandled(counted, '✅ Handled'), '🔕 Muted for 1 h by <@U0ALICE> until 11:15 UTC', ctx.incidentId);
+    expect(handledMuted.map((b) => blockRole(b)).filter(Boolean)).toEqual(['oombot-counter', 'oombot-handled', 'oombot-muted', 'oombot-actions', 'oombot-chart']);
+    expect(actionIds(handledMuted)).toEqual([ACTIONS.unmute, ACTIONS.why]);
   });
 
   it('leaves blocks that are not oombot’s without an id, and finds a role in stored JSON whatever its revision', () => {
