@@ -39,7 +39,7 @@ export type ActionJob = z.infer<typeof ActionJobSchema>;
 
 export interface ActionDeps {
   /** Clicks claimed once, the incident clicked, its group's root once redrawn; what the raise and `why` use. */
-  store: ClickClaims & Incidents & Pick<RepeatGroups, 'replaceRepeatBlocks'> & RaiseDeps['store'] & CommandDeps['store'];
+  store: ClickClaims & Incidents & Pick<RepeatGroups, 'replaceRepeatBlocks' | 'repeatMessage'> & RaiseDeps['store'] & CommandDeps['store'];
   cluster(name: string): KubeTransport | undefined;
   clusters: string[];
   policy: RaisePolicy;
@@ -131,7 +131,12 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
     const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], handled);
     await bestEffort(() => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: slackText(`${incident.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks }), 'the change was made, but redrawing the alert as handled failed', reference);
     const groupKeyOf = deps.groupKeyOf;
-    if (groupKeyOf) await bestEffort(() => deps.store.replaceRepeatBlocks(groupKeyOf(incident), JSON.stringify(blocks)), "the change was made, but keeping the handled alert for its group's counter updates failed", reference);
+    // Only the group's root is redrawn by counter updates: a reply clicked under a handled alert (it offers the button
+    // again, bot/occurrence-messages.ts) must not become what the root is redrawn as.
+    const keep = async (key: string) => {
+      if ((await deps.store.repeatMessage(key))?.ts === incident.message.ts) await deps.store.replaceRepeatBlocks(key, JSON.stringify(blocks));
+    };
+    if (groupKeyOf) await bestEffort(() => keep(groupKeyOf(incident)), "the change was made, but keeping the handled alert for its group's counter updates failed", reference);
   }
 }
 

@@ -6,7 +6,7 @@ import { WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups, Storms } from '../store/port.ts';
 import type { StormPlace, StormSettings } from '../store/storms.ts';
-import { WARNING_BLOCK, withCounter, type AlertMessage } from './alert.ts';
+import { HANDLED_BLOCK, WARNING_BLOCK, withCounter, type AlertMessage } from './alert.ts';
 import { holdsBlock, renewBlockIds } from './block-ids.ts';
 import { CHART_FAILED, slackErrorCode, type ChartPicture } from './chart-upload.ts';
 import { bestEffort, logFailure } from './failures.ts';
@@ -32,6 +32,10 @@ export const MAX_THREAD_REPLIES = 10;
 export const COUNTER_INTERVAL_MS = 10_000;
 /** How long a repeat waits for its group's first alert to be posted by a concurrent invocation. */
 const FIRST_POST_WAIT_MS = 5_000;
+
+/** How long a group stays open after its last occurrence, unless configured (OOMBOT_REPEAT_WINDOW, OOMBOT_EVICTION_WINDOW). */
+export const DEFAULT_REPEAT_WINDOW_MS = 60 * 60_000;
+export const DEFAULT_EVICTION_WINDOW_MS = 10 * 60_000;
 
 /** Many evictions from one node are one story (the node ran out); repeats of one container's death are another. */
 export function groupKeyOf(cluster: string, verdict: Verdict): string {
@@ -71,6 +75,11 @@ export interface GroupMessages {
   /** The alert, with its picture when there is one. */
   first(picture?: ChartPicture): AlertMessage;
   reply(): AlertMessage;
+  /**
+   * The reply under a root that was handled (its fix applied, bot/alert.ts withHandled): the root no longer offers
+   * the button, so a death after the fix offers it here, sized from this death. Without it, `reply`.
+   */
+  handledReply?(): AlertMessage;
   counter(count: number, firstAt: number): string;
 }
 
@@ -227,7 +236,9 @@ async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: Group
   const afterWarning = place.as === 'reply' && group.count === 2 && warned;
   // That kill is an alert of its own, so it gets its picture too (uploaded once, as for any alert).
   const picture = afterWarning ? await pictureOf(messages) : undefined;
-  const reply = afterWarning ? messages.first(picture) : messages.reply();
+  // Under a handled root — also after a restart: its handled blocks are in the store — a death after the fix gets
+  // the button back in its reply (docs/alert-style.md, "Repeats and storms").
+  const reply = afterWarning ? messages.first(picture) : holdsBlock(root.blocks, HANDLED_BLOCK) && messages.handledReply ? messages.handledReply() : messages.reply();
   const ts = place.as === 'reply' ? (await postReply(deps.slack, root.channel, reply, root.ts, afterWarning, picture && (() => messages.first()))).ts : root.ts;
   await g.markPosted({ channel: root.channel, ts });
   const blocks = root.blocks;

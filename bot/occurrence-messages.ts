@@ -5,7 +5,9 @@ import type { KnownBlock } from '@slack/types';
 import type { Envelope } from '#shared/envelope.ts';
 import { aboveRequests, nodeTopEvidence } from '#shared/node-top.ts';
 import type { Verdict } from '#shared/verdict.ts';
-import { renderAlert, renderRepeat, WARNING_BLOCK, type AlertMessage } from './alert.ts';
+import { parseQuantity } from '#shared/quantity.ts';
+import { ACTIONS, ACTIONS_BLOCK, renderAlert, renderRepeat, WARNING_BLOCK, type AlertMessage } from './alert.ts';
+import { isBlock } from './block-ids.ts';
 import type { ChartPublisher } from './chart-upload.ts';
 import type { GroupMessages } from './grouping.ts';
 import { proposedChange } from './raise-limit.ts';
@@ -24,7 +26,7 @@ export interface OccurrenceContext {
  * A pod's alert, its reply in the thread, and the counter: of evictions from one node, or of one container's deaths.
  * With `charts`, a verdict that carries the memory before the death gets its chart uploaded for the alert.
  */
-export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined; charts?: ChartPublisher | undefined }): GroupMessages {
+export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined; charts?: ChartPublisher | undefined; workloadLimit?: string | undefined }): GroupMessages {
   const raise = proposedChange(verdict);
   const ctx = { cluster: o.cluster, incidentId: o.incidentId, occurredAt: o.occurredAt, buttons: { ...(o.runbookUrl ? { runbookUrl: o.runbookUrl } : {}), ...(raise ? { raise } : {}) } };
   const charts = verdict.trajectory ? o.charts : undefined;
@@ -32,11 +34,33 @@ export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUr
     ...(charts ? { picture: () => charts(verdict) } : {}),
     first: (picture) => renderAlert(verdict, { ...ctx, ...(picture ? { picture } : {}) }),
     reply: () => renderRepeat(verdict, ctx),
+    handledReply: () => handledRepeat(verdict, ctx, o.workloadLimit),
     counter: (count, firstAt) =>
       verdict.kind === 'eviction' && verdict.node
         ? `${count} pods evicted from node ${verdict.node} in ${minutesSince(o.now, firstAt)} min · latest ${verdict.pod.name} · see thread`
         : `${verdict.termination?.reason ?? verdict.kind} ${count}× in ${minutesSince(o.now, firstAt)} min · latest ${utcTime(o.occurredAt)} · see thread`,
   };
+}
+
+/**
+ * A death under an alert whose fix was applied: the repeat, a line on where the fix stands, and the alert's buttons
+ * again, with this death's incident id, so Raise limit is sized from the limit this pod died at — unless the workload
+ * already holds a higher one (`workloadLimit`, read from the live workload when the occurrence was routed): then the
+ * pod died before the raised limit reached it, and the button would only be refused ("already raised").
+ */
+function handledRepeat(verdict: Verdict, ctx: Parameters<typeof renderAlert>[1], workloadLimit: string | undefined): AlertMessage {
+  const repeat = renderRepeat(verdict, ctx);
+  const died = verdict.memory.limit;
+  const pending = died !== undefined && died !== null && workloadLimit !== undefined && (parseQuantity(workloadLimit) ?? 0) > (parseQuantity(died) ?? Infinity);
+  const line = pending
+    ? `Died again with its old ${died} limit: the workload holds ${workloadLimit} already, which this pod did not run with yet (its rollout may still be under way).`
+    : ctx.buttons?.raise
+      ? `Died again after the fix was applied, at its ${died ?? 'current'} limit: raise it again below, or suspect a leak if memory climbs after each restart.`
+      : 'Died again after the fix was applied.';
+  const actions = renderAlert(verdict, ctx).blocks.find((b) => isBlock(b, ACTIONS_BLOCK)) as (KnownBlock & { elements: { action_id?: string }[] }) | undefined;
+  const buttons = actions && pending ? { ...actions, elements: actions.elements.filter((e) => e.action_id !== ACTIONS.raise) } : actions;
+  const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: slackText(line, SLACK_LIMITS.sectionText) } };
+  return { text: repeat.text, blocks: [...repeat.blocks.slice(0, -1), text, ...(buttons ? [buttons as KnownBlock] : []), repeat.blocks.at(-1)!] };
 }
 
 /**

@@ -15,9 +15,10 @@ import type { Verdict } from '#shared/verdict.ts';
 import type { GroupMessage, Incident, Incidents, MessageRef, Mutes, OccurrenceClaims, RepeatGroups, Storms } from '../store/port.ts';
 import type { StormSettings } from '../store/storms.ts';
 import type { ChartPublisher } from './chart-upload.ts';
-import { afterPosting, groupKeyOf, nodeOomGroupKey, postInGroup, type GroupPost, type SlackChat } from './grouping.ts';
+import { afterPosting, DEFAULT_EVICTION_WINDOW_MS, DEFAULT_REPEAT_WINDOW_MS, groupKeyOf, nodeOomGroupKey, postInGroup, type GroupPost, type SlackChat } from './grouping.ts';
 import { incidentId } from './incident-id.ts';
 import { nodeOomMessages, podMessages, warningMessages } from './occurrence-messages.ts';
+import { raiseTarget } from './plan-patch.ts';
 import { joinPodDeath, podDeathMessage, siblingRows, siblingWaitMs, withDiedTogether } from './pod-deaths.ts';
 import { withinBudget } from './slack-rate-limits.ts';
 import { nodeChannel, route, unreachableChannelNote, warnWanted, type Route, type Routing } from './routing.ts';
@@ -94,7 +95,7 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   const id = envelope.occurrenceId;
   const input = await enrich(deps, envelope);
   const verdict = diagnose(input, envelope.kind === 'container-termination' ? { container: envelope.container } : {});
-  const [owners, mutedUntil] = await Promise.all([
+  const [{ annotations: owners, workload }, mutedUntil] = await Promise.all([
     ownerAnnotations(deps.cluster(envelope.cluster), verdict),
     deps.store.muteUntil(muteKey(envelope.cluster, verdict.pod.namespace, WorkloadRef.key(WorkloadRef.of(verdict))), now),
   ]);
@@ -102,13 +103,13 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   if (to.to === 'nobody') return { status: to.because, occurrenceId: id };
 
   const eviction = verdict.kind === 'eviction' && verdict.node;
-  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? 60 * 60_000), now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), ...stormOf(deps, verdict), markPosted };
+  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS), now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), ...stormOf(deps, verdict), markPosted };
   // Containers of the pod that died with this one are one alert (bot/pod-deaths.ts): the first posts it, listing them.
   const death = await joinPodDeath(deps.store, { cluster: envelope.cluster, pod: envelope.pod, occurrenceId: id, occurredAt: envelope.occurredAt, now, waitMs: deps.podDeathWaitMs ?? siblingWaitMs(deps.timeLeft) });
   if (death.as === 'listed') return { ...(await recordListed(deps, group, verdict, death.message)), occurrenceId: id, verdict };
   const siblings = death.as === 'first' ? death.siblings : [];
   const rows = [...(envelope.kind === 'container-termination' ? [{ container: envelope.container, verdict }] : []), ...siblingRows(input, siblings)];
-  const messages = withDiedTogether(podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts }), envelope.pod.status.reason === 'Evicted', rows);
+  const messages = withDiedTogether(podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts, workloadLimit: templateLimit(workload, verdict) }), envelope.pod.status.reason === 'Evicted', rows);
   const { blocks, inStorm, ...outcome } = { blocks: undefined, inStorm: undefined, ...(await postInGroup(deps, group, messages)) };
   if (death.as === 'first' && death.remember) {
     // What the alert lists, for the siblings' invocations: they are recorded against it and post nothing. Listed only
@@ -149,7 +150,7 @@ async function postWarning(deps: PostDeps, envelope: Extract<Envelope, { kind: '
   const api = deps.cluster(envelope.cluster);
   const input = api ? await enrichPod(api, envelope.pod) : undefined;
   const verdict = warningVerdict(envelope, input ? input.workload : null);
-  const [owners, mutedUntil] = await Promise.all([
+  const [{ annotations: owners }, mutedUntil] = await Promise.all([
     ownerAnnotations(api, verdict),
     deps.store.muteUntil(muteKey(envelope.cluster, verdict.pod.namespace, WorkloadRef.key(WorkloadRef.of(verdict))), now),
   ]);
@@ -157,7 +158,7 @@ async function postWarning(deps: PostDeps, envelope: Extract<Envelope, { kind: '
   if (!warnWanted(annotations, deps.routing.warn)) return { status: 'opted-out', occurrenceId: id };
   const to = route({ verdict, annotations, routing: deps.routing, mutedUntil });
   if (to.to === 'nobody') return { status: to.because, occurrenceId: id };
-  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: deps.repeatWindowMs ?? 60 * 60_000, now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), markPosted };
+  const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: deps.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS, now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), markPosted };
   const messages = warningMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts });
   return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict };
 }
@@ -175,7 +176,7 @@ async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: '
   return { ...(await postInGroup(deps, group, messages)), occurrenceId: id };
 }
 
-const evictionWindow = (deps: PostDeps) => deps.evictionWindowMs ?? 10 * 60_000;
+const evictionWindow = (deps: PostDeps) => deps.evictionWindowMs ?? DEFAULT_EVICTION_WINDOW_MS;
 
 /** What a storm root lists of a pod's group (bot/storms.ts): the workload and container, or the node of its evictions. */
 function stormOf(deps: PostDeps, verdict: Verdict): Pick<GroupPost, 'storm'> {
@@ -199,17 +200,32 @@ function fallbackOf(routing: Routing, to: Extract<Route, { to: 'channel' }>, ver
   return { fallback: { channel: routing.defaultChannel, note: unreachableChannelNote(to.channel, to.from, where) } };
 }
 
-/** The workload's and the namespace's annotations, where they can be read (a 403 or 404 leaves that level out). */
-async function ownerAnnotations(api: KubeReader | undefined, verdict: Verdict): Promise<Record<string, string>[]> {
-  if (!api) return [];
+/**
+ * The workload's and the namespace's annotations, where they can be read (a 403 or 404 leaves that level out), and the
+ * workload as read (its template says the limit in force now: a handled alert's repeat is sized against it).
+ */
+async function ownerAnnotations(api: KubeReader | undefined, verdict: Verdict): Promise<{ annotations: Record<string, string>[]; workload?: unknown }> {
+  if (!api) return { annotations: [] };
   const read = async (path: string | undefined) => {
-    if (!path) return {};
+    if (!path) return undefined;
     const res = await api.get(path).catch(() => undefined);
-    return res?.status === 200 ? ((res.body as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {}) : {};
+    return res?.status === 200 ? (res.body as { metadata?: { annotations?: Record<string, string> } }) : undefined;
   };
   const w = verdict.workload && WorkloadRef.of(verdict);
   const workloadPath = w && kindFacts(w.kind)?.annotations ? WorkloadRef.apiPath(w) : undefined;
-  return Promise.all([read(workloadPath), read(`/api/v1/namespaces/${encodeURIComponent(verdict.pod.namespace)}`)]);
+  const [workload, namespace] = await Promise.all([read(workloadPath), read(`/api/v1/namespaces/${encodeURIComponent(verdict.pod.namespace)}`)]);
+  return { annotations: [workload?.metadata?.annotations ?? {}, namespace?.metadata?.annotations ?? {}], ...(workload ? { workload } : {}) };
+}
+
+/** The memory limit the live workload's template gives the verdict's container, where it sets one. */
+function templateLimit(workload: unknown, verdict: Verdict): string | undefined {
+  if (!workload || !verdict.container) return undefined;
+  const target = raiseTarget({ namespace: verdict.pod.namespace, workload: WorkloadRef.key(WorkloadRef.of(verdict)) });
+  if ('status' in target) return undefined;
+  const podSpec = target.facts.podSpec.reduce<Record<string, unknown> | undefined>((o, k) => o?.[k] as Record<string, unknown> | undefined, workload as Record<string, unknown>);
+  const containers = (podSpec?.[verdict.containerType === 'init' ? 'initContainers' : 'containers'] ?? []) as { name?: string; resources?: { limits?: Record<string, string> } }[];
+  const limit = Array.isArray(containers) ? containers.find((c) => c.name === verdict.container)?.resources?.limits?.['memory'] : undefined;
+  return typeof limit === 'string' ? limit : undefined;
 }
 
 async function enrich(deps: PostDeps, envelope: Extract<Envelope, { pod: unknown }>): Promise<DiagnosisInput> {

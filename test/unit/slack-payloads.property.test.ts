@@ -233,6 +233,8 @@ function occurrencePayloads(s: Scenario, verdict: Verdict): Payload[] {
     { what: 'the counter of containers that died together', target: 'chat.update', text: togetherFirst.text, blocks: withCounter(togetherFirst.blocks, together.counter(s.count, Date.parse(occurredAt))) },
     { ...post('the alert', alert), html: true },
     post('a repeat in the thread', pod.reply()),
+    post('a repeat under a handled alert, with its buttons again', pod.handledReply!()),
+    post('a repeat under a handled alert whose raise has not reached the pod', podMessages(verdict, { ...o, workloadLimit: '64Gi' }).handledReply!()),
     { what: 'the counter update', target: 'chat.update', text: alert.text, blocks: counted, html: true },
     { what: 'a second counter update', target: 'chat.update', text: alert.text, blocks: withCounter(counted, pod.counter(s.count + 1, Date.parse(occurredAt))) },
     post('a warning', warning.first(picture)),
@@ -252,7 +254,7 @@ function sendBreaches(payloads: Payload[], context: string): string[] {
 }
 
 describe('every Slack payload, from hostile cluster text', () => {
-  it('alerts of every cause, containers that died together, replies, counters, warnings, the handled redraw, Raise’s lines and /oom why keep Slack’s rules', () => {
+  it('alerts of every cause, containers that died together, replies (under a handled alert too), counters, warnings, the handled redraw, Raise’s lines and /oom why keep Slack’s rules', () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const verdict = diagnose(inputOf(s));
@@ -348,7 +350,7 @@ describe('answers read from the store, from hostile incidents', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('Why?, Mute and /oom recent keep Slack’s rules', async () => {
+  it('Why?, Mute with its redraw, Unmute with its redraw and /oom recent keep Slack’s rules', async () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
@@ -356,14 +358,22 @@ describe('answers read from the store, from hostile incidents', () => {
         const incidentId = `inc-${(++n).toString(16).padStart(16, '0')}`;
         const cluster = 'prod-eu';
         await store.recordIncident({ incidentId, occurrenceId: `occ-${incidentId}`, cluster, namespace: verdict.pod.namespace, workload: s.workload ? `${s.workload.kind}/${s.workload.name}` : `Pod/${verdict.pod.name}`, container: verdict.container, cause: verdict.cause, kind: verdict.kind, headline: verdict.headline, occurredAt: T0, message: { channel: 'C-ALERTS', ts: '1764238443.000100' }, verdict });
-        const clicked = { blocks: renderAlert(verdict, { cluster, incidentId, occurredAt: T0, picture: { fileId: FILE_ID, title: s.text || 't', altText: s.reason || 'a' } }).blocks };
+        const raise = proposedChange(verdict);
+        const clicked = { blocks: renderAlert(verdict, { cluster, incidentId, occurredAt: T0, buttons: { runbookUrl: 'https://runbooks.example/oom', ...(raise ? { raise } : {}) }, picture: { fileId: FILE_ID, title: s.text || 't', altText: s.reason || 'a' } }).blocks };
         const why = await answerAlertAction({ store }, ACTIONS.why, incidentId, CLICKER, clicked);
-        const mute = await answerAlertAction({ store, now: () => Date.parse(T0) }, ACTIONS.mute1h, incidentId, CLICKER);
+        const mute = await answerAlertAction({ store, now: () => Date.parse(T0) }, ACTIONS.mute1h, incidentId, CLICKER, { ...clicked, text: renderAlert(verdict, { cluster, incidentId, occurredAt: T0 }).text });
+        // The muted alert, then Unmute clicked on it: both redraws replace the alert through the click's response_url.
+        const unmute = await answerAlertAction({ store, now: () => Date.parse(T0) }, ACTIONS.unmute, incidentId, CLICKER, { blocks: mute!.redraw!.blocks, text: mute!.redraw!.text });
+        expect(JSON.stringify(mute!.redraw!.blocks)).toContain(ACTIONS.unmute);
+        expect(JSON.stringify(unmute!.redraw!.blocks)).toContain(ACTIONS.mute24h);
         const recent = await answerOom({ store, cluster: () => undefined, clusters: [cluster] }, `recent ${verdict.pod.namespace}`, CLICKER);
         const answers = [
           { what: 'Why?', target: 'response_url' as const, text: why!.text, ...(why!.blocks ? { blocks: why!.blocks } : {}) },
           ...(why!.withoutPicture ? [{ what: 'Why? without its picture', target: 'response_url' as const, text: why!.withoutPicture.text }] : []),
           { what: 'Mute', target: 'response_url' as const, text: mute!.text },
+          { what: 'the muted redraw', target: 'response_url' as const, text: mute!.redraw!.text, blocks: mute!.redraw!.blocks, html: true },
+          { what: 'Unmute', target: 'response_url' as const, text: unmute!.text },
+          { what: 'the unmuted redraw', target: 'response_url' as const, text: unmute!.redraw!.text, blocks: unmute!.redraw!.blocks, html: true },
           { what: '/oom recent', target: 'response_url' as const, text: recent.text },
         ];
         expect(sendBreaches(answers, s.cause)).toEqual([]);
