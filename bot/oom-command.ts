@@ -14,6 +14,8 @@ import type { ChartPublisher } from './chart-upload.ts';
 import { logFailure } from './failures.ts';
 import { incidentId } from './incident-id.ts';
 import { parseOomCommand, USAGE } from './command.ts';
+import { DEFAULT_EVICTION_WINDOW_MS, DEFAULT_REPEAT_WINDOW_MS, groupKeyOf } from './grouping.ts';
+import { causeOf } from './storms.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
 
 export interface CommandDeps {
@@ -28,6 +30,8 @@ export interface CommandDeps {
   /** Uploads the memory chart `why` shows (bot/chart-upload.ts); without it, a sparkline. */
   charts?: ChartPublisher;
 }
+  /** The windows the alerts group in, for `recent` to group as they did (bot/grouping.ts's defaults without it). */
+  windows?: GroupWindows;
 
 export interface CommandReply {
   response_type: 'ephemeral' | 'in_channel';
@@ -55,10 +59,10 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
 
   switch (command.kind) {
     case 'recent': {
-      const incidents = await deps.store.recentIncidents(cluster, { ...(command.namespace ? { namespace: command.namespace } : {}), limit: RECENT_READ });
-      if (!incidents.length) return ephemeral(escapeMrkdwn(`No incidents recorded in ${command.namespace ? `namespace ${command.namespace} of ` : ''}${cluster}.`));
-      const lines = recentEntries(incidents).slice(0, RECENT_ENTRIES).map((e) => ('storm' in e ? stormLines(e.storm) : incidentLine(e.incident)));
-      return ephemeral(clipWhole(`Last incidents in ${escapeMrkdwn(`${command.namespace ? `${command.namespace} · ` : ''}${cluster}`)}:`, lines, SLACK_LIMITS.sectionText));
+      const read = await readRecent(deps.store, cluster, command.namespace, deps.windows);
+      if (!read.entries.length) return ephemeral(escapeMrkdwn(`No incidents recorded in ${command.namespace ? `namespace ${command.namespace} of ` : ''}${cluster}.`));
+      const lines = read.entries.map((e) => ('storm' in e ? stormLines(e.storm) : e.group.length > 1 ? groupLine(e.group) : incidentLine(e.group[0]!)));
+      return ephemeral(clipWhole(`Last incidents in ${escapeMrkdwn(`${command.namespace ? `${command.namespace} · ` : ''}${cluster}`)}:`, lines, SLACK_LIMITS.sectionText, read));
     }
     case 'mute': {
       const until = now + command.durationMs;
@@ -107,39 +111,92 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
   }
 }
 
-/** `/oom recent` lists this many entries — an incident, or a storm with its groups — read from this many incidents. */
+/**
+ * `/oom recent` lists this many entries — an incident, a group of them, or a storm with its groups — read a page at a
+ * time, until one more entry than it lists is complete or it has read RECENT_READ_MAX incidents: a storm of hundreds
+ * is one entry, and what happened before it is read on the next page rather than pushed out of the answer.
+ */
 const RECENT_ENTRIES = 10;
-const RECENT_READ = 200;
+/** Well under the 1 MB a DynamoDB Query returns at most (an incident with its verdict is a few KB). */
+const RECENT_PAGE = 100;
+const RECENT_READ_MAX = 1_000;
 /** A storm's entry names this many of its groups, the most counted first. */
 const STORM_GROUPS_LISTED = 10;
 
-type RecentEntry = { incident: Incident } | { storm: Incident[] };
+type RecentEntry = { group: Incident[] } | { storm: Incident[] };
+
+/** The windows the alerts group in (bot/post-occurrence.ts): the same, so that an entry is what one alert showed. */
+export interface GroupWindows {
+  repeatMs: number;
+  evictionMs: number;
+}
+
+interface RecentRead {
+  entries: RecentEntry[];
+  /** Entries found beyond those listed, in what was read. */
+  more: number;
+  /** Incidents read, and whether older ones were left unread. */
+  read: number;
+  unread: boolean;
+}
+
+async function readRecent(store: Incidents, cluster: string, namespace: string | undefined, windows: GroupWindows | undefined): Promise<RecentRead> {
+  const incidents: Incident[] = [];
+  let unread = true;
+  while (incidents.length < RECENT_READ_MAX) {
+    const limit = Math.min(RECENT_PAGE, RECENT_READ_MAX - incidents.length);
+    const page = await store.recentIncidents(cluster, { ...(namespace ? { namespace } : {}), limit, ...(incidents.length ? { before: incidents.at(-1)! } : {}) });
+    incidents.push(...page);
+    if (page.length < limit) {
+      unread = false;
+      break;
+    }
+    // The oldest entry may go on in the next page; one more than listed makes every listed one complete.
+    if (recentEntries(incidents, windows).length > RECENT_ENTRIES) break;
+  }
+  const entries = recentEntries(incidents, windows);
+  return { entries: entries.slice(0, RECENT_ENTRIES), more: Math.max(0, entries.length - RECENT_ENTRIES), read: incidents.length, unread };
+}
 
 /**
- * The incidents, newest first, with those of a storm as one entry (docs/alert-style.md, "Repeats and storms"): the
- * occurrences a storm counted are incidents at its root message, of more than one workload — where a pod's containers
- * that died together share one alert of one workload, which stays lines of its own.
+ * The incidents, newest first, as the alerts grouped them (docs/alert-style.md, "Repeats and storms"):
+ * - a storm: the occurrences a storm counted are incidents at its root message, of more than one group and workload;
+ * - a group: the incidents of one repeat group — the same key as the alert's (bot/grouping.ts groupKeyOf: one node's
+ *   evictions, or one workload's container dying of one cause), each within the group's window of the next — and the
+ *   containers of one pod listed in one alert (bot/pod-deaths.ts: recorded at that alert's message);
+ * - a group of one is an incident's own line.
  */
-export function recentEntries(incidents: Incident[]): RecentEntry[] {
+export function recentEntries(incidents: Incident[], windows: GroupWindows = { repeatMs: DEFAULT_REPEAT_WINDOW_MS, evictionMs: DEFAULT_EVICTION_WINDOW_MS }): RecentEntry[] {
   const at = new Map<string, Incident[]>();
-  for (const i of incidents) {
-    const key = `${i.message.channel} ${i.message.ts}`;
-    at.set(key, [...(at.get(key) ?? []), i]);
-  }
+  const messageOf = (i: Incident) => `${i.message.channel} ${i.message.ts}`;
+  for (const i of incidents) at.set(messageOf(i), [...(at.get(messageOf(i)) ?? []), i]);
+  const isStorm = (together: Incident[]) => new Set(together.map((t) => `${t.namespace}/${t.workload}`)).size > 1 && new Set(together.map((t) => groupKeyOf(t.cluster, t.verdict))).size > 1;
   const entries: RecentEntry[] = [];
-  const seen = new Set<string>();
+  const storms = new Set<string>();
+  const openGroups = new Map<string, { group: Incident[]; oldest: number }>();
+  const podAlerts = new Map<string, { group: Incident[]; oldest: number }>();
   for (const i of incidents) {
-    const key = `${i.message.channel} ${i.message.ts}`;
-    const together = at.get(key)!;
-    if (new Set(together.map((t) => `${t.namespace}/${t.workload}`)).size < 2) entries.push({ incident: i });
-    else if (!seen.has(key)) {
-      seen.add(key);
-      entries.push({ storm: together });
+    const message = messageOf(i);
+    if (isStorm(at.get(message)!)) {
+      if (!storms.has(message)) entries.push({ storm: at.get(message)! });
+      storms.add(message);
+      continue;
     }
   }
   return entries;
 }
 
+    const key = groupKeyOf(i.cluster, i.verdict);
+    const window = key.startsWith('evict/') ? windows.evictionMs : windows.repeatMs;
+    const when = Date.parse(i.occurredAt);
+    const pod = `${message} ${i.namespace}/${i.verdict.pod.name}`;
+    const open = podAlerts.get(pod) ?? openGroups.get(key);
+    const entry = open && (podAlerts.has(pod) || open.oldest - when <= window) ? open : { group: [], oldest: when };
+    if (!entry.group.length) entries.push({ group: entry.group });
+    entry.group.push(i);
+    entry.oldest = Math.min(entry.oldest, when);
+    openGroups.set(key, entry);
+    podAlerts.set(pod, entry);
 function incidentLine(i: Incident): string {
   return `• ${i.occurredAt.slice(0, 16).replace('T', ' ')} UTC · *${escapeMrkdwn(i.headline)}* · ${escapeMrkdwn(i.incidentId)}`;
 }
@@ -148,6 +205,28 @@ function incidentLine(i: Incident): string {
 function stormLines(storm: Incident[]): string {
   const groups = new Map<string, Incident[]>();
   for (const i of storm) {
+/**
+ * A group, as its alert's counter says it: "7 pods evicted from node ip-10-0-3-7", "shop/deploy/checkout › api — 5×",
+ * or the containers of one pod that died together; then its cause as a storm root says it, and its latest incident.
+ */
+function groupLine(group: Incident[]): string {
+  const newest = group[0]!;
+  const oldest = group.at(-1)!;
+  const v = newest.verdict;
+  const ref = WorkloadRef.fromKey(newest.workload, newest.namespace);
+  const workload = `${newest.namespace}/${ref ? WorkloadRef.short(ref) : newest.workload}`;
+  const pods = new Set(group.map((i) => `${i.namespace}/${i.verdict.pod.name}`));
+  const containers = [...new Set(group.map((i) => i.container ?? i.verdict.pod.name))];
+  const what =
+    v.kind === 'eviction' && v.node && group.every((i) => i.verdict.kind === 'eviction' && i.verdict.node === v.node)
+      ? `${pods.size} pods evicted from node ${v.node}`
+      : pods.size === 1 && containers.length === group.length
+        ? `${group.length} containers of pod ${workload} › ${v.pod.name} died together (${containers.slice(0, 3).join(', ')}${containers.length > 3 ? ', …' : ''})`
+        : `${workload} › ${containers.slice(0, 3).join(', ')}${containers.length > 3 ? ', …' : ''} — ${group.length}×`;
+  const span = oldest.occurredAt.slice(11, 16) === newest.occurredAt.slice(11, 16) ? newest.occurredAt.slice(0, 16).replace('T', ' ') : `${oldest.occurredAt.slice(0, 16).replace('T', ' ')}–${newest.occurredAt.slice(11, 16)}`;
+  return `• ${span} UTC · *${escapeMrkdwn(what)}* · ${escapeMrkdwn(causeOf({ cause: v.cause, node: v.node ?? undefined }))} · latest ${escapeMrkdwn(newest.incidentId)}`;
+}
+
     // As the storm root labels its groups ("shop/deploy/checkout › api").
     const ref = WorkloadRef.fromKey(i.workload, i.namespace);
     const key = `${i.namespace}/${ref ? WorkloadRef.short(ref) : i.workload} › ${i.container ?? i.verdict.pod.name}`;
@@ -163,17 +242,30 @@ function stormLines(storm: Incident[]): string {
   return [head, ...lines, ...(more > 0 ? [`    ◦ (+${more} more groups)`] : [])].join('\n');
 }
 
-/** The heading and whole entries within `max`; an entry that alone does not fit is cut. */
-function clipWhole(heading: string, entries: string[], max: number): string {
+/**
+ * The heading and whole entries within `max`, then what was left out, said as it is: entries beyond those listed (or
+ * cut for length) in what was read, and whether older incidents were not read at all. An entry that alone does not
+ * fit is cut.
+ */
+function clipWhole(heading: string, entries: string[], max: number, read: Pick<RecentRead, 'more' | 'read' | 'unread'>): string {
+  const footer = (left: number) => {
+    const parts = [left > 0 ? `…and ${left} more ${left === 1 ? 'entry' : 'entries'} in the last ${read.read} incidents` : '', read.unread ? `${left > 0 ? '; ' : ''}older incidents not read` : ''].join('');
+    return parts ? `\n_${parts}._` : '';
+  };
   let out = heading;
   for (const entry of entries) {
     const next = `${out}\n${entry}`;
-    if (next.length > max) return out === heading ? clip(next, max) : out;
+    if (next.length + footer(read.more + entries.length - shown - 1).length > max) {
+      if (out === heading) return clip(next, max);
+      break;
+    }
     out = next;
+  let shown = 0;
   }
-  return out;
+  return `${out}${footer(read.more + entries.length - shown)}`;
 }
 
+    shown += 1;
 /**
  * The audit record of a mute or unmute typed as a command: there is no incident, so the trail is kept per workload
  * (`workload/<cluster>/<namespace>/<Kind>/<name>`), where `auditTrail` finds every command about it.

@@ -35,8 +35,8 @@ export function groupChoice(key: string): string {
   return key.length <= OPTION_VALUE_MAX ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
-/** What the root says of a group's cause, one short phrase. */
-function causeOf(g: Pick<GroupInStorm, 'cause' | 'node'>): string {
+/** What the root says of a group's cause, one short phrase (`/oom recent` says it of its groups too). */
+export function causeOf(g: Pick<GroupInStorm, 'cause' | 'node'>): string {
   switch (g.cause) {
     case 'limit':
       return 'OOMKilled at its limit';
