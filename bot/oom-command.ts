@@ -29,9 +29,9 @@ export interface CommandDeps {
   whyBudgetMs?: number;
   /** Uploads the memory chart `why` shows (bot/chart-upload.ts); without it, a sparkline. */
   charts?: ChartPublisher;
-}
   /** The windows the alerts group in, for `recent` to group as they did (bot/grouping.ts's defaults without it). */
   windows?: GroupWindows;
+}
 
 export interface CommandReply {
   response_type: 'ephemeral' | 'in_channel';
@@ -182,10 +182,6 @@ export function recentEntries(incidents: Incident[], windows: GroupWindows = { r
       storms.add(message);
       continue;
     }
-  }
-  return entries;
-}
-
     const key = groupKeyOf(i.cluster, i.verdict);
     const window = key.startsWith('evict/') ? windows.evictionMs : windows.repeatMs;
     const when = Date.parse(i.occurredAt);
@@ -197,14 +193,14 @@ export function recentEntries(incidents: Incident[], windows: GroupWindows = { r
     entry.oldest = Math.min(entry.oldest, when);
     openGroups.set(key, entry);
     podAlerts.set(pod, entry);
+  }
+  return entries;
+}
+
 function incidentLine(i: Incident): string {
   return `• ${i.occurredAt.slice(0, 16).replace('T', ' ')} UTC · *${escapeMrkdwn(i.headline)}* · ${escapeMrkdwn(i.incidentId)}`;
 }
 
-/** A storm: one line, then its groups beneath it (workload › container, occurrences, cause, the latest incident). */
-function stormLines(storm: Incident[]): string {
-  const groups = new Map<string, Incident[]>();
-  for (const i of storm) {
 /**
  * A group, as its alert's counter says it: "7 pods evicted from node ip-10-0-3-7", "shop/deploy/checkout › api — 5×",
  * or the containers of one pod that died together; then its cause as a storm root says it, and its latest incident.
@@ -227,6 +223,10 @@ function groupLine(group: Incident[]): string {
   return `• ${span} UTC · *${escapeMrkdwn(what)}* · ${escapeMrkdwn(causeOf({ cause: v.cause, node: v.node ?? undefined }))} · latest ${escapeMrkdwn(newest.incidentId)}`;
 }
 
+/** A storm: one line, then its groups beneath it (workload › container, occurrences, cause, the latest incident). */
+function stormLines(storm: Incident[]): string {
+  const groups = new Map<string, Incident[]>();
+  for (const i of storm) {
     // As the storm root labels its groups ("shop/deploy/checkout › api").
     const ref = WorkloadRef.fromKey(i.workload, i.namespace);
     const key = `${i.namespace}/${ref ? WorkloadRef.short(ref) : i.workload} › ${i.container ?? i.verdict.pod.name}`;
@@ -253,6 +253,7 @@ function clipWhole(heading: string, entries: string[], max: number, read: Pick<R
     return parts ? `\n_${parts}._` : '';
   };
   let out = heading;
+  let shown = 0;
   for (const entry of entries) {
     const next = `${out}\n${entry}`;
     if (next.length + footer(read.more + entries.length - shown - 1).length > max) {
@@ -260,12 +261,11 @@ function clipWhole(heading: string, entries: string[], max: number, read: Pick<R
       break;
     }
     out = next;
-  let shown = 0;
+    shown += 1;
   }
   return `${out}${footer(read.more + entries.length - shown)}`;
 }
 
-    shown += 1;
 /**
  * The audit record of a mute or unmute typed as a command: there is no incident, so the trail is kept per workload
  * (`workload/<cluster>/<namespace>/<Kind>/<name>`), where `auditTrail` finds every command about it.
