@@ -132,3 +132,71 @@ describe('the Slack manifests’ URLs', () => {
     expect(read('infra/slack/manifest.socket-mode.yaml')).not.toMatch(/https?:\/\//);
   });
 });
+
+describe('the README’s deploy path, step by step', () => {
+  const readme = read('README.md');
+  const section = readme.slice(readme.indexOf('## Deploy the backend'), readme.indexOf('\n## ', readme.indexOf('## Deploy the backend') + 1));
+  const steps = section.split(/\n(?=\d\. \*\*)/).slice(1);
+  /** A shell command as the README writes it: continuation lines joined, words split, quotes taken off. */
+  const words = (command: string) => [...command.replace(/\\\n\s*/g, ' ').matchAll(/'[^']*'|"[^"]*"|\S+/g)].map((m) => m[0].replace(/^'(.*)'$/s, '$1'));
+  const rbac = (file: string) => read(`infra/rbac/${file}`).split(/^---$/m).map((doc) => parse(doc) as { kind: string; subjects?: { name: string }[]; rules?: { resources: string[]; verbs: string[] }[] });
+
+  it('has the five steps, in order', () => {
+    expect(steps.map((s) => /^\d\. \*\*([^*]+)\*\*/.exec(s)![1])).toEqual(['The Slack app.', 'Its secrets', 'Deploy', 'Let the functions into each cluster', 'The forwarder in each cluster']);
+  });
+
+  it('1: creates the app from the manifest, whose one placeholder it names', () => {
+    expect(steps[0]).toContain('infra/slack/manifest.yaml');
+    expect(steps[0]).toContain('`https://REPLACE-WITH-HttpApiUrl.invalid`');
+    expect([...new Set(read('infra/slack/manifest.yaml').match(/https:\/\/[^\s/]+/g))]).toEqual(['https://REPLACE-WITH-HttpApiUrl.invalid']);
+  });
+
+  it('2: puts the secrets under the names the prod stage reads', () => {
+    const names = stageNames('prod', 'eu-west-1');
+    expect([...steps[1]!.matchAll(/--type SecureString --name (\S+)/g)].map((m) => m[1])).toEqual([names.slackTokenParameter, names.slackSigningSecretParameter]);
+  });
+
+  it('3: deploys with a command the checks let through', () => {
+    const command = /(npm run deploy -- [^`]+?)\n\s*```/.exec(steps[2]!)![1]!;
+    const args = words(command).slice(4);
+    const flag = (name: string) => args.flatMap((a, i) => (a === name ? [args[i + 1]!] : []));
+    const params = parseParamFlags(flag('--param'));
+    expect(params.problems).toEqual([]);
+    expect(deployProblems({ stage: flag('--stage')[0], region: flag('--region')[0], params: params.params })).toEqual([]);
+    expect(flag('--stage')).toEqual(['prod']);
+  });
+
+  it('4: maps the analyze role to the readers and the actions role to readers and patchers, the groups infra/rbac binds', () => {
+    const entries = [...steps[3]!.matchAll(/aws eks create-access-entry ([^\n]+\\\n[^\n]+)/g)].map((m) => {
+      const w = words(m[1]!);
+      return { role: w[w.indexOf('--principal-arn') + 1]!.split('/').pop(), groups: w.slice(w.indexOf('--kubernetes-groups') + 1).filter((g) => g.startsWith('oombot:')) };
+    });
+    const roles = stageNames('prod', 'eu-west-1').roles;
+    expect(entries).toEqual([
+      { role: roles.analyze, groups: ['oombot:readers'] },
+      { role: roles.actions, groups: ['oombot:readers', 'oombot:patchers'] },
+    ]);
+    // The readers' group: cluster-wide, reads only. The patchers' group: only through a RoleBinding, per namespace.
+    for (const file of ['oombot-reader.yaml', 'oombot-kubelet-reader.yaml', 'oombot-log-reader.yaml']) {
+      const docs = rbac(file);
+      expect(docs.map((d) => d.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+      expect(docs[1]!.subjects!.map((s) => s.name)).toEqual(['oombot:readers']);
+      expect([...new Set(docs[0]!.rules!.flatMap((r) => r.verbs))].filter((v) => !['get', 'list', 'watch'].includes(v))).toEqual([]);
+    }
+    const patcher = rbac('oombot-patcher.yaml');
+    expect(patcher.map((d) => d.kind)).toEqual(['ClusterRole', 'RoleBinding']);
+    expect(patcher[1]!.subjects!.map((s) => s.name)).toEqual(['oombot:patchers']);
+    for (const file of ['oombot-reader.yaml', 'oombot-patcher.yaml']) expect(steps[3]).toContain(`kubectl apply -f infra/rbac/${file}`);
+  });
+
+  it('5: points the forwarder at the stage’s bus, with the policy that names it', () => {
+    expect(steps[4]).toContain('--set eventBus=oombot-<stage>');
+    expect(steps[4]).toContain('[`infra/iam/forwarder-policy.json`](infra/iam/forwarder-policy.json)');
+    expect(steps[4]).toContain('(#install-in-a-cluster-the-forwarder)');
+    expect(readme).toContain('\n## Install in a cluster: the forwarder\n');
+  });
+
+  it('is the only place the Slack app is set up', () => {
+    expect(readme.match(/From an app manifest|manifest\.yaml`?\s*\(HTTP/g)).toEqual(['From an app manifest']);
+  });
+});
