@@ -1,17 +1,21 @@
 // The forwarder's Helm chart: it renders, its objects apply to a real API server, and its ServiceAccount may do what
-// the forwarder needs and nothing more — checked by impersonation and by running the forwarder with its token.
+// the forwarder needs and nothing more — checked by impersonation and by running the forwarder with its token. Its
+// monitoring objects (metrics Service, ServiceMonitor, PrometheusRule, dashboard) apply too, the Service selects the
+// forwarder's pods, and the alerts and the dashboard ask only for series the running forwarder's /metrics serves. The
+// values' checks, which need no cluster, are forwarder-chart-values.test.ts's.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Node, type V1PodSpec } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { helmBinary } from '../../sandbox/helm.ts';
 import { startForwarder, type ForwarderProcess } from '../support/forwarder-process.ts';
 import { useMetricsServer } from '../support/metrics-server.ts';
 import { node } from '../support/k8s-factories.ts';
+import { installPrometheusOperatorCrds } from '../support/prometheus-operator-crds.ts';
 import { createNamespace, createNode, useControlPlane } from './harness.ts';
 
 const run = promisify(execFile);
@@ -43,6 +47,7 @@ describe('the oombot-forwarder chart', () => {
       'PodDisruptionBudget/oombot-forwarder',
       'Role/oombot-forwarder-lease',
       'RoleBinding/oombot-forwarder-lease',
+      'Service/oombot-forwarder-metrics',
       'ServiceAccount/oombot-forwarder',
     ]);
     const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[]; securityContext: object }[]; securityContext: object } } } };
@@ -128,5 +133,60 @@ describe('the oombot-forwarder chart', () => {
     expect(forwarder.stdout).toHaveLength(1);
     expect(JSON.parse(forwarder.stdout[0]!)).toMatchObject({ source: 'oombot.forwarder', detailType: 'Container Memory Termination', detail: { cluster: 'prod-eu', container: 'app' } });
     expect(forwarder.logs.filter((l) => l['level'] !== 'info' && l['level'] !== 'raw')).toEqual([]);
+  });
+
+  it('asks, in its alerts and its dashboard, only for series the running forwarder’s /metrics serves', async () => {
+    const port = forwarder!.logs.find((l) => l['msg'] === 'serving probes and metrics')?.['port'] as number;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // Each family's series: a histogram's are its _bucket, _sum and _count.
+    const served = new Set([...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name, type]) => (type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!])));
+    const { stdout } = await run(helm, ['template', 'oombot-forwarder', chart, '--namespace', 'oombot', '-f', path.join(chart, 'examples/monitoring.yaml')]);
+    const rule = parseAllDocuments(stdout).map((d) => d.toJS() as KubernetesObject & { spec?: { groups: { rules: { alert: string; expr: string }[] }[] } }).find((o) => o?.kind === 'PrometheusRule')!;
+    const dashboard = JSON.parse(await readFile(path.join(chart, 'dashboards/oombot-forwarder.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const queries = [...rule.spec!.groups.flatMap((g) => g.rules.map((r) => ({ where: r.alert, expr: r.expr }))), ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: p.title, expr: t.expr })))];
+    // A series in PromQL is a metric name before its label matchers; every one of ours is written with matchers.
+    const asked = queries.flatMap(({ where, expr }) => [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map(([, name]) => ({ where, name: name! })));
+    expect(new Set(asked.map((a) => a.where)).size).toBe(new Set(queries.map((q) => q.where)).size);
+    expect(asked.filter((a) => !served.has(a.name))).toEqual([]);
+    // And the four the issue names are watched: a leader, the watches, deliveries, the queue.
+    for (const name of ['oombot_forwarder_leader', 'oombot_watch_restarts_total', 'oombot_putevents_entries_total', 'oombot_delivery_queue_depth']) expect(asked.filter((a) => a.name === name && a.where.startsWith('Oombot')).length).toBeGreaterThan(0);
+  });
+
+  it('applies its monitoring objects where the Prometheus Operator’s CRDs are, and its metrics Service selects the forwarder’s pods and no other', async () => {
+    await installPrometheusOperatorCrds(cluster.admin);
+    const { stdout } = await run(helm, ['template', 'oombot-forwarder', chart, '--namespace', 'oombot', '-f', path.join(chart, 'examples/monitoring.yaml')]);
+    const rendered = parseAllDocuments(stdout).map((d) => d.toJS() as KubernetesObject & { spec?: unknown }).filter(Boolean);
+    const client = KubernetesObjectApi.makeApiClient(cluster.admin);
+    for (const kind of ['ConfigMap', 'ServiceMonitor', 'PrometheusRule']) {
+      const object = rendered.find((o) => o.kind === kind)!;
+      await client.create(object);
+      // Read back as stored: nothing pruned, so every field is one the CRD (or the API) knows, in its shape.
+      const stored = (await client.read({ apiVersion: object.apiVersion!, kind, metadata: { name: object.metadata!.name!, namespace: 'oombot' } })) as KubernetesObject & { spec?: unknown; data?: unknown };
+      expect(kind === 'ConfigMap' ? stored.data : stored.spec).toEqual(kind === 'ConfigMap' ? (object as { data?: unknown }).data : object.spec);
+    }
+    // The CRDs do check: a duration the operator does not read is refused.
+    const rule = rendered.find((o) => o.kind === 'PrometheusRule') as KubernetesObject & { spec: { groups: { rules: { for: string }[] }[] } };
+    const fractional = structuredClone(rule);
+    fractional.metadata = { name: 'fractional', namespace: 'oombot' };
+    fractional.spec.groups[0]!.rules[0]!.for = '1.5m';
+    await expect(client.create(fractional)).rejects.toMatchObject({ code: 422 });
+
+    // No controller runs here, so the pods are written as the Deployment's ReplicaSet would write them: its template.
+    const core = cluster.admin.makeApiClient(CoreV1Api);
+    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: V1PodSpec } } };
+    const template = deployment.spec.template;
+    await core.createNamespacedPod({ namespace: 'oombot', body: { metadata: { name: 'oombot-forwarder-7d9f-x2x4q', labels: template.metadata.labels, annotations: template.metadata.annotations }, spec: template.spec } });
+    await core.createNamespacedPod({ namespace: 'oombot', body: { metadata: { name: 'another-release', labels: { ...template.metadata.labels, 'app.kubernetes.io/instance': 'another' } }, spec: template.spec } });
+    const service = await core.readNamespacedService({ name: 'oombot-forwarder-metrics', namespace: 'oombot' });
+    const selected = await core.listNamespacedPod({ namespace: 'oombot', labelSelector: Object.entries(service.spec!.selector!).map(([k, v]) => `${k}=${v}`).join(',') });
+    expect(selected.items.map((p) => p.metadata!.name)).toEqual(['oombot-forwarder-7d9f-x2x4q']);
+    // Its port reaches the container's by name, and the ServiceMonitor selects it by labels and scrapes that port.
+    expect(service.spec!.ports).toEqual([expect.objectContaining({ name: 'metrics', port: 8080, targetPort: 'metrics' })]);
+    const pod = selected.items[0]!;
+    expect(pod.spec!.containers[0]!.ports).toEqual([expect.objectContaining({ name: 'metrics', containerPort: 8080 })]);
+    const monitor = rendered.find((o) => o.kind === 'ServiceMonitor') as unknown as { spec: { selector: { matchLabels: Record<string, string> }; namespaceSelector: { matchNames: string[] }; endpoints: { port: string }[] } };
+    const monitored = await core.listNamespacedService({ namespace: monitor.spec.namespaceSelector.matchNames[0]!, labelSelector: Object.entries(monitor.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',') });
+    expect(monitored.items.map((s) => s.metadata!.name)).toEqual(['oombot-forwarder-metrics']);
+    expect(monitor.spec.endpoints.map((e) => e.port)).toEqual(['metrics']);
   });
 });
