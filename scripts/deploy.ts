@@ -1,10 +1,11 @@
-// `npm run deploy -- --stage NAME [--region R] [--param name=value]... [--package-only [--out DIR]]`: the backend in
-// one command (README, "Deploy the backend"). It checks everything it can before anything is built or sent — the
-// stage, the region, serverless.yml's parameters (scripts/deploy-params.ts) and, for a real deploy, that the stage's
-// Slack secrets are in SSM — and says every problem at once with what to set (exit 2). Then osls packages (and, unless
-// --package-only, deploys) the stage; osls builds the functions first (scripts/serverless-build-first.js), so a
-// direct `osls deploy` cannot ship stale bundles either. A script rather than an `oombot` subcommand: deploying needs
-// the repository (serverless.yml, osls and esbuild from devDependencies), which the packed CLI does not ship.
+// `npm run deploy -- --stage NAME [--region R] [--param name=value]... [--package-only [--out DIR]]` (--dry-run is
+// --package-only): the backend in one command (README, "Deploy the backend"). It checks everything it can before
+// anything is built or sent — the stage, the region, serverless.yml's parameters (scripts/deploy-params.ts) and, for a
+// real deploy, that the stage's Slack secrets are in SSM — and says every problem at once with what to set (exit 2).
+// Then osls packages (and, unless --package-only, deploys) the stage; osls builds the functions first
+// (scripts/serverless-build-first.js), so a direct `osls deploy` cannot ship stale bundles either. A script rather
+// than an `oombot` subcommand: deploying needs the repository (serverless.yml, osls and esbuild from
+// devDependencies), which the packed CLI does not ship.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,7 @@ import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { deployProblems, parseParamFlags, stageNames, type DeployRequest } from './deploy-params.ts';
 
 const root = path.join(import.meta.dirname, '..');
-const USAGE = 'usage: npm run deploy -- --stage NAME [--region REGION] [--param name=value]... [--package-only [--out DIR]]';
+const USAGE = 'usage: npm run deploy -- --stage NAME [--region REGION] [--param name=value]... [--package-only|--dry-run [--out DIR]]';
 
 /** Exit 2: something the operator must set (as the oombot CLI's bad-usage code); otherwise osls's own exit code. */
 class Refused extends Error {
