@@ -8,7 +8,8 @@ import { WorkloadRef } from '../kube/workloads.ts';
 
 export type OomCommand =
   | { kind: 'help' }
-  | { kind: 'why'; pod: string; namespace: string; cluster?: string; share: boolean }
+  /** Without `namespace` (no -n, no <namespace>/<pod>): `default`, then the one namespace with a pod of that name. */
+  | { kind: 'why'; pod: string; namespace?: string; cluster?: string; share: boolean }
   | { kind: 'recent'; namespace?: string; cluster?: string }
   | { kind: 'mute'; workload: string; namespace: string; durationMs: number; duration: string; cluster?: string }
   | { kind: 'unmute'; workload: string; namespace: string; cluster?: string };
@@ -53,9 +54,9 @@ export function parseOomCommand(text: string): Parsed {
       return { ok: true, command: { kind: 'help' } };
     case 'why': {
       if (rest.length !== 1) return fail('which pod? `/oom why <pod> [-n namespace]`');
-      const [ns, pod] = rest[0]!.includes('/') ? rest[0]!.split('/', 2) : [namespace ?? 'default', rest[0]!];
-      if (!NAME.test(pod!) || !NAME.test(ns!)) return fail(`"${rest[0]}" is not a pod name`);
-      return { ok: true, command: { kind: 'why', pod: pod!, namespace: ns!, share: flags['share'] === true, ...cluster } };
+      const [ns, pod] = rest[0]!.includes('/') ? rest[0]!.split('/', 2) : [namespace, rest[0]!];
+      if (!NAME.test(pod!) || (ns !== undefined && !NAME.test(ns))) return fail(`"${rest[0]}" is not a pod name`);
+      return { ok: true, command: { kind: 'why', pod: pod!, ...(ns !== undefined ? { namespace: ns } : {}), share: flags['share'] === true, ...cluster } };
     }
     case 'recent': {
       if (rest.length > 1) return fail('`/oom recent [namespace]` takes one namespace at most');

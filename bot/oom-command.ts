@@ -1,6 +1,6 @@
 // Answers to `/oom` (bot/command.ts's grammar), as ephemeral Slack messages. `why` diagnoses live within Slack's 3 s
 // (what it can read of the cluster in 2.5 s); `recent`, `mute` and `unmute` read and change the store.
-import { collectDiagnosisInput, KubeAccessError, PodNotFoundError } from '../kube/collect.ts';
+import { KubeAccessError } from '../kube/collect.ts';
 import type { KubeReader } from '../kube/rest.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import { diagnose } from '#shared/diagnose.ts';
@@ -17,6 +17,7 @@ import { parseOomCommand, USAGE } from './command.ts';
 import { DEFAULT_EVICTION_WINDOW_MS, DEFAULT_REPEAT_WINDOW_MS, groupKeyOf } from './grouping.ts';
 import { causeOf } from './storms.ts';
 import { clip, escapeMrkdwn, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
+import { foundInBlock, whyPod } from './why-pod.ts';
 
 export interface CommandDeps {
   /** `recent` lists incidents; `mute` and `unmute` change mutes and keep an audit record. */
@@ -82,15 +83,18 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
     }
     case 'why': {
       const api = deps.cluster(cluster)!;
-      let input;
+      let found;
       try {
-        input = await withDeadline(collectDiagnosisInput(api, command.namespace, command.pod), deps.whyBudgetMs ?? 2_500);
+        // The lookup across namespaces, when no namespace was given, is inside the same budget.
+        found = await withDeadline(whyPod(api, cluster, command.pod, command.namespace), deps.whyBudgetMs ?? 2_500);
       } catch (error) {
-        if (error instanceof PodNotFoundError) return ephemeral(escapeMrkdwn(`Pod ${command.pod} not found in namespace ${command.namespace} of cluster ${cluster}.`));
         if (error instanceof KubeAccessError) return ephemeral(`I may not read that pod: ${escapeMrkdwn(withoutCaller(error.message))}`);
         if (error instanceof DeadlineError) return ephemeral(escapeMrkdwn(`Cluster ${cluster} did not answer within Slack's 3 seconds; try again in a moment.`));
         throw error;
       }
+      if ('answer' in found) return ephemeral(found.answer);
+      const { input } = found;
+      const note = found.foundIn ? [foundInBlock(command.pod, found.foundIn)] : [];
       let verdict;
       try {
         verdict = diagnose(input);
@@ -104,9 +108,9 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
       const trajectory = verdict.trajectory ?? (verdict.container ? await lastTrajectory(deps.store, cluster, input.pod, verdict.container) : undefined);
       const picture = trajectory && deps.charts ? await deps.charts(verdict, trajectory) : undefined;
       const plain = renderAlert(verdict, { ...ctx, ...(trajectory ? { trajectory } : {}) });
-      if (!picture) return { response_type, text: plain.text, blocks: plain.blocks };
+      if (!picture) return { response_type, text: plain.text, blocks: [...note, ...plain.blocks] };
       const alert = renderAlert(verdict, { ...ctx, trajectory, picture });
-      return { response_type, text: alert.text, blocks: alert.blocks, withoutPicture: { response_type, text: plain.text, blocks: plain.blocks } };
+      return { response_type, text: alert.text, blocks: [...note, ...alert.blocks], withoutPicture: { response_type, text: plain.text, blocks: [...note, ...plain.blocks] } };
     }
   }
 }

@@ -43,7 +43,7 @@ export function registerOombot(app: App, deps: SlackAppDeps): void {
     const parsed = parseOomCommand(command.text);
     if (parsed.ok && parsed.command.kind === 'why') {
       const { pod, namespace } = parsed.command;
-      await ack({ response_type: 'ephemeral', text: `🔎 Looking at pod ${slackText(pod, NAME_MAX)} in ${slackText(namespace, NAME_MAX)}…` });
+      await ack({ response_type: 'ephemeral', text: `🔎 Looking at pod ${slackText(pod, NAME_MAX)}${namespace ? ` in ${slackText(namespace, NAME_MAX)}` : ''}…` });
       await handOver(() => deps.dispatch({ kind: 'why', text: command.text, userId: command.user_id, responseUrl: command.response_url }), respond);
       return;
     }

@@ -137,6 +137,24 @@ describe('/oom through the slack handler', () => {
     expect((await answeredLater('why nope -n shop')).answer?.text).toBe('Pod nope not found in namespace shop of cluster prod-eu.');
   });
 
+  it('finds a pod given without -n in the one namespace that has it, and says where', async () => {
+    const { ack, answer } = await answeredLater('why checkout-7d9f8b6c5-m4tzr');
+    expect(ack.body?.text).toBe('🔎 Looking at pod checkout-7d9f8b6c5-m4tzr…');
+    expect(answer?.blocks?.[0]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Found in namespace shop (no pod checkout-7d9f8b6c5-m4tzr in default).' }] });
+    expect(answer?.blocks?.[1]?.text?.text).toBe('🔴 checkout › api was OOMKilled at its 512Mi memory limit');
+  });
+
+  it('lists the namespaces of a pod name found in several, and says when none has it', async () => {
+    for (const namespace of ['team-a', 'team-b']) {
+      await createNamespace(cluster.admin, namespace);
+      const p = pod({ name: 'cart-0', namespace, containers: [container({ name: 'api', limit: '512Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)] });
+      const { status, ...spec } = p;
+      await createPodAsKubelet(cluster.admin, { ...spec, metadata: { ...spec.metadata, uid: undefined } } as unknown as V1Pod, status as never);
+    }
+    expect((await answeredLater('why cart-0')).answer?.text).toBe('`cart-0` is in 2 namespaces of cluster prod-eu: team-a, team-b — add `-n &lt;namespace&gt;`.');
+    expect((await answeredLater('why ghost-0')).answer?.text).toBe('Pod ghost-0 not found in any namespace of cluster prod-eu.');
+  });
+
   it('lists the clusters it knows when asked about another', async () => {
     expect((await answeredLater('why api-0 --cluster staging')).answer?.text).toBe('I do not know the cluster "staging". Clusters I know: prod-eu.');
   });

@@ -7,7 +7,8 @@ describe('parseOomCommand', () => {
     ['help', { kind: 'help' }],
     ['why checkout-7d9f8b6c5-m4tzr -n shop', { kind: 'why', pod: 'checkout-7d9f8b6c5-m4tzr', namespace: 'shop', share: false }],
     ['why shop/checkout-7d9f8b6c5-m4tzr --cluster prod-eu --share', { kind: 'why', pod: 'checkout-7d9f8b6c5-m4tzr', namespace: 'shop', cluster: 'prod-eu', share: true }],
-    ['why api-0', { kind: 'why', pod: 'api-0', namespace: 'default', share: false }],
+    // No namespace: answerOom looks in default, then across namespaces (kube/find-pod.ts).
+    ['why api-0', { kind: 'why', pod: 'api-0', share: false }],
     ['recent', { kind: 'recent' }],
     ['recent shop --cluster prod-eu', { kind: 'recent', namespace: 'shop', cluster: 'prod-eu' }],
     ['mute deploy/checkout 1h -n shop', { kind: 'mute', workload: 'Deployment/checkout', namespace: 'shop', durationMs: 3_600_000, duration: '1h' }],
