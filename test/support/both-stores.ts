@@ -21,3 +21,28 @@ export function bothStores(dynamo: () => LocalDynamo, dir: () => string, prefix:
     ['FileStore', () => FileStore.open(join(dir(), `store-${++made}.json`))],
   ];
 }
+
+/**
+ * As bothStores, each store with a way to open it again over what it persisted — the same table, the same file — as
+ * a restarted bot process does.
+ */
+export function reopenableStores(dynamo: () => LocalDynamo, dir: () => string, prefix: string): [string, () => Promise<{ store: Store; reopen(): Promise<Store> }>][] {
+  let made = 0;
+  return [
+    [
+      'DynamoStore',
+      async () => {
+        const name = `${prefix}-${++made}`;
+        await dynamo().createTable(name);
+        return { store: new DynamoStore(dynamo().client, name), reopen: async () => new DynamoStore(dynamo().client, name) };
+      },
+    ],
+    [
+      'FileStore',
+      async () => {
+        const file = join(dir(), `store-${++made}.json`);
+        return { store: await FileStore.open(file), reopen: () => FileStore.open(file) };
+      },
+    ],
+  ];
+}

@@ -1,0 +1,210 @@
+// What on-call sees change after acting on an alert (issue 15 item 5), through the real path: envelopes as the
+// forwarder builds them, enriched from the real API server, posted to the one Slack double, the Slack app (Bolt's
+// AwsLambdaReceiver) answering requests signed as Slack signs them, its jobs run by runActionJob, on both stores:
+// - Mute redraws the alert with who muted it until when and an Unmute button, and Unmute draws it back;
+// - a death after Raise limit was applied offers the button again in the thread, sized from the then-current limit —
+//   also after a restart (a new app over the same persisted store);
+// - `/oom recent` lists one node's evictions as the one entry their alert is.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, type V1Node } from '@kubernetes/client-node';
+import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { responseUrlPoster, runActionJob, type ActionDeps } from '../../bot/actions.ts';
+import { groupKeyOf } from '../../bot/grouping.ts';
+import { postOccurrence, type PostDeps } from '../../bot/post-occurrence.ts';
+import { registerOombot } from '../../bot/slack-app.ts';
+import { startSlackApi, type PostedMessage, type SlackApiServer } from '../../console/slack-api.ts';
+import { buildEnvelope } from '../../forwarder/envelopes.ts';
+import { trimPod } from '../../forwarder/trim.ts';
+import { kubeConfigTransport } from '../../kube/rest.ts';
+import { EnvelopeSchema, type Envelope } from '#shared/envelope.ts';
+import type { Pod } from '#shared/k8s-objects.ts';
+import { podOccurrences } from '#shared/occurrences.ts';
+import type { Store } from '../../store/port.ts';
+import { reopenableStores } from '../support/both-stores.ts';
+import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
+import { at, container, downStatus, node, pod, restartedStatus } from '../support/k8s-factories.ts';
+import { createDeploymentChain } from '../support/owner-chain.ts';
+import * as slackRequests from '../support/slack-requests.ts';
+import { createNamespace, createNode, useControlPlane } from './harness.ts';
+
+const cluster = useControlPlane();
+const SECRET = '5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b';
+let dynamo: LocalDynamo;
+let slack: SlackApiServer;
+let dir: string;
+const STORES = reopenableStores(() => dynamo, () => dir, 'oombot-redraws');
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  slack = await startSlackApi();
+  dir = await mkdtemp(join(tmpdir(), 'oombot-redraws-'));
+  for (const ns of ['shop', 'ops']) await createNamespace(cluster.admin, ns);
+  await createNode(cluster.admin, node() as unknown as V1Node);
+});
+afterAll(async () => {
+  await Promise.all([slack?.close(), dynamo?.close()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const web = () => new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 2, factor: 1, minTimeout: 5, maxTimeout: 10 } });
+const postDeps = (store: Store): PostDeps => ({ store, slack: web().chat, cluster: (name) => (name === 'prod-eu' ? kubeConfigTransport(cluster.admin) : undefined), routing: { defaultChannel: 'C-ALERTS' } });
+
+/** The Slack app as the `slack` function runs it, its jobs run in-process as the `actions` function would. */
+function slackApp(store: Store) {
+  const receiver = new AwsLambdaReceiver({ signingSecret: SECRET, logLevel: LogLevel.ERROR });
+  const app = new App({ receiver, authorize: async () => ({}), processBeforeResponse: true, logLevel: LogLevel.ERROR });
+  const actions: ActionDeps = {
+    store,
+    cluster: (name) => (name === 'prod-eu' ? kubeConfigTransport(cluster.admin) : undefined),
+    clusters: ['prod-eu'],
+    policy: { allowed: { shop: ['U0ALICE'] }, contact: '#platform', maxFactor: 2 },
+    slack: web().chat,
+    respond: responseUrlPoster([new URL(slack.url).origin]),
+    groupKeyOf: (incident) => groupKeyOf(incident.cluster, incident.verdict),
+  };
+  const jobs: Promise<void>[] = [];
+  registerOombot(app, { store, cluster: () => undefined, clusters: ['prod-eu'], dispatch: async (job) => void jobs.push(runActionJob(actions, job)) });
+  const handler = receiver.toHandler();
+  return {
+    async run(event: ReturnType<typeof slackRequests.signed>) {
+      const res = (await handler(event as never, {} as never, () => undefined)) as { statusCode: number; body?: string };
+      await Promise.all(jobs);
+      return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as { text?: string }) : undefined };
+    },
+  };
+}
+
+const options = (user: string) => ({ secret: SECRET, respondBase: `${slack.url}/respond`, user });
+const clickOn = (m: PostedMessage, actionId: string, user: string) => {
+  const value = actionsOf(m).find((e) => e.action_id === actionId)?.value;
+  if (!value) throw new Error(`no ${actionId} button on that message`);
+  return slackRequests.click(actionId, value, { ...options(user), message: { channel: m.channel, ts: m.ts, blocks: m.blocks ?? [] } });
+};
+type Element = { action_id?: string; value?: string; text?: { text: string } };
+const actionsOf = (m: { blocks?: unknown[] }) => ((m.blocks ?? []) as { type: string; elements?: Element[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+const textOf = (m: { blocks?: unknown[] }) => JSON.stringify(m.blocks ?? []);
+
+/** The death of `workload`'s api container in a pod of its own, as the forwarder sends it. */
+function death(workload: string, rsUid: string, o: { pod: string; limit: string; second: number; restarts?: number }): Envelope {
+  const p = pod({
+    name: `${workload}-7d9f8b6c5-${o.pod}`,
+    uid: `uid-${workload}-${o.pod}`,
+    deployment: workload,
+    rsUid,
+    containers: [container({ name: 'api', limit: o.limit, request: '256Mi' })],
+    statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137, finishedAt: at(o.second) }, o.restarts ?? 1)],
+  });
+  return envelopeOf(p, 'container-termination');
+}
+
+function envelopeOf(p: Pod, kind: Envelope['kind']): Envelope {
+  const occurrence = podOccurrences('prod-eu', p).find((o) => o.kind === kind)!;
+  return EnvelopeSchema.parse(buildEnvelope('prod-eu', occurrence, trimPod(p), [], new Date()));
+}
+
+const limitOf = async (name: string) => (await cluster.admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace: 'shop' })).spec!.template.spec!.containers[0]!.resources?.limits?.['memory'];
+const message = (ts: string) => slack.messages.find((m) => m.ts === ts)!;
+
+describe.each(STORES)('on %s', (storeName, makeStore) => {
+  const suffix = storeName === 'DynamoStore' ? 'd' : 'f';
+
+  it('redraws a muted alert with who muted it until when and an Unmute button, and draws it back on Unmute', async () => {
+    const workload = `checkout-${suffix}`;
+    const { rsUid } = await createDeploymentChain(cluster.admin, 'shop', workload, { containers: [{ name: 'api', image: 'api:1', resources: { limits: { memory: '512Mi' } } }] });
+    const { store } = await makeStore();
+    const app = slackApp(store);
+    const posted = await postOccurrence(postDeps(store), death(workload, rsUid, { pod: 'a0001', limit: '512Mi', second: 0 }));
+    expect(posted.status).toBe('posted');
+    const alert = message((posted as { ts: string }).ts);
+    expect(actionsOf(alert).map((e) => e.action_id)).toEqual(['oombot_raise', 'oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+
+    const before = slack.responses.length;
+    expect((await app.run(clickOn(alert, 'oombot_mute_1h', 'U0BOB'))).status).toBe(200);
+    const [redraw, answer] = slack.responses.slice(before).map((r) => r.body);
+    // The alert, for everyone: the line above the buttons, Unmute where the two Mute buttons were, the rest as it was
+    // (its notification text as the click carried it back: test/support/slack-requests.ts sends "alert").
+    expect(redraw).toMatchObject({ replace_original: true, text: 'alert' });
+    const muted = { blocks: redraw!['blocks'] as unknown[] };
+    expect(actionsOf(muted).map((e) => [e.action_id, e.text?.text])).toEqual([['oombot_raise', 'Raise limit to 640Mi'], ['oombot_unmute', 'Unmute'], ['oombot_why', 'Why?']]);
+    const line = (muted.blocks as { block_id?: string; elements?: { text: string }[] }[]).find((b) => b.block_id?.startsWith('oombot-muted'))?.elements?.[0]?.text;
+    const until = new Date((await store.muteUntil(`prod-eu/shop/Deployment/${workload}`, Date.now()))!).toISOString().slice(11, 16);
+    expect(line).toBe(`🔕 Muted for 1 h by <@U0BOB> until ${until} UTC`);
+    expect(answer).toMatchObject({ response_type: 'ephemeral', replace_original: false, text: expect.stringMatching(/^Muted Deployment\/checkout-. in shop \(prod-eu\) for 1 h/) });
+    // Muted it is: the next death posts nothing.
+    expect((await postOccurrence(postDeps(store), death(workload, rsUid, { pod: 'a0002', limit: '512Mi', second: 60 }))).status).toBe('muted');
+
+    const again = slack.responses.length;
+    await app.run(slackRequests.click('oombot_unmute', actionsOf(muted).find((e) => e.action_id === 'oombot_unmute')!.value!, { ...options('U0CAROL'), message: { channel: alert.channel, ts: alert.ts, blocks: muted.blocks } }));
+    const [back, unmuted] = slack.responses.slice(again).map((r) => r.body);
+    expect(actionsOf({ blocks: back!['blocks'] as unknown[] }).map((e) => e.action_id)).toEqual(['oombot_raise', 'oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+    expect(textOf({ blocks: back!['blocks'] as unknown[] })).not.toContain('🔕');
+    expect(unmuted?.['text']).toBe(`Unmuted Deployment/${workload} in shop (prod-eu): its next death alerts again.`);
+    expect(await store.muteUntil(`prod-eu/shop/Deployment/${workload}`, Date.now())).toBeUndefined();
+    // On the record, as Mute is: who, what, from what to what.
+    const incidentId = actionsOf(alert)[0]!.value!;
+    expect((await store.auditTrail(incidentId)).map((a) => [a.userId, a.action, a.before.replace(/\d{4}-.*Z$/, 'T'), a.after.replace(/\d{4}-.*Z$/, 'T')])).toEqual([
+      ['U0BOB', 'mute-1h', 'alerting', 'muted until T'],
+      ['U0CAROL', 'unmute', 'muted until T', 'alerting'],
+    ]);
+  });
+
+  it('offers Raise limit again under a handled alert when it dies again after a restart, sized from the limit then in force, and none while the raised limit has not reached the pod', async () => {
+    const workload = `cart-${suffix}`;
+    const { rsUid } = await createDeploymentChain(cluster.admin, 'shop', workload, { containers: [{ name: 'api', image: 'api:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }] });
+    const { store, reopen } = await makeStore();
+    const first = await postOccurrence(postDeps(store), death(workload, rsUid, { pod: 'b0001', limit: '512Mi', second: 0 }));
+    const root = message((first as { ts: string }).ts);
+    await slackApp(store).run(clickOn(root, 'oombot_raise', 'U0ALICE'));
+    expect(await limitOf(workload)).toBe('640Mi');
+    expect(textOf(message(root.ts))).toMatch(/✅ Handled: memory limit 512Mi → 640Mi by <@U0ALICE>/);
+
+    // The bot restarts: a new app over the same persisted store. Its pods now run 640Mi, and one dies at it.
+    const restarted = await reopen();
+    const app = slackApp(restarted);
+    const second = await postOccurrence(postDeps(restarted), death(workload, rsUid, { pod: 'b0002', limit: '640Mi', second: 120 }));
+    expect(second.status).toBe('threaded');
+    const reply = message((second as { ts: string }).ts);
+    expect(reply.threadTs).toBe(root.ts);
+    expect(textOf(reply)).toContain('Died again after the fix was applied, at its 640Mi limit');
+    expect(actionsOf(reply).map((e) => [e.action_id, e.text?.text])).toEqual([['oombot_raise', 'Raise limit to 800Mi'], ['oombot_mute_1h', 'Mute 1 h'], ['oombot_mute_24h', 'Mute 24 h'], ['oombot_why', 'Why?']]);
+
+    // Its button acts on this death: the limit goes up again, the reply says so, and the root keeps its own line.
+    const rootUpdates = message(root.ts).updates;
+    await app.run(clickOn(reply, 'oombot_raise', 'U0ALICE'));
+    expect(await limitOf(workload)).toBe('800Mi');
+    expect(textOf(message(reply.ts))).toMatch(/✅ Handled: memory limit 640Mi → 800Mi by <@U0ALICE>/);
+    expect(message(root.ts).updates).toBe(rootUpdates);
+    const group = await restarted.repeatMessage(groupKeyOf('prod-eu', (await restarted.incident(actionsOf(reply)[0]!.value!))!.verdict));
+    expect(group?.ts).toBe(root.ts);
+    expect(group?.blocks).toContain('512Mi → 640Mi');
+
+    // A pod still on 640Mi dies after the raise to 800Mi: the fix has not reached it, and a button would be refused.
+    const third = await postOccurrence(postDeps(restarted), death(workload, rsUid, { pod: 'b0003', limit: '640Mi', second: 180 }));
+    const late = message((third as { ts: string }).ts);
+    expect(textOf(late)).toContain('Died again with its old 640Mi limit: the workload holds 800Mi already');
+    expect(actionsOf(late).map((e) => e.action_id)).toEqual(['oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+  });
+
+  it('lists one node’s evictions in /oom recent as the one entry their alert is, with its count and cause', async () => {
+    const { store } = await makeStore();
+    const evicted = (name: string, second: number) =>
+      pod({
+        name,
+        namespace: 'ops',
+        uid: `uid-${name}-${suffix}`,
+        containers: [container({ name: 'web', limit: '2Gi', request: '256Mi' })],
+        statuses: [downStatus('web', { reason: 'Error', exitCode: 137, finishedAt: at(second) })],
+        status: { phase: 'Failed', reason: 'Evicted', message: `The node was low on resource: memory. Threshold quantity: 100Mi, available: 60Mi. Container web was using 900Mi, request is 256Mi, has larger consumption of memory. `, conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', lastTransitionTime: at(second) }] },
+      });
+    // One alert and two replies in its thread (bot/grouping.ts: one node's evictions are one group).
+    const outcomes = [];
+    for (const [k, name] of ['web-1', 'web-2', 'web-3'].entries()) outcomes.push((await postOccurrence(postDeps(store), envelopeOf(evicted(name, k * 30), 'pod-eviction'))).status);
+    expect(outcomes).toEqual(['posted', 'threaded', 'threaded']);
+    const text = (await slackApp(store).run(slackRequests.slashCommand('recent ops', options('U0ALICE')))).body?.text ?? '';
+    expect(text.split('\n')).toEqual(['Last incidents in ops · prod-eu:', expect.stringMatching(/^• 2026-11-27 10:14–10:15 UTC · \*3 pods evicted from node ip-10-0-12-7\* · node ip-10-0-12-7 ran low on memory · latest inc-\w+$/)]);
+  });
+});
