@@ -44,6 +44,16 @@ const ClustersSchema = z
       if (c.auth === 'token' && !c.tokenSecretId.startsWith(CLUSTER_SECRET_PREFIX)) {
         ctx.addIssue({ code: 'custom', path: [i, 'tokenSecretId'], message: `must be under ${CLUSTER_SECRET_PREFIX} (e.g. ${CLUSTER_SECRET_PREFIX}${c.name}): the functions' roles may read those secrets only` });
       }
+      // kube/cluster-registry.ts decodes caData as base64 to a PEM; the PEM itself pasted in, or a CA file's path, fails
+      // only at the first connection, inside Lambda.
+      if (!Buffer.from(c.caData, 'base64').toString('latin1').startsWith('-----BEGIN CERTIFICATE-----')) {
+        ctx.addIssue({ code: 'custom', path: [i, 'caData'], message: "must be the CA certificate's PEM in base64, as certificate-authority-data in a kubeconfig or certificateAuthority.data from aws eks describe-cluster" });
+      }
+      // An EKS token is signed for one region (kube/eks-token.ts): the endpoint's own region is the one it must name.
+      const endpointRegion = /\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.eks\.amazonaws\.com(?:\.cn)?$/.exec(new URL(c.server).hostname)?.[1];
+      if (c.auth === 'eks' && endpointRegion && endpointRegion !== c.region) {
+        ctx.addIssue({ code: 'custom', path: [i, 'region'], message: `is ${c.region}, but the endpoint is in ${endpointRegion}: the token must be signed for the cluster's region` });
+      }
     });
   });
 

@@ -18,7 +18,9 @@ const serverless = parse(read('serverless.yml'), { customTags: cfnTags }) as {
   resources: { Outputs: Record<string, { Value: Record<string, string> }> };
 };
 
-const CLUSTERS = '[{"name":"prod-eu","server":"https://ABC.gr7.eu-west-1.eks.amazonaws.com","caData":"LS0t","auth":"eks","region":"eu-west-1"}]';
+/** Base64 of a PEM, as certificate-authority-data in a kubeconfig. */
+const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+const CLUSTERS = `[{"name":"prod-eu","server":"https://ABC.gr7.eu-west-1.eks.amazonaws.com","caData":"${CA}","auth":"eks","region":"eu-west-1"}]`;
 const good = { defaultChannel: 'C0123456789', clusters: CLUSTERS };
 const CHANNEL_HINT = "a channel id such as C0123456789 (in Slack, the channel's details show it at the bottom), not its name";
 
@@ -42,17 +44,23 @@ describe('npm run deploy: what it checks before anything is built', () => {
     [
       'no clusters',
       { params: { defaultChannel: 'C0123456789' } },
-      [`--param clusters is missing: add --param 'clusters=${CLUSTERS.replace('"LS0t"', '"<base64 CA>"')}' — name as the forwarder's cluster value; server and caData from aws eks describe-cluster --name prod-eu --query 'cluster.[endpoint,certificateAuthority.data]'; or "auth":"token","tokenSecretId":"oombot/clusters/<name>" outside EKS`],
+      [`--param clusters is missing: add --param 'clusters=${CLUSTERS.replace(CA, '<base64 CA>')}' — name as the forwarder's cluster value; server and caData from aws eks describe-cluster --name prod-eu --query 'cluster.[endpoint,certificateAuthority.data]'; or "auth":"token","tokenSecretId":"oombot/clusters/<name>" outside EKS`],
     ],
     ['an empty cluster list', { params: { ...good, clusters: '[]' } }, ['--param clusters is not valid: (root) lists no cluster: analyze could read nothing and Raise limit would have nowhere to patch']],
     ['a cluster over plain HTTP', { params: { ...good, clusters: CLUSTERS.replace('https:', 'http:') } }, ['--param clusters is not valid: 0.server Invalid URL']],
     [
       'a token outside the secrets the roles may read',
-      { params: { ...good, clusters: '[{"name":"onprem","server":"https://k8s.example.com","caData":"LS0t","auth":"token","tokenSecretId":"prod/onprem"}]' } },
+      { params: { ...good, clusters: `[{"name":"onprem","server":"https://k8s.example.com","caData":"${CA}","auth":"token","tokenSecretId":"prod/onprem"}]` } },
       ["--param clusters is not valid: 0.tokenSecretId must be under oombot/clusters/ (e.g. oombot/clusters/onprem): the functions' roles may read those secrets only"],
     ],
+    [
+      'a CA pasted as PEM rather than base64',
+      { params: { ...good, clusters: CLUSTERS.replace(CA, '-----BEGIN CERTIFICATE-----MIIB-----END CERTIFICATE-----') } },
+      ["--param clusters is not valid: 0.caData must be the CA certificate's PEM in base64, as certificate-authority-data in a kubeconfig or certificateAuthority.data from aws eks describe-cluster"],
+    ],
+    ['an EKS region other than the endpoint’s', { params: { ...good, clusters: CLUSTERS.replace('"region":"eu-west-1"', '"region":"us-east-1"') } }, ["--param clusters is not valid: 0.region is us-east-1, but the endpoint is in eu-west-1: the token must be signed for the cluster's region"]],
     ['a cluster named twice', { params: { ...good, clusters: `[${CLUSTERS.slice(1, -1)},${CLUSTERS.slice(1, -1)}]` } }, ['--param clusters is not valid: 1.name "prod-eu" appears twice']],
-    ['clusters that are not JSON', { params: { ...good, clusters: 'prod-eu' } }, [`--param clusters is not JSON; write it like 'clusters=${CLUSTERS.replace('"LS0t"', '"<base64 CA>"')}'`]],
+    ['clusters that are not JSON', { params: { ...good, clusters: 'prod-eu' } }, [`--param clusters is not JSON; write it like 'clusters=${CLUSTERS.replace(CA, '<base64 CA>')}'`]],
     ['a namespace routed to a channel name', { params: { ...good, namespaceChannels: '{"payments":"#payments"}' } }, [`--param namespaceChannels is not valid: payments must be ${CHANNEL_HINT}`]],
     ['a raise policy naming an e-mail', { params: { ...good, raisePolicy: '{"allowed":{"shop":["alice@example.com"]}}' } }, ['--param raisePolicy is not valid: allowed.shop.0 must be a Slack user id (U…, W…) or user group id (S…)']],
     ['a runbook over http', { params: { ...good, runbooks: '{"limit":"http://wiki"}' } }, ['--param runbooks is not valid: limit Invalid URL']],
@@ -158,7 +166,8 @@ describe('the README’s deploy path, step by step', () => {
 
   it('3: deploys with a command the checks let through', () => {
     const command = /(npm run deploy -- [^`]+?)\n\s*```/.exec(steps[2]!)![1]!;
-    const args = words(command).slice(4);
+    // The placeholders in angle brackets are the reader's to fill in.
+    const args = words(command.replace('<base64 CA>', CA)).slice(4);
     const flag = (name: string) => args.flatMap((a, i) => (a === name ? [args[i + 1]!] : []));
     const params = parseParamFlags(flag('--param'));
     expect(params.problems).toEqual([]);
