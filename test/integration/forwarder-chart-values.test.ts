@@ -3,7 +3,8 @@
 // and the chart never renders an environment that the forwarder's own configuration (forwarder/config.ts) refuses.
 // Its objects on a real API server are forwarder-chart.test.ts's.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -39,8 +40,8 @@ async function lint(args: string[]): Promise<{ ok: boolean; output: string }> {
   }
 }
 
-async function render(args: string[]): Promise<KubernetesObject[]> {
-  const { stdout } = await run(helm, ['template', 'oombot-forwarder', chart, '--namespace', 'oombot', ...args]);
+async function render(args: string[], from = chart): Promise<KubernetesObject[]> {
+  const { stdout } = await run(helm, ['template', 'oombot-forwarder', from, '--namespace', 'oombot', ...args]);
   return parseAllDocuments(stdout).map((d) => d.toJS() as KubernetesObject).filter(Boolean);
 }
 
@@ -176,6 +177,19 @@ describe('what the chart renders', () => {
     expect(await image(['--set', `image.digest=${DIGEST}`, '--set', 'image.tag=0.1.1'])).toBe(`ghcr.io/oombot/forwarder:0.1.1@${DIGEST}`);
     const secrets = deploymentOf(await render(['-f', minimal, '--set-json', 'imagePullSecrets=[{"name":"registry"}]'])).spec.template.spec.imagePullSecrets;
     expect(secrets).toEqual([{ name: 'registry' }]);
+  });
+
+  it('packages for an OCI registry (helm package), and the package renders what the chart directory does', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'oombot-chart-package-'));
+    try {
+      const { stdout } = await run(helm, ['package', chart, '--version', '0.1.0', '--app-version', '0.1.0', '-d', dir]);
+      const tgz = path.join(dir, 'oombot-forwarder-0.1.0.tgz');
+      expect(stdout).toContain(tgz);
+      expect(await render(['-f', monitoring], tgz)).toEqual(await render(['-f', monitoring]));
+      expect((await run(helm, ['lint', '--strict', tgz, '-f', monitoring])).stdout).toContain('0 chart(s) failed');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('ships the dashboard file it documents, unchanged, in the ConfigMap Grafana’s sidecar loads', async () => {
