@@ -141,7 +141,9 @@ describe('the chart and the forwarder’s configuration agree', () => {
     expect((await lint(['-f', minimal, ...flags(set)])).output).toContain('memorySampling.window (2m) is shorter than memorySampling.interval (5m)');
   });
 
-  it('refuses a scrape timeout longer than the scrape interval, and a ServiceMonitor without its Service', async () => {
+  it('refuses a scrape timeout longer than the scrape interval, a ServiceMonitor without its Service, and alerts that could never see the series', async () => {
+    await expect(render(['-f', minimal, ...flags({ 'metrics.prometheusRule.enabled': 'true' })])).rejects.toMatchObject({ stderr: expect.stringContaining('metrics.prometheusRule.enabled without the ServiceMonitor needs metrics.prometheusRule.selector') });
+    expect(names(await render(['-f', minimal, ...flags({ 'metrics.prometheusRule.enabled': 'true', 'metrics.prometheusRule.selector': 'job="oombot-forwarder"' })]))).toContain('PrometheusRule/oombot-forwarder');
     await expect(render(['-f', monitoring, ...flags({ 'metrics.serviceMonitor.scrapeTimeout': '1m' })])).rejects.toMatchObject({ stderr: expect.stringContaining('scrapeTimeout (1m) is longer than its interval (30s)') });
     await expect(render(['-f', monitoring, ...flags({ 'metrics.service.enabled': 'false' })])).rejects.toMatchObject({ stderr: expect.stringContaining('metrics.serviceMonitor.enabled needs metrics.service.enabled') });
   });

@@ -40,14 +40,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{/*
-What values.schema.json cannot say, since it compares two values: forwarder/config.ts refuses a memory window shorter
-than the interval (whether or not sampling is on), and Prometheus a scrape timeout longer than the interval.
+What values.schema.json cannot say, since it compares values: forwarder/config.ts refuses a memory window shorter than
+the interval (whether or not sampling is on), Prometheus a scrape timeout longer than the interval, and alert rules
+without the ServiceMonitor need a selector for the series.
 */}}
 {{- define "oombot-forwarder.validate" -}}
 {{- $interval := include "oombot-forwarder.ms" .Values.memorySampling.interval | float64 -}}
 {{- $window := include "oombot-forwarder.ms" .Values.memorySampling.window | float64 -}}
 {{- if lt $window $interval -}}
 {{- fail (printf "memorySampling.window (%s) is shorter than memorySampling.interval (%s): the forwarder refuses it; keep at least one interval, e.g. window: 30m" .Values.memorySampling.window .Values.memorySampling.interval) -}}
+{{- end -}}
+{{- if and .Values.metrics.prometheusRule.enabled (not .Values.metrics.serviceMonitor.enabled) (not .Values.metrics.prometheusRule.selector) -}}
+{{- fail "metrics.prometheusRule.enabled without the ServiceMonitor needs metrics.prometheusRule.selector, e.g. job=\"oombot-forwarder\": the alerts select by the namespace and service labels the ServiceMonitor gives the series, so without it they would never see a replica and OombotForwarderNotLeading would always fire" -}}
 {{- end -}}
 {{- if .Values.metrics.serviceMonitor.enabled -}}
 {{- $scrape := include "oombot-forwarder.ms" .Values.metrics.serviceMonitor.interval | float64 -}}
