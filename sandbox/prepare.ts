@@ -1,7 +1,8 @@
-// `npm run sandbox:prepare`: find or build the control-plane binaries and helm ahead of time (CI runs it before the
-// tests, so a cold Go build is not charged to a test hook's timeout).
+// `npm run sandbox:prepare`: find or build the control-plane binaries, helm and promql-check ahead of time (CI runs it
+// before the tests, so a cold Go build is not charged to a test hook's timeout).
 import { controlPlaneBinaries, displayPath } from './binaries.ts';
 import { helmBinary } from './helm.ts';
+import { promqlCheckBinary } from './promql.ts';
 
 const started = Date.now();
 const bins = await controlPlaneBinaries({ log: (line) => process.stderr.write(`${line}\n`) });
@@ -9,3 +10,6 @@ console.log(`control plane binaries (${bins.source}, ${((Date.now() - started) /
 const helmStarted = Date.now();
 const helm = await helmBinary((line) => process.stderr.write(`${line}\n`));
 console.log(`helm (${((Date.now() - helmStarted) / 1000).toFixed(1)} s): ${displayPath(helm)}`);
+const promqlStarted = Date.now();
+const promql = await promqlCheckBinary((line) => process.stderr.write(`${line}\n`));
+console.log(`promql-check (${((Date.now() - promqlStarted) / 1000).toFixed(1)} s): ${displayPath(promql)}`);
