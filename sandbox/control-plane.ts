@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { apiRequest, type ApiTarget } from './api-request.ts';
-import { controlPlaneBinaries } from './binaries.ts';
+import { controlPlaneBinaries, type BuildReporter, type ControlPlaneBinaries } from './binaries.ts';
 import { aggregateClusterRoles } from './clusterrole-aggregation.ts';
 import { signal, startDaemon, stopDaemon, waitFor, type Daemon } from './daemon.ts';
 import { ControlPlaneError } from './errors.ts';
@@ -75,11 +75,17 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** More kube-apiserver flags, e.g. to make watches expire sooner in a test (`--etcd-compaction-interval=2s`). */
   apiserverFlags?: string[];
+  /** Hears about a first build of the binaries (sandbox/build-progress.ts shows it in a terminal). */
+  reporter?: BuildReporter;
+  /** Stops a build of the binaries under way. */
+  signal?: AbortSignal;
+  /** The binaries, when the caller started finding (or building) them earlier (local/start.ts). */
+  binaries?: Promise<ControlPlaneBinaries>;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = opts.log ?? (() => {});
-  const bins = await controlPlaneBinaries({ log });
+  const bins = await (opts.binaries ?? controlPlaneBinaries({ log, ...(opts.reporter ? { reporter: opts.reporter } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }));
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oombot-cp-'));
   const adminToken = randomBytes(32).toString('hex');
   const started: Daemon[] = [];
