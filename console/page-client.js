@@ -12,6 +12,7 @@
   const empty = document.getElementById('empty');
   const status = document.getElementById('status');
   const title = document.getElementById('channel-title');
+  const banner = document.getElementById('banner');
   const channelList = document.querySelector('[data-testid="channel-list"]');
   const form = document.getElementById('command-form');
   const input = document.getElementById('command-input');
@@ -269,6 +270,10 @@
     if (event.kind === 'message' || event.kind === 'ephemeral') addMessage(event);
     else if (event.kind === 'update') replaceMessage(event);
     else if (event.kind === 'delete') removeMessage(event);
+    else if (event.kind === 'banner') {
+      banner.textContent = event.text;
+      banner.hidden = !event.text;
+    }
   };
   // The server no longer holds the events this page missed (or restarted): start again from the current state.
   events.addEventListener('reset', () => location.reload());

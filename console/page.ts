@@ -17,6 +17,8 @@ export interface PageView {
   channels: Channel[];
   messages: ConsoleMessage[];
   render: RenderOptions;
+  /** A line above the messages (console/server.ts's setBanner). */
+  banner?: string | undefined;
 }
 
 export function contentSecurityPolicy(nonce: string): string {
@@ -102,7 +104,7 @@ export function pageHtml(view: PageView): string {
 <p class="sidebar-note">This page stands in for Slack: the app posts here through the same Web API calls, and your clicks and commands reach it signed as Slack signs them.</p>
 </nav>
 <main class="main">
-<header class="channel-header"><h1 id="channel-title" data-testid="channel-title">${title}</h1></header>
+<header class="channel-header"><h1 id="channel-title" data-testid="channel-title">${title}</h1><p class="banner" id="banner" role="status" data-testid="banner"${view.banner ? '' : ' hidden'}>${escapeHtml(view.banner ?? '')}</p></header>
 <div class="panes" id="panes" data-testid="messages">${view.channels.map((c) => channelPaneHtml(c, view.messages, view, c.id === current?.id)).join('')}
 <p class="empty" id="empty"${view.messages.some((m) => m.channel === current?.id) ? ' hidden' : ''}>No messages here yet. Alerts appear as the app posts them; try <code>${escapeHtml(view.command)} help</code> below.</p>
 </div>
@@ -143,6 +145,7 @@ body{margin:0;font:15px/1.46 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,
 .main{display:grid;grid-template-rows:auto 1fr auto auto;min-height:0}
 .channel-header{border-bottom:1px solid #ddd;padding:8px 20px}
 .channel-header h1{font-size:18px;margin:0}
+.banner{margin:6px 0 0;padding:6px 10px;border-radius:4px;background:#fff4d6;color:#5c4400;font-size:13px}
 .panes{overflow:auto;padding:8px 0}
 .empty{color:#616061;padding:20px}
 .entry{padding:4px 20px}

@@ -58,6 +58,8 @@ export interface LocalConsole {
   slackApiUrl: string;
   /** Everything shown, ephemeral answers included, in posting order. */
   messages(): ConsoleMessage[];
+  /** A line above the messages for every page open (local mode: "starting the local cluster…"); none to remove it. */
+  setBanner(text: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
   const who: Identity = { teamId: TEAM.id, teamDomain: TEAM.domain, appId: BOT.appId, userId: config.userId, userName: config.userName, verificationToken: 'local-console-verification-token' };
   let url = '';
   let hosts = new Set<string>();
+  let banner: string | undefined;
 
   const renderOptions = () => ({
     users: { [config.userId]: config.userName, [BOT.userId]: BOT.name },
@@ -167,7 +170,7 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
 
   function sendPage(res: ServerResponse): void {
     const nonce = randomBytes(16).toString('base64');
-    const html = pageHtml({ seq: live.seq, nonce, command: config.command, botName: BOT.name, userId: config.userId, channels: workspace.channels(), messages: workspace.messages(), render: renderOptions() });
+    const html = pageHtml({ seq: live.seq, nonce, banner, command: config.command, botName: BOT.name, userId: config.userId, channels: workspace.channels(), messages: workspace.messages(), render: renderOptions() });
     res.writeHead(200, {
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Security-Policy': contentSecurityPolicy(nonce),
@@ -195,6 +198,10 @@ export async function startConsole(options: ConsoleOptions, log: Logger = jsonLi
     url,
     slackApiUrl: `${url}/api/`,
     messages: () => workspace.messages(),
+    setBanner(text) {
+      banner = text;
+      live.publish({ kind: 'banner', text: text ?? '' });
+    },
     async close() {
       live.close();
       server.closeAllConnections();
