@@ -1,10 +1,20 @@
 // `oombot start` (what `npm start` runs): local mode (local/start.ts) in the foreground until Ctrl-C. It prints what it
 // is connected to first, then one line per thing worth a person's attention; the JSON logs of the parts go to
 // OOMBOT_LOG_FILE when set, else only their warnings and errors reach stderr (local/log.ts).
+//
+// A first run on a fresh machine builds kube-apiserver and etcd (minutes). When it is sure to need them — --sandbox, or
+// no kubeconfig at all — it starts finding or building them before it loads the rest (local/start.ts and what it
+// imports take seconds to load), so the build's progress is on the terminal within a second or two.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { localLogger } from '../local/log.ts';
-import { startLocal, type LocalMode } from '../local/start.ts';
+import type { LocalMode } from '../local/start.ts';
+import { BuildWatch } from '../local/starting.ts';
 import { stateDir } from '../local/state.ts';
+import { controlPlaneBinaries, type ControlPlaneBinaries } from '../sandbox/binaries.ts';
+import { terminalProgress } from '../sandbox/build-progress.ts';
 import { OombotError } from '#shared/errors.ts';
 import { firstSentence } from './errors.ts';
 import { writeOutput, type Io } from './io.ts';
@@ -38,15 +48,27 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   const port = values.port === undefined ? 8780 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new OombotError('bad-usage', `--port must be a port number from 0 to 65535, not "${values.port}"`);
 
-  const say = (line: string) => io.stdout.write(`${line}\n`);
+  const terminal = terminalProgress(io.stdout, { prefix: 'build      ' });
+  const say = (line: string) => terminal.write(line);
   const log = localLogger(env, (line) => io.stderr.write(line));
+  const buildWatch = new BuildWatch(terminal);
 
+  const startedAt = Date.now();
   say('oombot local mode: starting…');
+  let early: { binaries: Promise<ControlPlaneBinaries>; stop: AbortController } | undefined;
+  if (values.sandbox || !anyKubeconfig(env)) {
+    const stop = new AbortController();
+    const binaries = controlPlaneBinaries({ log: (line) => log.info(line, { component: 'control-plane' }), reporter: buildWatch, signal: stop.signal });
+    // Awaited by local mode when it starts the control plane; until then a failure must not count as unhandled.
+    binaries.catch(() => {});
+    early = { binaries, stop };
+  }
   let local: LocalMode | undefined;
   let requestStop: () => void = () => {};
   const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
-  // Ctrl-C while starting (the first control-plane build takes minutes) exits at once: the control plane's children
-  // are killed by its exit handler. Once running, it stops the parts in order.
+  // Ctrl-C while starting (the first control-plane build takes minutes) exits at once: the exit handlers of
+  // sandbox/binaries.ts and sandbox/control-plane.ts stop the build's process group, remove its lock and kill the
+  // control plane's children. Once running, it stops the parts in order.
   let stopping = false;
   const onSignal = () => {
     if (local && !stopping) {
@@ -63,14 +85,30 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   try {
     // Its errors carry their codes (cli/errors.ts): a bad setting is `config` (exit 2), a state directory on a full or
     // read-only disk `io` and a damaged store `stored-record` (exit 5), no longer "bad usage".
-    local = await startLocal({ port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), ...(env['OOMBOT_DEMO_LEAK_SPEED'] ? { demoLeakSpeed: Number(env['OOMBOT_DEMO_LEAK_SPEED']) } : {}), say, log });
+    const { startLocal } = await import('../local/start.ts');
+    local = await startLocal({ buildWatch, startedAt, ...(early ? { binaries: early.binaries } : {}), port, stateDir: values['state-dir'] ?? stateDir(env), env, ...(values.sandbox ? { sandbox: true } : {}), ...(env['OOMBOT_DEMO_SPEED'] ? { demoSpeed: Number(env['OOMBOT_DEMO_SPEED']) } : {}), ...(env['OOMBOT_DEMO_LEAK_SPEED'] ? { demoLeakSpeed: Number(env['OOMBOT_DEMO_LEAK_SPEED']) } : {}), say, log });
     say(`ready      ${local.consoleUrl ?? 'connected to Slack'}`);
     await stopRequested;
     say('stopping…');
     await local.stop();
     return 0;
+  } catch (error) {
+    // Local mode did not start (a setting, the port…): a build started early for it stops too, lock and all.
+    early?.stop.abort();
+    await early?.binaries.catch(() => {});
+    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Whether a kubeconfig file exists where kubectl looks (KUBECONFIG's files, else ~/.kube/config). Without one no
+ * cluster can answer, so local mode will need the local control plane; with one, local/start.ts asks the cluster.
+ */
+function anyKubeconfig(env: NodeJS.ProcessEnv): boolean {
+  const listed = (env['KUBECONFIG'] ?? '').split(path.delimiter).filter(Boolean);
+  const files = listed.length ? listed : [path.join(env['HOME'] || os.homedir(), '.kube', 'config')];
+  return files.some((file) => existsSync(file));
 }

@@ -24,7 +24,9 @@ import { Forwarder } from '../forwarder/forwarder.ts';
 import { forwarderMetrics } from '../forwarder/metrics.ts';
 import { loadCurrentKubeConfig } from '../cli/kubeconfig.ts';
 import { kubeConfigTransport, type KubeTransport } from '../kube/rest.ts';
+import type { ControlPlaneBinaries } from '../sandbox/binaries.ts';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
+import { ControlPlaneError } from '../sandbox/errors.ts';
 import { playDemo, type DemoHandle } from '../sandbox/demo.ts';
 import { startMetricsServer, type MetricsServer } from '../sandbox/metrics-server.ts';
 import { safeParseEnvelope } from '#shared/envelope.ts';
@@ -34,6 +36,7 @@ import { makeActionDeps, makeBackend, makePostDeps, postSettings } from '../func
 import { loadEnv, LocalEnvSchema, type LocalConfig } from '../functions/env.ts';
 import { FileStore } from '../store/file.ts';
 import { localBus, type LocalBus } from './bus.ts';
+import { answerWhileStarting, Starting, type BuildWatch } from './starting.ts';
 
 
 /**
@@ -72,6 +75,12 @@ export interface LocalOptions {
   say: (line: string) => void;
   /** The parts' logs (local/log.ts): the forwarder's, the analyze step's, the Slack app's, Bolt's, the console's. */
   log: Logger;
+  /** Hears about a first build of the control plane's binaries (cli/start-command.ts shows it in the terminal). */
+  buildWatch?: BuildWatch;
+  /** The binaries, when the caller started finding or building them before this was loaded (cli/start-command.ts). */
+  binaries?: Promise<ControlPlaneBinaries>;
+  /** When the start began, for "… so far" (default: now). */
+  startedAt?: number;
 }
 
 export interface LocalMode {
@@ -142,6 +151,14 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
       slack = { slackToken: botToken, slackApiUrl: consoleHandle.slackApiUrl };
       o.say(`console    ${consoleHandle.url}  (alerts, buttons and the /oom box; no Slack workspace needed)`);
     }
+    // Until the cluster is up and the app's handlers are registered, the console says so and commands get that answer.
+    const starting = new Starting(o.buildWatch, o.startedAt);
+    answerWhileStarting(app, starting);
+    if (consoleHandle) {
+      const page = consoleHandle;
+      starting.onBanner((text) => page.setBanner(text));
+      page.setBanner(starting.banner());
+    }
 
     // The cluster: the current kubeconfig context when it answers, else the local control plane and the demo.
     let kc: KubeConfig | undefined;
@@ -154,8 +171,14 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     }
     if (!kc) {
       o.say('cluster    none reachable in your kubeconfig: starting a local control plane (etcd + kube-apiserver) for the demo…');
-      controlPlane = await startControlPlane({ log: (line) => o.log.info(line, { component: 'control-plane' }) });
+      starting.enter('starting etcd and kube-apiserver');
+      controlPlane = await startControlPlane({ log: (line) => o.log.info(line, { component: 'control-plane' }), reporter: o.buildWatch, binaries: o.binaries }).catch((error: unknown) => {
+        // KUBEBUILDER_ASSETS names a folder without the binaries: a setting to fix, not a bug.
+        if (error instanceof ControlPlaneError && error.code === 'KUBEBUILDER_ASSETS_INCOMPLETE') throw new LocalModeError('config', error.message, { cause: error });
+        throw error;
+      });
       stops.push(() => controlPlane!.stop());
+      starting.enter('starting the metrics server');
       kc = controlPlane.adminKubeConfig();
       // metrics.k8s.io through the aggregation layer, as a cluster with metrics-server serves it (docs/architecture.md,
       // "How we test"); stopped before the control plane (stops run in reverse).
@@ -196,6 +219,8 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
         .finally(() => jobs.delete(run));
       jobs.add(run);
     };
+    // The cluster is up: the app's own handlers answer from now on (the "starting" ones step aside, in the same tick).
+    starting.done();
     registerOombot(app, { store, cluster, clusters: backend.clusters, dispatch, log: o.log });
     if (socketMode) {
       await app.start();
