@@ -118,7 +118,9 @@ export async function answerStormPick(deps: { store: Incidents; clusters: string
     const incident = incidents.find((i) => i.message.channel === root.channel && i.message.ts === root.ts && groupChoice(groupKeyOf(i.cluster, i.verdict)) === choice);
     if (!incident) continue;
     const raise = proposedChange(incident.verdict);
-    const alert = renderAlert(incident.verdict, { cluster: incident.cluster, incidentId: incident.incidentId, occurredAt: incident.occurredAt, buttons: raise ? { raise } : {} });
+    // The runbook its alert would have linked, as recorded when it was counted (store/port.ts Incident.runbookUrl).
+    const buttons = { ...(raise ? { raise } : {}), ...(incident.runbookUrl ? { runbookUrl: incident.runbookUrl } : {}) };
+    const alert = renderAlert(incident.verdict, { cluster: incident.cluster, incidentId: incident.incidentId, occurredAt: incident.occurredAt, buttons });
     return { ...answer(alert.text), blocks: alert.blocks };
   }
   return answer('I have no incident of that workload in this storm any more (incidents are kept 90 days); `/oom recent` lists what I have.');

@@ -60,7 +60,7 @@ export type PostOutcome =
   | { status: 'duplicate' | 'opted-out' | 'muted'; occurrenceId: string }
   /** A node OOM event that is not the kubelet's or node-problem-detector's word about that node: never posted. */
   | { status: 'untrusted'; occurrenceId: string; reason: string }
-  | { status: 'posted' | 'threaded' | 'counted'; occurrenceId: string; channel: string; ts: string; verdict?: Verdict };
+  | { status: 'posted' | 'threaded' | 'counted'; occurrenceId: string; channel: string; ts: string; verdict?: Verdict; runbookUrl?: string };
 
 export async function postOccurrence(given: PostDeps, envelope: Envelope): Promise<PostOutcome> {
   // Slack's rate limits are waited out only while the invocation has time for it (bot/slack-rate-limits.ts).
@@ -79,7 +79,7 @@ export async function postOccurrence(given: PostDeps, envelope: Envelope): Promi
     const outcome =
       envelope.kind === 'node-oom' ? await postNodeOom(deps, envelope, now, markPosted) : envelope.kind === 'memory-warning' ? await postWarning(deps, envelope, now, markPosted) : await postPod(deps, envelope, now, markPosted);
     if ((outcome.status === 'posted' || outcome.status === 'threaded' || outcome.status === 'counted') && outcome.verdict) {
-      const incident = incidentOf(envelope, outcome.verdict, { channel: outcome.channel, ts: outcome.ts });
+      const incident = incidentOf(envelope, outcome.verdict, { channel: outcome.channel, ts: outcome.ts }, outcome.runbookUrl);
       await afterPosting(() => deps.store.recordIncident(incident), 'recording the incident');
     }
     return outcome;
@@ -106,7 +106,8 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: eviction ? evictionWindow(deps) : (deps.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS), now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), ...stormOf(deps, verdict), markPosted };
   // Containers of the pod that died with this one are one alert (bot/pod-deaths.ts): the first posts it, listing them.
   const death = await joinPodDeath(deps.store, { cluster: envelope.cluster, pod: envelope.pod, occurrenceId: id, occurredAt: envelope.occurredAt, now, waitMs: deps.podDeathWaitMs ?? siblingWaitMs(deps.timeLeft) });
-  if (death.as === 'listed') return { ...(await recordListed(deps, group, verdict, death.message)), occurrenceId: id, verdict };
+  const runbook = to.runbookUrl ? { runbookUrl: to.runbookUrl } : {};
+  if (death.as === 'listed') return { ...(await recordListed(deps, group, verdict, death.message)), occurrenceId: id, verdict, ...runbook };
   const siblings = death.as === 'first' ? death.siblings : [];
   const rows = [...(envelope.kind === 'container-termination' ? [{ container: envelope.container, verdict }] : []), ...siblingRows(input, siblings)];
   const messages = withDiedTogether(podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts, workloadLimit: templateLimit(workload, verdict) }), envelope.pod.status.reason === 'Evicted', rows);
@@ -118,7 +119,7 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
     const listed = outcome.status === 'counted' || inStorm ? [id] : [id, ...siblings.map((s) => s.occurrenceId)];
     await afterPosting(() => deps.store.setRepeatMessage(death.key, podDeathMessage({ channel: outcome.channel, ts: outcome.ts, ...(blocks && !inStorm ? { blocks } : {}) }, listed)), "remembering the pod's alert");
   }
-  return { ...outcome, occurrenceId: id, verdict };
+  return { ...outcome, occurrenceId: id, verdict, ...runbook };
 }
 
 /**
@@ -160,7 +161,7 @@ async function postWarning(deps: PostDeps, envelope: Extract<Envelope, { kind: '
   if (to.to === 'nobody') return { status: to.because, occurrenceId: id };
   const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: deps.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS, now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), markPosted };
   const messages = warningMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts });
-  return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict };
+  return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict, ...(to.runbookUrl ? { runbookUrl: to.runbookUrl } : {}) };
 }
 
 async function postNodeOom(deps: PostDeps, envelope: Extract<Envelope, { kind: 'node-oom' }>, now: number, markPosted: MarkPosted): Promise<PostOutcome> {
@@ -254,7 +255,7 @@ async function nodeEventDoubt(api: KubeReader | undefined, event: KubeEvent, nod
   return untrustedBecause(event, { name: node, uid });
 }
 
-function incidentOf(envelope: Envelope, v: Verdict, message: MessageRef): Incident {
+function incidentOf(envelope: Envelope, v: Verdict, message: MessageRef, runbookUrl: string | undefined): Incident {
   return {
     incidentId: incidentId(envelope.occurrenceId),
     occurrenceId: envelope.occurrenceId,
@@ -268,5 +269,6 @@ function incidentOf(envelope: Envelope, v: Verdict, message: MessageRef): Incide
     occurredAt: envelope.occurredAt,
     message,
     verdict: v,
+    ...(runbookUrl ? { runbookUrl } : {}),
   };
 }

@@ -49,6 +49,11 @@ export const IncidentSchema = z.object({
   message: MessageRefSchema,
   /** What was diagnosed, so a button acts on it without trusting its own payload. */
   verdict: VerdictSchema,
+  /**
+   * The runbook its alert linked (bot/routing.ts: annotation, else by cause), so that an answer drawn later from the
+   * store — a workload chosen in a storm root — offers the same Open runbook button. Absent when there was none.
+   */
+  runbookUrl: z.string().optional(),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
@@ -92,8 +97,8 @@ export function decodeIncident(item: unknown): Incident {
 
 /** The stored form of an incident: exactly its fields, the verdict as JSON text. */
 export function encodeIncident(incident: Incident): IncidentRecord {
-  const { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message, verdict } = incident;
-  return { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message: { channel: message.channel, ts: message.ts }, verdict: JSON.stringify(verdict) };
+  const { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message, verdict, runbookUrl } = incident;
+  return { incidentId, occurrenceId, cluster, namespace, workload, container, cause, kind, headline, occurredAt, message: { channel: message.channel, ts: message.ts }, verdict: JSON.stringify(verdict), ...(runbookUrl ? { runbookUrl } : {}) };
 }
 
 /** Who changed what, from what, to what: every change a button makes is answered in the thread and kept here. */

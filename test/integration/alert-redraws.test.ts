@@ -4,7 +4,8 @@
 // - Mute redraws the alert with who muted it until when and an Unmute button, and Unmute draws it back;
 // - a death after Raise limit was applied offers the button again in the thread, sized from the then-current limit —
 //   also after a restart (a new app over the same persisted store);
-// - `/oom recent` lists one node's evictions as the one entry their alert is.
+// - `/oom recent` lists one node's evictions as the one entry their alert is;
+// - a workload chosen in a storm root answers with the Open runbook button its own alert would have had.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +14,10 @@ import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseUrlPoster, runActionJob, type ActionDeps } from '../../bot/actions.ts';
+import { answerStormPick } from '../../bot/alert-actions.ts';
 import { groupKeyOf } from '../../bot/grouping.ts';
-import { postOccurrence, type PostDeps } from '../../bot/post-occurrence.ts';
+import { groupChoice, STORM_PICK } from '../../bot/storms.ts';
+import { postOccurrence, type PostDeps, type PostOutcome } from '../../bot/post-occurrence.ts';
 import { registerOombot } from '../../bot/slack-app.ts';
 import { startSlackApi, type PostedMessage, type SlackApiServer } from '../../console/slack-api.ts';
 import { buildEnvelope } from '../../forwarder/envelopes.ts';
@@ -187,6 +190,30 @@ describe.each(STORES)('on %s', (storeName, makeStore) => {
     const late = message((third as { ts: string }).ts);
     expect(textOf(late)).toContain('Died again with its old 640Mi limit: the workload holds 800Mi already');
     expect(actionsOf(late).map((e) => e.action_id)).toEqual(['oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+  });
+
+  it('answers a workload chosen in a storm root with the Open runbook button its alert would have had', async () => {
+    const { store } = await makeStore();
+    // A storm after one group: the second and third workloads are counted in its root, never posted alone.
+    const deps: PostDeps = { ...postDeps(store), routing: { defaultChannel: 'C-STORM-RUNBOOK', runbooks: { limit: 'https://wiki.example.com/oom' } }, storms: { threshold: 1, windowMs: 120_000, quietMs: 300_000 } };
+    const workloads = ['alpha', 'beta', 'gamma'].map((w) => `${w}-${suffix}`);
+    const chains = [];
+    for (const w of workloads) chains.push(await createDeploymentChain(cluster.admin, 'shop', w, { containers: [{ name: 'api', image: 'api:1', resources: { limits: { memory: '512Mi' } } }] }));
+    const outcomes: PostOutcome[] = [];
+    for (const [k, w] of workloads.entries()) outcomes.push(await postOccurrence(deps, death(w, chains[k]!.rsUid, { pod: 'c0001', limit: '512Mi', second: k })));
+    const root = slack.messages.find((m) => m.ts === (outcomes.at(-1) as { ts: string }).ts)!;
+    expect(textOf(root)).toContain(STORM_PICK);
+    const incident = (await store.recentIncidents('prod-eu', { namespace: 'shop', limit: 20 })).find((i) => i.workload === `Deployment/${workloads[2]}`)!;
+    expect(incident.runbookUrl).toBe('https://wiki.example.com/oom');
+    const answer = await answerStormPick({ store, clusters: ['prod-eu'] }, groupChoice(groupKeyOf('prod-eu', incident.verdict)), root);
+    const buttons = actionsOf(answer) as (Element & { url?: string })[];
+    expect(buttons.map((b) => [b.action_id, b.url])).toEqual([
+      ['oombot_raise', undefined],
+      ['oombot_runbook', 'https://wiki.example.com/oom'],
+      ['oombot_mute_1h', undefined],
+      ['oombot_mute_24h', undefined],
+      ['oombot_why', undefined],
+    ]);
   });
 
   it('lists one node’s evictions in /oom recent as the one entry their alert is, with its count and cause', async () => {
