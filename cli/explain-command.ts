@@ -15,7 +15,7 @@ import { loadKubeConfig } from './kubeconfig.ts';
 import { renderText, styleFor } from './render-text.ts';
 import { writeOutput, type Io } from './io.ts';
 
-export const EXPLAIN_USAGE = `usage: oombot explain [<namespace>/]<pod> [-n NS | -A] [--context NAME] [--kubeconfig PATH] [--container NAME] [--from-file FILE]... [--output text|json]
+export const EXPLAIN_USAGE = `usage: oombot explain [<namespace>/]<pod> [-n NS|-A] [--context NAME] [--kubeconfig PATH] [-c NAME] [-f FILE]... [-o text|json]
 
 Explains why a container died of memory trouble (or why it was not memory).
   -n, --namespace NS      the pod's namespace. Without it: the context's namespace (or default), and if the pod
@@ -24,7 +24,7 @@ Explains why a container died of memory trouble (or why it was not memory).
   --context NAME          the kubeconfig context to use (default: its current-context)
   --kubeconfig PATH       this kubeconfig file only (default: the files KUBECONFIG lists, else ~/.kube/config,
                           else the pod's ServiceAccount when run in a pod)
-  --from-file FILE        diagnose offline from kubectl JSON: a Pod, a List (kubectl get pods,events,nodes -o json),
+  -f, --from-file FILE    diagnose offline from kubectl JSON: a Pod, a List (kubectl get pods,events,nodes -o json),
                           a kubelet Summary or configz response; repeat for several files
   -c, --container NAME    the container to explain (default: the most recent memory-related termination)
   -o, --output text|json  text for a terminal (default), json for machines
