@@ -1,19 +1,24 @@
 // `oombot sandbox`: the local control plane the integration tests use, for a person to poke at with kubectl.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { VersionApi } from '@kubernetes/client-node';
-import { displayPath, oombotCacheDir } from '../sandbox/binaries.ts';
-import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
-import { ControlPlaneError } from '../sandbox/errors.ts';
+import { stateDir } from '../local/state.ts';
+import { controlPlaneBinaries, displayPath, oombotCacheDir } from '../sandbox/binaries.ts';
+import { terminalProgress } from '../sandbox/build-progress.ts';
+import type { ControlPlane } from '../sandbox/control-plane.ts';
+import { BuildAbortedError, ControlPlaneError } from '../sandbox/errors.ts';
 import { firstSentence } from './errors.ts';
 
 export interface SandboxIo {
   stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-export function defaultSandboxKubeconfig(): string {
-  return path.join(oombotCacheDir(), 'sandbox.kubeconfig');
+/**
+ * Where the sandbox's admin kubeconfig goes unless --kubeconfig says otherwise: the same file `oombot start` writes
+ * for its local control plane (local/start.ts, in its state directory), so one `kubectl --kubeconfig` line serves both.
+ */
+export function defaultSandboxKubeconfig(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateDir(env), 'sandbox.kubeconfig');
 }
 
 export const sandboxHelp = `Usage: oombot sandbox [--kubeconfig PATH]
@@ -23,11 +28,12 @@ tests use), writes an admin kubeconfig for it, and runs until Ctrl-C. No schedul
 objects are stored and served, but pods never start.
 
 The first run builds kube-apiserver and etcd from Go modules into ${displayPath(oombotCacheDir())}/control-plane
-(needs Go >= 1.25 and takes several minutes). Set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver
-(e.g. from setup-envtest) to use those instead.
+(needs Go >= 1.25 and takes several minutes; its progress is shown as it goes). Set KUBEBUILDER_ASSETS to a folder
+holding etcd and kube-apiserver (e.g. from setup-envtest) to use those instead.
 
 Options:
-  --kubeconfig PATH  where to write the kubeconfig (default: ${displayPath(defaultSandboxKubeconfig())})
+  --kubeconfig PATH  where to write the kubeconfig (default: ${displayPath(defaultSandboxKubeconfig())}, the file
+                     \`oombot start\` writes for its local control plane)
   -h, --help         show this help
 `;
 
@@ -56,9 +62,12 @@ export async function sandboxCommand(args: string[], io: SandboxIo, until?: Prom
 
   let signalled: NodeJS.Signals | undefined;
   let onSignal: (sig: NodeJS.Signals) => void = () => {};
+  // A signal while starting stops a first build under way (its whole process group, and its lock goes).
+  const stopStarting = new AbortController();
   const interrupted = new Promise<void>((resolve) => {
     onSignal = (sig) => {
       signalled = sig;
+      stopStarting.abort();
       resolve();
     };
   });
@@ -68,7 +77,14 @@ export async function sandboxCommand(args: string[], io: SandboxIo, until?: Prom
   }
   let cp: ControlPlane | undefined;
   try {
-    cp = await startControlPlane({ log: (line) => io.stderr.write(`${line}\n`) });
+    // The binaries first, before loading the control plane's code and client-node (seconds): a first build's progress
+    // shows at once.
+    const terminal = terminalProgress(io.stderr);
+    const log = (line: string) => terminal.write(line);
+    const binaries = controlPlaneBinaries({ log, reporter: terminal, signal: stopStarting.signal });
+    binaries.catch(() => {}); // awaited by startControlPlane; not unhandled meanwhile
+    const [{ startControlPlane }, { VersionApi }] = await Promise.all([import('../sandbox/control-plane.ts'), import('@kubernetes/client-node')]);
+    cp = await startControlPlane({ log, binaries });
     await cp.writeKubeconfig(kubeconfigPath);
     const { gitVersion } = await cp.adminKubeConfig().makeApiClient(VersionApi).getCode();
     io.stdout.write(
@@ -87,7 +103,8 @@ export async function sandboxCommand(args: string[], io: SandboxIo, until?: Prom
     io.stderr.write('stopping the control plane...\n');
     return 0;
   } catch (error) {
-    if (signalled && !cp) return 130; // Ctrl-C also reached the children mid-start; their exit is not an error.
+    // Ctrl-C mid-start: the build was stopped, or the signal also reached etcd or the apiserver; neither is an error.
+    if ((signalled && !cp) || error instanceof BuildAbortedError) return 130;
     if (error instanceof ControlPlaneError) {
       io.stderr.write(`oombot sandbox: ${error.message}\n`);
       return 1;
