@@ -93,6 +93,7 @@ describe('helm lint --strict on the oombot-forwarder chart', () => {
     ['an empty cluster name', { cluster: '' }, {}, "at '/cluster'"],
     ['a namespace that is not a DNS label', {}, { namespaces: '["Kube_System"]' }, "at '/namespaces/0'"],
     ['no replicas', { replicaCount: '0' }, {}, "at '/replicaCount'"],
+    ['an image repository with upper case or a space', { 'image.repository': 'Ghcr.io/oombot/forwarder' }, {}, "at '/image/repository'"],
     ['an image digest that is not a sha256', { 'image.digest': 'sha256:abc' }, {}, "at '/image/digest'"],
     ['a pull policy Kubernetes does not have', { 'image.pullPolicy': 'Sometimes' }, {}, "at '/image/pullPolicy'"],
     ['a metrics port out of range', { metricsPort: '70000' }, {}, "at '/metricsPort'"],
@@ -112,6 +113,7 @@ describe('helm lint --strict on the oombot-forwarder chart', () => {
     ['windows of 12h, 720m and 43200s', [{ 'memorySampling.window': '12h' }, { 'memorySampling.window': '720m' }, { 'memorySampling.window': '43200s' }]],
     ['quantities in every form Kubernetes writes', [{ 'resources.limits.memory': '0.5Gi' }, { 'resources.limits.memory': '134217728' }, { 'resources.requests.cpu': '0.25' }, { 'resources.requests.cpu': '1' }, { 'resources.requests.memory': '1e8' }]],
     ['the stdout sink without a region', [{ sink: 'stdout', region: '' }]],
+    ['image repositories of ECR, a registry with a port, and a path with --', [{ 'image.repository': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/oombot-forwarder' }, { 'image.repository': 'localhost:5000/platform/oombot--forwarder' }]],
   ] as [string, Record<string, string>[]][])('accepts %s', async (_, sets) => {
     for (const set of sets) expect({ set, ...(await lint(['-f', minimal, ...flags(set)])) }).toMatchObject({ set, ok: true });
   });
