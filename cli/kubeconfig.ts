@@ -34,7 +34,8 @@ const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/tok
 
 const fail = (message: string, cause?: unknown) => new OombotError('unreachable', message, cause === undefined ? undefined : { cause });
 
-export async function loadKubeConfig(choice: KubeconfigChoice = {}, env: NodeJS.ProcessEnv = process.env): Promise<LoadedKubeConfig> {
+/** `noContext` replaces the line said when the kubeconfig sets no current-context and none was chosen. */
+export async function loadKubeConfig(choice: KubeconfigChoice = {}, env: NodeJS.ProcessEnv = process.env, noContext?: string): Promise<LoadedKubeConfig> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const { files, lookedAt } = kubeconfigFiles(choice, env);
   const kc = new KubeConfig();
@@ -61,7 +62,7 @@ export async function loadKubeConfig(choice: KubeconfigChoice = {}, env: NodeJS.
   const names = kc.getContexts().map((c) => c.name);
   const listed = names.length ? names.join(', ') : 'none';
   const name = choice.context ?? kc.getCurrentContext();
-  if (!name) throw fail(`the kubeconfig ${where} sets no current-context; pass --context (contexts: ${listed})`);
+  if (!name) throw fail(noContext ?? `the kubeconfig ${where} sets no current-context; pass --context (contexts: ${listed})`);
   const context = kc.getContextObject(name);
   if (!context) throw fail(`${choice.context ? 'no context' : 'the current-context'} "${name}" ${choice.context ? 'in' : 'is not defined in'} the kubeconfig ${where}; contexts: ${listed}`);
   if (!kc.getCluster(context.cluster)) throw fail(`context "${name}" names cluster "${context.cluster}", which the kubeconfig ${where} does not define`);
@@ -74,12 +75,7 @@ export async function loadKubeConfig(choice: KubeconfigChoice = {}, env: NodeJS.
  * mode). `noContext` says what to do when the kubeconfig sets no current-context.
  */
 export async function loadCurrentKubeConfig(noContext: string): Promise<KubeConfig> {
-  try {
-    return (await loadKubeConfig()).kc;
-  } catch (error) {
-    if (error instanceof OombotError && error.message.includes('sets no current-context')) throw fail(noContext, error);
-    throw error;
-  }
+  return (await loadKubeConfig({}, process.env, noContext)).kc;
 }
 
 /** The files to read, in kubectl's order, and what was looked at when there is none. */
