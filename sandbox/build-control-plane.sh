@@ -35,7 +35,12 @@ export GOFLAGS=-mod=mod
 echo "oombot-build: phase resolving kube-apiserver ${k8s_version}'s modules"
 mkdir -p "$work/apiserver"
 cd "$work/apiserver"
-k8s_mod=$(go mod download -json "k8s.io/kubernetes@${k8s_version}" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+# -json puts a failure (no route to the module proxy, say) in its "Error" field on stdout: pass it on as Go's own line.
+if ! k8s_json=$(go mod download -json "k8s.io/kubernetes@${k8s_version}"); then
+  echo "$k8s_json" | sed -n 's/.*"Error": "\(.*\)".*/go: \1/p' >&2
+  exit 1
+fi
+k8s_mod=$(echo "$k8s_json" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
 {
   echo "module oombot.local/controlplane"
   grep -E '^(go|godebug) ' "$k8s_mod"

@@ -176,6 +176,24 @@ describe('oombot start on an empty cache', () => {
 });
 
 describe('oombot sandbox on an empty cache', () => {
+  it('says it cannot reach the Go module proxy in one line and exits 4, not as a bug', async () => {
+    const home = await freshHome('no-proxy');
+    // The real build script and Go, with a module proxy that refuses connections and an empty module cache of its own
+    // (GOPATH, and GOCACHE under XDG_CACHE_HOME), so nothing is found locally and nothing of the real caches is used.
+    const goDir = [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/local/go/bin'].find((dir) => dir && existsSync(path.join(dir, 'go')));
+    expect(goDir, 'this test runs the real build script, with Go').toBeDefined();
+    const env = { ...home.env, PATH: `${goDir}:/usr/bin:/bin`, OOMBOT_TEST_BUILD_SCRIPT: '', GOPATH: path.join(home.dir, 'go'), GOPROXY: 'http://127.0.0.1:9', GOTOOLCHAIN: 'local' };
+    const r = run(['sandbox', '--kubeconfig', path.join(home.dir, 'kubeconfig')], env);
+    expect(await r.exited).toBe(4);
+    const errors = r.output().split('\n').filter((line) => line.startsWith('oombot:'));
+    expect(errors).toEqual([
+      "oombot: could not download kube-apiserver's and etcd's Go modules (no connection to the Go module proxy): check this machine's network and its GOPROXY / HTTPS_PROXY settings, or set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver",
+    ]);
+    expect(r.output()).toMatch(/^the build failed after \d+ s$/m);
+    expect(r.output()).not.toMatch(/bug|\n\s+at /);
+    expect(existsSync(home.lock)).toBe(false);
+  });
+
   it('takes over a lock left by a dead process with a message, shows the build, and a SIGTERM to it alone stops the build and drops the lock', async () => {
     const home = await freshHome('stale');
     // A lock held by a process that has exited: a build killed with SIGKILL leaves one behind.
