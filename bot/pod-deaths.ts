@@ -4,7 +4,7 @@
 // own (docs/architecture.md, "Reliability rules"); what ties them is a repeat group per pod (store/port.ts's
 // RepeatGroups) whose window is measured on when they died, not when analyze saw them:
 // - the first of the pod's death counted in it is the alert: it lists the siblings its pod shows, then remembers
-//   which occurrences the alert lists (the group's message; its text names their ids);
+//   which occurrences the alert lists (the group's message, with their ids);
 // - a sibling counted after it waits for that message and, when the alert lists it, is recorded against that alert
 //   and posts nothing; one the alert does not list (it died after the first's pod was seen) is posted as ever.
 // Concurrent invocations agree because counting is atomic in both stores: only one is the first.
@@ -83,18 +83,15 @@ export async function joinPodDeath(store: RepeatGroups, o: PodDeathInput): Promi
 }
 
 /**
- * What the first remembers once Slack has its message: where it is, the occurrence ids it lists (as the group
- * message's text: this group's message is never redrawn, so its text is free to say what the message covers) and,
- * when it is a channel message of its own, its blocks, so that a listed sibling's later repeats thread under it.
+ * What the first remembers once Slack has its message: where it is, the occurrence ids it lists and, when it is a
+ * channel message of its own, its blocks, so that a listed sibling's later repeats thread under it.
  */
 export function podDeathMessage(posted: { channel: string; ts: string; blocks?: string }, listed: string[]): GroupMessage {
-  return { channel: posted.channel, ts: posted.ts, text: `${LISTS}${listed.join(' ')}`, ...(posted.blocks ? { blocks: posted.blocks } : {}) };
+  return { channel: posted.channel, ts: posted.ts, listed, ...(posted.blocks ? { blocks: posted.blocks } : {}) };
 }
 
-const LISTS = 'lists ';
-
 function lists(message: GroupMessage, occurrenceId: string): boolean {
-  return !!message.text?.startsWith(LISTS) && message.text.slice(LISTS.length).split(' ').includes(occurrenceId);
+  return !!message.listed?.includes(occurrenceId);
 }
 
 /** A container of the pod's death, as its line in the alert: its verdict when it could be diagnosed. */

@@ -153,11 +153,11 @@ export class DynamoStore implements Store {
       new UpdateCommand({
         TableName: this.table,
         Key: { PK: `GRP#${keyPart(groupKey)}`, SK: 'GRP' },
-        UpdateExpression: 'SET channel = :c, ts = :ts, blocks = :b, #t = :t',
+        UpdateExpression: 'SET channel = :c, ts = :ts, blocks = :b, #t = :t, listed = :l',
         // The first one set stays: a later standalone alert must not move the thread.
         ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(ts)',
         ExpressionAttributeNames: { '#t': 'text' },
-        ExpressionAttributeValues: { ':c': message.channel, ':ts': message.ts, ':b': message.blocks ?? '', ':t': message.text ?? '' },
+        ExpressionAttributeValues: { ':c': message.channel, ':ts': message.ts, ':b': message.blocks ?? '', ':t': message.text ?? '', ':l': message.listed ?? [] },
       }),
     ).catch((error: unknown) => {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -330,7 +330,9 @@ function groupOf(item: Record<string, unknown> | undefined): RepeatGroup {
   const ts = item?.['ts'];
   const blocks = item?.['blocks'];
   const text = item?.['text'];
+  const listed = item?.['listed'];
   if (typeof channel !== 'string' || typeof ts !== 'string') return { count, firstAt };
-  return { count, firstAt, message: { channel, ts, ...(typeof blocks === 'string' && blocks ? { blocks } : {}), ...(typeof text === 'string' && text ? { text } : {}) } };
+  const ids = Array.isArray(listed) ? listed.filter((id): id is string => typeof id === 'string') : [];
+  return { count, firstAt, message: { channel, ts, ...(typeof blocks === 'string' && blocks ? { blocks } : {}), ...(typeof text === 'string' && text ? { text } : {}), ...(ids.length ? { listed: ids } : {}) } };
 }
 

@@ -22,7 +22,7 @@ const groupSchema = z.object({
   firstAt: z.number(),
   lastAt: z.number(),
   expiresAt: z.number(),
-  message: MessageRefSchema.extend({ blocks: z.string().optional(), text: z.string().optional() }).optional(),
+  message: MessageRefSchema.extend({ blocks: z.string().optional(), text: z.string().optional(), listed: z.array(z.string()).optional() }).optional(),
   counterAt: z.number().optional(),
 });
 /**
@@ -185,7 +185,7 @@ export class FileStore implements Store {
       const group = s.groups.get(groupKey);
       // The first one set stays: a later standalone alert must not move the thread. No group, nothing to set.
       if (!group || group.message) return;
-      group.message = { channel: message.channel, ts: message.ts, ...(message.blocks ? { blocks: message.blocks } : {}), ...(message.text ? { text: message.text } : {}) };
+      group.message = { channel: message.channel, ts: message.ts, ...(message.blocks ? { blocks: message.blocks } : {}), ...(message.text ? { text: message.text } : {}), ...(message.listed?.length ? { listed: [...message.listed] } : {}) };
     });
   }
 

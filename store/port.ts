@@ -14,6 +14,8 @@ export interface GroupMessage extends MessageRef {
   /** The root message's blocks as posted (JSON), to re-post with an updated counter. */
   blocks?: string;
   text?: string;
+  /** The occurrence ids the message lists: a pod's containers that died together (bot/pod-deaths.ts). */
+  listed?: string[];
 }
 
 export type Claim = 'claimed' | 'duplicate';

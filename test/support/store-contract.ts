@@ -93,6 +93,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.repeatMessage('with-blocks')).toEqual({ channel: 'C1', ts: '1.000003', blocks: '[{"type":"section"}]', text: 'checkout › api was OOMKilled' });
     });
 
+    it('keeps the occurrence ids a group\'s message lists in a field of their own, apart from its text', async () => {
+      await store.recordRepeat('together/prod-eu/uid-1', now, 5_000, 'term-a');
+      await store.setRepeatMessage('together/prod-eu/uid-1', { channel: 'C1', ts: '1.000007', listed: ['term-a', 'term-b', 'term-c'] });
+      expect(await store.repeatMessage('together/prod-eu/uid-1')).toEqual({ channel: 'C1', ts: '1.000007', listed: ['term-a', 'term-b', 'term-c'] });
+      // A sibling counted after it finds the list on the group's message.
+      expect((await store.recordRepeat('together/prod-eu/uid-1', now + 1, 5_000, 'term-b')).message).toEqual({ channel: 'C1', ts: '1.000007', listed: ['term-a', 'term-b', 'term-c'] });
+    });
+
     it('replaces the root blocks of a group once redrawn, and nothing for a group without a message', async () => {
       await store.recordRepeat('handled', now, 60 * minute);
       await store.setRepeatMessage('handled', { channel: 'C1', ts: '1.000006', blocks: '[{"type":"actions"}]', text: 'alert' });
