@@ -34,8 +34,15 @@ const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/tok
 
 const fail = (message: string, cause?: unknown) => new OombotError('unreachable', message, cause === undefined ? undefined : { cause });
 
-/** `noContext` replaces the line said when the kubeconfig sets no current-context and none was chosen. */
-export async function loadKubeConfig(choice: KubeconfigChoice = {}, env: NodeJS.ProcessEnv = process.env, noContext?: string): Promise<LoadedKubeConfig> {
+/** What a command without kubectl's flags says instead (cli/forwarder-command.ts, local mode). */
+interface Wording {
+  /** The line when the kubeconfig sets no current-context. */
+  noContext: string;
+  /** What to do when there is no kubeconfig at all. */
+  noKubeconfig: string;
+}
+
+export async function loadKubeConfig(choice: KubeconfigChoice = {}, env: NodeJS.ProcessEnv = process.env, wording?: Wording): Promise<LoadedKubeConfig> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const { files, lookedAt } = kubeconfigFiles(choice, env);
   const kc = new KubeConfig();
@@ -55,14 +62,14 @@ export async function loadKubeConfig(choice: KubeconfigChoice = {}, env: NodeJS.
   } else if (inCluster(env) && existsSync(SERVICE_ACCOUNT_TOKEN)) {
     kc.loadFromCluster();
   } else {
-    throw fail(`no kubeconfig found (looked at: ${[...lookedAt, 'in-cluster, not in a pod'].join('; ')}); set KUBECONFIG or pass --kubeconfig`);
+    throw fail(`no kubeconfig found (looked at: ${[...lookedAt, 'in-cluster, not in a pod'].join('; ')}); ${wording?.noKubeconfig ?? 'set KUBECONFIG or pass --kubeconfig'}`);
   }
 
   const where = files.length ? files.join(':') : 'the in-cluster configuration';
   const names = kc.getContexts().map((c) => c.name);
   const listed = names.length ? names.join(', ') : 'none';
   const name = choice.context ?? kc.getCurrentContext();
-  if (!name) throw fail(noContext ?? `the kubeconfig ${where} sets no current-context; pass --context (contexts: ${listed})`);
+  if (!name) throw fail(wording?.noContext ?? `the kubeconfig ${where} sets no current-context; pass --context (contexts: ${listed})`);
   const context = kc.getContextObject(name);
   if (!context) throw fail(`${choice.context ? 'no context' : 'the current-context'} "${name}" ${choice.context ? 'in' : 'is not defined in'} the kubeconfig ${where}; contexts: ${listed}`);
   if (!kc.getCluster(context.cluster)) throw fail(`context "${name}" names cluster "${context.cluster}", which the kubeconfig ${where} does not define`);
@@ -75,7 +82,7 @@ export async function loadKubeConfig(choice: KubeconfigChoice = {}, env: NodeJS.
  * mode). `noContext` says what to do when the kubeconfig sets no current-context.
  */
 export async function loadCurrentKubeConfig(noContext: string): Promise<KubeConfig> {
-  return (await loadKubeConfig({}, process.env, noContext)).kc;
+  return (await loadKubeConfig({}, process.env, { noContext, noKubeconfig: 'set KUBECONFIG' })).kc;
 }
 
 /** The files to read, in kubectl's order, and what was looked at when there is none. */
