@@ -1,7 +1,8 @@
 // The small, bounded buffer of recent events the forwarder attaches to an occurrence as context (probe kills,
 // evictions, node OOMs): a few per pod or node, for a limited time, for a limited number of pods and nodes — so a
 // cluster with 10,000 pods and a noisy event stream cannot grow it.
-import { eventTime, type KubeEvent } from '#shared/k8s-objects.ts';
+import { eventTime } from '#shared/event-time.ts';
+import type { KubeEvent } from '#shared/k8s-objects.ts';
 import { NODE_EVENT_NAMESPACE } from '#shared/node-signals.ts';
 
 export interface ContextLimits {

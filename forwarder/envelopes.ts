@@ -2,7 +2,8 @@
 // when it happened. An entry over the request limit is shrunk, never dropped: first the buffered events go, then the
 // long texts (termination messages hold up to 2 KB of log each), then the memory curve's resolution, then the spec's
 // command lines, then all but the pod's identity, then the memory part (forwarder/memory-trim.ts).
-import { DETAIL_TYPES, ENVELOPE_VERSION, ENVELOPE_VERSION_WITH_MEMORY, EnvelopeSchema, type Envelope, type OccurrenceMemory } from '#shared/envelope.ts';
+import type { Envelope, OccurrenceMemory } from '#shared/envelope.ts';
+import { DETAIL_TYPES, ENVELOPE_VERSION, ENVELOPE_VERSION_WITH_MEMORY } from '#shared/envelope-constants.ts';
 import type { KubeEvent, Pod } from '#shared/k8s-objects.ts';
 import { INJECTOR_MARKS } from '#shared/injected-sidecar.ts';
 import type { Occurrence } from '#shared/occurrences.ts';
@@ -43,7 +44,10 @@ export function toEntry(envelope: Envelope, source: string, limit = MAX_REQUEST_
     occurredAtMs: Date.parse(e.occurredAt),
     source,
     detailType: DETAIL_TYPES[e.kind],
-    detail: JSON.stringify(EnvelopeSchema.parse(e)),
+    // Not parsed again with EnvelopeSchema: that would load zod (docs/architecture.md, "Budgets"). The envelope is
+    // typed, and built from objects checked as the schema checks them (forwarder/kube-shapes.ts); the backend parses
+    // it on receipt, and test/unit/forwarder/envelopes.test.ts parses what this writes.
+    detail: JSON.stringify(e),
     time: new Date(e.occurredAt),
   });
   let entry = make(envelope);

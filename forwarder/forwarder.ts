@@ -1,7 +1,7 @@
 // The forwarder: lead (or stand by), list and watch pods and the events that matter, turn what changed into
 // occurrences, and deliver each to the sink — then, on stop, drain and hand the Lease over with the final position.
 import type { OccurrenceMemory } from '#shared/envelope.ts';
-import { EventSchema, PodSchema, type KubeEvent } from '#shared/k8s-objects.ts';
+import type { KubeEvent } from '#shared/k8s-objects.ts';
 import { CONTEXT_REASONS, NODE_OOM_REASONS, podUidOf, type Occurrence } from '#shared/occurrences.ts';
 import { memoryWarningId } from '#shared/occurrence-id.ts';
 import { memoryTerminations } from '#shared/terminations.ts';
@@ -10,6 +10,7 @@ import type { ForwarderConfig } from './config.ts';
 import { ContextEvents } from './context-events.ts';
 import { DeliveryQueue, type Sink } from './delivery.ts';
 import { buildEnvelope, toEntry } from './envelopes.ts';
+import { asEvent, asPod } from './kube-shapes.ts';
 import { electionPeriods, LeaderElector, type LeadingOutcome, VERSIONS_ANNOTATION } from './lease.ts';
 import type { ForwarderMetrics } from './metrics.ts';
 import { DEFAULT_WARNING_SETTINGS } from './memory-warning.ts';
@@ -288,13 +289,13 @@ export class Forwarder {
   private async podOccurrences(raw: Record<string, unknown>, listed: boolean | 'delivered', from: ListWatch): Promise<void> {
     // Most pods never had a container terminate: skip them before the cost of validating the whole object.
     if (!mayHaveOccurrence(raw)) return;
-    const parsed = PodSchema.safeParse(raw);
-    if (!parsed.success || !this.inScope(parsed.data.metadata.namespace)) return;
+    const parsed = asPod(raw);
+    if (!parsed || !this.inScope(parsed.metadata.namespace)) return;
     // A container that died of memory has its curve kept from now on, limit or not.
-    this.sampler?.diedOfMemory(parsed.data, memoryTerminations(parsed.data).map((t) => t.container));
-    const occurrences = this.tracker!.pod(parsed.data, listed);
+    this.sampler?.diedOfMemory(parsed, memoryTerminations(parsed).map((t) => t.container));
+    const occurrences = this.tracker!.pod(parsed, listed);
     if (!occurrences.length) return;
-    const pod = trimPod(parsed.data);
+    const pod = trimPod(parsed);
     // All of them count as in flight before the first may wait for room in the queue: the saved position must not
     // pass the later ones meanwhile.
     const seen = seenAt(from);
@@ -303,9 +304,9 @@ export class Forwarder {
   }
 
   private async onEvent(raw: Record<string, unknown>, listed: boolean | 'delivered', from: ListWatch): Promise<void> {
-    const parsed = EventSchema.safeParse(raw);
-    if (!parsed.success) return;
-    const event = trimEvent(parsed.data);
+    const parsed = asEvent(raw);
+    if (!parsed) return;
+    const event = trimEvent(parsed);
     if (event.involvedObject.kind === 'Pod' && !this.inScope(event.involvedObject.namespace)) return;
     if (!isUsefulContext(event)) return;
     this.context.add(event);
@@ -324,16 +325,16 @@ export class Forwarder {
     const { api, config, log } = this.d;
     try {
       const res = await api.get(`/api/v1/namespaces/${encodeURIComponent(w.namespace)}/pods/${encodeURIComponent(w.name)}`);
-      const parsed = res.status === 200 ? PodSchema.safeParse(res.body) : undefined;
-      const uid = parsed?.success ? parsed.data.metadata.uid : undefined;
+      const parsed = res.status === 200 ? asPod(res.body) : undefined;
+      const uid = parsed?.metadata.uid;
       const row = this.sampler?.pods.get(w.namespace, w.name);
-      if (!parsed?.success || !uid || !row || !this.sampler?.pods.isPod(row, uid)) return;
+      if (!parsed || !uid || !row || !this.sampler?.pods.isPod(row, uid)) return;
       const { warning } = w;
       const o: Occurrence = {
         kind: 'memory-warning',
         occurrenceId: memoryWarningId(config.cluster, uid, w.container, warning.restarts, warning.limitBytes, warning.climb),
         occurredAt: new Date(warning.atMs).toISOString(),
-        node: parsed.data.spec.nodeName,
+        node: parsed.spec.nodeName,
         podUid: uid,
         container: w.container,
         warning: {
@@ -346,7 +347,7 @@ export class Forwarder {
         },
       };
       this.position.started(o.occurrenceId, Date.parse(o.occurredAt));
-      await this.deliver(o, trimPod(parsed.data));
+      await this.deliver(o, trimPod(parsed));
     } catch (error) {
       log.warn('cannot send a memory warning', { pod: `${w.namespace}/${w.name}`, container: w.container, error });
     }

@@ -13,7 +13,7 @@
 // - restarts: the low 8 bits, with the ring's newest full count. Counts only grow, by less than 256 between two polls
 //   (the kubelet waits at least 10 s between restarts), so each older count is the newer one less the difference.
 import type { MemorySample } from '#shared/memory-series.ts';
-import { MAX_SAMPLES, PAGE_BYTES } from '#shared/memory-series.ts';
+import { MAX_SAMPLES, PAGE_BYTES } from '#shared/memory-series-codec.ts';
 
 /** The longest window a ring can span (see above), with room to spare. */
 export const MAX_WINDOW_MS = 12 * 3600_000;

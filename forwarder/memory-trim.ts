@@ -2,8 +2,10 @@
 // a step at a time, each applied again while the entry is still too big (forwarder/envelopes.ts): first the curve loses
 // resolution, keeping each pair's higher sample and always the last one before the kill; later the node's smallest top
 // users go, then the curve's oldest half at a time, and at last the memory part itself, back to version 1.
-import { ENVELOPE_VERSION, type Envelope } from '#shared/envelope.ts';
-import { decodeSeries, encodeSeries, type EncodedSeries, type MemorySeries } from '#shared/memory-series.ts';
+import type { Envelope } from '#shared/envelope.ts';
+import { ENVELOPE_VERSION } from '#shared/envelope-constants.ts';
+import type { EncodedSeries, MemorySeries } from '#shared/memory-series.ts';
+import { decodeEncodedSeries, encodeSeries } from '#shared/memory-series-codec.ts';
 
 /** Halving stops once a curve holds no more than this: fewer would say little more than its last samples. */
 export const MIN_THINNED_SAMPLES = 16;
@@ -13,7 +15,7 @@ type Step = (e: Envelope) => Envelope | undefined;
 function withSeries(e: Envelope, f: (s: MemorySeries) => MemorySeries | undefined): Envelope | undefined {
   const encoded = e.memory?.series;
   if (!encoded) return undefined;
-  const series = f(decodeSeries(encoded));
+  const series = f(decodeEncodedSeries(encoded));
   if (!series) return undefined;
   return { ...e, memory: { ...e.memory, series: reencode(series, encoded) } };
 }

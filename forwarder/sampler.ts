@@ -7,10 +7,12 @@
 // the log, in /readyz?verbose and in a metric, and asks again every few minutes.
 import type { KubeResponse, KubeTransport } from '../kube/rest.ts';
 import { statusMessage } from '../kube/rest.ts';
-import { MAX_NODE_MEMORY_USERS, type NodeMemoryUser, type OccurrenceMemory } from '#shared/envelope.ts';
+import type { NodeMemoryUser, OccurrenceMemory } from '#shared/envelope.ts';
+import { MAX_NODE_MEMORY_USERS } from '#shared/envelope-constants.ts';
 import type { Pod } from '#shared/k8s-objects.ts';
 import type { Logger } from '#shared/log.ts';
-import { encodeSeries, type EncodedSeries, type MemorySeries } from '#shared/memory-series.ts';
+import type { EncodedSeries, MemorySeries } from '#shared/memory-series.ts';
+import { encodeSeries } from '#shared/memory-series-codec.ts';
 import type { Occurrence } from '#shared/occurrences.ts';
 import { tryParseQuantity } from '#shared/quantity.ts';
 import { ListItems } from './list-items.ts';

@@ -9,7 +9,7 @@
 // the types leave no other way in.
 import * as z from 'zod';
 import { NodeMemoryUserSchema, type OccurrenceMemory } from './envelope.ts';
-import { LastWordsSchema } from './last-words.ts';
+import { LastWordsSchema } from './last-words-schema.ts';
 import { EventSchema, KubeletConfigzSchema, KubeletSummarySchema, NodeSchema, PodMetricsSchema, PodSchema } from './k8s-objects.ts';
 import { MemorySeriesSchema, safeDecodeSeries } from './memory-series.ts';
 import { UnseenEntrySchema, type UnseenEntry } from './unseen.ts';

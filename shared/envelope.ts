@@ -3,28 +3,14 @@
 // `Time` is when it happened.
 import * as z from 'zod';
 import { EventSchema, PodSchema } from './k8s-objects.ts';
+import { ENVELOPE_VERSION, ENVELOPE_VERSION_WITH_MEMORY, MAX_NODE_MEMORY_USERS } from './envelope-constants.ts';
 import { EncodedSeriesSchema } from './memory-series.ts';
 
-/**
- * Version 1: the occurrence and what the forwarder held about it. Version 2 adds `memory`: what the forwarder sampled
- * before the death (docs/domain.md §14). The forwarder writes version 2 only when it has memory to carry, so a reader
- * that knows only version 1 keeps reading every envelope without samples and rejects, by version, those with them.
- */
-export const ENVELOPE_VERSION = 1;
-export const ENVELOPE_VERSION_WITH_MEMORY = 2;
-export const ENVELOPE_VERSIONS = [ENVELOPE_VERSION, ENVELOPE_VERSION_WITH_MEMORY] as const;
-export const DEFAULT_SOURCE = 'oombot.forwarder';
+// Its numbers and names are kept apart from zod, for the forwarder (docs/architecture.md, "Budgets").
+export { DEFAULT_SOURCE, DETAIL_TYPES, ENVELOPE_VERSION, ENVELOPE_VERSION_WITH_MEMORY, ENVELOPE_VERSIONS, MAX_NODE_MEMORY_USERS } from './envelope-constants.ts';
 
 export const OccurrenceKindSchema = z.enum(['container-termination', 'pod-eviction', 'node-oom', 'memory-warning']);
 export type OccurrenceKind = z.infer<typeof OccurrenceKindSchema>;
-
-/** EventBridge `DetailType` per kind: what a rule pattern matches on. */
-export const DETAIL_TYPES: Record<OccurrenceKind, string> = {
-  'container-termination': 'Container Memory Termination',
-  'pod-eviction': 'Pod Eviction',
-  'node-oom': 'Node OOM',
-  'memory-warning': 'Container Memory Warning',
-};
 
 /**
  * Before the kill (forwarder/memory-warning.ts): a container near its limit whose fitted slope reaches it within the
@@ -54,9 +40,6 @@ export const NodeMemoryUserSchema = z.object({
   requestBytes: z.number().nonnegative().optional(),
 });
 export type NodeMemoryUser = z.infer<typeof NodeMemoryUserSchema>;
-
-/** At most this many of a node's top users travel: enough to name who pushed it over, small under PutEvents' 256 KB. */
-export const MAX_NODE_MEMORY_USERS = 10;
 
 export const OccurrenceMemorySchema = z.object({
   /** The dead (or evicted) container's working set up to the kill, compact (shared/memory-series.ts). */

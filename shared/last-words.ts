@@ -7,30 +7,20 @@
 //
 // The tail never leaves the diagnosis: the verdict quotes only the lines a recogniser matched, at most a few, each
 // through shared/redact-text.ts.
-import * as z from 'zod';
 import type { Terminated } from './k8s-objects.ts';
+import type { LastWords } from './last-words-schema.ts';
 import { redactSecrets } from './redact-text.ts';
 import { recogniseRuntimeOom, recogniseRuntimeOomLines, type RuntimeOom } from './runtime-oom.ts';
-import { UnseenReasonSchema, type UnseenEntry } from './unseen.ts';
+import type { UnseenEntry } from './unseen.ts';
 
 /** The most of a tail a caller may hand in (kube/last-words.ts reads at most two answers of 8 KiB). */
 export const LAST_WORDS_MAX_CHARS = 32_768;
 /** Lines quoted from a log at most. */
 export const LAST_WORDS_QUOTED = 3;
 
-export const LastWordsSchema = z.object({
-  container: z.string(),
-  /**
-   * Which run's log: `previous` — the run before the current one (`previous=true`), whose end is in
-   * `lastState.terminated`; `current` — a run that is still down (`state.terminated`).
-   */
-  run: z.enum(['previous', 'current']),
-  /** The tail as the API server returned it with `timestamps=true`: each line begins with its RFC 3339 time. */
-  tail: z.string().max(LAST_WORDS_MAX_CHARS).optional(),
-  /** Why it could not be read (shared/unseen.ts's reasons); absent when `tail` is there. */
-  unread: z.object({ reason: UnseenReasonSchema, detail: z.string().optional() }).optional(),
-});
-export type LastWords = z.infer<typeof LastWordsSchema>;
+// Its schema is in shared/last-words-schema.ts, for the diagnosis input: the forwarder reads terminations with this
+// file and loads no zod (docs/architecture.md, "Budgets").
+export type { LastWords };
 
 /**
  * Whether a termination's log could still tell what its message did not: a failed exit that the kernel did not report

@@ -16,7 +16,8 @@
 //    getNodeRef), never with another node's name or uid.
 // Even then a signal is evidence of a given strength, not the verdict: whose process a node-wide kill took is read from
 // its own numbers (whoseKill).
-import { eventTime, type KubeEvent } from './k8s-objects.ts';
+import { eventTime } from './event-time.ts';
+import type { KubeEvent } from './k8s-objects.ts';
 import { memcgNamesPod, parseKernelOomLine, parseSystemOom, type KernelOomKill } from './kernel-oom.ts';
 import { formatBytes } from './quantity.ts';
 

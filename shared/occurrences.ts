@@ -2,7 +2,7 @@
 // engine's own recognisers (memoryTerminations), so the forwarder and the diagnosis agree on what is memory-related.
 import type { MemoryWarningFacts } from './envelope.ts';
 import type { KubeEvent, Pod } from './k8s-objects.ts';
-import { eventTime } from './k8s-objects.ts';
+import { eventTime } from './event-time.ts';
 import { parseKernelOomLine, parseSystemOom } from './kernel-oom.ts';
 import { evictionId, nodeEventId, terminationId } from './occurrence-id.ts';
 import { untrustedBecause } from './node-signals.ts';

@@ -1,10 +1,12 @@
 // Language runtimes that die of their own memory limit before the cgroup's (docs/domain.md §5, §8). Recognised by the
 // text the runtime prints, which reaches `terminated.message` with `terminationMessagePolicy: FallbackToLogsOnError` —
 // not by exit codes, which a runtime running as PID 1 may turn into 139 or 133.
-import * as z from 'zod';
+import type * as z from 'zod';
 import { clipText } from './clip-text.ts';
+// The schema lives with the verdict that carries it: the forwarder recognises runtimes too and loads no zod
+// (docs/architecture.md, "Budgets").
+import type { RuntimeSchema } from './verdict.ts';
 
-export const RuntimeSchema = z.enum(['jvm', 'node', 'dotnet', 'go', 'python', 'php', 'rust']);
 export type Runtime = z.infer<typeof RuntimeSchema>;
 
 export interface RuntimeOom {

@@ -4,8 +4,10 @@
 import * as z from 'zod';
 import { CurveSchema } from './memory-curve.ts';
 import { EncodedSeriesSchema } from './memory-series.ts';
-import { RuntimeSchema } from './runtime-oom.ts';
 import { UnseenEntrySchema } from './unseen.ts';
+
+/** The language runtimes shared/runtime-oom.ts recognises by their dying words. */
+export const RuntimeSchema = z.enum(['jvm', 'node', 'dotnet', 'go', 'python', 'php', 'rust']);
 
 export const CauseSchema = z.enum(['limit', 'node-pressure', 'runtime', 'not-oom', 'unknown']);
 export type Cause = z.infer<typeof CauseSchema>;

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '#shared/diagnose.ts';
 import type { DiagnosisInput } from '#shared/diagnosis-input.ts';
 import { DiagnosisError } from '#shared/errors.ts';
-import { LAST_WORDS_QUOTED, LastWordsSchema, type LastWords } from '#shared/last-words.ts';
+import { LastWordsSchema } from '#shared/last-words-schema.ts';
+import { LAST_WORDS_QUOTED, type LastWords } from '#shared/last-words.ts';
 import type { Kind } from '#shared/verdict.ts';
 import { at, container, downStatus, pod, restartedStatus, T0 } from '../support/k8s-factories.ts';
 

@@ -3,7 +3,8 @@ import { entrySize } from '../../../forwarder/delivery.ts';
 import { buildEnvelope, toEntry } from '../../../forwarder/envelopes.ts';
 import { trimPod } from '../../../forwarder/trim.ts';
 import { EnvelopeSchema, safeParseEnvelope } from '#shared/envelope.ts';
-import { podOccurrences } from '#shared/occurrences.ts';
+import { encodeSeries } from '#shared/memory-series.ts';
+import { nodeEventOccurrence, podOccurrences, type Occurrence } from '#shared/occurrences.ts';
 import { container, event, pod, restartedStatus } from '../../support/k8s-factories.ts';
 
 const p = pod({
@@ -64,5 +65,36 @@ describe('envelopes', () => {
     const smaller = toEntry(envelope, 's', entrySize(small) - 1000);
     expect(JSON.parse(smaller.detail).pod.status.containerStatuses[0].lastState.terminated.message).toHaveLength(513);
     expect(JSON.parse(smaller.detail).occurrenceId).toBe(o.occurrenceId);
+  });
+
+  // The forwarder no longer parses its envelopes with EnvelopeSchema before sending (it loads no zod,
+  // docs/architecture.md "Budgets"): what it writes must be what that parse would have written, for every kind.
+  it('writes, for every kind, an envelope the backend parses back to what the schema makes of it', () => {
+    const evicted = pod({ uid: 'evicted-1', containers: [container({ name: 'api' })], statuses: [], status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 51200Ki. Container api was using 1500Mi, request is 512Mi, has larger consumption of memory.' } });
+    const kernel = event({ reason: 'OOMKilling', message: 'Memory cgroup out of memory: Killed process 4242 (java) total-vm:9000000kB, anon-rss:500000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:2000kB oom_score_adj:999' });
+    const series = encodeSeries({ container: 'api', samples: [{ at: 1_700_000_000_000, workingSetBytes: 400 * 2 ** 20 }, { at: 1_700_000_030_000, workingSetBytes: 500 * 2 ** 20, restarts: 2 }], limitBytes: 512 * 2 ** 20 });
+    const termination = podOccurrences('prod', p)[0]!;
+    const warning: Occurrence = {
+      kind: 'memory-warning',
+      occurrenceId: 'warn-1',
+      occurredAt: '2026-11-27T10:14:03.000Z',
+      node: p.spec.nodeName,
+      podUid: p.metadata.uid!,
+      container: 'api',
+      warning: { restarts: 2, climbStartedAt: '2026-11-27T10:04:03.000Z', workingSetBytes: 500 * 2 ** 20, limitBytes: 512 * 2 ** 20, bytesPerMinute: 2 ** 20, reachesLimitAt: '2026-11-27T10:26:03.000Z' },
+    };
+    const cases: [Occurrence | undefined, Parameters<typeof buildEnvelope>[5]][] = [
+      [termination, { series }],
+      [podOccurrences('prod', evicted)[0], { nodeTop: [{ namespace: 'shop', pod: 'cart', container: 'app', workingSetBytes: 2 ** 30, requestBytes: 2 ** 29 }], nodeSampledAt: '2026-11-27T10:14:00.000Z' }],
+      [nodeEventOccurrence('prod', kernel), undefined],
+      [warning, { series }],
+    ];
+    expect(cases.map(([o]) => o?.kind)).toEqual(['container-termination', 'pod-eviction', 'node-oom', 'memory-warning']);
+    for (const [o, memory] of cases) {
+      const envelope = buildEnvelope('prod', o!, o!.kind === 'node-oom' ? undefined : trimPod(o === warning || o === termination ? p : evicted), [event({ reason: 'Killing', message: 'Stopping container api' })], new Date('2026-11-27T10:14:05.000Z'), memory);
+      const detail: unknown = JSON.parse(toEntry(envelope, 'oombot.forwarder').detail);
+      expect(EnvelopeSchema.parse(detail)).toEqual(EnvelopeSchema.parse(envelope));
+      expect(detail).toEqual(EnvelopeSchema.parse(envelope));
+    }
   });
 });
