@@ -17,6 +17,7 @@ import { postOccurrence } from '../bot/post-occurrence.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
 import { boltLogger } from '../bot/bolt-logger.ts';
 import { withLogger } from '../bot/failures.ts';
+import { DEFAULT_EVICTION_WINDOW_MS, DEFAULT_REPEAT_WINDOW_MS } from '../bot/grouping.ts';
 import { registerOombot } from '../bot/slack-app.ts';
 import { startConsole, type LocalConsole } from '../console/server.ts';
 import { loadConfig } from '../forwarder/config.ts';
@@ -221,7 +222,9 @@ export async function startLocal(o: LocalOptions): Promise<LocalMode> {
     };
     // The cluster is up: the app's own handlers answer from now on (the "starting" ones step aside, in the same tick).
     starting.done();
-    registerOombot(app, { store, cluster, clusters: backend.clusters, dispatch, log: o.log });
+    // `/oom recent` groups in the windows the alerts were grouped in (OOMBOT_REPEAT_WINDOW, OOMBOT_EVICTION_WINDOW).
+    const windows = { repeatMs: postDeps.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS, evictionMs: postDeps.evictionWindowMs ?? DEFAULT_EVICTION_WINDOW_MS };
+    registerOombot(app, { store, cluster, clusters: backend.clusters, dispatch, log: o.log, windows });
     if (socketMode) {
       await app.start();
       stops.push(() => app.stop());
