@@ -76,6 +76,7 @@ export async function startCommand(args: string[], io: Io, env: NodeJS.ProcessEn
       return requestStop();
     }
     // A second Ctrl-C, or one while starting: exit now; the control plane's exit handler still kills its children.
+    terminal.end();
     io.stderr.write(`oombot: ${local ? 'stopped before the parts finished' : 'interrupted while starting'}\n`);
     process.exit(130);
   };

@@ -37,6 +37,8 @@ export function describeBuild(state: Readonly<BuildState>, now: number): string 
 export interface TerminalProgress extends BuildReporter {
   /** Writes a line of the caller's own, under the progress line when one is being redrawn. */
   write(line: string): void;
+  /** Ends a redrawn line and stops redrawing: before the process exits, or writes elsewhere (stderr). */
+  end(): void;
 }
 
 export function terminalProgress(stream: ProgressStream, opts: TerminalProgressOptions = {}): TerminalProgress {
@@ -72,6 +74,10 @@ export function terminalProgress(stream: ProgressStream, opts: TerminalProgressO
     write(text) {
       endRedraw();
       stream.write(`${text}\n`);
+    },
+    end() {
+      clearInterval(timer);
+      endRedraw();
     },
     notice(text) {
       endRedraw();

@@ -76,6 +76,18 @@ describe('a build in a terminal', () => {
     );
   });
 
+  it('ends a redrawn line and stops redrawing when told to (before oombot exits on a signal)', () => {
+    const out = stream(true);
+    const progress = terminalProgress(out, { prefix: 'build      ' });
+    const state = newState();
+    progress.progress(state);
+    state.phase = 'compiling etcd v3.6.5';
+    progress.progress(state);
+    progress.end();
+    vi.advanceTimersByTime(10_000);
+    expect(out.text().split('\n').slice(1)).toEqual(['\r\x1b[Kbuild      0 s compiling etcd v3.6.5', '']);
+  });
+
   it('writes minutes as m:ss', () => {
     expect([0, 999, 59_999, 60_000, 61_000, 3_599_000].map(elapsed)).toEqual(['0 s', '0 s', '59 s', '1:00', '1:01', '59:59']);
   });
