@@ -107,6 +107,9 @@ try {
     row('RSS peak until watching', (r) => `${r.rssListPeak.toFixed(1)} MiB`);
     row('RSS when synced', (r) => `${r.rssAtSync.toFixed(1)} MiB`);
     row(`RSS idle ${IDLE_SECONDS} s (median / max)`, (r) => `${percentile(r.idle, 50).toFixed(1)} / ${Math.max(...r.idle).toFixed(1)} MiB`);
+    // Most of a Node.js process's RSS is the pages of the node binary it has touched (file-backed, shared with any other
+    // process running the same binary); the anonymous part is what the forwarder's own heap and buffers hold.
+    row('  of which anonymous / file-backed', (r) => `${percentile(r.idleAnon, 50).toFixed(1)} / ${percentile(r.idleFile, 50).toFixed(1)} MiB`);
     row('V8 heap used / total, idle end', (r) => `${(r.heapUsed / 2 ** 20).toFixed(1)} / ${(r.heapTotal / 2 ** 20).toFixed(1)} MiB`);
   row('RSS while 20/s flow (max)', (r) => `${Math.max(...r.flowRss).toFixed(1)} MiB`);
     row('CPU idle', (r) => `${r.idleCpuPercent.toFixed(1)} % of one core`);
@@ -133,6 +136,9 @@ try {
     toWatching: number;
     rssAtSync: number;
     idle: number[];
+    /** RssAnon and RssFile of /proc/<pid>/status, sampled with `idle`. */
+    idleAnon: number[];
+    idleFile: number[];
     flowRss: number[];
     idleCpuPercent: number;
     flowCpuPercent: number;
@@ -221,11 +227,17 @@ try {
 
     // Steady state: idle for 90 s, three or four polls when sampling.
     const idle: number[] = [];
+    const idleAnon: number[] = [];
+    const idleFile: number[] = [];
     const idleCpuBefore = await cpuSeconds();
     const idleStart = Date.now();
     for (let i = 0; i < IDLE_SECONDS; i++) {
       await new Promise((r) => setTimeout(r, 1_000));
-      idle.push(await rssMiB());
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
+      idle.push(kib('VmRSS'));
+      idleAnon.push(kib('RssAnon'));
+      idleFile.push(kib('RssFile') + kib('RssShmem'));
     }
     const idleCpuPercent = ((await cpuSeconds()) - idleCpuBefore) / ((Date.now() - idleStart) / 1000) * 100;
     const heapUsed = await metric('oombot_forwarder_nodejs_heap_size_used_bytes');
@@ -269,6 +281,8 @@ try {
       toWatching,
       rssAtSync,
       idle,
+      idleAnon,
+      idleFile,
       flowRss,
       idleCpuPercent,
       flowCpuPercent: ((cpuAfter - cpuBefore) / flowSeconds) * 100,
