@@ -28,7 +28,16 @@ fi
 
 mkdir -p "$out"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# oombot starts this script as a process group of its own and stops the group when it exits or is interrupted; if it
+# is killed outright (SIGKILL, a crash), this watchdog stops the group once oombot's process is gone, so no build runs
+# on orphaned. Its output goes nowhere: oombot reads the script's pipes until every holder has closed them.
+parent=$PPID
+( while kill -0 "$parent" 2>/dev/null; do sleep 1; done; kill -TERM 0 ) </dev/null >/dev/null 2>&1 &
+watchdog=$!
+trap 'kill "$watchdog" 2>/dev/null; rm -rf "$work"' EXIT
+# Stopped by a signal, bash exits through the EXIT trap above (by default it would die without running it).
+trap 'exit 143' TERM
+trap 'exit 130' INT
 export GOFLAGS=-mod=mod
 
 # --- kube-apiserver ---

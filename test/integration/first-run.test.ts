@@ -5,8 +5,9 @@
 // a command during the build with "starting", a SIGINT or SIGTERM to the node process alone leaves no build process and
 // no lock, a stale lock is taken over, and a missing Go is one line with the exit code of a setting (2), not a bug.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -175,12 +176,78 @@ describe('oombot start on an empty cache', () => {
   });
 });
 
+/** The processes of a process group that are still running (not zombies), from /proc. */
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(pgrp) === pgid && state !== 'Z';
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/** The process group of the build script started for `cacheDir`, found by its command line. */
+function buildGroup(cacheDir: string): number | undefined {
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes('build-control-plane.sh') || !cmdline.includes(cacheDir)) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+/** Go on PATH (or where its installer puts it), for the tests that run the real build script. */
+function goBin(): string | undefined {
+  return [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/local/go/bin'].find((dir) => dir && existsSync(path.join(dir, 'go')));
+}
+
+describe('the real build script', () => {
+  it('stops, its whole process group, when oombot is killed outright (SIGKILL, no exit handler runs)', async () => {
+    const home = await freshHome('killed');
+    // A module proxy that accepts connections and never answers: go waits on it, as on a slow download.
+    const sockets = new Set<Socket>();
+    const proxy = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const goDir = goBin();
+      expect(goDir, 'this test runs the real build script, with Go').toBeDefined();
+      const env = { ...home.env, PATH: `${goDir}:/usr/bin:/bin`, OOMBOT_TEST_BUILD_SCRIPT: '', GOPATH: path.join(home.dir, 'go'), GOPROXY: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, GOTOOLCHAIN: 'local' };
+      const r = run(['sandbox', '--kubeconfig', path.join(home.dir, 'kubeconfig')], env);
+      await r.seen(/resolving kube-apiserver v1\.35\.4's modules/);
+      await expect.poll(() => sockets.size, { timeout: 30_000 }).toBeGreaterThan(0); // go is waiting on the proxy
+      const pgid = buildGroup(path.join(home.dir, 'cache'));
+      expect(pgid).toBeDefined();
+      expect(groupMembers(pgid!).length).toBeGreaterThanOrEqual(2); // bash and go at least
+
+      r.child.kill('SIGKILL');
+      await r.exited;
+      await expect.poll(() => groupMembers(pgid!), { timeout: 10_000 }).toEqual([]);
+      // Its lock stays (nothing ran to remove it): the next run takes it over, as the test below shows.
+      expect(existsSync(home.lock)).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});
+
 describe('oombot sandbox on an empty cache', () => {
   it('says it cannot reach the Go module proxy in one line and exits 4, not as a bug', async () => {
     const home = await freshHome('no-proxy');
     // The real build script and Go, with a module proxy that refuses connections and an empty module cache of its own
     // (GOPATH, and GOCACHE under XDG_CACHE_HOME), so nothing is found locally and nothing of the real caches is used.
-    const goDir = [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/local/go/bin'].find((dir) => dir && existsSync(path.join(dir, 'go')));
+    const goDir = goBin();
     expect(goDir, 'this test runs the real build script, with Go').toBeDefined();
     const env = { ...home.env, PATH: `${goDir}:/usr/bin:/bin`, OOMBOT_TEST_BUILD_SCRIPT: '', GOPATH: path.join(home.dir, 'go'), GOPROXY: 'http://127.0.0.1:9', GOTOOLCHAIN: 'local' };
     const r = run(['sandbox', '--kubeconfig', path.join(home.dir, 'kubeconfig')], env);
