@@ -1,11 +1,14 @@
 // `npm run sandbox:prepare`: find or build the control-plane binaries, helm and promql-check ahead of time (CI runs it
 // before the tests, so a cold Go build is not charged to a test hook's timeout).
 import { controlPlaneBinaries, displayPath } from './binaries.ts';
+import { terminalProgress } from './build-progress.ts';
 import { helmBinary } from './helm.ts';
 import { promqlCheckBinary } from './promql.ts';
 
 const started = Date.now();
-const bins = await controlPlaneBinaries({ log: (line) => process.stderr.write(`${line}\n`) });
+// The build's phases and Go's download count every few seconds (a CI log is not a TTY), not Go's line per module.
+const progress = terminalProgress(process.stderr);
+const bins = await controlPlaneBinaries({ log: (line) => progress.write(line), reporter: progress });
 console.log(`control plane binaries (${bins.source}, ${((Date.now() - started) / 1000).toFixed(1)} s): ${displayPath(bins.kubeApiserver)}, ${displayPath(bins.etcd)}`);
 const helmStarted = Date.now();
 const helm = await helmBinary((line) => process.stderr.write(`${line}\n`));
