@@ -45,18 +45,23 @@ export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUr
 /**
  * A death under an alert whose fix was applied: the repeat, a line on where the fix stands, and the alert's buttons
  * again, with this death's incident id, so Raise limit is sized from the limit this pod died at — unless the workload
- * already holds a higher one (`workloadLimit`, read from the live workload when the occurrence was routed): then the
- * pod died before the raised limit reached it, and the button would only be refused ("already raised").
+ * already holds a higher limit (`workloadLimit`, read from the live workload when the occurrence was routed): then the
+ * pod died before the raised limit reached it, and the button would only be refused ("already raised"). One node's
+ * evictions share a group across workloads, so an eviction is not said to be "again": it gets its own buttons.
  */
 function handledRepeat(verdict: Verdict, ctx: Parameters<typeof renderAlert>[1], workloadLimit: string | undefined): AlertMessage {
   const repeat = renderRepeat(verdict, ctx);
-  const died = verdict.memory.limit;
-  const pending = died !== undefined && died !== null && workloadLimit !== undefined && (parseQuantity(workloadLimit) ?? 0) > (parseQuantity(died) ?? Infinity);
-  const line = pending
-    ? `Died again with its old ${died} limit: the workload holds ${workloadLimit} already, which this pod did not run with yet (its rollout may still be under way).`
-    : ctx.buttons?.raise
-      ? `Died again after the fix was applied, at its ${died ?? 'current'} limit: raise it again below, or suspect a leak if memory climbs after each restart.`
-      : 'Died again after the fix was applied.';
+  const raise = ctx.buttons?.raise;
+  const died = raise?.field === 'pod-limit' ? verdict.memory.podLimit : verdict.memory.limit;
+  const pending = raise?.field === 'limit' && !!died && workloadLimit !== undefined && (parseQuantity(workloadLimit) ?? 0) > (parseQuantity(died) ?? Infinity);
+  const line =
+    verdict.kind === 'eviction'
+      ? "The first alert of this node's evictions was handled; this eviction's own buttons are below."
+      : pending
+        ? `Died again with its old ${died} limit: the workload holds ${workloadLimit} already, which this pod did not run with yet (its rollout may still be under way).`
+        : raise && died
+          ? `Died again after the fix was applied, at its ${raise.field === 'pod-limit' ? 'pod-level ' : ''}${died} limit: raise it again below, or suspect a leak if memory climbs after each restart.`
+          : 'Died again after the fix was applied.';
   const actions = renderAlert(verdict, ctx).blocks.find((b) => isBlock(b, ACTIONS_BLOCK)) as (KnownBlock & { elements: { action_id?: string }[] }) | undefined;
   const buttons = actions && pending ? { ...actions, elements: actions.elements.filter((e) => e.action_id !== ACTIONS.raise) } : actions;
   const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: slackText(line, SLACK_LIMITS.sectionText) } };

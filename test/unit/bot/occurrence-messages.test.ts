@@ -47,6 +47,29 @@ describe('podMessages', () => {
     );
   });
 
+  it('replies under a handled alert with the fix’s standing and the buttons again: sized from this death, none while the raised limit has not reached the pod, and an eviction not called "again"', () => {
+    const sections = (m: { blocks: unknown[] }) => sectionTexts(m.blocks);
+    const actions = (m: { blocks: unknown[] }) => (m.blocks as { type: string; elements?: { action_id: string; text: { text: string } }[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements!.map((e) => `${e.action_id}:${e.text.text}`));
+    const again = podMessages(limitVerdict(), ctx).handledReply!();
+    expect(sections(again)).toContain('Died again after the fix was applied, at its 512Mi limit: raise it again below, or suspect a leak if memory climbs after each restart.');
+    expect(actions(again)).toEqual(['oombot_raise:Raise limit to 640Mi', 'oombot_mute_1h:Mute 1 h', 'oombot_mute_24h:Mute 24 h', 'oombot_why:Why?']);
+    // The context line stays last, as in any repeat.
+    expect((again.blocks.at(-1) as { type: string }).type).toBe('context');
+    // The workload holds as much already (same value, another spelling): the fix is in force, the button offered.
+    expect(actions(podMessages(limitVerdict(), { ...ctx, workloadLimit: '0.5Gi' }).handledReply!())[0]).toBe('oombot_raise:Raise limit to 640Mi');
+    const pending = podMessages(limitVerdict(), { ...ctx, workloadLimit: '640Mi' }).handledReply!();
+    expect(sections(pending)).toContain('Died again with its old 512Mi limit: the workload holds 640Mi already, which this pod did not run with yet (its rollout may still be under way).');
+    expect(actions(pending)).toEqual(['oombot_mute_1h:Mute 1 h', 'oombot_mute_24h:Mute 24 h', 'oombot_why:Why?']);
+    const evicted = diagnose({
+      pod: pod({ name: 'web-7', containers: [container({ name: 'web', limit: '2Gi', request: '256Mi' })], statuses: [downStatus('web', { reason: 'Error', exitCode: 137, finishedAt: at(0) })], status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 60Mi. Container web was using 900Mi, request is 256Mi, has larger consumption of memory. ' } }),
+      node: node({ memoryPressure: true }),
+      events: [],
+    });
+    const eviction = podMessages(evicted, ctx).handledReply!();
+    expect(sections(eviction)).toContain("The first alert of this node's evictions was handled; this eviction's own buttons are below.");
+    expect(actions(eviction)[0]).toBe('oombot_raise:Set request to 992Mi');
+  });
+
   it('counts a node’s evictions by node, naming the latest pod', () => {
     const evicted = diagnose({
       pod: pod({ name: 'web-7', containers: [container({ name: 'web', limit: '2Gi', request: '256Mi' })], statuses: [downStatus('web', { reason: 'Error', exitCode: 137, finishedAt: at(0) })], status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 60Mi. Container web was using 900Mi, request is 256Mi, has larger consumption of memory. ' } }),
