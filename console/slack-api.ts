@@ -16,7 +16,7 @@
 // Files go through Slack's external upload flow (slack-files.ts); response URLs keep slack-rules.ts's RESPONSE_URL.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { responseUrlRefusal, checkMessage, type ResponseUrlUse } from './slack-rules.ts';
+import { responseUrlRefusal, checkMessage, SCOPE_OF, type ResponseUrlUse } from './slack-rules.ts';
 import { FileStore, uploadedBytes } from './slack-files.ts';
 import { callWebApi, fileLookup, type WebApiContext } from './web-api.ts';
 import { Workspace, type Channel, type ConsoleMessage, type WorkspaceChange } from './workspace.ts';
@@ -41,17 +41,6 @@ export const RATE_TIERS: Record<string, number> = {
 
 /** chat.postMessage "will generally allow an app to post 1 message per second to a specific channel". */
 const PER_CHANNEL_MS = 1000;
-
-/** The scope each method needs (docs.slack.dev/reference/methods/<method>, "Scopes"). */
-const SCOPE_OF: Record<string, string> = {
-  'chat.postMessage': 'chat:write',
-  'chat.update': 'chat:write',
-  'chat.postEphemeral': 'chat:write',
-  'usergroups.users.list': 'usergroups:read',
-  'files.getUploadURLExternal': 'files:write',
-  'files.completeUploadExternal': 'files:write',
-  'conversations.info': 'channels:read',
-};
 
 export interface SlackCall {
   method: string;

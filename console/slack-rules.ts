@@ -78,6 +78,17 @@ export const LIMITS = {
 /** A button's and a confirmation dialog's `style`: "primary" or "danger" (block_elements.py ButtonStyles; basic_components.py ConfirmObject). */
 const STYLES = new Set(['primary', 'danger']);
 
+/** The scope each method needs (docs.slack.dev/reference/methods/<method>, "Scopes"). */
+export const SCOPE_OF: Readonly<Record<string, string>> = {
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'usergroups.users.list': 'usergroups:read',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
+  'conversations.info': 'channels:read',
+};
+
 /**
  * A response_url "can be used up to 5 times within 30 minutes" (docs.slack.dev/interactivity/handling-user-
  * interaction, "Message responses"; api.slack.com/interactivity/handling#message_responses), with the message
@@ -86,6 +97,7 @@ const STYLES = new Set(['primary', 'danger']);
  * response_url's refused blocks with (slackapi/java-slack-sdk#1349): an app must treat either as the answer lost.
  * Nor does Slack say whether a refused body counts as a use; here only answers taken count.
  */
+
 export const RESPONSE_URL = { uses: 5, ttlMs: 30 * 60_000 } as const;
 
 /** How a response URL has been used so far; undefined before its first use. */

@@ -4,18 +4,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SCOPE_OF } from '../../console/slack-rules.ts';
 
 const root = path.join(import.meta.dirname, '../..');
-/** Slack's documented scope for each method oombot calls (api.slack.com/methods). */
-const SCOPE_OF: Record<string, string> = {
-  'chat.postMessage': 'chat:write',
-  'chat.update': 'chat:write',
-  'chat.postEphemeral': 'chat:write',
-  'usergroups.users.list': 'usergroups:read',
-  'files.getUploadURLExternal': 'files:write',
-  'files.completeUploadExternal': 'files:write',
-};
-
 function methodsCalled(): string[] {
   const sources = ['bot/post-occurrence.ts', 'bot/grouping.ts', 'bot/oom-command.ts', 'bot/actions.ts', 'bot/slack-app.ts', 'bot/chart-upload.ts', 'functions/slack/index.ts', 'functions/analyze/index.ts', 'functions/actions/index.ts'].map((f) => readFileSync(path.join(root, f), 'utf8')).join('\n');
   const called = new Set<string>();
