@@ -41,6 +41,8 @@ export interface ActionDeps {
   /** Clicks claimed once, the incident clicked, its group's root once redrawn; what the raise and `why` use. */
   store: ClickClaims & Incidents & Pick<RepeatGroups, 'replaceRepeatBlocks' | 'repeatMessage'> & RaiseDeps['store'] & CommandDeps['store'];
   cluster(name: string): KubeTransport | undefined;
+  /** Who patches, where it is not `cluster` (a token cluster's patch token): bot/raise-limit.ts. */
+  patcher?: RaiseDeps['patcher'];
   clusters: string[];
   policy: RaisePolicy;
   groupMembers?(groupId: string): Promise<string[]>;

@@ -3,6 +3,7 @@
 // run and the patch with field manager `oombot` (bot/apply-patch.ts). The incident is the one the caller loaded from
 // the store by the button's id, never anything the button carried. Every refusal says why and who to ask, and every
 // click, applied or refused, is kept in the audit trail.
+import type { PatcherLookup } from '../kube/cluster-registry.ts';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { Incident, Store } from '../store/port.ts';
 import { applyPlan, recordRaise, statusMessage } from './apply-patch.ts';
@@ -18,6 +19,11 @@ export { RaisePolicySchema, type RaisePolicy } from './raise-policy.ts';
 export interface RaiseDeps {
   store: Pick<Store, 'recordAudit'>;
   cluster(name: string): KubeTransport | undefined;
+  /**
+   * The identity that patches, where it is not `cluster`'s: a token cluster's patch token, or `no-patch-token`
+   * (kube/cluster-registry.ts). Without this port `cluster` patches too (local mode: the kubeconfig's own identity).
+   */
+  patcher?: PatcherLookup;
   policy: RaisePolicy;
   /** The members of a Slack user group (usergroups.users.list); without it, only user ids in the policy count. */
   groupMembers?: GroupMembers;
@@ -39,7 +45,11 @@ async function check(deps: RaiseDeps, incident: Incident, userId: string): Promi
   if (allowed.status === 'refused') return allowed;
   const target = raiseTarget(incident);
   if ('status' in target) return target;
-  const api = deps.cluster(incident.cluster);
+  // The whole raise (the read it plans from, the dry run, the patch) runs as the identity that patches: what was checked
+  // is what that identity sees. A token cluster without one is refused here, before any call, in words an operator
+  // can act on, not as the API server's 403 (docs/architecture.md, "Security rules").
+  const api = deps.patcher ? deps.patcher(incident.cluster) : deps.cluster(incident.cluster);
+  if (api === 'no-patch-token') return refuse(`Cluster ${incident.cluster} has no patch token, so Raise limit is off there: nothing was changed. Set patchTokenSecretId in its OOMBOT_CLUSTERS entry to a token bound to oombot-patcher (README, "Deploy the backend", step 4).`);
   if (!api) return refuse(`I cannot reach cluster ${incident.cluster}: nothing was changed.`);
   const current = await api.get(target.path);
   if (current.status === 404) return refuse(`${incident.workload} no longer exists in ${incident.namespace}: nothing was changed.`);

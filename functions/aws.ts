@@ -11,7 +11,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { ActionJob } from '../bot/actions.ts';
 import { OombotError } from '#shared/errors.ts';
-import { clusterRegistry, type ClusterEntry } from '../kube/cluster-registry.ts';
+import { clusterRegistry, type ClusterEntry, type ClusterRegistry } from '../kube/cluster-registry.ts';
 import { DynamoStore } from '../store/dynamo.ts';
 import type { ActionsConfig } from './env.ts';
 import type { Parts } from './compose.ts';
@@ -27,8 +27,11 @@ export function dynamoStore(tableName: string): DynamoStore {
   return new DynamoStore(new DynamoDBClient({}), tableName);
 }
 
-/** The clusters of OOMBOT_CLUSTERS: EKS ones read as the function's own role, others with a token from Secrets Manager. */
-export function awsClusterRegistry(clusters: ClusterEntry[]): Parts['cluster'] {
+/**
+ * The clusters of OOMBOT_CLUSTERS: EKS ones read and patch as the function's own role, others with their tokens from
+ * Secrets Manager (a reader token, and a patch token that only actions' role may read; kube/cluster-registry.ts).
+ */
+export function awsClusterRegistry(clusters: ClusterEntry[]): ClusterRegistry {
   const secrets = new SecretsManagerClient({});
   const credentials = defaultProvider();
   return clusterRegistry(clusters, {
@@ -37,13 +40,18 @@ export function awsClusterRegistry(clusters: ClusterEntry[]): Parts['cluster'] {
   });
 }
 
-/** The parts of analyze and actions in AWS: DynamoDB, the bot token from SSM, the cluster registry. */
+/**
+ * The parts of analyze and actions in AWS: DynamoDB, the bot token from SSM, the cluster registry. Only actions' raise
+ * asks for a patch token (a secret is fetched at a cluster's first request), and only its role may read one.
+ */
 export async function awsParts(config: Pick<ActionsConfig, 'OOMBOT_TABLE' | 'OOMBOT_SLACK_TOKEN_PARAMETER' | 'OOMBOT_CLUSTERS' | 'OOMBOT_SLACK_API_URL'>): Promise<Parts> {
+  const registry = awsClusterRegistry(config.OOMBOT_CLUSTERS);
   return {
     store: dynamoStore(config.OOMBOT_TABLE),
     slackToken: await secureParameter(config.OOMBOT_SLACK_TOKEN_PARAMETER, 'the Slack bot token'),
     slackApiUrl: config.OOMBOT_SLACK_API_URL,
-    cluster: awsClusterRegistry(config.OOMBOT_CLUSTERS),
+    cluster: registry.reader,
+    patcher: registry.patcher,
     clusters: config.OOMBOT_CLUSTERS.map((c) => c.name),
   };
 }

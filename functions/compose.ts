@@ -16,6 +16,7 @@ import type { WarnSetting } from '../bot/routing.ts';
 import type { RaisePolicy } from '../bot/raise-limit.ts';
 import { DEFAULT_STORM_SETTINGS } from '../bot/storms.ts';
 import type { StormSettings } from '../store/storms.ts';
+import type { PatcherLookup } from '../kube/cluster-registry.ts';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { Store } from '../store/port.ts';
 import type { AnalyzeConfig } from './env.ts';
@@ -29,6 +30,11 @@ export interface Parts {
   slackApiUrl?: string | undefined;
   /** The cluster registry: a transport for a cluster by name, or undefined when it is not known. */
   cluster(name: string): KubeTransport | undefined;
+  /**
+   * Who patches a cluster (Raise limit), where it is not `cluster`: the registry's patch tokens (kube/cluster-registry.ts).
+   * Unset in local mode, where the kubeconfig's one identity does both.
+   */
+  patcher?: PatcherLookup | undefined;
   /** The clusters oombot knows, by name (for --cluster and /oom recent). */
   clusters: string[];
 }
@@ -114,6 +120,7 @@ export function makeActionDeps(backend: Backend, o: { policy: RaisePolicy; respo
   return {
     store: backend.store,
     cluster: backend.cluster,
+    ...(backend.patcher ? { patcher: backend.patcher } : {}),
     clusters: backend.clusters,
     policy: o.policy,
     groupMembers: slackGroupMembers(backend.web),

@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { RaisePolicySchema } from '../bot/raise-policy.ts';
 import { json, RunbooksSchema } from '../functions/env.ts';
-import { ClusterEntrySchema } from '../kube/cluster-registry.ts';
+import { CLUSTER_PATCHER_SECRET_PREFIX, CLUSTER_SECRET_PREFIX, ClusterEntrySchema } from '../kube/cluster-registry.ts';
 
 /**
  * Lower-case because it names every resource, and short because the longest name built from it must fit IAM's 64
@@ -19,9 +19,6 @@ export const StageSchema = z
 export const RegionSchema = z
   .string({ error: 'no region: pass --region eu-west-1 (or set AWS_REGION); the stack, its bus and its table live there' })
   .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { error: (issue) => `--region ${JSON.stringify(issue.input)} is not an AWS region like eu-west-1` });
-
-/** Where the functions may read cluster tokens: serverless.yml grants secretsmanager:GetSecretValue on these only. */
-export const CLUSTER_SECRET_PREFIX = 'oombot/clusters/';
 
 /** A channel's id, not its name: chat.postMessage takes either, but a renamed channel keeps its id. */
 const channelId = /^[CG][A-Z0-9]{8,}$/;
@@ -41,9 +38,8 @@ const ClustersSchema = z
     clusters.forEach((c, i) => {
       if (names.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${c.name}" appears twice` });
       names.add(c.name);
-      if (c.auth === 'token' && !c.tokenSecretId.startsWith(CLUSTER_SECRET_PREFIX)) {
-        ctx.addIssue({ code: 'custom', path: [i, 'tokenSecretId'], message: `must be under ${CLUSTER_SECRET_PREFIX} (e.g. ${CLUSTER_SECRET_PREFIX}${c.name}): the functions' roles may read those secrets only` });
-      }
+      // Each token's prefix (what the roles may read, serverless.yml) is checked by ClusterEntrySchema itself, so the
+      // functions refuse at cold start what is refused here.
       // kube/cluster-registry.ts decodes caData as base64 to a PEM; the PEM itself pasted in, or a CA file's path, fails
       // only at the first connection, inside Lambda.
       if (!Buffer.from(c.caData, 'base64').toString('latin1').startsWith('-----BEGIN CERTIFICATE-----')) {
@@ -75,7 +71,7 @@ export const DeployParamsSchema = z
   .strict();
 export type DeployParams = z.output<typeof DeployParamsSchema>;
 
-const CLUSTERS_MISSING = `is missing: add --param ${CLUSTERS_EXAMPLE} — name as the forwarder's cluster value; server and caData from aws eks describe-cluster --name prod-eu --query 'cluster.[endpoint,certificateAuthority.data]'; or "auth":"token","tokenSecretId":"${CLUSTER_SECRET_PREFIX}<name>" outside EKS`;
+const CLUSTERS_MISSING = `is missing: add --param ${CLUSTERS_EXAMPLE} — name as the forwarder's cluster value; server and caData from aws eks describe-cluster --name prod-eu --query 'cluster.[endpoint,certificateAuthority.data]'; or "auth":"token","tokenSecretId":"${CLUSTER_SECRET_PREFIX}<name>" outside EKS, with "patchTokenSecretId":"${CLUSTER_PATCHER_SECRET_PREFIX}<name>" where Raise limit is wanted`;
 
 export interface DeployRequest {
   stage: string;

@@ -3,10 +3,11 @@
 // is refused with a reason and changes nothing.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AppsV1Api, AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { raiseLimit, type RaiseDeps } from '../../bot/raise-limit.ts';
+import { clusterRegistry, type ClusterEntry } from '../../kube/cluster-registry.ts';
 import { kubeConfigTransport, type KubeTransport } from '../../kube/rest.ts';
 import { diagnose } from '#shared/diagnose.ts';
 import type { Pod } from '#shared/k8s-objects.ts';
@@ -229,6 +230,82 @@ describe('who may patch, by SubjectAccessReview', () => {
       actionsResize: await can(lambda, 'patch', 'pods', '', 'resize'),
       actionsRead: await can(lambda, 'get', 'pods'),
     }).toEqual({ analyzePatch: false, analyzeResize: false, analyzeCronJobs: false, analyzeRead: true, actionsPatch: true, actionsResize: true, actionsRead: true });
+  });
+});
+
+describe('raiseLimit on a token cluster: a reader token for everything, a patch token for Raise limit alone', () => {
+  const READER = 'oombot/clusters/prod-eu';
+  const PATCHER = 'oombot/cluster-patchers/prod-eu';
+  const tokens: Record<string, string> = {};
+  /** The secrets the registry asked for, in order: a token is fetched at its transport's first request. */
+  let asked: string[];
+  /** The cluster as the actions function registers it (kube/cluster-registry.ts), with or without a patch token. */
+  function registered(withPatchToken: boolean) {
+    const entry: ClusterEntry = { name: 'prod-eu', server: cluster.controlPlane.url, caData: Buffer.from(cluster.controlPlane.caData).toString('base64'), auth: 'token', tokenSecretId: READER, ...(withPatchToken ? { patchTokenSecretId: PATCHER } : {}) };
+    asked = [];
+    const registry = clusterRegistry([entry], {
+      credentials: () => Promise.reject(new Error('a token cluster needs no AWS credentials')),
+      secret: async (id) => {
+        asked.push(id);
+        const token = tokens[id];
+        if (!token) throw new Error(`no secret ${id}`);
+        return token;
+      },
+    });
+    return { registry, raiseDeps: { ...deps, cluster: registry.reader, patcher: registry.patcher } satisfies RaiseDeps };
+  }
+  const review = async (api: KubeTransport, verb: string, namespace: string) =>
+    ((await api.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource: 'deployments', group: 'apps', namespace } } } })).body as { status: { allowed: boolean } }).status.allowed;
+  const whoAmI = async (api: KubeTransport) =>
+    ((await api.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } })).body as { status: { userInfo: { username: string } } }).status.userInfo.username;
+
+  beforeAll(async () => {
+    // README, "Deploy the backend", step 4, outside EKS: two ServiceAccounts, both bound to oombot-reader, and only the
+    // patcher to oombot-patcher, in shop; each token kept under its own prefix.
+    const core = cluster.admin.makeApiClient(CoreV1Api);
+    const rbac = cluster.admin.makeApiClient(RbacAuthorizationV1Api);
+    await createNamespace(cluster.admin, 'oombot');
+    for (const name of ['oombot-reader', 'oombot-patcher']) await core.createNamespacedServiceAccount({ namespace: 'oombot', body: { metadata: { name } } });
+    const sa = (name: string) => ({ kind: 'ServiceAccount', name, namespace: 'oombot' });
+    await rbac.createClusterRoleBinding({ body: { metadata: { name: 'oombot-reader-tokens' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'oombot-reader' }, subjects: [sa('oombot-reader'), sa('oombot-patcher')] } });
+    await rbac.createNamespacedRoleBinding({ namespace: 'shop', body: { metadata: { name: 'oombot-patcher-token' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'oombot-patcher' }, subjects: [sa('oombot-patcher')] } });
+    for (const [secret, name] of [[READER, 'oombot-reader'], [PATCHER, 'oombot-patcher']] as const) {
+      tokens[secret] = (await core.createNamespacedServiceAccountToken({ name, namespace: 'oombot', body: { spec: { audiences: [], expirationSeconds: 3600 } } })).status!.token;
+    }
+    await deployment('shop', 'ledger');
+    await incidentFor('shop', 'ledger', 'inc-token-reader-only');
+    await incidentFor('shop', 'ledger', 'inc-token-patch');
+  });
+
+  it('refuses Raise limit on a cluster registered with a reader token alone, before any call, saying what to set, and changes nothing', async () => {
+    const { registry, raiseDeps } = registered(false);
+    const before = await rv('shop', 'ledger');
+    expect(await raise('inc-token-reader-only', 'U0ALICE', raiseDeps)).toEqual({
+      status: 'refused',
+      reason: 'Cluster prod-eu has no patch token, so Raise limit is off there: nothing was changed. Set patchTokenSecretId in its OOMBOT_CLUSTERS entry to a token bound to oombot-patcher (README, "Deploy the backend", step 4).',
+      audience: 'thread',
+    });
+    // No token was even fetched: nothing reached the API server, and nothing changed.
+    expect(asked).toEqual([]);
+    expect(await rv('shop', 'ledger')).toBe(before);
+    expect(await limitOf('shop', 'ledger')).toBe('512Mi');
+    expect(await store.auditTrail('inc-token-reader-only')).toEqual([expect.objectContaining({ userId: 'U0ALICE', action: 'raise-memory-refused', after: expect.stringMatching(/^Cluster prod-eu has no patch token/) })]);
+    // What reads (analyze, /oom why) reads as the reader token, which may patch nothing, even where oombot-patcher is bound.
+    const reader = registry.reader('prod-eu')!;
+    expect(await whoAmI(reader)).toBe('system:serviceaccount:oombot:oombot-reader');
+    expect({ get: await review(reader, 'get', 'shop'), patch: await review(reader, 'patch', 'shop') }).toEqual({ get: true, patch: false });
+  });
+
+  it('patches with the patch token, which it fetches only for the raise, where oombot-patcher is bound to it', async () => {
+    const { registry, raiseDeps } = registered(true);
+    expect(await raise('inc-token-patch', 'U0ALICE', raiseDeps)).toMatchObject({ status: 'patched', target: 'shop/Deployment/ledger', before: '512Mi', after: '640Mi' });
+    expect(await limitOf('shop', 'ledger')).toBe('640Mi');
+    // The whole raise (its read, the dry run, the patch) ran as the patch token; the reader token was not needed.
+    expect(asked).toEqual([PATCHER]);
+    const patcher = registry.patcher('prod-eu');
+    if (!patcher || patcher === 'no-patch-token') throw new Error('the registry has no patcher for prod-eu');
+    expect(await whoAmI(patcher)).toBe('system:serviceaccount:oombot:oombot-patcher');
+    expect({ shop: await review(patcher, 'patch', 'shop'), other: await review(patcher, 'patch', 'other') }).toEqual({ shop: true, other: false });
   });
 });
 

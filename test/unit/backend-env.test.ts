@@ -2,7 +2,7 @@
 // means the same thing wherever it is read: local mode takes the analyze step's runbook keys and windows as analyze does.
 import { describe, expect, it } from 'vitest';
 import { postSettings } from '../../functions/compose.ts';
-import { AnalyzeEnvSchema, loadEnv, LocalEnvSchema } from '../../functions/env.ts';
+import { ActionsEnvSchema, AnalyzeEnvSchema, loadEnv, LocalEnvSchema } from '../../functions/env.ts';
 
 const analyzeEnv = {
   OOMBOT_TABLE: 'oombot',
@@ -52,5 +52,27 @@ describe('the backend environment', () => {
   ])('refuses %s in local mode as analyze does', (_name, setting, error) => {
     expect(() => loadEnv(LocalEnvSchema, setting)).toThrow(error);
     expect(() => loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, ...setting })).toThrow(error);
+  });
+
+  describe('OOMBOT_CLUSTERS: a reader token for all, a patch token for actions alone', () => {
+    const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+    const entry = (tokens: Record<string, string>) => JSON.stringify([{ name: 'onprem', server: 'https://k8s.example.com', caData: CA, auth: 'token', ...tokens }]);
+    const actionsEnv = { OOMBOT_TABLE: 'oombot', OOMBOT_SLACK_TOKEN_PARAMETER: '/oombot/slack/bot-token' };
+
+    it('reads both tokens, each under its own prefix', () => {
+      const clusters = entry({ tokenSecretId: 'oombot/clusters/onprem', patchTokenSecretId: 'oombot/cluster-patchers/onprem' });
+      expect(loadEnv(ActionsEnvSchema, { ...actionsEnv, OOMBOT_CLUSTERS: clusters }).OOMBOT_CLUSTERS).toEqual([expect.objectContaining({ tokenSecretId: 'oombot/clusters/onprem', patchTokenSecretId: 'oombot/cluster-patchers/onprem' })]);
+      expect(loadEnv(AnalyzeEnvSchema, { ...analyzeEnv, OOMBOT_CLUSTERS: entry({ tokenSecretId: 'oombot/clusters/onprem' }) }).OOMBOT_CLUSTERS).toEqual([expect.not.objectContaining({ patchTokenSecretId: expect.anything() })]);
+    });
+
+    it.each([
+      ['a patch token under the readers’ prefix', { tokenSecretId: 'oombot/clusters/onprem', patchTokenSecretId: 'oombot/clusters/onprem-patch' }, 'OOMBOT_CLUSTERS is not valid: 0.patchTokenSecretId must be under oombot/cluster-patchers/ (e.g. oombot/cluster-patchers/onprem): only the actions role may read those, so analyze never holds a token that patches'],
+      ['a reader token under the patchers’ prefix', { tokenSecretId: 'oombot/cluster-patchers/onprem' }, "OOMBOT_CLUSTERS is not valid: 0.tokenSecretId must be under oombot/clusters/ (e.g. oombot/clusters/onprem): the functions' roles may read those secrets only"],
+      ['a token under neither', { tokenSecretId: 'prod/onprem', patchTokenSecretId: 'prod/onprem-patch' }, "OOMBOT_CLUSTERS is not valid: 0.tokenSecretId must be under oombot/clusters/ (e.g. oombot/clusters/onprem): the functions' roles may read those secrets only; 0.patchTokenSecretId must be under oombot/cluster-patchers/"],
+    ])('refuses %s at cold start, naming the prefix', (_name, tokens, message) => {
+      for (const [schema, env] of [[AnalyzeEnvSchema, analyzeEnv], [ActionsEnvSchema, actionsEnv]] as const) {
+        expect(() => loadEnv(schema, { ...env, OOMBOT_CLUSTERS: entry(tokens) })).toThrow(`invalid configuration: ${message}`);
+      }
+    });
   });
 });

@@ -27,6 +27,9 @@ const CHANNEL_HINT = "a channel id such as C0123456789 (in Slack, the channel's 
 describe('npm run deploy: what it checks before anything is built', () => {
   it('lets a complete request through', () => {
     expect(deployProblems({ stage: 'prod', region: 'eu-west-1', params: good })).toEqual([]);
+    // A token cluster with a reader token only (no Raise limit there), and one with a patch token too.
+    const tokenClusters = `[{"name":"onprem","server":"https://k8s.example.com","caData":"${CA}","auth":"token","tokenSecretId":"oombot/clusters/onprem"},{"name":"lab","server":"https://lab.example.com","caData":"${CA}","auth":"token","tokenSecretId":"oombot/clusters/lab","patchTokenSecretId":"oombot/cluster-patchers/lab"}]`;
+    expect(deployProblems({ stage: 'prod', region: 'eu-west-1', params: { ...good, clusters: tokenClusters } })).toEqual([]);
     expect(deployProblems({ stage: 'staging-eu', region: 'us-gov-west-1', params: { ...good, namespaceChannels: '{"payments":"G0PAYMENTS1"}', raisePolicy: '{"allowed":{"*":["S0PLATFORM"]}}', runbooks: '{"default":"https://wiki.example.com/memory"}', slackTokenParameter: '/team/oombot/bot-token' } })).toEqual([]);
   });
 
@@ -44,7 +47,7 @@ describe('npm run deploy: what it checks before anything is built', () => {
     [
       'no clusters',
       { params: { defaultChannel: 'C0123456789' } },
-      [`--param clusters is missing: add --param 'clusters=${CLUSTERS.replace(CA, '<base64 CA>')}' — name as the forwarder's cluster value; server and caData from aws eks describe-cluster --name prod-eu --query 'cluster.[endpoint,certificateAuthority.data]'; or "auth":"token","tokenSecretId":"oombot/clusters/<name>" outside EKS`],
+      [`--param clusters is missing: add --param 'clusters=${CLUSTERS.replace(CA, '<base64 CA>')}' — name as the forwarder's cluster value; server and caData from aws eks describe-cluster --name prod-eu --query 'cluster.[endpoint,certificateAuthority.data]'; or "auth":"token","tokenSecretId":"oombot/clusters/<name>" outside EKS, with "patchTokenSecretId":"oombot/cluster-patchers/<name>" where Raise limit is wanted`],
     ],
     ['an empty cluster list', { params: { ...good, clusters: '[]' } }, ['--param clusters is not valid: (root) lists no cluster: analyze could read nothing and Raise limit would have nowhere to patch']],
     ['a cluster over plain HTTP', { params: { ...good, clusters: CLUSTERS.replace('https:', 'http:') } }, ['--param clusters is not valid: 0.server Invalid URL']],
@@ -52,6 +55,21 @@ describe('npm run deploy: what it checks before anything is built', () => {
       'a token outside the secrets the roles may read',
       { params: { ...good, clusters: `[{"name":"onprem","server":"https://k8s.example.com","caData":"${CA}","auth":"token","tokenSecretId":"prod/onprem"}]` } },
       ["--param clusters is not valid: 0.tokenSecretId must be under oombot/clusters/ (e.g. oombot/clusters/onprem): the functions' roles may read those secrets only"],
+    ],
+    [
+      'a patch token under the readers’ prefix, where analyze could read it',
+      { params: { ...good, clusters: `[{"name":"onprem","server":"https://k8s.example.com","caData":"${CA}","auth":"token","tokenSecretId":"oombot/clusters/onprem","patchTokenSecretId":"oombot/clusters/onprem-patcher"}]` } },
+      ['--param clusters is not valid: 0.patchTokenSecretId must be under oombot/cluster-patchers/ (e.g. oombot/cluster-patchers/onprem): only the actions role may read those, so analyze never holds a token that patches'],
+    ],
+    [
+      'a reader token under the patchers’ prefix, which analyze may not read',
+      { params: { ...good, clusters: `[{"name":"onprem","server":"https://k8s.example.com","caData":"${CA}","auth":"token","tokenSecretId":"oombot/cluster-patchers/onprem"}]` } },
+      ["--param clusters is not valid: 0.tokenSecretId must be under oombot/clusters/ (e.g. oombot/clusters/onprem): the functions' roles may read those secrets only"],
+    ],
+    [
+      'a patch token on an EKS cluster, where the actions role patches as itself',
+      { params: { ...good, clusters: CLUSTERS.replace('"region":"eu-west-1"', '"region":"eu-west-1","patchTokenSecretId":"oombot/cluster-patchers/prod-eu"') } },
+      ['--param clusters is not valid: 0.patchTokenSecretId is for token clusters only: on EKS the actions role patches as itself (its access entry adds oombot:patchers; README, "Deploy the backend", step 4)'],
     ],
     [
       'a CA pasted as PEM rather than base64',
