@@ -39,6 +39,10 @@ const BOT_TOKEN = 'xoxb-iam-test';
 const CHANNEL = 'C-ALERTS';
 const TEMPLATE_HASH = '7d9f8b6c5';
 const LOG_GRANTS = /^logs:/; // used by the Lambda service to write the function's logs, not by its code
+/** The cluster's reader token (analyze, /oom why) and its patch token (Raise limit: actions alone may read it). */
+const READER_SECRET = 'oombot/clusters/prod-eu';
+const PATCHER_SECRET = 'oombot/cluster-patchers/prod-eu';
+const CLUSTER_SECRETS = [READER_SECRET, PATCHER_SECRET];
 
 let stack: Stack;
 let front: IamFront;
@@ -152,7 +156,7 @@ beforeAll(async () => {
       return { Parameter: { Name: input['Name'], Type: 'SecureString', Value: value } };
     },
     'secretsmanager.GetSecretValue': (input) => {
-      if (input['SecretId'] !== 'oombot/clusters/prod-eu') throw Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' });
+      if (!CLUSTER_SECRETS.includes(String(input['SecretId']))) throw Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' });
       return { Name: input['SecretId'], SecretString: cluster.controlPlane.adminToken };
     },
     'AmazonSQS.SendMessage': (input) => ({ MessageId: randomUUID(), MD5OfMessageBody: createHash('md5').update(String(input['MessageBody'])).digest('hex') }),
@@ -170,7 +174,7 @@ beforeAll(async () => {
   await createNode(cluster.admin, node() as unknown as V1Node);
   deployParams = {
     OOMBOT_DEFAULT_CHANNEL: CHANNEL,
-    OOMBOT_CLUSTERS: JSON.stringify([{ name: 'prod-eu', server: cluster.controlPlane.url, caData: Buffer.from(cluster.controlPlane.caData).toString('base64'), auth: 'token', tokenSecretId: 'oombot/clusters/prod-eu' }]),
+    OOMBOT_CLUSTERS: JSON.stringify([{ name: 'prod-eu', server: cluster.controlPlane.url, caData: Buffer.from(cluster.controlPlane.caData).toString('base64'), auth: 'token', tokenSecretId: READER_SECRET, patchTokenSecretId: PATCHER_SECRET }]),
     OOMBOT_RAISE_POLICY: JSON.stringify({ allowed: { shop: ['U0ALICE'] }, contact: '#platform' }),
     OOMBOT_SLACK_API_URL: slack.apiUrl,
   };
@@ -186,6 +190,7 @@ describe('the IAM front', () => {
   it('refuses what a role does not grant, as each AWS service answers it', async () => {
     // These probes are not the functions' own calls: forgotten once this test ends, whatever its outcome.
     onTestFinished(() => void front.decisions.splice(0));
+    const probesFrom = front.decisions.length;
     const role = (key: string) => stack.functions[key]!.role.name;
     const as = (key: string) => ({ region: stack.region, endpoint: front.url, credentials: { accessKeyId: role(key), secretAccessKey: 'x' } });
     const table = stack.ref('OombotTable');
@@ -203,10 +208,25 @@ describe('the IAM front', () => {
       message: refusal('slack', 'ssm:GetParameter', 'arn:aws:ssm:eu-west-1:123456789012:parameter/oombot/test/slack/bot-token'),
     });
     // Nor the clusters' tokens: it never reads a cluster (/oom why runs in actions).
-    await expect(new SecretsManagerClient(as('slack')).send(new GetSecretValueCommand({ SecretId: 'oombot/clusters/prod-eu' }))).rejects.toMatchObject({
+    await expect(new SecretsManagerClient(as('slack')).send(new GetSecretValueCommand({ SecretId: READER_SECRET }))).rejects.toMatchObject({
       name: 'AccessDeniedException',
-      message: refusal('slack', 'secretsmanager:GetSecretValue', 'oombot/clusters/prod-eu'),
+      message: refusal('slack', 'secretsmanager:GetSecretValue', READER_SECRET),
     });
+    // analyze reads the reader token, never the patch token; actions reads both.
+    const secretArn = (id: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${id}-${createHash('sha256').update(id).digest('base64url').slice(0, 6)}`;
+    await expect(new SecretsManagerClient(as('analyze')).send(new GetSecretValueCommand({ SecretId: PATCHER_SECRET }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: refusal('analyze', 'secretsmanager:GetSecretValue', PATCHER_SECRET),
+    });
+    expect((await new SecretsManagerClient(as('analyze')).send(new GetSecretValueCommand({ SecretId: READER_SECRET }))).SecretString).toBe(cluster.controlPlane.adminToken);
+    for (const id of CLUSTER_SECRETS) expect((await new SecretsManagerClient(as('actions')).send(new GetSecretValueCommand({ SecretId: id }))).Name).toBe(id);
+    expect(front.decisions.slice(probesFrom).filter((d) => d.action === 'secretsmanager:GetSecretValue').map((d) => [d.accessKeyId, d.resource, d.allowed])).toEqual([
+      [role('slack'), secretArn(READER_SECRET), false],
+      [role('analyze'), secretArn(PATCHER_SECRET), false],
+      [role('analyze'), secretArn(READER_SECRET), true],
+      [role('actions'), secretArn(READER_SECRET), true],
+      [role('actions'), secretArn(PATCHER_SECRET), true],
+    ]);
     await expect(new SQSClient(as('actions')).send(new SendMessageCommand({ QueueUrl: stack.ref('AnalyzeDeadLetterQueue'), MessageBody: '{}' }))).rejects.toMatchObject({
       name: 'AccessDenied',
       message: refusal('actions', 'sqs:sendmessage', stack.getAtt('AnalyzeDeadLetterQueue', 'Arn')),
@@ -306,6 +326,10 @@ describe('each function under its own role, in its own process', () => {
 
     const d = await apps().readNamespacedDeployment({ name: 'cart', namespace: 'shop' });
     expect(d.spec!.template.spec!.containers[0]!.resources!.limits!['memory']).toBe('640Mi');
+    // The raise ran as the patch token, which only the actions role fetched; analyze never asked for it.
+    const secretReads = (fn: string) => front.decisions.filter((x) => x.accessKeyId === stack.functions[fn]!.role.name && x.action === 'secretsmanager:GetSecretValue').map((x) => x.resource.split(':secret:')[1]!.replace(/-[\w-]{6}$/, ''));
+    expect(secretReads('actions')).toContain(PATCHER_SECRET);
+    expect(secretReads('analyze')).not.toContain(PATCHER_SECRET);
     expect(await store.auditTrail(incident)).toContainEqual(expect.objectContaining({ userId: 'U0ALICE', action: 'raise-memory-limit', before: '512Mi', after: '640Mi' }));
     expect(slack.messages.filter((m) => m.threadTs === first.ts).at(-1)?.text).toMatch(/^✅ <@U0ALICE> changed the memory limit of api in shop\/Deployment\/cart: 512Mi → 640Mi/);
     expect(JSON.stringify(root.blocks)).toMatch(/✅ Handled: memory limit 512Mi → 640Mi by <@U0ALICE>/);

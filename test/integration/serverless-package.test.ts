@@ -104,6 +104,10 @@ describe('serverless.yml, packaged', () => {
     const statements = ((resources['ActionsRole']!.Properties['Policies'] as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[])[0]!.PolicyDocument.Statement);
     expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'ssm:GetParameter']);
     for (const st of statements) expect(JSON.stringify(st.Resource)).not.toBe('"*"');
+    // The reader tokens (/oom why) and, alone of the roles, the patch tokens (Raise limit on a token cluster).
+    const secrets = JSON.stringify(statements.find((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))!.Resource);
+    expect(secrets).toContain('secret:oombot/clusters/*');
+    expect(secrets).toContain('secret:oombot/cluster-patchers/*');
   });
 
   it('runs analyze on nodejs22.x with the token by parameter name, never a value', () => {
@@ -135,6 +139,8 @@ describe('serverless.yml, packaged', () => {
     expect(statements.find((s) => s.actions.includes('dynamodb:PutItem'))!.resource).toBe(JSON.stringify({ 'Fn::GetAtt': ['OombotTable', 'Arn'] }));
     expect(statements.find((s) => s.actions.includes('ssm:GetParameter'))!.resource).toContain('parameter/oombot/test/slack/bot-token');
     expect(statements.find((s) => s.actions.includes('secretsmanager:GetSecretValue'))!.resource).toContain('secret:oombot/clusters/*');
+    // Never a patch token: analyze reads whatever the cluster writes, and must not hold a token that patches.
+    expect(statements.filter((s) => s.resource.includes('cluster-patchers'))).toEqual([]);
   });
 });
 
