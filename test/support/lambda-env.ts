@@ -1,6 +1,6 @@
 // The environment both Lambda handlers run with in tests: the real AWS SDK pointed at loopback (dynalite, the
 // JSON-protocol double for SSM, SQS and Secrets Manager), the table, and one registered cluster (the test's API server,
-// its token served by the Secrets Manager double).
+// its reader and patch tokens served by the Secrets Manager double).
 import type { ControlPlane } from '../../sandbox/control-plane.ts';
 
 export function lambdaTestEnv(o: { dynamoEndpoint: string; awsUrl: string; controlPlane: ControlPlane }): Record<string, string> {
@@ -13,6 +13,6 @@ export function lambdaTestEnv(o: { dynamoEndpoint: string; awsUrl: string; contr
     AWS_ENDPOINT_URL_SQS: o.awsUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: o.awsUrl,
     OOMBOT_TABLE: 'oombot',
-    OOMBOT_CLUSTERS: JSON.stringify([{ name: 'prod-eu', server: o.controlPlane.url, caData: Buffer.from(o.controlPlane.caData).toString('base64'), auth: 'token', tokenSecretId: 'oombot/clusters/prod-eu' }]),
+    OOMBOT_CLUSTERS: JSON.stringify([{ name: 'prod-eu', server: o.controlPlane.url, caData: Buffer.from(o.controlPlane.caData).toString('base64'), auth: 'token', tokenSecretId: 'oombot/clusters/prod-eu', patchTokenSecretId: 'oombot/cluster-patchers/prod-eu' }]),
   };
 }
