@@ -10,7 +10,8 @@ import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-a
 import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { ClickClaims, Incident, Incidents, RepeatGroups } from '../store/port.ts';
-import { withHandled } from './alert.ts';
+import { RECURRED_BLOCK, withHandled, withoutRecurred } from './alert.ts';
+import { holdsBlock } from './block-ids.ts';
 import { sendAnswer } from './alert-actions.ts';
 import { answerOom, type CommandDeps, type CommandReply } from './oom-command.ts';
 import { proposedChange, raiseLimit, type RaiseDeps, type RaisePolicy } from './raise-limit.ts';
@@ -135,8 +136,12 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
     const groupKeyOf = deps.groupKeyOf;
     // Only the group's root is redrawn by counter updates: a reply clicked under a handled alert (it offers the button
     // again, bot/occurrence-messages.ts) must not become what the root is redrawn as.
+    // A raise on such a reply is a new fix to wait on: the root's died-again mark goes, so the next death past the
+    // thread's replies is offered the button once more (bot/grouping.ts).
     const keep = async (key: string) => {
-      if ((await deps.store.repeatMessage(key))?.ts === incident.message.ts) await deps.store.replaceRepeatBlocks(key, JSON.stringify(blocks));
+      const root = await deps.store.repeatMessage(key);
+      if (root?.ts === incident.message.ts) await deps.store.replaceRepeatBlocks(key, JSON.stringify(blocks));
+      else if (root?.blocks && holdsBlock(root.blocks, RECURRED_BLOCK)) await deps.store.replaceRepeatBlocks(key, JSON.stringify(withoutRecurred(JSON.parse(root.blocks) as (KnownBlock | Block)[])));
     };
     if (groupKeyOf) await bestEffort(() => keep(groupKeyOf(incident)), "the change was made, but keeping the handled alert for its group's counter updates failed", reference);
   }

@@ -152,6 +152,25 @@ export function memoryLine(trajectory: Verdict['trajectory']): string | undefine
 export const ACTIONS_BLOCK = 'oombot-actions';
 /** The handled line (withHandled): a repeat under a handled alert offers its button again (bot/occurrence-messages.ts). */
 export const HANDLED_BLOCK = 'oombot-handled';
+/** Under the handled line: it died again after the fix, and its reply in the thread offers the button (withRecurred). */
+export const RECURRED_BLOCK = 'oombot-recurred';
+
+/**
+ * The handled alert once a death after its fix was offered the button again in the thread (bot/grouping.ts): a line
+ * under the handled one says so, and marks that the offer was made. A new raise (withHandled) clears it. The blocks of
+ * an update, so with new block ids (bot/block-ids.ts); blocks without a handled line come back as they were.
+ */
+export function withRecurred(blocks: (KnownBlock | Block)[]): (KnownBlock | Block)[] {
+  if (!blocks.some((b) => isBlock(b, HANDLED_BLOCK))) return blocks;
+  const line: KnownBlock = { type: 'context', block_id: RECURRED_BLOCK, elements: [{ type: 'mrkdwn', text: '⚠️ Died again after the fix was applied: the latest death is in the thread, with its buttons.' }] };
+  return renewBlockIds(blocks.filter((b) => !isBlock(b, RECURRED_BLOCK)).flatMap((b) => (isBlock(b, HANDLED_BLOCK) ? [b, line] : [b])));
+}
+
+/** Without the died-again line: a raise clicked on a reply under the handled alert is a new fix to wait on. */
+export function withoutRecurred(blocks: (KnownBlock | Block)[]): (KnownBlock | Block)[] {
+  return blocks.some((b) => isBlock(b, RECURRED_BLOCK)) ? renewBlockIds(blocks.filter((b) => !isBlock(b, RECURRED_BLOCK))) : blocks;
+}
+
 /** The muted line (withMuted), just above the buttons. */
 export const MUTED_BLOCK = 'oombot-muted';
 
@@ -194,7 +213,7 @@ function swapMuteButtons(blocks: (KnownBlock | Block)[], swap: (e: { action_id?:
 export function withHandled(blocks: (KnownBlock | Block)[], text: string): (KnownBlock | Block)[] {
   const out: (KnownBlock | Block)[] = [];
   for (const block of blocks) {
-    if (isBlock(block, HANDLED_BLOCK)) continue;
+    if (isBlock(block, HANDLED_BLOCK) || isBlock(block, RECURRED_BLOCK)) continue;
     if (isBlock(block, ACTIONS_BLOCK)) {
       const elements = ((block as { elements?: { action_id?: string }[] }).elements ?? []).filter((e) => e.action_id !== ACTIONS.raise);
       out.push({ type: 'context', block_id: HANDLED_BLOCK, elements: [{ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.contextText) }] } as KnownBlock);

@@ -6,7 +6,8 @@ import { WorkloadRef } from '../kube/workloads.ts';
 import type { Verdict } from '#shared/verdict.ts';
 import type { GroupMessage, MessageRef, RepeatGroup, RepeatGroups, Storms } from '../store/port.ts';
 import type { StormPlace, StormSettings } from '../store/storms.ts';
-import { HANDLED_BLOCK, WARNING_BLOCK, withCounter, type AlertMessage } from './alert.ts';
+import type { Block, KnownBlock } from '@slack/types';
+import { HANDLED_BLOCK, RECURRED_BLOCK, WARNING_BLOCK, withCounter, withRecurred, type AlertMessage } from './alert.ts';
 import { holdsBlock, renewBlockIds } from './block-ids.ts';
 import { CHART_FAILED, slackErrorCode, type ChartPicture } from './chart-upload.ts';
 import { bestEffort, logFailure } from './failures.ts';
@@ -228,7 +229,7 @@ async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: Group
     return { status: 'posted', channel, ts, blocks };
   }
 
-  const root = place.root;
+  let root = place.root;
   // The kill that follows its warning (the group's root, bot/occurrence-messages.ts warningMessages) is the news the
   // warning foretold: the whole alert, in the warning's thread and broadcast to the channel, so that the channel sees
   // the kill too and the thread holds the story; later repeats are replies as ever.
@@ -238,9 +239,19 @@ async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: Group
   const picture = afterWarning ? await pictureOf(messages) : undefined;
   // Under a handled root — also after a restart: its handled blocks are in the store — a death after the fix gets
   // the button back in its reply (docs/alert-style.md, "Repeats and storms").
-  const reply = afterWarning ? messages.first(picture) : holdsBlock(root.blocks, HANDLED_BLOCK) && messages.handledReply ? messages.handledReply() : messages.reply();
-  const ts = place.as === 'reply' ? (await postReply(deps.slack, root.channel, reply, root.ts, afterWarning, picture && (() => messages.first()))).ts : root.ts;
+  const handled = holdsBlock(root.blocks, HANDLED_BLOCK) && !!messages.handledReply;
+  // Past the thread's replies, the first death after the fix is still news, once: it is replied with the button, and
+  // the root is marked (RECURRED_BLOCK) so that later ones only move the counter — until a new raise clears the mark.
+  const offerOnce = handled && place.as === 'counted' && mode !== 'quiet' && !holdsBlock(root.blocks, RECURRED_BLOCK);
+  const reply = afterWarning ? messages.first(picture) : handled ? messages.handledReply!() : messages.reply();
+  const replied = place.as === 'reply' || offerOnce;
+  const ts = replied ? (await postReply(deps.slack, root.channel, reply, root.ts, afterWarning, picture && (() => messages.first()))).ts : root.ts;
   await g.markPosted({ channel: root.channel, ts });
+  if (offerOnce && root.blocks) {
+    const marked = JSON.stringify(withRecurred(JSON.parse(root.blocks) as (KnownBlock | Block)[]));
+    root = { ...root, blocks: marked };
+    await afterPosting(() => deps.store.replaceRepeatBlocks(g.groupKey, marked), 'marking the handled alert as died again');
+  }
   const blocks = root.blocks;
   if (blocks && place.counter === 'latest') {
     await afterPosting(() => latestCounter(deps, g, messages, root, warned, g.storm?.timeLeft), 'updating the counter');
@@ -253,7 +264,7 @@ async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: Group
     const counter = messages.counter(warned ? count - 1 : count, group.firstAt);
     await afterPosting(() => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }), 'updating the counter');
   }
-  return { status: place.as === 'reply' ? 'threaded' : 'counted', channel: root.channel, ts };
+  return { status: replied ? 'threaded' : 'counted', channel: root.channel, ts };
 }
 
 /**
@@ -277,7 +288,8 @@ async function latestCounter(deps: { store: RepeatGroups; slack: SlackChat }, g:
   // The group went quiet and a new one opened meanwhile: that one's counter is its own.
   if (!root.blocks || !latest || latest.message?.ts !== root.ts) return;
   const counter = messages.counter(warned ? latest.count - 1 : latest.count, latest.firstAt);
-  await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? '', blocks: withCounter(JSON.parse(root.blocks), counter) });
+  // The root as the store has it now: redrawn since this occurrence was counted (handled, marked), it stays so.
+  await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? '', blocks: withCounter(JSON.parse(latest.message.blocks ?? root.blocks), counter) });
 }
 
 /**

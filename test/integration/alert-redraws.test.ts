@@ -192,6 +192,42 @@ describe.each(STORES)('on %s', (storeName, makeStore) => {
     expect(actionsOf(late).map((e) => e.action_id)).toEqual(['oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
   });
 
+  it('past the thread’s replies, offers the button once per fix: the first death after it is replied, the root marked, later ones only counted', async () => {
+    const workload = `burst-${suffix}`;
+    const { rsUid } = await createDeploymentChain(cluster.admin, 'shop', workload, { containers: [{ name: 'api', image: 'api:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }] });
+    const { store } = await makeStore();
+    const app = slackApp(store);
+    const deps = postDeps(store);
+    const die = async (n: number, limit: string) => postOccurrence(deps, death(workload, rsUid, { pod: `d${String(n).padStart(4, '0')}`, limit, second: n }));
+    slack.perChannelRateLimit = false;
+    try {
+      const root = message(((await die(0, '512Mi')) as { ts: string }).ts);
+      await app.run(clickOn(root, 'oombot_raise', 'U0ALICE'));
+      expect(await limitOf(workload)).toBe('640Mi');
+      // Ten replies (bot/grouping.ts MAX_THREAD_REPLIES), each offering the button; the 12th is past them.
+      const statuses: string[] = [];
+      for (let n = 1; n <= 10; n++) statuses.push((await die(n, '640Mi')).status);
+      expect(statuses).toEqual(Array(10).fill('threaded'));
+      const offered = await die(11, '640Mi');
+      expect(offered.status).toBe('threaded');
+      const offer = message((offered as { ts: string }).ts);
+      expect(actionsOf(offer)[0]?.text?.text).toBe('Raise limit to 800Mi');
+      expect((await die(12, '640Mi')).status).toBe('counted');
+      const key = groupKeyOf('prod-eu', (await store.incident(actionsOf(offer)[0]!.value!))!.verdict);
+      expect((await store.repeatMessage(key))?.blocks).toContain('Died again after the fix was applied: the latest death is in the thread');
+      // A raise from that reply is a new fix: the mark goes, and the next death after it is offered the button once.
+      await app.run(clickOn(offer, 'oombot_raise', 'U0ALICE'));
+      expect(await limitOf(workload)).toBe('800Mi');
+      expect((await store.repeatMessage(key))?.blocks).not.toContain('Died again');
+      const next = await die(13, '800Mi');
+      expect(next.status).toBe('threaded');
+      expect(actionsOf(message((next as { ts: string }).ts))[0]?.text?.text).toBe('Raise limit to 1Gi');
+      expect((await die(14, '800Mi')).status).toBe('counted');
+    } finally {
+      slack.perChannelRateLimit = true;
+    }
+  });
+
   it('answers a workload chosen in a storm root with the Open runbook button its alert would have had', async () => {
     const { store } = await makeStore();
     // A storm after one group: the second and third workloads are counted in its root, never posted alone.

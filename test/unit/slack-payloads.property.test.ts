@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerAlertAction, answerStormPick } from '../../bot/alert-actions.ts';
 import { groupKeyOf } from '../../bot/grouping.ts';
 import { groupChoice, renderStorm, STORM_PICK } from '../../bot/storms.ts';
-import { ACTIONS, renderAlert, withCounter, withHandled, type AlertMessage } from '../../bot/alert.ts';
+import { ACTIONS, renderAlert, withCounter, withHandled, withRecurred, type AlertMessage } from '../../bot/alert.ts';
 import { USAGE } from '../../bot/command.ts';
 import { nodeOomMessages, podMessages, warningMessages } from '../../bot/occurrence-messages.ts';
 import { withDiedTogether } from '../../bot/pod-deaths.ts';
@@ -241,6 +241,7 @@ function occurrencePayloads(s: Scenario, verdict: Verdict): Payload[] {
     post('a reply under a warning', warning.reply()),
     { what: 'a warning’s counter', target: 'chat.update', text: warning.first().text, blocks: withCounter(warning.first().blocks, warning.counter(s.count, Date.parse(occurredAt))) },
     { what: 'the handled redraw', target: 'chat.update', text: slackText(`${verdict.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks: withHandled(counted, change.handled), html: true },
+    { what: 'the handled alert marked died again, its counter moved', target: 'chat.update', text: alert.text, blocks: withCounter(withRecurred(withHandled(counted, change.handled)), pod.counter(s.count + 12, Date.parse(occurredAt))) },
     { what: 'the change in the thread', target: 'chat.postMessage', text: change.thread },
     { what: 'a refusal in the thread', target: 'chat.postMessage', text: refusalText(refuse(s.text), CLICKER, what) },
     { what: 'a refusal to the clicker', target: 'response_url', text: refusalText(refuse(`${s.reason}: ${s.text}`, 'user'), CLICKER, what) },
