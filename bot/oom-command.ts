@@ -117,13 +117,16 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
 
 /**
  * `/oom recent` lists this many entries — an incident, a group of them, or a storm with its groups — read a page at a
- * time, until one more entry than it lists is complete or it has read RECENT_READ_MAX incidents: a storm of hundreds
- * is one entry, and what happened before it is read on the next page rather than pushed out of the answer.
+ * time, until one more entry than it lists is complete, or it has read RECENT_READ_MAX incidents or spent
+ * RECENT_BUDGET_MS: a storm of hundreds is one entry, and what happened before it is read on the next page rather than
+ * pushed out of the answer (and when it was not reached, the answer says older incidents were not read).
  */
 const RECENT_ENTRIES = 10;
 /** Well under the 1 MB a DynamoDB Query returns at most (an incident with its verdict is a few KB). */
 const RECENT_PAGE = 100;
-const RECENT_READ_MAX = 1_000;
+const RECENT_READ_MAX = 2_000;
+/** `recent` is answered in the acknowledgement, within Slack's 3 s: no further page is read after this long. */
+const RECENT_BUDGET_MS = 1_500;
 /** A storm's entry names this many of its groups, the most counted first. */
 const STORM_GROUPS_LISTED = 10;
 
@@ -147,7 +150,8 @@ interface RecentRead {
 async function readRecent(store: Incidents, cluster: string, namespace: string | undefined, windows: GroupWindows | undefined): Promise<RecentRead> {
   const incidents: Incident[] = [];
   let unread = true;
-  while (incidents.length < RECENT_READ_MAX) {
+  const started = Date.now();
+  while (incidents.length < RECENT_READ_MAX && Date.now() - started < RECENT_BUDGET_MS) {
     const limit = Math.min(RECENT_PAGE, RECENT_READ_MAX - incidents.length);
     const page = await store.recentIncidents(cluster, { ...(namespace ? { namespace } : {}), limit, ...(incidents.length ? { before: incidents.at(-1)! } : {}) });
     incidents.push(...page);
@@ -173,15 +177,26 @@ async function readRecent(store: Incidents, cluster: string, namespace: string |
 export function recentEntries(incidents: Incident[], windows: GroupWindows = { repeatMs: DEFAULT_REPEAT_WINDOW_MS, evictionMs: DEFAULT_EVICTION_WINDOW_MS }): RecentEntry[] {
   const at = new Map<string, Incident[]>();
   const messageOf = (i: Incident) => `${i.message.channel} ${i.message.ts}`;
-  for (const i of incidents) at.set(messageOf(i), [...(at.get(messageOf(i)) ?? []), i]);
-  const isStorm = (together: Incident[]) => new Set(together.map((t) => `${t.namespace}/${t.workload}`)).size > 1 && new Set(together.map((t) => groupKeyOf(t.cluster, t.verdict))).size > 1;
+  for (const i of incidents) {
+    const list = at.get(messageOf(i));
+    if (list) list.push(i);
+    else at.set(messageOf(i), [i]);
+  }
+  // Once per message: a storm's root holds hundreds of incidents.
+  const storm = new Map<string, boolean>();
+  const isStorm = (message: string) => {
+    const together = at.get(message)!;
+    const known = storm.get(message) ?? (new Set(together.map((t) => `${t.namespace}/${t.workload}`)).size > 1 && new Set(together.map((t) => groupKeyOf(t.cluster, t.verdict))).size > 1);
+    storm.set(message, known);
+    return known;
+  };
   const entries: RecentEntry[] = [];
   const storms = new Set<string>();
   const openGroups = new Map<string, { group: Incident[]; oldest: number }>();
   const podAlerts = new Map<string, { group: Incident[]; oldest: number }>();
   for (const i of incidents) {
     const message = messageOf(i);
-    if (isStorm(at.get(message)!)) {
+    if (isStorm(message)) {
       if (!storms.has(message)) entries.push({ storm: at.get(message)! });
       storms.add(message);
       continue;
