@@ -4,7 +4,7 @@ import { headOf } from '#shared/clip-text.ts';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
-import { decodeIncident, encodeIncident, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RecentOptions, type RepeatGroup, type Store } from './port.ts';
+import { decodeIncident, encodeIncident, MuteSchema, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type Mute, type RecentOptions, type RepeatGroup, type Store } from './port.ts';
 import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withShown, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 /**
@@ -310,8 +310,15 @@ export class DynamoStore implements Store {
     return until !== undefined && until > now ? until : undefined;
   }
 
-  async mute(key: string, until: number, by: string): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `MUTE#${keyPart(key)}`, SK: 'MUTE', until, by, expiresAt: seconds(EXPIRES.mute(until)) } }));
+  async activeMute(key: string, now: number): Promise<Mute | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { PK: `MUTE#${keyPart(key)}`, SK: 'MUTE' }, ConsistentRead: true }));
+    const mute = MuteSchema.safeParse(res.Item);
+    // Expired but not yet deleted by TTL is no mute, as in muteUntil.
+    return mute.success && mute.data.until > now ? mute.data : undefined;
+  }
+
+  async mute(key: string, until: number, by: string, at?: number): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { PK: `MUTE#${keyPart(key)}`, SK: 'MUTE', until, by, ...(at !== undefined ? { at } : {}), expiresAt: seconds(EXPIRES.mute(until)) } }));
   }
 
   async unmute(key: string): Promise<void> {

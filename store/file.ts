@@ -8,7 +8,7 @@ import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises
 import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
 import { EXPIRES, STALE_CLAIM_MS } from './lifetimes.ts';
-import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type RecentOptions, type RepeatGroup, type Store } from './port.ts';
+import { decodeIncident, encodeIncident, IncidentRecordSchema, MessageRefSchema, nextCounterSlot, type AuditRecord, type Claim, type GroupMessage, type Incident, type MessageRef, type Mute, type RecentOptions, type RepeatGroup, type Store } from './port.ts';
 import { ChannelStormsSchema, emptyChannelStorms, placeInStorm, reserveUpdate, withShown, withStormRoot, type ChannelStorms, type Storm, type StormOccurrence, type StormPlace, type StormSettings } from './storms.ts';
 
 const FILE_VERSION = 1;
@@ -31,7 +31,8 @@ const groupSchema = z.object({
  */
 const memberSchema = z.object({ groupKey: z.string(), occurrenceId: z.string(), count: z.number(), firstAt: z.number(), message: MessageRefSchema.optional(), expiresAt: z.number() });
 const clickSchema = z.object({ clickId: z.string(), expiresAt: z.number() });
-const muteSchema = z.object({ key: z.string(), until: z.number(), by: z.string() });
+// `at` is optional: a file written before it was kept still reads.
+const muteSchema = z.object({ key: z.string(), until: z.number(), by: z.string(), at: z.number().optional() });
 const auditSchema = z.object({ incidentId: z.string(), cluster: z.string(), userId: z.string(), action: z.string(), target: z.string(), before: z.string(), after: z.string(), at: z.string() }) satisfies z.ZodType<AuditRecord>;
 const storeFileSchema = z.object({
   version: z.literal(FILE_VERSION),
@@ -292,9 +293,16 @@ export class FileStore implements Store {
     });
   }
 
-  mute(key: string, until: number, by: string): Promise<void> {
+  activeMute(key: string, now: number): Promise<Mute | undefined> {
+    return this.read((s) => {
+      const mute = s.mutes.get(key);
+      return mute && mute.until > now ? { until: mute.until, by: mute.by, ...(mute.at !== undefined ? { at: mute.at } : {}) } : undefined;
+    });
+  }
+
+  mute(key: string, until: number, by: string, at?: number): Promise<void> {
     return this.update((s) => {
-      s.mutes.set(key, { key, until, by });
+      s.mutes.set(key, { key, until, by, ...(at !== undefined ? { at } : {}) });
     });
   }
 

@@ -220,10 +220,20 @@ export interface AuditTrail {
   auditTrail(incidentId: string): Promise<AuditRecord[]>;
 }
 
+/** A workload's mute: until when (ms), who made it (a Slack user id), and when (ms; absent on mutes made before it was kept). */
+export const MuteSchema = z.object({ until: z.number(), by: z.string(), at: z.number().optional() });
+export type Mute = z.infer<typeof MuteSchema>;
+
 /** Muted workloads, by kube/workloads.ts's mute key. */
 export interface Mutes {
   muteUntil(key: string, now: number): Promise<number | undefined>;
-  mute(key: string, until: number, by: string): Promise<void>;
+  /**
+   * The mute in force at `now`, with who made it: what an alert redrawn from the store shows (bot/mute-state.ts), so a
+   * mute made by the button or by `/oom mute` reads the same on every redraw, and an expired one reads as none.
+   */
+  activeMute(key: string, now: number): Promise<Mute | undefined>;
+  /** `at`: when it was made, for the alert's "Muted for 1 h" (bot/alert.ts mutedLine). */
+  mute(key: string, until: number, by: string, at?: number): Promise<void>;
   unmute(key: string): Promise<void>;
 }
 

@@ -362,5 +362,20 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await store.unmute('prod/shop/deploy/checkout');
       expect(await store.muteUntil('prod/shop/deploy/checkout', now)).toBeUndefined();
     });
+
+    it('keeps who muted a workload and when, for the alert to say so, until the mute runs out or is undone', async () => {
+      await store.mute('prod/shop/deploy/cart', now + 60 * minute, 'U0BOB', now);
+      expect(await store.activeMute('prod/shop/deploy/cart', now + minute)).toEqual({ until: now + 60 * minute, by: 'U0BOB', at: now });
+      // A mute made again replaces the first: its maker and its end are the new ones.
+      await store.mute('prod/shop/deploy/cart', now + 24 * 60 * minute, 'U0CAROL', now + 5 * minute);
+      expect(await store.activeMute('prod/shop/deploy/cart', now + 6 * minute)).toEqual({ until: now + 24 * 60 * minute, by: 'U0CAROL', at: now + 5 * minute });
+      expect(await store.activeMute('prod/shop/deploy/cart', now + 24 * 60 * minute)).toBeUndefined();
+      expect(await store.activeMute('prod/shop/deploy/cartx', now)).toBeUndefined();
+      // Made without its time (as before it was kept): who and until when still read.
+      await store.mute('prod/shop/deploy/web', now + minute, 'U1');
+      expect(await store.activeMute('prod/shop/deploy/web', now)).toEqual({ until: now + minute, by: 'U1' });
+      await store.unmute('prod/shop/deploy/cart');
+      expect(await store.activeMute('prod/shop/deploy/cart', now + 6 * minute)).toBeUndefined();
+    });
   });
 }

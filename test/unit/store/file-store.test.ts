@@ -57,7 +57,7 @@ describe('FileStore on disk', () => {
     await before.recordRepeat('prod/shop/deploy/checkout/api/limit', now, 60 * minute);
     await before.setRepeatMessage('prod/shop/deploy/checkout/api/limit', { channel: 'C1', ts: '1.000001', blocks: '[]', text: 'OOMKilled' });
     await before.reserveCounterUpdate('prod/shop/deploy/checkout/api/limit', now, 10_000);
-    await before.mute('prod/shop/deploy/checkout', now + 60 * minute, 'U1');
+    await before.mute('prod/shop/deploy/checkout', now + 60 * minute, 'U1', now);
     await before.recordAudit(audit);
     await before.recordIncident(incident('inc-1', now));
 
@@ -68,6 +68,8 @@ describe('FileStore on disk', () => {
     expect(await after.reserveCounterUpdate('prod/shop/deploy/checkout/api/limit', now + 5_000, 10_000)).toBe(now + 10_000);
     expect(await after.recordRepeat('prod/shop/deploy/checkout/api/limit', now + minute, 60 * minute)).toEqual({ count: 2, firstAt: now, message: { channel: 'C1', ts: '1.000001', blocks: '[]', text: 'OOMKilled' } });
     expect(await after.muteUntil('prod/shop/deploy/checkout', now)).toBe(now + 60 * minute);
+    // Who muted it and when, for the alert's muted line after a restart (bot/mute-state.ts).
+    expect(await after.activeMute('prod/shop/deploy/checkout', now)).toEqual({ until: now + 60 * minute, by: 'U1', at: now });
     expect(await after.auditTrail('inc-1')).toEqual([audit]);
     expect(await after.incident('inc-1')).toEqual(incident('inc-1', now));
     expect(await after.recentIncidents('prod-eu')).toEqual([incident('inc-1', now)]);
