@@ -109,7 +109,7 @@ try {
     row(`RSS idle ${IDLE_SECONDS} s (median / max)`, (r) => `${percentile(r.idle, 50).toFixed(1)} / ${Math.max(...r.idle).toFixed(1)} MiB`);
     // Most of a Node.js process's RSS is the pages of the node binary it has touched (file-backed, shared with any other
     // process running the same binary); the anonymous part is what the forwarder's own heap and buffers hold.
-    row('  of which anonymous / file-backed', (r) => `${percentile(r.idleAnon, 50).toFixed(1)} / ${percentile(r.idleFile, 50).toFixed(1)} MiB`);
+    row('  anonymous / file-backed', (r) => `${percentile(r.idleAnon, 50).toFixed(1)} / ${percentile(r.idleFile, 50).toFixed(1)} MiB`);
     row('V8 heap used / total, idle end', (r) => `${(r.heapUsed / 2 ** 20).toFixed(1)} / ${(r.heapTotal / 2 ** 20).toFixed(1)} MiB`);
   row('RSS while 20/s flow (max)', (r) => `${Math.max(...r.flowRss).toFixed(1)} MiB`);
     row('CPU idle', (r) => `${r.idleCpuPercent.toFixed(1)} % of one core`);
