@@ -10,7 +10,8 @@ import type { ChatPostMessageArguments, ChatUpdateArguments } from '@slack/web-a
 import * as z from 'zod';
 import type { KubeTransport } from '../kube/rest.ts';
 import type { ClickClaims, Incident, Incidents, RepeatGroups } from '../store/port.ts';
-import { RECURRED_BLOCK, withHandled, withoutRecurred } from './alert.ts';
+import { RECURRED_BLOCK, withHandled, withMuteState, withoutRecurred } from './alert.ts';
+import { withCurrentMute } from './mute-state.ts';
 import { holdsBlock } from './block-ids.ts';
 import { sendAnswer } from './alert-actions.ts';
 import { answerOom, type CommandDeps, type CommandReply } from './oom-command.ts';
@@ -131,8 +132,10 @@ async function raise(deps: ActionDeps, job: Extract<ActionJob, { kind: 'raise' }
   if (!replied) await bestEffort(() => toClicker(`${text} (I could not post this in the alert's thread.)`), 'the change was made, but telling the clicker failed too', reference);
   // The alert shows it was handled: the button would only be refused now. Later repeats redraw it from the store.
   if (job.message?.blocks && job.message.ts === incident.message.ts) {
-    const blocks = withHandled(job.message.blocks as (KnownBlock | Block)[], handled);
-    await bestEffort(() => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: slackText(`${incident.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks }), 'the change was made, but redrawing the alert as handled failed', reference);
+    // Kept without any mute, which every redraw applies as it then stands (bot/mute-state.ts): the clicked blocks may
+    // show a mute that ran out or was undone since, or none made by /oom mute.
+    const blocks = withMuteState(withHandled(job.message.blocks as (KnownBlock | Block)[], handled), undefined);
+    await bestEffort(async () => deps.slack.update({ channel: incident.message.channel, ts: incident.message.ts, text: slackText(`${incident.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks: await withCurrentMute(deps.store, blocks, (deps.now ?? Date.now)()) }), 'the change was made, but redrawing the alert as handled failed', reference);
     const groupKeyOf = deps.groupKeyOf;
     // Only the group's root is redrawn by counter updates: a reply clicked under a handled alert (it offers the button
     // again, bot/occurrence-messages.ts) must not become what the root is redrawn as.

@@ -4,7 +4,7 @@ import { notSeen } from '#shared/unseen.ts';
 import { muteKey, WorkloadRef } from '../kube/workloads.ts';
 import type { AuditTrail, Incidents, Mutes } from '../store/port.ts';
 import type { Block, KnownBlock } from '@slack/types';
-import { ACTIONS, CHART_BLOCK, memoryLine, renderAlert, withMuted, withUnmuted } from './alert.ts';
+import { ACTIONS, CHART_BLOCK, memoryLine, mutedLine, renderAlert, withMuted, withUnmuted } from './alert.ts';
 import { isBlock } from './block-ids.ts';
 import { logFailure } from './failures.ts';
 import { groupKeyOf } from './grouping.ts';
@@ -49,14 +49,14 @@ export async function answerAlertAction(deps: { store: Incidents & Mutes & Audit
   if (mute) {
     const now = (deps.now ?? Date.now)();
     const until = now + mute.ms;
-    await deps.store.mute(key, until, userId);
+    await deps.store.mute(key, until, userId, now);
     // Silencing alerts changes what on-call sees: anyone in the channel may do it, and it is on the record.
     await deps.store.recordAudit({ incidentId, cluster: incident.cluster, userId, action: `mute-${mute.label.replace(' ', '')}`, target, before: 'alerting', after: `muted until ${new Date(until).toISOString()}`, at: new Date(now).toISOString() });
     const unmute = `/oom unmute ${short} -n ${incident.namespace}`;
-    const line = `🔕 Muted for ${mute.label} by <@${userId}> until ${new Date(until).toISOString().slice(11, 16)} UTC`;
     return {
       ...answer(escapeMrkdwn(`Muted ${incident.workload} in ${incident.namespace} (${incident.cluster}) for ${mute.label}, until ${new Date(until).toISOString().slice(11, 16)} UTC. \`${unmute}\` undoes it.`)),
-      ...redrawn(clicked, (blocks) => withMuted(blocks, line, incidentId)),
+      // The line every later redraw from the store draws too (bot/mute-state.ts), from the same mute.
+      ...redrawn(clicked, (blocks) => withMuted(blocks, mutedLine({ until, by: userId, at: now }), incidentId)),
     };
   }
   if (actionId === ACTIONS.unmute) {

@@ -9,6 +9,7 @@ import type { Verdict } from '#shared/verdict.ts';
 import { safeDecodeSeries } from '#shared/memory-series.ts';
 // Types only: the renderer behind the upload stays out of what only shows a sparkline (the slack function's bundle).
 import type { ChartPicture } from './chart-upload.ts';
+import type { Mute } from '../store/port.ts';
 import type { ProposedChange } from './raise-limit.ts';
 import { isBlock, renewBlockIds } from './block-ids.ts';
 import { clip, escapeMrkdwn, plainText, SLACK_LIMITS, slackText, withoutCaller } from './slack-limits.ts';
@@ -177,8 +178,9 @@ export const MUTED_BLOCK = 'oombot-muted';
 /**
  * The alert once muted from its Mute button: a line above the buttons says who muted it until when, and Unmute takes
  * the two Mute buttons' place (Raise limit, the runbook and Why? stay). `text` is mrkdwn already escaped by the caller
- * (it holds the clicker's mention). Nothing redraws it when the mute runs out, so the line says until when. The blocks
- * of an update, so with new block ids (bot/block-ids.ts); an alert without buttons is returned as it was.
+ * (it holds the clicker's mention). Nothing redraws it when the mute runs out, so the line says until when; a later
+ * redraw from the store shows the mute as it stands then (withMuteState). The blocks of an update, so with new block
+ * ids (bot/block-ids.ts); an alert without buttons is returned as it was.
  */
 export function withMuted(blocks: (KnownBlock | Block)[], text: string, incidentId: string): (KnownBlock | Block)[] {
   const unmute = { type: 'button' as const, text: { type: 'plain_text' as const, text: 'Unmute' }, action_id: ACTIONS.unmute, value: incidentId };
@@ -188,6 +190,45 @@ export function withMuted(blocks: (KnownBlock | Block)[], text: string, incident
 /** The muted alert back as it was: the muted line gone, the two Mute buttons where Unmute was. */
 export function withUnmuted(blocks: (KnownBlock | Block)[], incidentId: string): (KnownBlock | Block)[] {
   return swapMuteButtons(blocks, (e) => (e.action_id === ACTIONS.unmute ? muteButtons(incidentId) : [e]));
+}
+
+/** The incident whose workload an alert's Mute (or Unmute) button acts on, if it has one. */
+export function muteButtonIncident(blocks: (KnownBlock | Block)[]): string | undefined {
+  const actions = blocks.find((b) => isBlock(b, ACTIONS_BLOCK)) as { elements?: { action_id?: string; value?: string }[] } | undefined;
+  return actions?.elements?.find((e) => e.action_id === ACTIONS.mute1h || e.action_id === ACTIONS.mute24h || e.action_id === ACTIONS.unmute)?.value;
+}
+
+/**
+ * The alert as its workload's mute stands now: muted, the line and Unmute; not (never muted, unmuted, or run out), the
+ * two Mute buttons and no line — whatever the blocks held before. Every redraw of an alert from the store goes through
+ * it (bot/mute-state.ts), so the mute has one source of truth, the Mutes store, and a mute made by `/oom mute` shows
+ * at the next redraw too. Blocks without Mute buttons come back as they were.
+ */
+export function withMuteState(blocks: (KnownBlock | Block)[], mute: Mute | undefined): (KnownBlock | Block)[] {
+  const incidentId = muteButtonIncident(blocks);
+  if (!incidentId) return blocks;
+  return mute ? withMuted(blocks, mutedLine(mute), incidentId) : withUnmuted(blocks, incidentId);
+}
+
+/**
+ * "🔕 Muted for 1 h by <@U0BOB> until 14:05 UTC": the day too when it ends more than a day after it was made (7 d);
+ * without when it was made (a mute kept before that was), no "for". Mrkdwn, escaped here.
+ */
+export function mutedLine(mute: Mute): string {
+  const span = mute.at !== undefined ? mute.until - mute.at : undefined;
+  const who = /^[UW][A-Z0-9]+$/.test(mute.by) ? `<@${mute.by}>` : escapeMrkdwn(mute.by);
+  const iso = new Date(mute.until).toISOString();
+  const until = span !== undefined && span <= DAY_MS ? iso.slice(11, 16) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  return `🔕 Muted${span !== undefined ? ` for ${durationLabel(span)}` : ''} by ${who} until ${until} UTC`;
+}
+
+const DAY_MS = 86_400_000;
+
+/** "1 h", "24 h", "7 d", "30 min": how the Mute buttons and `/oom mute` name their durations. */
+function durationLabel(ms: number): string {
+  if (ms > DAY_MS && ms % DAY_MS === 0) return `${ms / DAY_MS} d`;
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  return `${Math.max(1, Math.round(ms / 60_000))} min`;
 }
 
 function swapMuteButtons(blocks: (KnownBlock | Block)[], swap: (e: { action_id?: string }) => unknown[], line?: KnownBlock): (KnownBlock | Block)[] {

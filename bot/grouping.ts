@@ -11,6 +11,7 @@ import { HANDLED_BLOCK, RECURRED_BLOCK, WARNING_BLOCK, withCounter, withRecurred
 import { holdsBlock, renewBlockIds } from './block-ids.ts';
 import { CHART_FAILED, slackErrorCode, type ChartPicture } from './chart-upload.ts';
 import { bestEffort, logFailure } from './failures.ts';
+import { withCurrentMute, type MuteStateStore } from './mute-state.ts';
 import { clip, SLACK_LIMITS } from './slack-limits.ts';
 import { finishStorm, renderStorm, updateStormRoot } from './storms.ts';
 
@@ -134,7 +135,7 @@ export type GroupOutcome = { status: 'posted'; channel: string; ts: string; bloc
  * and always once more after the last repeat, with its count.
  */
 export async function postInGroup(
-  deps: { store: RepeatGroups & Storms; slack: SlackChat },
+  deps: { store: RepeatGroups & Storms & MuteStateStore; slack: SlackChat },
   g: GroupPost,
   messages: GroupMessages,
 ): Promise<GroupOutcome> {
@@ -156,7 +157,11 @@ export async function postInGroup(
     else storm = await stormPlace();
   }
   const finished = storm?.finished;
-  const updateRoot = (root: MessageRef, m: AlertMessage) => deps.slack.update({ channel: root.channel, ts: root.ts, text: m.text, blocks: renewBlockIds(m.blocks) }).then(() => undefined);
+  // A group's root redrawn by the storm (its counter) shows its mute as it stands (bot/mute-state.ts); the storm's own
+  // root has no Mute button and is sent as it is.
+  const updateRoot = async (root: MessageRef, m: AlertMessage) => {
+    await deps.slack.update({ channel: root.channel, ts: root.ts, text: m.text, blocks: renewBlockIds(await withCurrentMute(deps.store, m.blocks, Date.now())) });
+  };
   try {
     if (storm?.in) return await postInStorm(deps, g, storm, updateRoot);
     // A repeat of a group that opened its own alert before the channel's storm: counted, no reply in its thread while
@@ -212,7 +217,7 @@ const ROOT_WAIT_RESERVE_MS = 20_000;
  * An occurrence in its own group: `as-ever` outside a storm; during one, a repeat is only counted, and its counter is
  * left to the storm's updates (`quiet`) or moved as a counted repeat's is outside one (`latest`: latestCounter).
  */
-async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: GroupPost, messages: GroupMessages, group: RepeatGroup, mode: 'as-ever' | 'latest' | 'quiet'): Promise<GroupOutcome> {
+async function postOwn(deps: { store: RepeatGroups & MuteStateStore; slack: SlackChat }, g: GroupPost, messages: GroupMessages, group: RepeatGroup, mode: 'as-ever' | 'latest' | 'quiet'): Promise<GroupOutcome> {
   const found = placementOf(group);
   const counter = (c: Exclude<Placement, { as: 'alert' }>['counter']) => (c === 'none' || mode === 'quiet' ? 'none' : 'latest');
   const place: Placement = mode === 'as-ever' || found.as === 'alert' ? found : { ...found, as: 'counted', counter: counter(found.counter) };
@@ -262,7 +267,7 @@ async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: Group
     const count = latest && latest.firstAt === group.firstAt ? Math.max(latest.count, group.count) : group.count;
     // Under a warning the count is of what came after it: the warning itself was no kill.
     const counter = messages.counter(warned ? count - 1 : count, group.firstAt);
-    await afterPosting(() => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: withCounter(JSON.parse(blocks), counter) }), 'updating the counter');
+    await afterPosting(async () => deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? reply.text, blocks: await redrawn(deps.store, withCounter(JSON.parse(blocks), counter)) }), 'updating the counter');
   }
   return { status: replied ? 'threaded' : 'counted', channel: root.channel, ts };
 }
@@ -277,7 +282,7 @@ async function postOwn(deps: { store: RepeatGroups; slack: SlackChat }, g: Group
 /** What an invocation keeps of its time for sending the counter after waiting for its slot. */
 const COUNTER_SEND_RESERVE_MS = 10_000;
 
-async function latestCounter(deps: { store: RepeatGroups; slack: SlackChat }, g: GroupPost, messages: GroupMessages, root: GroupMessage, warned: boolean, timeLeft: (() => number) | undefined): Promise<void> {
+async function latestCounter(deps: { store: RepeatGroups & MuteStateStore; slack: SlackChat }, g: GroupPost, messages: GroupMessages, root: GroupMessage, warned: boolean, timeLeft: (() => number) | undefined): Promise<void> {
   // On the clock of the moment, not the invocation's start (it may have waited for its group's first alert).
   const now = Date.now();
   const at = await deps.store.reserveCounterUpdate(g.groupKey, now, COUNTER_INTERVAL_MS, timeLeft ? Math.max(0, timeLeft() - COUNTER_SEND_RESERVE_MS) : undefined);
@@ -289,8 +294,11 @@ async function latestCounter(deps: { store: RepeatGroups; slack: SlackChat }, g:
   if (!root.blocks || !latest || latest.message?.ts !== root.ts) return;
   const counter = messages.counter(warned ? latest.count - 1 : latest.count, latest.firstAt);
   // The root as the store has it now: redrawn since this occurrence was counted (handled, marked), it stays so.
-  await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? '', blocks: withCounter(JSON.parse(latest.message.blocks ?? root.blocks), counter) });
+  await deps.slack.update({ channel: root.channel, ts: root.ts, text: root.text ?? '', blocks: await redrawn(deps.store, withCounter(JSON.parse(latest.message.blocks ?? root.blocks), counter)) });
 }
+
+/** A root redrawn from the store's blocks, with its workload's mute as it is at the moment it is sent. */
+const redrawn = (store: MuteStateStore, blocks: (KnownBlock | Block)[]) => withCurrentMute(store, blocks, Date.now());
 
 /**
  * The alert's picture, or none. Drawing or uploading it can fail in ways the publisher does not foresee, and the alert

@@ -69,7 +69,7 @@ export async function answerOom(deps: CommandDeps, text: string, userId: string)
       const until = now + command.durationMs;
       const key = muteKey(cluster, command.namespace, command.workload);
       const was = await deps.store.muteUntil(key, now);
-      await deps.store.mute(key, until, userId);
+      await deps.store.mute(key, until, userId, now);
       // Silencing alerts changes what on-call sees: on the record like the alert's Mute buttons (bot/alert-actions.ts).
       const audited = await recordOrSay(deps.store, commandAudit(cluster, command.namespace, command.workload, userId, now, `mute-${command.duration}`, was ? `muted until ${new Date(was).toISOString()}` : 'alerting', `muted until ${new Date(until).toISOString()}`));
       return ephemeral(`${escapeMrkdwn(`Muted ${command.workload} in ${command.namespace} (${cluster}) for ${command.duration}, until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC.`)}${audited}`);

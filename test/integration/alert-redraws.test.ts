@@ -91,6 +91,30 @@ type Element = { action_id?: string; value?: string; text?: { text: string } };
 const actionsOf = (m: { blocks?: unknown[] }) => ((m.blocks ?? []) as { type: string; elements?: Element[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
 const textOf = (m: { blocks?: unknown[] }) => JSON.stringify(m.blocks ?? []);
 
+/** The muted line of an alert (bot/alert.ts MUTED_BLOCK), if it shows one. */
+const mutedLineOf = (m: { blocks?: unknown[] }) => ((m.blocks ?? []) as { block_id?: string; elements?: { text: string }[] }[]).find((b) => b.block_id?.startsWith('oombot-muted'))?.elements?.[0]?.text;
+
+/** The alert's blocks as a Mute or Unmute click redrew them through its response_url. */
+async function redrawAfter(app: ReturnType<typeof slackApp>, click: ReturnType<typeof slackRequests.click>): Promise<unknown[]> {
+  const before = slack.responses.length;
+  expect((await app.run(click)).status).toBe(200);
+  const redraw = slack.responses.slice(before).map((r) => r.body).find((b) => b['replace_original'] === true);
+  if (!redraw) throw new Error('the click redrew nothing');
+  return redraw['blocks'] as unknown[];
+}
+
+/** A bare pod of namespace ops evicted from the node when it ran low on memory. */
+function evictedPod(name: string, second: number): Pod {
+  return pod({
+    name,
+    namespace: 'ops',
+    uid: `uid-${name}`,
+    containers: [container({ name: 'web', limit: '2Gi', request: '256Mi' })],
+    statuses: [downStatus('web', { reason: 'Error', exitCode: 137, finishedAt: at(second) })],
+    status: { phase: 'Failed', reason: 'Evicted', message: `The node was low on resource: memory. Threshold quantity: 100Mi, available: 60Mi. Container web was using 900Mi, request is 256Mi, has larger consumption of memory. `, conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', lastTransitionTime: at(second) }] },
+  });
+}
+
 /** The death of `workload`'s api container in a pod of its own, as the forwarder sends it. */
 function death(workload: string, rsUid: string, o: { pod: string; limit: string; second: number; restarts?: number }): Envelope {
   const p = pod({
@@ -153,6 +177,83 @@ describe.each(STORES)('on %s', (storeName, makeStore) => {
       ['U0BOB', 'mute-1h', 'alerting', 'muted until T'],
       ['U0CAROL', 'unmute', 'muted until T', 'alerting'],
     ]);
+  });
+
+  it('redraws the alert from the store with its mute as it stands: the line and Unmute on the handled redraw while it holds, the Mute buttons at the next death once it is undone or has run out', async () => {
+    const workload = `orders-${suffix}`;
+    const key = `prod-eu/shop/Deployment/${workload}`;
+    const { rsUid } = await createDeploymentChain(cluster.admin, 'shop', workload, { containers: [{ name: 'api', image: 'api:1', resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } } }] });
+    const { store } = await makeStore();
+    const app = slackApp(store);
+    const die = async (n: number, limit: string) => postOccurrence(postDeps(store), death(workload, rsUid, { pod: `e000${n}`, limit, second: n * 60 }));
+    const root = message(((await die(1, '512Mi')) as { ts: string }).ts);
+
+    // Muted from its button, then Raise limit clicked on the muted alert: the handled redraw shows the mute still.
+    const muted = await redrawAfter(app, clickOn(root, 'oombot_mute_1h', 'U0BOB'));
+    await app.run(clickOn({ ...root, blocks: muted }, 'oombot_raise', 'U0ALICE'));
+    expect(await limitOf(workload)).toBe('640Mi');
+    const handled = message(root.ts);
+    expect(textOf(handled)).toMatch(/✅ Handled: memory limit 512Mi → 640Mi by <@U0ALICE>/);
+    expect(mutedLineOf(handled)).toMatch(/^🔕 Muted for 1 h by <@U0BOB> until \d\d:\d\d UTC$/);
+    expect(actionsOf(handled).map((e) => e.action_id)).toEqual(['oombot_unmute', 'oombot_why']);
+
+    // Unmuted from its button: the next death moves the counter, and the root offers the two Mute buttons again.
+    await redrawAfter(app, clickOn(handled, 'oombot_unmute', 'U0CAROL'));
+    expect((await die(2, '640Mi')).status).toBe('threaded');
+    const unmuted = message(root.ts);
+    expect(textOf(unmuted)).toContain('OOMKilled 2× in');
+    expect(textOf(unmuted)).toMatch(/✅ Handled: memory limit 512Mi → 640Mi/);
+    expect(mutedLineOf(unmuted)).toBeUndefined();
+    expect(actionsOf(unmuted).map((e) => e.action_id)).toEqual(['oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+
+    // Muted for 24 h, and the mute has run out (kept past its end, as a table's TTL keeps it): the next death alerts,
+    // and the counter's redraw shows no mute.
+    await redrawAfter(app, clickOn(unmuted, 'oombot_mute_24h', 'U0BOB'));
+    expect(await store.activeMute(key, Date.now())).toMatchObject({ by: 'U0BOB' });
+    await store.mute(key, Date.now() - 1_000, 'U0BOB', Date.now() - 86_401_000);
+    const updates = message(root.ts).updates;
+    expect((await die(3, '640Mi')).status).toBe('threaded');
+    const expired = message(root.ts);
+    expect(expired.updates).toBeGreaterThan(updates);
+    expect(textOf(expired)).toContain('OOMKilled 3× in');
+    expect(mutedLineOf(expired)).toBeUndefined();
+    expect(actionsOf(expired).map((e) => e.action_id)).toEqual(['oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+  });
+
+  it('keeps the muted line and Unmute on an eviction group’s counter while its first alert’s workload is muted, by the button or by /oom mute, and drops them once unmuted', async () => {
+    const { store } = await makeStore();
+    const app = slackApp(store);
+    const evict = async (name: string, second: number) => postOccurrence(postDeps(store), envelopeOf(evictedPod(`${name}-${suffix}`, second), 'pod-eviction'));
+    const first = await evict('cache-1', 0);
+    expect(first.status).toBe('posted');
+    const root = message((first as { ts: string }).ts);
+    expect(actionsOf(root).map((e) => e.action_id)).toContain('oombot_mute_1h');
+
+    // Muted from its button; another workload's pod evicted from the node moves the root's counter, muted line kept.
+    const muted = await redrawAfter(app, clickOn(root, 'oombot_mute_1h', 'U0BOB'));
+    expect((await evict('queue-2', 30)).status).toBe('threaded');
+    const counted = message(root.ts);
+    expect(textOf(counted)).toContain('2 pods evicted from node');
+    expect(mutedLineOf(counted)).toBe(mutedLineOf({ blocks: muted }));
+    expect(actionsOf(counted).map((e) => e.action_id)).not.toContain('oombot_mute_1h');
+    expect(actionsOf(counted).map((e) => e.action_id)).toContain('oombot_unmute');
+
+    // Unmuted from its button, then muted by the command: the next count shows the command's mute, who and how long.
+    await redrawAfter(app, clickOn({ ...root, blocks: muted }, 'oombot_unmute', 'U0CAROL'));
+    expect((await app.run(slackRequests.slashCommand(`mute pod/cache-1-${suffix} 24h -n ops`, options('U0DAVE')))).status).toBe(200);
+    expect((await evict('queue-3', 60)).status).toBe('threaded');
+    const byCommand = message(root.ts);
+    expect(textOf(byCommand)).toContain('3 pods evicted from node');
+    expect(mutedLineOf(byCommand)).toMatch(/^🔕 Muted for 24 h by <@U0DAVE> until \d\d:\d\d UTC$/);
+    expect(actionsOf(byCommand).filter((e) => e.action_id?.startsWith('oombot_mute') || e.action_id === 'oombot_unmute').map((e) => e.action_id)).toEqual(['oombot_unmute']);
+
+    // Unmuted by the command: the next count draws the two Mute buttons back.
+    await app.run(slackRequests.slashCommand(`unmute pod/cache-1-${suffix} -n ops`, options('U0DAVE')));
+    expect((await evict('queue-4', 90)).status).toBe('threaded');
+    const back = message(root.ts);
+    expect(textOf(back)).toContain('4 pods evicted from node');
+    expect(mutedLineOf(back)).toBeUndefined();
+    expect(actionsOf(back).filter((e) => e.action_id?.startsWith('oombot_mute') || e.action_id === 'oombot_unmute').map((e) => e.action_id)).toEqual(['oombot_mute_1h', 'oombot_mute_24h']);
   });
 
   it('offers Raise limit again under a handled alert when it dies again after a restart, sized from the limit then in force, and none while the raised limit has not reached the pod', async () => {

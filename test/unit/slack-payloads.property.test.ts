@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerAlertAction, answerStormPick } from '../../bot/alert-actions.ts';
 import { groupKeyOf } from '../../bot/grouping.ts';
 import { groupChoice, renderStorm, STORM_PICK } from '../../bot/storms.ts';
-import { ACTIONS, renderAlert, withCounter, withHandled, withRecurred, type AlertMessage } from '../../bot/alert.ts';
+import { ACTIONS, renderAlert, withCounter, withHandled, withMuteState, withRecurred, type AlertMessage } from '../../bot/alert.ts';
 import { USAGE } from '../../bot/command.ts';
 import { nodeOomMessages, podMessages, warningMessages } from '../../bot/occurrence-messages.ts';
 import { withDiedTogether } from '../../bot/pod-deaths.ts';
@@ -242,6 +242,10 @@ function occurrencePayloads(s: Scenario, verdict: Verdict): Payload[] {
     { what: 'a warning’s counter', target: 'chat.update', text: warning.first().text, blocks: withCounter(warning.first().blocks, warning.counter(s.count, Date.parse(occurredAt))) },
     { what: 'the handled redraw', target: 'chat.update', text: slackText(`${verdict.headline} (handled)`, SLACK_LIMITS.fallbackText), blocks: withHandled(counted, change.handled), html: true },
     { what: 'the handled alert marked died again, its counter moved', target: 'chat.update', text: alert.text, blocks: withCounter(withRecurred(withHandled(counted, change.handled)), pod.counter(s.count + 12, Date.parse(occurredAt))) },
+    // Redrawn from the store with its workload's mute as it stands (bot/mute-state.ts): muted by the clicker for 7 d,
+    // then the mute gone again, handled or not.
+    { what: 'the counter update of a muted alert', target: 'chat.update', text: alert.text, blocks: withMuteState(counted, { until: now + 7 * 86_400_000, by: CLICKER, at: now }), html: true },
+    { what: 'the handled redraw of a muted alert, once unmuted', target: 'chat.update', text: alert.text, blocks: withMuteState(withMuteState(withHandled(counted, change.handled), { until: now + 3_600_000, by: CLICKER }), undefined) },
     { what: 'the change in the thread', target: 'chat.postMessage', text: change.thread },
     { what: 'a refusal in the thread', target: 'chat.postMessage', text: refusalText(refuse(s.text), CLICKER, what) },
     { what: 'a refusal to the clicker', target: 'response_url', text: refusalText(refuse(`${s.reason}: ${s.text}`, 'user'), CLICKER, what) },
