@@ -22,13 +22,20 @@ export interface AlertContext {
   occurredAt: string;
   /** Repeats of the same workload + container + cause, with this one: "4th time in 38 min". */
   repeat?: { count: number; sinceMinutes: number };
-  /** Show the alert's buttons (values carry the incident id, never the context); a runbook URL adds "Open runbook". */
-  buttons?: { runbookUrl?: string; raise?: ProposedChange };
+  /**
+   * Show the alert's buttons (values carry the incident id, never the context); a runbook URL adds "Open runbook".
+   * `raiseOff`: why the change is not offered as a button where it otherwise would be (mrkdwn, bot/raise-policy.ts
+   * raiseOffLine), said on a line where the button would be; the size stays in the action's text.
+   */
+  buttons?: { runbookUrl?: string; raise?: ProposedChange; raiseOff?: string };
   /** The memory chart, uploaded (bot/chart-upload.ts); without it a trajectory is shown as a one-line sparkline. */
   picture?: ChartPicture;
   /** The memory before a death when the verdict carries none of its own (a live `/oom why` shows its last incident's). */
   trajectory?: Verdict['trajectory'];
 }
+
+/** The line that says why Raise limit is not offered (AlertContext.buttons.raiseOff), where its button would be. */
+export const RAISE_OFF_BLOCK = 'oombot-raise-off';
 
 /** The action ids of the alert's buttons; functions/slack handles each. */
 export const ACTIONS = { raise: 'oombot_raise', mute1h: 'oombot_mute_1h', mute24h: 'oombot_mute_24h', unmute: 'oombot_unmute', why: 'oombot_why', runbook: 'oombot_runbook' } as const;
@@ -54,6 +61,7 @@ export function renderAlert(v: Verdict, ctx: AlertContext): AlertMessage {
     section(`${escapeMrkdwn(v.summary)}${repeatText(ctx.repeat)}`),
     section(factsLine(v)),
     section(`${escapeMrkdwn(v.action)}${recommendationText(v)}`),
+    ...(ctx.buttons?.raiseOff ? [{ type: 'context' as const, block_id: RAISE_OFF_BLOCK, elements: [{ type: 'mrkdwn' as const, text: clip(ctx.buttons.raiseOff, SLACK_LIMITS.contextText) }] }] : []),
     ...(ctx.buttons ? [buttons(v, ctx.incidentId, ctx.buttons)] : []),
     section(listText('*Evidence*', v.evidence)),
   ];

@@ -11,6 +11,7 @@ import { isBlock } from './block-ids.ts';
 import type { ChartPublisher } from './chart-upload.ts';
 import type { GroupMessages } from './grouping.ts';
 import { proposedChange } from './raise-limit.ts';
+import { raiseOffLine } from './raise-policy.ts';
 import { plainText, SLACK_LIMITS, slackText } from './slack-limits.ts';
 
 export interface OccurrenceContext {
@@ -26,9 +27,12 @@ export interface OccurrenceContext {
  * A pod's alert, its reply in the thread, and the counter: of evictions from one node, or of one container's deaths.
  * With `charts`, a verdict that carries the memory before the death gets its chart uploaded for the alert.
  */
-export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined; charts?: ChartPublisher | undefined; workloadLimit?: string | undefined }): GroupMessages {
-  const raise = proposedChange(verdict);
-  const ctx = { cluster: o.cluster, incidentId: o.incidentId, occurredAt: o.occurredAt, buttons: { ...(o.runbookUrl ? { runbookUrl: o.runbookUrl } : {}), ...(raise ? { raise } : {}) } };
+export function podMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined; charts?: ChartPublisher | undefined; workloadLimit?: string | undefined; raiseOff?: boolean | undefined }): GroupMessages {
+  const proposed = proposedChange(verdict);
+  // Where the cluster cannot patch (`raiseOff`), no button that could only be refused: a line says why instead.
+  const raise = o.raiseOff ? undefined : proposed;
+  const off = o.raiseOff && proposed ? { raiseOff: raiseOffLine(o.cluster, proposed.field) } : {};
+  const ctx = { cluster: o.cluster, incidentId: o.incidentId, occurredAt: o.occurredAt, buttons: { ...(o.runbookUrl ? { runbookUrl: o.runbookUrl } : {}), ...(raise ? { raise } : {}), ...off } };
   const charts = verdict.trajectory ? o.charts : undefined;
   return {
     ...(charts ? { picture: () => charts(verdict) } : {}),
@@ -73,7 +77,7 @@ function handledRepeat(verdict: Verdict, ctx: Parameters<typeof renderAlert>[1],
  * chart or sparkline and the same Raise limit, Mute and Why? buttons, under a ⚠️ header. It shares the repeat group of
  * the kill that may follow, so that kill threads under it.
  */
-export function warningMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined; charts?: ChartPublisher | undefined }): GroupMessages {
+export function warningMessages(verdict: Verdict, o: OccurrenceContext & { runbookUrl?: string | undefined; charts?: ChartPublisher | undefined; raiseOff?: boolean | undefined }): GroupMessages {
   const pod = podMessages(verdict, o);
   const headed = (m: AlertMessage): AlertMessage => ({
     text: slackText(`⚠️ ${verdict.headline} (${o.cluster})`, SLACK_LIMITS.fallbackText),

@@ -36,6 +36,11 @@ export interface PostDeps {
   /** The cluster registry: a reader for a cluster by name, or undefined when it is not known. */
   cluster(name: string): KubeReader | undefined;
   routing: Routing;
+  /**
+   * Whether a cluster's alerts offer no Raise limit / Set request button: a token cluster registered without a patch
+   * token (kube/cluster-registry.ts), where a click could only be refused. Without it, every cluster's alerts offer it.
+   */
+  raiseOff?: ((cluster: string) => boolean) | undefined;
   /** Uploads an alert's memory chart (bot/chart-upload.ts); without it, or when it fails, the alert has a sparkline. */
   charts?: ChartPublisher;
   repeatWindowMs?: number;
@@ -110,7 +115,7 @@ async function postPod(deps: PostDeps, envelope: Exclude<Envelope, { kind: 'node
   if (death.as === 'listed') return { ...(await recordListed(deps, group, verdict, death.message)), occurrenceId: id, verdict, ...runbook };
   const siblings = death.as === 'first' ? death.siblings : [];
   const rows = [...(envelope.kind === 'container-termination' ? [{ container: envelope.container, verdict }] : []), ...siblingRows(input, siblings)];
-  const messages = withDiedTogether(podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts, workloadLimit: templateLimit(workload, verdict) }), envelope.pod.status.reason === 'Evicted', rows);
+  const messages = withDiedTogether(podMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts, workloadLimit: templateLimit(workload, verdict), raiseOff: deps.raiseOff?.(envelope.cluster) }), envelope.pod.status.reason === 'Evicted', rows);
   const { blocks, inStorm, ...outcome } = { blocks: undefined, inStorm: undefined, ...(await postInGroup(deps, group, messages)) };
   if (death.as === 'first' && death.remember) {
     // What the alert lists, for the siblings' invocations: they are recorded against it and post nothing. Listed only
@@ -160,7 +165,7 @@ async function postWarning(deps: PostDeps, envelope: Extract<Envelope, { kind: '
   const to = route({ verdict, annotations, routing: deps.routing, mutedUntil });
   if (to.to === 'nobody') return { status: to.because, occurrenceId: id };
   const group = { groupKey: groupKeyOf(envelope.cluster, verdict), occurrenceId: id, windowMs: deps.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS, now, channel: to.channel, ...fallbackOf(deps.routing, to, verdict), markPosted };
-  const messages = warningMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts });
+  const messages = warningMessages(verdict, { cluster: envelope.cluster, incidentId: incidentId(id), occurredAt: envelope.occurredAt, now, runbookUrl: to.runbookUrl, charts: deps.charts, raiseOff: deps.raiseOff?.(envelope.cluster) });
   return { ...(await postInGroup(deps, group, messages)), occurrenceId: id, verdict, ...(to.runbookUrl ? { runbookUrl: to.runbookUrl } : {}) };
 }
 

@@ -67,3 +67,13 @@ export async function authorize(policy: RaisePolicy, namespace: string, userId: 
   const reason = `${escapeMrkdwn(`You may not change workloads in ${namespace}.`)}${policy.contact ? ` Ask ${policy.contact}.` : ''}${who.length ? escapeMrkdwn(` Allowed: ${who.join(', ')}.`) : ''}`;
   return { status: 'refused', reason, audience: 'user' };
 }
+
+/**
+ * Why a whole cluster's alerts offer no Raise limit button: a token cluster registered without a patch token
+ * (kube/cluster-registry.ts), where a click could only be refused (bot/raise-limit.ts still refuses one, from an
+ * alert posted before). Said on the alert where the button would be, as plain words; the size stays in its text.
+ */
+export function raiseOffLine(cluster: string, field: 'limit' | 'pod-limit' | 'request'): string {
+  const button = field === 'request' ? 'Set request' : 'Raise limit';
+  return escapeMrkdwn(`${button} is off for cluster ${cluster}: it has no patch token (README, "Deploy the backend", step 4).`);
+}

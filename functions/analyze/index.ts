@@ -17,7 +17,12 @@ export type AnalyzeResult = PostOutcome | { status: 'rejected'; reason: string }
 /** Cold start: configuration, clients, and the Slack token from SSM (decrypted; never logged). */
 const ready = coldStart(async () => {
   const config = loadEnv(AnalyzeEnvSchema, process.env);
-  return { deps: makePostDeps(makeBackend(await awsParts(config)), postSettings(config)), reject: deadLetterQueue(config.OOMBOT_DEAD_LETTER_QUEUE_URL) };
+  const backend = makeBackend(await awsParts(config));
+  // The registry the actions function patches with: a token cluster without a patch token gets no Raise limit button,
+  // only a line saying why (bot/occurrence-messages.ts). Asking whether it has one reads no secret.
+  const patcher = backend.patcher;
+  const raiseOff = patcher ? (cluster: string) => patcher(cluster) === 'no-patch-token' : undefined;
+  return { deps: { ...makePostDeps(backend, postSettings(config)), raiseOff }, reject: deadLetterQueue(config.OOMBOT_DEAD_LETTER_QUEUE_URL) };
 });
 
 // Two parameters, not a callback: Node.js 24 runtimes reject callback-style handlers.

@@ -39,7 +39,11 @@ beforeAll(async () => {
     'secretsmanager.GetSecretValue': () => ({ SecretString: cluster.controlPlane.adminToken }),
   });
   await createNode(cluster.admin, node() as unknown as V1Node);
-  Object.assign(process.env, lambdaTestEnv({ dynamoEndpoint: dynamo.endpoint, awsUrl: aws.url, controlPlane: cluster.controlPlane }), {
+  const env = lambdaTestEnv({ dynamoEndpoint: dynamo.endpoint, awsUrl: aws.url, controlPlane: cluster.controlPlane });
+  // A second registration of the same API server as a token cluster without a patch token: Raise limit is off there.
+  const clusters = JSON.parse(env['OOMBOT_CLUSTERS']!) as Record<string, string>[];
+  env['OOMBOT_CLUSTERS'] = JSON.stringify([...clusters, { ...clusters[0]!, name: 'edge-1', tokenSecretId: 'oombot/clusters/edge-1', patchTokenSecretId: undefined }]);
+  Object.assign(process.env, env, {
     OOMBOT_SLACK_TOKEN_PARAMETER: '/oombot/slack/bot-token',
     OOMBOT_DEFAULT_CHANNEL: 'C-ALERTS',
     OOMBOT_DEAD_LETTER_QUEUE_URL: `${aws.url}/000000000000/oombot-analyze-dlq`,
@@ -86,6 +90,31 @@ describe('analyze handler', () => {
     expect(await handler(eventFor(detail), { awsRequestId: 'req-budget-2', getRemainingTimeInMillis: () => 60_000 })).toMatchObject({ status: 'posted' });
     expect(await handler(eventFor(detail), { awsRequestId: 'req-budget-3', getRemainingTimeInMillis: () => 60_000 })).toMatchObject({ status: 'duplicate' });
     expect(slack.messages.length - before).toBe(1);
+  });
+
+  it('offers Raise limit where the cluster has a patch token, and on a token cluster without one says why instead of a button that could only be refused', async () => {
+    const died = (name: string, uid: string) => pod({ name, deployment: 'cart', uid, containers: [container({ name: 'api', limit: '512Mi', request: '256Mi' })], statuses: [restartedStatus('api', { reason: 'OOMKilled', exitCode: 137 }, 1)] });
+    const post = async (clusterName: string, p: ReturnType<typeof pod>) => {
+      const result = await handler(eventFor(buildEnvelope(clusterName, podOccurrences(clusterName, p)[0]!, trimPod(p), [], new Date())));
+      expect(result).toMatchObject({ status: 'posted' });
+      return slack.messages.find((m) => m.ts === (result as { ts: string }).ts)!;
+    };
+    type Block = { type: string; block_id?: string; text?: { text: string }; elements?: { action_id?: string; text?: string | { text: string } }[] };
+    const buttons = (m: { blocks?: unknown[] }) => ((m.blocks ?? []) as Block[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).map((e) => [e.action_id, typeof e.text === 'object' ? e.text.text : e.text]);
+    const contexts = (m: { blocks?: unknown[] }) => ((m.blocks ?? []) as Block[]).filter((b) => b.type === 'context').flatMap((b) => b.elements ?? []).map((e) => e.text);
+    const text = (m: { blocks?: unknown[] }) => ((m.blocks ?? []) as Block[]).map((b) => b.text?.text ?? '').join('\n');
+
+    const withToken = await post('prod-eu', died('cart-7d9f8b6c5-aaaa1', '5b0e6f52-0c2e-4a8e-9d0b-6a1f2e3d4c51'));
+    expect(buttons(withToken)).toEqual([['oombot_raise', 'Raise limit to 640Mi'], ['oombot_mute_1h', 'Mute 1 h'], ['oombot_mute_24h', 'Mute 24 h'], ['oombot_why', 'Why?']]);
+    expect(contexts(withToken).join('\n')).not.toContain('Raise limit is off');
+
+    const without = await post('edge-1', died('cart-7d9f8b6c5-bbbb2', '5b0e6f52-0c2e-4a8e-9d0b-6a1f2e3d4c52'));
+    expect(buttons(without)).toEqual([['oombot_mute_1h', 'Mute 1 h'], ['oombot_mute_24h', 'Mute 24 h'], ['oombot_why', 'Why?']]);
+    expect(contexts(without)).toContain('Raise limit is off for cluster edge-1: it has no patch token (README, "Deploy the backend", step 4).');
+    // The size is still said, for a person to apply by hand.
+    expect(text(without)).toContain('640Mi');
+    // Analyze never asks for a patch token: knowing whether a cluster has one reads no secret (IAM refuses it anyway).
+    expect(aws.calls.filter((c) => c.target === 'secretsmanager.GetSecretValue').map((c) => c.input['SecretId'])).not.toContainEqual(expect.stringMatching(/^oombot\/cluster-patchers\//));
   });
 
   it('rejects a malformed envelope with its reason into the dead-letter queue, and posts nothing', async () => {

@@ -235,6 +235,8 @@ function occurrencePayloads(s: Scenario, verdict: Verdict): Payload[] {
     post('a repeat in the thread', pod.reply()),
     post('a repeat under a handled alert, with its buttons again', pod.handledReply!()),
     post('a repeat under a handled alert whose raise has not reached the pod', podMessages(verdict, { ...o, workloadLimit: '64Gi' }).handledReply!()),
+    // A token cluster without a patch token (its name is operator text, any string here): a line instead of the button.
+    { ...post('the alert where Raise limit is off', podMessages(verdict, { ...o, raiseOff: true }).first(picture)), html: true },
     { what: 'the counter update', target: 'chat.update', text: alert.text, blocks: counted, html: true },
     { what: 'a second counter update', target: 'chat.update', text: alert.text, blocks: withCounter(counted, pod.counter(s.count + 1, Date.parse(occurredAt))) },
     post('a warning', warning.first(picture)),

@@ -27,6 +27,23 @@ const top = [
 const sectionTexts = (blocks: unknown[]) => blocks.filter((b) => (b as { type: string }).type === 'section').map((b) => (b as { text: { text: string } }).text.text);
 
 describe('podMessages', () => {
+  it('offers no Raise limit button where the cluster cannot patch, and says why where the button would be, the size kept in the text', () => {
+    const actions = (blocks: unknown[]) => blocks.flatMap((b) => ((b as { type: string; elements?: { action_id?: string }[] }).type === 'actions' ? ((b as { elements: { action_id?: string }[] }).elements ?? []) : [])).map((e) => e.action_id);
+    const roles = (blocks: unknown[]) => blocks.map((b) => (b as { block_id?: string; type: string }).block_id ?? (b as { type: string }).type);
+    const on = podMessages(limitVerdict(), ctx);
+    const off = podMessages(limitVerdict(), { ...ctx, raiseOff: true });
+    expect(actions(on.first().blocks)).toEqual(['oombot_raise', 'oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+    expect(actions(off.first().blocks)).toEqual(['oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+    expect(roles(off.first().blocks)).toEqual(['header', 'section', 'section', 'section', 'oombot-raise-off', 'oombot-actions', 'section', 'context']);
+    expect(off.first().blocks.find((b) => (b as { block_id?: string }).block_id === 'oombot-raise-off')).toEqual({ type: 'context', block_id: 'oombot-raise-off', elements: [{ type: 'mrkdwn', text: 'Raise limit is off for cluster prod-eu: it has no patch token (README, "Deploy the backend", step 4).' }] });
+    expect(sectionTexts(off.first().blocks).join('\n')).toContain('640Mi');
+    // A death after a fix on such a cluster offers no button either.
+    expect(actions(off.handledReply!().blocks)).toEqual(['oombot_mute_1h', 'oombot_mute_24h', 'oombot_why']);
+    // A verdict that offers no change says nothing about the button.
+    const noChange = { ...limitVerdict(), recommendation: undefined };
+    expect(roles(podMessages(noChange, { ...ctx, raiseOff: true }).first().blocks)).not.toContain('oombot-raise-off');
+  });
+
   it('counts a container’s deaths by its termination reason, since the group’s first, with the latest time', () => {
     expect(podMessages(limitVerdict(), ctx).counter(3, minutes(12))).toBe('OOMKilled 3× in 12 min · latest 10:17 UTC · see thread');
     expect(podMessages(limitVerdict(), ctx).counter(2, now)).toBe('OOMKilled 2× in 1 min · latest 10:17 UTC · see thread');
