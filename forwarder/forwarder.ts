@@ -164,7 +164,7 @@ export class Forwarder {
       this.sampler = undefined;
       this.sampling = undefined;
       this.leading = false;
-      metrics.leader.set(0);
+      standingBy(metrics);
       log.warn('stepped down: standing by until the Lease can be taken again; whoever leads next replays from the saved position', { why: outcome, notSent: dropped });
       return outcome;
     }
@@ -172,7 +172,7 @@ export class Forwarder {
     stopRenewing.abort();
     await leading;
     this.leading = false;
-    metrics.leader.set(0);
+    standingBy(metrics);
     if (left) log.error('stopped with entries undelivered; the next leader replays them from the saved position', { undelivered: left });
     await elector?.release(this.currentPosition());
     log.info('stopped', { undelivered: left });
@@ -440,4 +440,17 @@ function mayHaveOccurrence(raw: Record<string, unknown>): boolean {
 function isUsefulContext(e: KubeEvent): boolean {
   if (e.reason === 'Unhealthy') return /^(Liveness|Startup) probe failed/i.test(e.message ?? '');
   return true;
+}
+
+/**
+ * A replica that no longer leads shows nothing of the term it ran: its queue was handed to the next leader and its
+ * sampler stopped. The chart's alert rules and dashboard read these gauges (docs/architecture.md, "Contracts outsiders
+ * rely on"); a standby that kept its last queue depth or sampling state would show a second, stale leader.
+ */
+function standingBy(metrics: ForwarderMetrics): void {
+  metrics.leader.set(0);
+  metrics.queueDepth.set(0);
+  metrics.trackedPods.set(0);
+  metrics.memoryRings.set(0);
+  metrics.memorySampling.zero();
 }

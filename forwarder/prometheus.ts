@@ -90,6 +90,11 @@ export class Gauge extends Valued {
     if (typeof labels === 'number') this.sample({}).value = labels;
     else this.sample(labels).value = value ?? 0;
   }
+
+  /** Every series this gauge has shown to 0: for a state that no longer holds (a replica that stopped leading). */
+  zero(): void {
+    for (const s of this.values.values()) s.value = 0;
+  }
 }
 
 export class Histogram implements Metric {

@@ -62,6 +62,11 @@ describe('forwarder during an API-server outage', () => {
     await cluster.controlPlane.stopApiserver();
     const failedAtMs = Date.parse((await f.waitForLog((l) => l['msg'] === 'renewing the Lease failed; still leading, retrying until the renew deadline', 20_000))['time'] as string);
     await f.waitForLog((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('stepped down'), 20_000);
+    // Standing by, it shows nothing of the term it led (the chart's alerts read these): no queue, no sampling state.
+    const standby = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    expect(standby).toMatch(/^oombot_forwarder_leader 0$/m);
+    expect(standby).toMatch(/^oombot_delivery_queue_depth 0$/m);
+    expect(standby).not.toMatch(/^oombot_memory_sampling\{[^}]*\} 1$/m);
     await new Promise((r) => setTimeout(r, Math.max(0, downAtMs + OUTAGE_MS - Date.now())));
     expect(f.child.exitCode).toBeNull();
     // From the first failed renewal on (until then it leads as before, for up to a renew period).
