@@ -20,7 +20,7 @@ Watches pods and events and publishes each memory death (OOM kill, eviction, nod
 Configured from the environment:
   OOMBOT_CLUSTER (required)        the cluster's name in alerts, e.g. prod-eu
   OOMBOT_SINK                      eventbridge (default) or stdout (one JSON line per entry)
-  OOMBOT_EVENT_BUS                 EventBridge bus name (default oombot); AWS_REGION is required with eventbridge
+  OOMBOT_EVENT_BUS                 EventBridge bus name (default oombot-prod, the bus of npm run deploy's prod stage); AWS_REGION is required with eventbridge
   OOMBOT_NAMESPACES                only these namespaces (comma-separated; default all)
   OOMBOT_EXCLUDE_NAMESPACES        never these namespaces (comma-separated)
   OOMBOT_REPLAY_MAX                how far back a restart may replay (default 1h)

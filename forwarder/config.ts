@@ -50,7 +50,7 @@ function readEnv(env: NodeJS.ProcessEnv, problems: string[]) {
   return {
     OOMBOT_CLUSTER: cluster ?? '',
     OOMBOT_SINK: oneOf('OOMBOT_SINK', ['eventbridge', 'stdout'], 'must be eventbridge (default) or stdout'),
-    OOMBOT_EVENT_BUS: text('OOMBOT_EVENT_BUS', 'oombot'),
+    OOMBOT_EVENT_BUS: text('OOMBOT_EVENT_BUS', 'oombot-prod'),
     OOMBOT_SOURCE: text('OOMBOT_SOURCE', DEFAULT_SOURCE),
     AWS_REGION: env['AWS_REGION'],
     AWS_DEFAULT_REGION: env['AWS_DEFAULT_REGION'],

@@ -1,12 +1,22 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ConfigError, loadConfig, parseDuration } from '../../../forwarder/config.ts';
 
 describe('forwarder configuration', () => {
+  it('publishes by default to the bus the chart names by default: the prod stage of npm run deploy', () => {
+    const values = parse(readFileSync(path.join(import.meta.dirname, '../../../infra/helm/oombot-forwarder/values.yaml'), 'utf8')) as { eventBus: string };
+    const serverless = readFileSync(path.join(import.meta.dirname, '../../../serverless.yml'), 'utf8');
+    expect(loadConfig({ OOMBOT_CLUSTER: 'c', AWS_REGION: 'eu-west-1' }).eventBus).toBe(values.eventBus);
+    expect(values.eventBus).toBe(`oombot-${/^\s+stage: \$\{opt:stage, '([a-z0-9-]+)'\}/m.exec(serverless)?.[1] ?? 'no default stage in serverless.yml'}`);
+  });
+
   it('reads defaults around the one required variable', () => {
     expect(loadConfig({ OOMBOT_CLUSTER: 'prod-eu', AWS_REGION: 'eu-west-1', POD_NAMESPACE: 'oombot', POD_NAME: 'fwd-0' })).toEqual({
       cluster: 'prod-eu',
       sink: 'eventbridge',
-      eventBus: 'oombot',
+      eventBus: 'oombot-prod',
       source: 'oombot.forwarder',
       region: 'eu-west-1',
       namespaces: undefined,
