@@ -14,12 +14,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiRequest, type ApiTarget } from '../sandbox/api-request.ts';
 import { startControlPlane } from '../sandbox/control-plane.ts';
+import { imageNodeBinary } from '../sandbox/image-node.ts';
 import { startMetricsServer, type MetricsServer } from '../sandbox/metrics-server.ts';
 import { startPutEventsDouble } from '../test/support/eventbridge-double.ts';
 
 // BENCH_PODS: how many running pods the API server holds (10,000 unless told), or several counts, comma-separated
 // (BENCH_PODS=10000,50000,100000): the pods are added to the same API server between them and each count is measured
-// with a forwarder started afresh. BENCH_SAMPLING=off measures with sampling off only.
+// with a forwarder started afresh. BENCH_SAMPLING=off measures with sampling off only. The forwarder runs on the image's
+// Node.js major (sandbox/image-node.ts), since the runtime's own pages are most of its RSS (docs/architecture.md,
+// "Budgets"); BENCH_NODE=<path to node> runs it on another (BENCH_NODE=$(which node): the one running the bench).
 const COUNTS = (process.env['BENCH_PODS'] ?? '10000').split(',').map(Number);
 const SAMPLING_TOO = process.env['BENCH_SAMPLING'] !== 'off';
 const RATE = 20; // occurrences per second in the storm
@@ -32,6 +35,7 @@ const STEADY_POLLS = 4;
 const root = path.join(import.meta.dirname, '..');
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const FORWARDER_NODE = process.env['BENCH_NODE'] ?? (await imageNodeBinary(log));
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 log(`building the forwarder bundle (npm run build:forwarder)...`);
@@ -45,6 +49,7 @@ const nodeFlags = (JSON.parse(entrypoint) as string[]).filter((a) => a.startsWit
 // And the environment its ENV lines set (one NAME=value each).
 const dockerfile = await readFile(path.join(root, 'infra/forwarder/Dockerfile'), 'utf8');
 const imageEnv = Object.fromEntries([...dockerfile.matchAll(/^ENV (\w+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
+log(`forwarder runs on node ${execFileSync(FORWARDER_NODE, ['--version']).toString().trim()} (${process.env['BENCH_NODE'] ? 'BENCH_NODE' : 'the image\'s major'})`);
 log(`node flags from the Dockerfile: ${nodeFlags.join(' ') || '(none)'}${Object.keys(imageEnv).length ? `; its environment: ${Object.entries(imageEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
 
 const cp = await startControlPlane();
@@ -173,7 +178,7 @@ try {
     await writeFile(path.join(sa, 'ca.crt'), cp.caData);
     const port = new URL(cp.url).port;
     const started = Date.now();
-    const child = spawn(process.execPath, [...nodeFlags, bundle, 'forwarder'], {
+    const child = spawn(FORWARDER_NODE, [...nodeFlags, bundle, 'forwarder'], {
       env: {
         ...imageEnv,
         PATH: process.env['PATH'] ?? '',

@@ -1,8 +1,10 @@
-// `npm run sandbox:prepare`: find or build the control-plane binaries, helm and promql-check ahead of time (CI runs it
-// before the tests, so a cold Go build is not charged to a test hook's timeout).
+// `npm run sandbox:prepare`: find or build the control-plane binaries, helm, promql-check and the forwarder image's
+// Node.js ahead of time (CI runs it before the tests, so a cold Go build or a download is not charged to a test hook's
+// timeout).
 import { controlPlaneBinaries, displayPath } from './binaries.ts';
 import { terminalProgress } from './build-progress.ts';
 import { helmBinary } from './helm.ts';
+import { imageNodeBinary } from './image-node.ts';
 import { promqlCheckBinary } from './promql.ts';
 
 const started = Date.now();
@@ -16,3 +18,6 @@ console.log(`helm (${((Date.now() - helmStarted) / 1000).toFixed(1)} s): ${displ
 const promqlStarted = Date.now();
 const promql = await promqlCheckBinary((line) => process.stderr.write(`${line}\n`));
 console.log(`promql-check (${((Date.now() - promqlStarted) / 1000).toFixed(1)} s): ${displayPath(promql)}`);
+const nodeStarted = Date.now();
+const imageNode = await imageNodeBinary((line) => process.stderr.write(`${line}\n`));
+console.log(`the forwarder image's Node.js (${((Date.now() - nodeStarted) / 1000).toFixed(1)} s): ${displayPath(imageNode)}`);

@@ -38,7 +38,7 @@ describe('the forwarder image', () => {
     await promisify(execFile)('sh', ['-c', build], { cwd: root, env: { ...process.env, PATH: `${path.join(root, 'node_modules/.bin')}${path.delimiter}${process.env['PATH'] ?? ''}` } });
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     const flags = entrypoint.filter((a) => a.startsWith('--'));
-    expect(flags).toContain('--lite-mode');
+    expect(flags).toContain('--max-old-space-size=48');
     // A kubeconfig for a server that is not there, and the stdout sink: it starts, serves its probes, and only fails to
     // reach the cluster (on loopback, refused).
     const home = await mkdtemp(path.join(tmpdir(), 'oombot-first-line-'));
