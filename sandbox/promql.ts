@@ -3,10 +3,10 @@
 // rebuilds it. Go is already needed for the control plane (sandbox/binaries.ts).
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { oombotCacheDir } from './binaries.ts';
+import { isExecutable, oombotCacheDir } from './binaries.ts';
 
 const run = promisify(execFile);
 const source = path.join(import.meta.dirname, 'promql-check');
@@ -23,12 +23,7 @@ export async function promqlCheckBinary(log: (line: string) => void = () => {}):
   for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(await readFile(path.join(source, file)));
   const dir = path.join(oombotCacheDir(), 'tools', `promql-check-${hash.digest('hex').slice(0, 12)}`);
   const bin = path.join(dir, 'promql-check');
-  try {
-    await access(bin, constants.X_OK);
-    return bin;
-  } catch {
-    // not built yet
-  }
+  if (await isExecutable(bin)) return bin;
   await mkdir(dir, { recursive: true });
   log(`building promql-check (Prometheus's PromQL parser) once into ${dir}`);
   await run('go', ['build', '-o', bin, '.'], {
