@@ -37,7 +37,7 @@ describe('oombot forwarder', () => {
     const t1 = new Date(Date.now() - 5_000).toISOString().replace(/\.\d+Z$/, 'Z');
     await kubeletRestarts(name, 1, t1);
     const first = await until('the first entry', () => envelopes().find((e) => e.detail.kind === 'container-termination'));
-    expect(first.entry).toMatchObject({ Source: 'oombot.forwarder', DetailType: 'Container Memory Termination', EventBusName: 'oombot' });
+    expect(first.entry).toMatchObject({ Source: 'oombot.forwarder', DetailType: 'Container Memory Termination', EventBusName: 'oombot-prod' });
     expect(first.detail).toMatchObject({ cluster: 'test-cluster', kind: 'container-termination', container: 'api', terminationIndex: 0, occurredAt: t1, node: 'ip-10-0-12-7' });
     expect(first.detail.kind === 'container-termination' && first.detail.pod.metadata).toMatchObject({ uid, name, namespace: 'shop' });
     // The snapshot is trimmed: no managedFields.
