@@ -8,22 +8,11 @@ import type { LocalDynamo } from './dynalite.ts';
 
 /** `dynamo` and `dir` are read when a store is made (they are set in beforeAll); `prefix` names the tables. */
 export function bothStores(dynamo: () => LocalDynamo, dir: () => string, prefix: string): [string, () => Promise<Store>][] {
-  let made = 0;
-  return [
-    [
-      'DynamoStore',
-      async () => {
-        const name = `${prefix}-${++made}`;
-        await dynamo().createTable(name);
-        return new DynamoStore(dynamo().client, name);
-      },
-    ],
-    ['FileStore', () => FileStore.open(join(dir(), `store-${++made}.json`))],
-  ];
+  return reopenableStores(dynamo, dir, prefix).map(([name, make]) => [name, async () => (await make()).store]);
 }
 
 /**
- * As bothStores, each store with a way to open it again over what it persisted — the same table, the same file — as
+ * The two stores, each with a way to open it again over what it persisted — the same table, the same file — as
  * a restarted bot process does.
  */
 export function reopenableStores(dynamo: () => LocalDynamo, dir: () => string, prefix: string): [string, () => Promise<{ store: Store; reopen(): Promise<Store> }>][] {
